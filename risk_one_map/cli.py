@@ -1,0 +1,207 @@
+"""risk-one-map: the headless door (batch runs, servers). Same functions as Processing and the plugin.
+
+Every command: --help in plain words, a progress bar for long work, exit 0 on success, exit 1 on bad input
+with one line naming the file, layer, feature and field, no partial output, inputs never modified.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from .errors import Cancelled, RiskOneMapError
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, shown only for work longer than a second and only on a terminal."""
+
+    def __init__(self, label: str, stream=None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.shown = False
+        self.last = -1
+
+    def __call__(self, fraction: float) -> None:
+        elapsed = time.monotonic() - self.start
+        if elapsed < 1.0 and not self.shown:
+            return
+        pct = int(max(0.0, min(1.0, fraction)) * 100)
+        if pct == self.last:
+            return
+        self.last, self.shown = pct, True
+        width = 30
+        filled = width * pct // 100
+        line = f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {elapsed:5.1f}s"
+        if self.stream.isatty():
+            self.stream.write(line)
+            self.stream.flush()
+        elif pct in (0, 25, 50, 75, 100) or pct - self.last >= 25:
+            self.stream.write(line.strip("\r") + "\n")
+
+    def close(self) -> None:
+        if self.shown and self.stream.isatty():
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _run_with_progress(label, fn, *args, **kwargs):
+    bar = ProgressBar(label)
+    try:
+        return fn(*args, progress=bar, **kwargs)
+    finally:
+        bar.close()
+
+
+# -------------------------------------------------------------------------------------------------- commands
+def cmd_sample_data(args) -> int:
+    from .sample.county import build_sample_county
+    pkg = _run_with_progress("sample county", build_sample_county, args.out, villages=args.villages,
+                             seed=args.seed, overwrite=args.overwrite)
+    print(f"sample county written to {pkg.path}")
+    if not args.no_project:
+        _maybe_write_project(pkg.path)
+    return 0
+
+
+def cmd_import(args) -> int:
+    from .layers.importer import import_sources
+    report = _run_with_progress("import", import_sources, args.inputs, args.out, mapping=args.mapping,
+                                crs=args.crs, encoding=args.encoding, overwrite=args.overwrite,
+                                layer_for=args.layer)
+    print(report.summary())
+    if not args.no_project:
+        _maybe_write_project(Path(args.out))
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .layers.check import check_package
+    report = check_package(args.package)
+    print(report.format())
+    return 1 if report.errors else 0
+
+
+def cmd_project(args) -> int:
+    path = _write_project(Path(args.package))
+    print(f"QGIS project written to {path}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from .sample.county import build_sample_county
+    out = Path(args.out)
+    pkg_dir = out / "package"
+    t0 = time.monotonic()
+    pkg = _run_with_progress("sample county", build_sample_county, pkg_dir, villages=args.villages,
+                             seed=args.seed, overwrite=True)
+    print(f"1. sample county: {pkg.path}")
+    from .layers.check import check_package
+    report = check_package(pkg.path)
+    print(f"2. package check: {len(report.errors)} errors, {len(report.warnings)} warnings")
+    if report.errors:
+        print(report.format())
+        return 1
+    project = _maybe_write_project(pkg.path)
+    step = 3
+    summary = [f"# Risk One Map demo", f"package: {pkg.path}", f"check: {report.summary_line()}"]
+    if project:
+        summary.append(f"QGIS project: {project}")
+    # Analyses and the atlas join here as they land (issues 3-6).
+    summary.append(f"total time: {time.monotonic() - t0:.1f} s")
+    (out / "summary.txt").write_text("\n".join(summary) + "\n", encoding="utf-8")
+    print(f"{step}. summary: {out / 'summary.txt'}")
+    return 0
+
+
+def _write_project(pkg_path: Path) -> Path:
+    from .layers.qgis_project import write_project_headless
+    return write_project_headless(pkg_path)
+
+
+def _maybe_write_project(pkg_path: Path):
+    """Write onemap.qgz when QGIS is importable; say so plainly when it is not."""
+    try:
+        path = _write_project(pkg_path)
+    except ImportError as exc:
+        print(f"note: QGIS is not available here ({exc}); onemap.qgz not written. "
+              f"Install QGIS (Debian: python3-qgis) or run scripts/setup.sh, then: risk-one-map project {pkg_path}")
+        return None
+    print(f"QGIS project: {path}")
+    return path
+
+
+# -------------------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="risk-one-map",
+        description="Risk One Map (风险隐患一张图): build, check and analyse a county's risk-and-hazard one-map package, "
+                    "and print a risk sheet for every village.")
+    p.add_argument("--version", action="version", version=f"%(prog)s {__import__('risk_one_map').__version__}")
+    sub = p.add_subparsers(dest="command", metavar="<command>")
+
+    d = sub.add_parser("demo", help="build the sample county and run everything on it",
+                       description="Build the sample county, check it, run every analysis and print every village sheet.")
+    d.add_argument("--out", default="demo-output", help="output folder (default: ./demo-output)")
+    d.add_argument("--villages", type=int, default=48, help="number of villages in the sample county (default 48)")
+    d.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    d.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("sample-data", help="write a synthetic county package",
+                       description="Write a synthetic but realistic county package (deterministic for a seed).")
+    s.add_argument("--out", required=True, help="package folder to write")
+    s.add_argument("--villages", type=int, default=48, help="number of villages (default 48; thousands for benchmarks)")
+    s.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    s.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+    s.add_argument("--no-project", action="store_true", help="do not write the QGIS project onemap.qgz")
+    s.set_defaults(func=cmd_sample_data)
+
+    i = sub.add_parser("import", help="turn raw files into a clean package",
+                       description="Read shapefiles (any encoding), GeoPackages, GeoJSON and CSV/XLSX with coordinates, "
+                                   "map census field names, repair geometries, reproject, and write a package with an "
+                                   "import_report of every feature kept, repaired or rejected.")
+    i.add_argument("inputs", nargs="+", help="input files; LAYER=FILE forces the target layer (e.g. shelters=避难场所.shp)")
+    i.add_argument("--out", required=True, help="package folder to write")
+    i.add_argument("--mapping", help="a JSON or CSV field-mapping file (source field -> model field) per layer")
+    i.add_argument("--crs", help="CRS of inputs that have none (e.g. EPSG:4490); default: infer or refuse")
+    i.add_argument("--encoding", help="force the encoding of shapefile attributes (e.g. GB18030)")
+    i.add_argument("--layer", action="append", default=[], metavar="FILE=LAYER",
+                   help="target layer for an input file, when the name does not tell")
+    i.add_argument("--overwrite", action="store_true", help="replace the output folder if it exists")
+    i.add_argument("--no-project", action="store_true", help="do not write the QGIS project onemap.qgz")
+    i.set_defaults(func=cmd_import)
+
+    c = sub.add_parser("check", help="validate a package", description="Validate a package against the one-map model; "
+                                                                        "list every problem; exit 1 on errors.")
+    c.add_argument("package", help="package folder")
+    c.set_defaults(func=cmd_check)
+
+    q = sub.add_parser("project", help="write the styled QGIS project onemap.qgz for a package",
+                       description="Write onemap.qgz: every layer of the package styled, grouped and labelled in Chinese.")
+    q.add_argument("package", help="package folder")
+    q.set_defaults(func=cmd_project)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except Cancelled as exc:
+        print(f"risk-one-map: {exc}", file=sys.stderr)
+        return 1
+    except RiskOneMapError as exc:
+        print(f"risk-one-map: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("risk-one-map: interrupted; nothing was written", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

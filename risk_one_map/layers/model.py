@@ -1,0 +1,328 @@
+"""The one-map data model, as data.
+
+Everything the rest of the code needs to know about the package (layer names, fields, Chinese aliases,
+hazard types, risk levels, shelter classes, colours, adjustable defaults) lives here and nowhere else, so
+the checker, the importer, the sample county, the QGIS styling and the analyses agree by construction.
+
+Pure Python: no numpy, no qgis. Values that come from a norm carry the norm in ``source``; values with no
+norm found carry ``source="default"`` and must be shown to users as adjustable defaults.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+# --------------------------------------------------------------------------------------------------
+# Coordinate reference systems
+# --------------------------------------------------------------------------------------------------
+CGCS2000_GEOGRAPHIC = 4490
+
+
+def gauss_kruger_epsg(central_meridian: float, zone_width: int = 3, with_zone_prefix: bool = False) -> int:
+    """EPSG code of a CGCS2000 Gauss-Krüger zone.
+
+    3° zones 25..45 (central meridians 75°..135°): with prefix 4513 + (zone - 25), without ("CM") 4534 + (zone - 25).
+    6° zones 13..23 (central meridians 75°..135°): with prefix 4491 + (zone - 13), without 4502 + (zone - 13).
+    """
+    if zone_width == 3:
+        zone = int(round(central_meridian / 3.0))
+        if not 25 <= zone <= 45:
+            raise ValueError(f"central meridian {central_meridian} is outside CGCS2000 3-degree zones 25..45")
+        return (4513 if with_zone_prefix else 4534) + zone - 25
+    if zone_width == 6:
+        zone = int(round((central_meridian + 3.0) / 6.0))
+        if not 13 <= zone <= 23:
+            raise ValueError(f"central meridian {central_meridian} is outside CGCS2000 6-degree zones 13..23")
+        return (4491 if with_zone_prefix else 4502) + zone - 13
+    raise ValueError("zone_width must be 3 or 6")
+
+
+def default_projected_epsg(longitude: float) -> int:
+    """The package CRS for a county at ``longitude``: CGCS2000 3° Gauss-Krüger, no zone prefix ("CM" code)."""
+    return gauss_kruger_epsg(round(longitude / 3.0) * 3.0, 3, with_zone_prefix=False)
+
+
+# --------------------------------------------------------------------------------------------------
+# Hazards, levels, colours
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class HazardType:
+    key: str
+    zh: str
+    en: str
+    synonyms: tuple = ()
+
+
+# The six classes of the national natural-hazard census (自然灾害综合风险普查).
+HAZARD_TYPES = (
+    HazardType("earthquake", "地震", "Earthquake", ("地震灾害", "地震风险")),
+    HazardType("geologic", "地质", "Geologic hazard", ("地质灾害", "地灾", "滑坡", "崩塌", "泥石流")),
+    HazardType("meteorological", "气象", "Meteorological", ("气象灾害", "暴雨", "台风", "干旱气象", "冰雹", "大风")),
+    HazardType("flood", "水旱", "Flood / drought", ("水旱灾害", "洪水", "洪涝", "山洪", "内涝", "干旱", "flood_drought")),
+    HazardType("marine", "海洋", "Marine", ("海洋灾害", "风暴潮", "海浪", "海啸")),
+    HazardType("forest_fire", "森林草原火灾", "Forest / grassland fire", ("森林火灾", "草原火灾", "森林草原火险", "火灾", "fire")),
+)
+HAZARD_BY_KEY = {h.key: h for h in HAZARD_TYPES}
+
+
+def hazard_key(value) -> Optional[str]:
+    """Map a hazard-type value (English key, Chinese label or synonym) to the model key, or None."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    low = text.lower()
+    for h in HAZARD_TYPES:
+        if low in (h.key, h.en.lower()) or text in (h.zh,) + h.synonyms:
+            return h.key
+    for h in HAZARD_TYPES:  # "地质灾害风险区" etc.: longest Chinese label contained in the text
+        for name in sorted((h.zh,) + h.synonyms, key=len, reverse=True):
+            if len(name) >= 2 and name in text:
+                return h.key
+    return None
+
+
+# risk_level is stored as an integer, 1 = highest. Five-level releases (Cangzhou): 高/中高/中/中低/低;
+# four-level releases (geologic 易发区): 极高/高/中/低 -> 1..4.
+RISK_LEVELS = (1, 2, 3, 4, 5)
+FIVE_LEVEL_LABELS = {1: "高", 2: "中高", 3: "中", 4: "中低", 5: "低"}
+FOUR_LEVEL_LABELS = {1: "极高", 2: "高", 3: "中", 4: "低"}
+LEVEL_LABEL_EN = {1: "highest", 2: "high", 3: "medium", 4: "low", 5: "lowest"}
+
+# Label text -> level, for importers. Four-level words map onto the same integers as the four-level scale.
+_LEVEL_WORDS = {
+    "极高": 1, "极高风险": 1, "高": 1, "高风险": 1, "中高": 2, "较高": 2, "中高风险": 2, "较高风险": 2,
+    "中": 3, "中等": 3, "中风险": 3, "中等风险": 3, "中低": 4, "较低": 4, "中低风险": 4, "较低风险": 4,
+    "低": 5, "低风险": 5, "极低": 5,
+    "i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "一级": 1, "二级": 2, "三级": 3, "四级": 4, "五级": 5,
+    "high": 1, "medium-high": 2, "medium": 3, "medium-low": 4, "low": 5,
+}
+_FOUR_LEVEL_WORDS = {"极高": 1, "极高风险": 1, "高": 2, "高风险": 2, "中": 3, "中风险": 3, "低": 4, "低风险": 4,
+                     "高易发": 2, "中易发": 3, "低易发": 4, "极高易发": 1}
+
+
+def risk_level_from_label(value, scale: int = 5) -> Optional[int]:
+    """Integer level 1..5 (1 = highest) from a number or a Chinese/English label; None if unknown.
+
+    ``scale`` = 4 reads 极高/高/中/低 as 1/2/3/4 (geologic susceptibility releases); otherwise 高 is 1.
+    """
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if value != value:  # NaN
+            return None
+        iv = int(value)
+        return iv if iv == value and 1 <= iv <= 5 else None
+    text = str(value).strip().replace("区", "")  # "高风险区" -> "高风险"
+    if not text:
+        return None
+    if text.isdigit():
+        iv = int(text)
+        return iv if 1 <= iv <= 5 else None
+    words = dict(_LEVEL_WORDS)
+    if scale == 4 or "极高" in text:
+        words.update(_FOUR_LEVEL_WORDS)
+    key = text.lower()
+    if key in words:
+        return words[key]
+    for word in sorted(words, key=len, reverse=True):  # "高风险区", "地质灾害中易发区"
+        if len(word) >= 2 and word in text:
+            return words[word]
+    return None
+
+
+def level_label(level: int, scale: int = 5) -> str:
+    labels = FOUR_LEVEL_LABELS if scale == 4 else FIVE_LEVEL_LABELS
+    return labels.get(int(level), str(level))
+
+
+# Default ramp for levels 1..5 (DOMAIN.md): dark red, red, orange, yellow, blue-green.
+RISK_LEVEL_COLOURS = {1: "#8b0000", 2: "#e31a1c", 3: "#fd8d3c", 4: "#fed74c", 5: "#41b6c4"}
+# GB/T 37230-2018 warning colours, I (red, 特别严重) .. IV (blue, 一般).
+WARNING_COLOURS = {1: "#e60000", 2: "#ff8c00", 3: "#ffd700", 4: "#1e64c8"}
+SHELTER_COLOUR = "#1a9641"
+ROUTE_COLOUR = "#1a9641"
+
+GEOHAZARD_KINDS = {
+    "landslide": "滑坡", "rockfall": "崩塌", "debris_flow": "泥石流",
+    "ground_collapse": "地面塌陷", "ground_fissure": "地裂缝", "subsidence": "地面沉降",
+}
+GEOHAZARD_KIND_BY_ZH = {v: k for k, v in GEOHAZARD_KINDS.items()}
+GEOHAZARD_SCALES = {"giant": "巨型", "large": "大型", "medium": "中型", "small": "小型"}
+# 险情等级 by people to move (DOMAIN.md): 特大型 >= 1000, 大型 500-1000, 中型 100-500, 小型 < 100.
+DANGER_LEVELS = (("特大型", 1000), ("大型", 500), ("中型", 100), ("小型", 0))
+
+
+def danger_level_for_people(people: float) -> str:
+    for label, lower in DANGER_LEVELS:
+        if people >= lower:
+            return label
+    return DANGER_LEVELS[-1][0]
+
+
+SHELTER_CLASSES = {"emergency": "紧急避难场所", "short_term": "短期避难场所", "long_term": "长期避难场所"}
+SHELTER_CLASS_BY_ZH = {"紧急": "emergency", "临时": "emergency", "短期": "short_term", "固定": "short_term",
+                       "长期": "long_term", "中心": "long_term"}
+
+PERSON_ROLES = ("村支书", "村主任", "网格员", "地灾群测群防员", "山洪预警员", "避灾场所管理员", "危房联络员", "包保责任人")
+
+
+# --------------------------------------------------------------------------------------------------
+# Adjustable defaults, each with its source
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Default:
+    key: str
+    value: object
+    unit: str
+    zh: str
+    source: str  # a norm, or "default" where no norm was found
+
+    @property
+    def is_norm(self) -> bool:
+        return self.source != "default"
+
+
+DEFAULTS = {d.key: d for d in (
+    Default("m2_per_person_emergency", 1.0, "m²/person", "紧急避难场所人均有效面积", "GB 50413-2007"),
+    Default("m2_per_person_fixed", 2.0, "m²/person", "固定避难场所人均有效面积", "GB 50413-2007"),
+    Default("m2_per_person_gb21734", 1.5, "m²/person", "避难场所人均面积下限", "GB 21734-2008"),
+    Default("min_site_area_m2", 2000.0, "m²", "避难场所有效面积下限", "GB 21734-2008"),
+    Default("radius_emergency_m", 500.0, "m", "紧急避难场所服务半径", "GB 50413-2007"),
+    Default("radius_fixed_m", 2500.0, "m", "固定避难场所服务半径 (2-3 km)", "GB 50413-2007"),
+    Default("walk_kmh", 4.0, "km/h", "步行速度", "default"),
+    Default("walk_kmh_vulnerable", 2.5, "km/h", "老弱病残步行速度", "default"),
+    Default("evac_radius_landslide_m", 200.0, "m", "滑坡撤离半径", "default"),
+    Default("evac_radius_rockfall_m", 100.0, "m", "崩塌撤离半径", "default"),
+    Default("evac_radius_debris_flow_m", 300.0, "m", "泥石流撤离半径", "default"),
+    Default("evac_radius_ground_collapse_m", 100.0, "m", "地面塌陷撤离半径", "default"),
+    Default("evac_radius_ground_fissure_m", 50.0, "m", "地裂缝撤离半径", "default"),
+    Default("evac_radius_subsidence_m", 50.0, "m", "地面沉降撤离半径", "default"),
+    Default("evac_radius_flood_lowpoint_m", 100.0, "m", "低洼易涝点撤离半径", "default"),
+    Default("depot_reach_county_h", 6.0, "h", "县级物资首批送达时限", "2024 national guidance"),
+    Default("depot_reach_city_h", 8.0, "h", "市级物资首批送达时限", "2024 national guidance"),
+    Default("depot_reach_province_h", 10.0, "h", "省级物资首批送达时限", "2024 national guidance"),
+    Default("fixed_shelter_share", 0.25, "share", "固定避难场所容量占常住人口比例 (20-30%)", "Guangdong guidance"),
+)}
+
+
+def default_value(key: str):
+    return DEFAULTS[key].value
+
+
+# --------------------------------------------------------------------------------------------------
+# Layers and fields
+# --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str  # "str", "int", "float"
+    zh: str
+    required: bool = False
+    choices: tuple = ()  # allowed values (model keys), empty = any
+    min: Optional[float] = None
+    max: Optional[float] = None
+    unique: bool = False
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    name: str
+    geometry: tuple  # accepted geometry families: "Point", "LineString", "Polygon"; () = attribute table
+    zh: str
+    group: str
+    fields: tuple = field(default_factory=tuple)
+    required: bool = False
+
+    def field(self, name: str) -> FieldSpec:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(f"{self.name} has no field {name!r}")
+
+    @property
+    def field_names(self) -> list:
+        return [f.name for f in self.fields]
+
+    @property
+    def aliases(self) -> dict:
+        return {f.name: f.zh for f in self.fields}
+
+
+F = FieldSpec
+_ADMIN = (F("code", "str", "统计用区划代码", required=True, unique=True), F("name", "str", "名称", required=True),
+          F("parent_code", "str", "上级代码"))
+
+GROUP_ADMIN, GROUP_RISK, GROUP_HAZARD, GROUP_SHELTER, GROUP_NETWORK = (
+    "行政区划", "风险区划", "隐患点", "避难与物资", "路网与人口")
+GROUPS = (GROUP_HAZARD, GROUP_SHELTER, GROUP_NETWORK, GROUP_RISK, GROUP_ADMIN)  # drawing order, top first
+
+LAYERS = (
+    LayerSpec("county", ("Polygon",), "县（区）", GROUP_ADMIN, _ADMIN, required=True),
+    LayerSpec("townships", ("Polygon",), "乡镇（街道）", GROUP_ADMIN, _ADMIN, required=True),
+    LayerSpec("villages", ("Polygon",), "村（社区）", GROUP_ADMIN, _ADMIN + (
+        F("population", "float", "常住人口", min=0), F("households", "float", "总户数", min=0),
+        F("pop_0_14", "float", "0-14岁人口", min=0), F("pop_65_plus", "float", "65岁以上人口", min=0),
+        F("disabled", "float", "残障人数", min=0)), required=True),
+    LayerSpec("risk_zones", ("Polygon",), "风险区划", GROUP_RISK, (
+        F("id", "str", "编号"),
+        F("hazard_type", "str", "灾种", required=True, choices=tuple(h.key for h in HAZARD_TYPES)),
+        F("risk_level", "int", "风险等级", required=True, min=1, max=5), F("level_label", "str", "等级名称"),
+        F("source", "str", "数据来源"))),
+    LayerSpec("geohazard_points", ("Point",), "地质灾害隐患点", GROUP_HAZARD, (
+        F("id", "str", "隐患点编号", required=True, unique=True), F("name", "str", "名称", required=True),
+        F("kind", "str", "类型", required=True, choices=tuple(GEOHAZARD_KINDS)), F("scale", "str", "规模等级"),
+        F("danger_level", "str", "险情等级"), F("threatened_households", "int", "威胁户数", min=0),
+        F("threatened_people", "int", "威胁人数", min=0), F("threatened_property", "float", "威胁财产(万元)", min=0),
+        F("village_code", "str", "所在村代码"),
+        F("monitor_name", "str", "监测责任人"), F("monitor_phone", "str", "监测人电话"),
+        F("evac_radius_m", "float", "撤离半径(米)", min=0), F("trend", "str", "发展趋势"),
+        F("warning_method", "str", "预警手段"))),
+    LayerSpec("geohazard_zones", ("Polygon",), "地质灾害危险区", GROUP_HAZARD, (
+        F("id", "str", "危险区编号", required=True, unique=True), F("point_id", "str", "隐患点编号"),
+        F("kind", "str", "类型", choices=tuple(GEOHAZARD_KINDS)))),
+    LayerSpec("flood_lowpoints", ("Point", "Polygon"), "低洼易涝点", GROUP_HAZARD, (
+        F("id", "str", "编号", required=True, unique=True), F("name", "str", "名称", required=True),
+        F("max_depth_m", "float", "最大积水深度(米)", min=0), F("area_m2", "float", "面积(平方米)", min=0),
+        F("duration_h", "float", "积水持续时间(小时)", min=0),
+        F("source", "str", "来源", choices=("ledger", "model", "dem")), F("village_code", "str", "所在村代码"),
+        F("resp_name", "str", "责任人"), F("resp_phone", "str", "联系电话"))),
+    LayerSpec("shelters", ("Point", "Polygon"), "应急避难场所", GROUP_SHELTER, (
+        F("id", "str", "编号", required=True, unique=True), F("name", "str", "名称", required=True),
+        F("shelter_class", "str", "类别", required=True, choices=tuple(SHELTER_CLASSES)),
+        F("area_m2", "float", "有效面积(平方米)", min=0), F("capacity", "float", "容纳人数", min=0),
+        F("indoor", "int", "室内", min=0, max=1),
+        F("manager_name", "str", "管理人员"), F("manager_phone", "str", "管理人电话"),
+        F("village_code", "str", "所在村代码"), F("address", "str", "地址"))),
+    LayerSpec("depots", ("Point",), "应急物资储备点", GROUP_SHELTER, (
+        F("id", "str", "编号", required=True, unique=True), F("name", "str", "名称", required=True),
+        F("level", "str", "等级"), F("capacity", "float", "有效库容", min=0))),
+    LayerSpec("depot_candidates", ("Point",), "储备点候选址", GROUP_SHELTER, (
+        F("id", "str", "编号", required=True, unique=True), F("name", "str", "名称", required=True),
+        F("level", "str", "等级"), F("capacity", "float", "有效库容", min=0))),
+    LayerSpec("roads", ("LineString",), "道路", GROUP_NETWORK, (
+        F("id", "str", "编号"), F("kind", "str", "道路等级", choices=("county", "township", "village", "path")),
+        F("name", "str", "名称"), F("walkable", "int", "可步行", min=0, max=1), F("drive_kmh", "float", "车速(km/h)", min=0))),
+    LayerSpec("households", ("Point",), "住户", GROUP_NETWORK, (
+        F("id", "str", "编号", required=True, unique=True), F("village_code", "str", "所在村代码"),
+        F("people", "int", "人数", required=True, min=0), F("vulnerable", "str", "脆弱人群"))),
+    LayerSpec("persons", (), "责任人（叫应名单）", GROUP_NETWORK, (
+        F("village_code", "str", "所在村代码", required=True), F("name", "str", "姓名", required=True),
+        F("role", "str", "职务", required=True), F("phone", "str", "电话", required=True),
+        F("duty", "str", "职责"))),
+)
+LAYER_BY_NAME = {s.name: s for s in LAYERS}
+
+ROAD_DRIVE_KMH = {"county": 60.0, "township": 40.0, "village": 25.0, "path": 5.0}  # default
+
+# Files of the package folder (SPEC.md).
+GPKG_NAME = "onemap.gpkg"
+POPULATION_RASTER = "population.tif"
+DEM_RASTER = "dem.tif"
+PROJECT_NAME = "onemap.qgz"
+
+
+def layer_spec(name: str) -> LayerSpec:
+    try:
+        return LAYER_BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown one-map layer {name!r}; known: {', '.join(LAYER_BY_NAME)}") from None

@@ -1,0 +1,254 @@
+"""Reading and writing a one-map package folder (SPEC.md): onemap.gpkg, population.tif, dem.tif, onemap.qgz.
+
+Pure: geopandas, pyogrio, rasterio. Every write goes to a temporary file in the destination folder and is
+moved into place with ``os.replace`` only once complete, so a failed or cancelled run never leaves a
+half-written file and never touches what the user already had.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
+
+import numpy as np
+import pandas as pd
+
+from ..errors import RiskOneMapError
+from . import model
+
+
+def _gpd():
+    import geopandas
+    return geopandas
+
+
+def _pyogrio():
+    import pyogrio
+    return pyogrio
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path, suffix: Optional[str] = None):
+    """Yield a temporary path beside ``final``; move it over ``final`` only if the block succeeds."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=suffix or final.suffix, dir=final.parent)
+    os.close(fd)
+    os.unlink(tmp)  # writers (GDAL) want to create the file themselves
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+        for side in tmp.parent.glob(tmp.name + "*"):  # -wal, -shm, .aux.xml left by GDAL
+            with contextlib.suppress(OSError):
+                side.unlink()
+
+
+class Package:
+    """A one-map package folder. Reading never modifies it."""
+
+    def __init__(self, path):
+        self.path = Path(path)
+
+    @property
+    def gpkg(self) -> Path:
+        return self.path / model.GPKG_NAME
+
+    @property
+    def population_raster(self) -> Path:
+        return self.path / model.POPULATION_RASTER
+
+    @property
+    def dem_raster(self) -> Path:
+        return self.path / model.DEM_RASTER
+
+    @property
+    def project_file(self) -> Path:
+        return self.path / model.PROJECT_NAME
+
+    def exists(self) -> bool:
+        return self.gpkg.is_file()
+
+    def require(self) -> "Package":
+        if not self.path.is_dir():
+            raise RiskOneMapError("no such package folder", file=self.path)
+        if not self.gpkg.is_file():
+            raise RiskOneMapError(f"not a one-map package: {model.GPKG_NAME} is missing", file=self.path)
+        return self
+
+    def layer_names(self) -> list:
+        if not self.gpkg.is_file():
+            return []
+        return [str(name) for name, _ in _pyogrio().list_layers(self.gpkg)]
+
+    def has(self, name: str) -> bool:
+        return name in self.layer_names()
+
+    def read(self, name: str, required: bool = True, bbox=None, where: Optional[str] = None):
+        """A layer as a GeoDataFrame (a DataFrame for attribute tables); None if absent and not required."""
+        self.require()
+        if not self.has(name):
+            if required:
+                raise RiskOneMapError("layer is missing from the package", file=self.gpkg, layer=name)
+            return None
+        spec = model.LAYER_BY_NAME.get(name)
+        try:
+            if spec is not None and not spec.geometry:
+                return _pyogrio().read_dataframe(self.gpkg, layer=name, read_geometry=False, where=where)
+            return _pyogrio().read_dataframe(self.gpkg, layer=name, bbox=bbox, where=where)
+        except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError with GDAL's text
+            raise RiskOneMapError(f"cannot read: {exc}", file=self.gpkg, layer=name) from exc
+
+    def crs(self):
+        """The package CRS (that of the villages layer, else the first spatial layer)."""
+        names = self.layer_names()
+        for name in ["villages"] + names:
+            if name in names:
+                info = _pyogrio().read_info(self.gpkg, layer=name)
+                if info.get("crs"):
+                    from pyproj import CRS
+                    return CRS.from_user_input(info["crs"])
+        return None
+
+    def write_layers(self, layers: Mapping[str, object], keep_other_layers: bool = True) -> None:
+        """Add or replace layers atomically: the whole GeoPackage is rebuilt beside the old one, then swapped."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with atomic_path(self.gpkg) as tmp:
+            if keep_other_layers and self.gpkg.is_file():
+                shutil.copyfile(self.gpkg, tmp)
+                for name in layers:
+                    if name in self.layer_names():
+                        _delete_layer(tmp, name)
+            for name, frame in layers.items():
+                write_frame(tmp, name, frame)
+
+
+def _delete_layer(gpkg: Path, name: str) -> None:
+    from osgeo import ogr  # noqa: only reached when replacing a layer in an existing package
+    ds = ogr.Open(str(gpkg), 1)
+    for i in range(ds.GetLayerCount()):
+        if ds.GetLayerByIndex(i).GetName() == name:
+            ds.DeleteLayer(i)
+            break
+    ds = None
+
+
+def conform(name: str, frame):
+    """Order columns as the model says, coerce types, keep extra columns at the end."""
+    spec = model.LAYER_BY_NAME.get(name)
+    if spec is None:
+        return frame
+    frame = frame.copy()
+    for f in spec.fields:
+        if f.name not in frame.columns:
+            continue
+        col = frame[f.name]
+        if f.type == "str":
+            frame[f.name] = col.map(lambda v: None if _is_missing(v) else str(v)).astype(object)
+        elif f.type == "int":
+            frame[f.name] = pd.to_numeric(col, errors="coerce").round().astype("Int64")
+        elif f.type == "float":
+            frame[f.name] = pd.to_numeric(col, errors="coerce").astype("float64")
+    geometry = [frame.geometry.name] if hasattr(frame, "geometry") and spec.geometry else []
+    known = [f.name for f in spec.fields if f.name in frame.columns]
+    extra = [c for c in frame.columns if c not in known and c not in geometry]
+    return frame[known + extra + geometry]
+
+
+def _is_missing(v) -> bool:
+    if v is None:
+        return True
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def write_frame(gpkg: Path, name: str, frame) -> None:
+    """Write one layer into a GeoPackage file (which the caller made temporary)."""
+    frame = conform(name, frame)
+    spec = model.LAYER_BY_NAME.get(name)
+    kwargs = {}
+    if hasattr(frame, "geometry") and getattr(frame, "_geometry_column_name", None) in frame.columns:
+        if spec is not None and spec.geometry == ("Point",):
+            kwargs["geometry_type"] = "Point"
+        elif spec is not None and spec.geometry == ("Polygon",):
+            kwargs["geometry_type"] = "MultiPolygon"
+            frame = frame.set_geometry(_to_multi(frame.geometry))
+        elif spec is not None and spec.geometry == ("LineString",):
+            kwargs["geometry_type"] = "MultiLineString"
+            frame = frame.set_geometry(_to_multi(frame.geometry))
+        else:
+            kwargs["promote_to_multi"] = True
+    _pyogrio().write_dataframe(frame, gpkg, layer=name, driver="GPKG", **kwargs)
+
+
+def _to_multi(geoms):
+    import shapely
+    from shapely.geometry import MultiLineString, MultiPolygon
+    arr = np.asarray(geoms.values if hasattr(geoms, "values") else geoms, dtype=object)
+    out = arr.copy()
+    types = shapely.get_type_id(arr)
+    for i in np.flatnonzero(types == 3):  # Polygon
+        out[i] = MultiPolygon([arr[i]])
+    for i in np.flatnonzero(types == 1):  # LineString
+        out[i] = MultiLineString([arr[i]])
+    return _gpd().GeoSeries(out, crs=getattr(geoms, "crs", None), index=getattr(geoms, "index", None))
+
+
+def write_raster(path: Path, array: np.ndarray, transform, crs, nodata: float, dtype: str = "float32",
+                 compress: str = "deflate") -> None:
+    """Write a single-band GeoTIFF atomically (tiled, compressed)."""
+    import rasterio
+    array = np.asarray(array, dtype=dtype)
+    profile = dict(driver="GTiff", height=array.shape[0], width=array.shape[1], count=1, dtype=dtype,
+                   crs=crs, transform=transform, nodata=nodata, compress=compress)
+    if array.shape[0] >= 256 and array.shape[1] >= 256:
+        profile.update(tiled=True, blockxsize=256, blockysize=256)
+    with atomic_path(Path(path), suffix=".tif") as tmp:
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(array, 1)
+
+
+def write_package(out_dir, layers: Mapping[str, object], rasters: Optional[Mapping[str, tuple]] = None,
+                  overwrite: bool = False) -> Package:
+    """Write a whole package: layers into onemap.gpkg and rasters {'population.tif': (array, transform, crs, nodata)}.
+
+    The package is built in a temporary folder beside ``out_dir`` and renamed into place at the end.
+    An existing non-empty ``out_dir`` is replaced only with ``overwrite``; it is left untouched if anything fails.
+    """
+    out = Path(out_dir)
+    if out.exists() and any(out.iterdir()) and not overwrite:
+        raise RiskOneMapError("the output folder exists and is not empty (use --overwrite to replace it)", file=out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        tmp_pkg = Package(tmp_dir)
+        for name, frame in layers.items():
+            write_frame(tmp_pkg.gpkg, name, frame)
+        for fname, (array, transform, crs, nodata) in (rasters or {}).items():
+            write_raster(tmp_dir / fname, array, transform, crs, nodata)
+        if out.exists():
+            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            os.replace(out, old)
+            os.replace(tmp_dir, out)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp_dir, out)
+    finally:
+        if tmp_dir.exists():
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+    return Package(out)
+
+
+def iter_layer_specs(names: Iterable[str]):
+    for name in names:
+        spec = model.LAYER_BY_NAME.get(name)
+        if spec is not None:
+            yield spec

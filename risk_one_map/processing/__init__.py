@@ -1,0 +1,1 @@
+"""QGIS-side code: imports qgis."""

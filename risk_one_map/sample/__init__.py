@@ -1,0 +1,1 @@
+"""A synthetic but believable county, deterministic for a seed (pure: numpy, shapely, rasterio)."""
