@@ -103,12 +103,27 @@ def cmd_demo(args) -> int:
     if report.errors:
         print(report.format())
         return 1
-    project = _maybe_write_project(pkg.path)
+    summary = ["# Risk One Map demo", f"package: {pkg.path}", f"check: {report.summary_line()}"]
     step = 3
-    summary = [f"# Risk One Map demo", f"package: {pkg.path}", f"check: {report.summary_line()}"]
+    # Each analysis contributes a demo step (risk_one_map/commands/*.py), in ORDER: exposure, evacuation, siting, atlas.
+    from .commands import command_modules
+    for mod in command_modules():
+        demo_step = getattr(mod, "demo_step", None)
+        if demo_step is None:
+            continue
+        bar = ProgressBar(mod.__name__.rsplit(".", 1)[-1])
+        try:
+            lines = demo_step(pkg.path, out, bar)
+        finally:
+            bar.close()
+        for line in lines:
+            print(f"{step}. {line}")
+        summary += lines
+        step += 1
+    # The project is written last so that it shows the analysis layers too.
+    project = _maybe_write_project(pkg.path)
     if project:
         summary.append(f"QGIS project: {project}")
-    # Analyses and the atlas join here as they land (issues 3-6).
     summary.append(f"total time: {time.monotonic() - t0:.1f} s")
     (out / "summary.txt").write_text("\n".join(summary) + "\n", encoding="utf-8")
     print(f"{step}. summary: {out / 'summary.txt'}")
@@ -181,6 +196,10 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Write onemap.qgz: every layer of the package styled, grouped and labelled in Chinese.")
     q.add_argument("package", help="package folder")
     q.set_defaults(func=cmd_project)
+
+    from .commands import command_modules
+    for mod in command_modules():
+        mod.register(sub)
     return p
 
 
