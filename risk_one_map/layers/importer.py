@@ -1,0 +1,698 @@
+"""Raw files -> a clean one-map package, with an ``import_report`` of every input feature.
+
+``import_sources(inputs, out, ...)`` reads every input (:mod:`.readers`), decides encodings (:mod:`.encoding`),
+CRSs (:mod:`.crs_detect`) and field meanings (:mod:`.fieldmap`), then, feature by feature:
+- maps fields to the model, reads values (Chinese labels -> model keys), generates missing ids;
+- reprojects to the one package CRS, repairs invalid polygons with ``shapely.make_valid`` (keeping the
+  polygonal part) and turns one-point MultiPoints into Points;
+- rejects, with the field and value named, features whose geometry is empty or of the wrong type, or whose
+  required field is missing or not understood.
+Every input feature gets exactly one report row: ``kept``, ``repaired`` or ``rejected``, with the reason.
+
+Administrative units: polygons go to county / townships / villages; units known only as points go to
+county_points / township_points / village_points (points are not boundaries, and boundaries are not invented
+from them); rows of a code table (code, parent, level) go to the ``admin_units`` table and fill in the names,
+parent codes and census figures of the polygons with the same code. Parent codes are derived from 12-digit
+codes when missing.
+
+The package is written atomically (``write_package``), then ``import_report.csv`` (UTF-8 with BOM, for Excel)
+beside onemap.gpkg. Inputs are never modified. Pure: no qgis.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..errors import RiskOneMapError
+from ..progress import Steps
+from . import crs_detect, fieldmap, model
+from .package import atomic_path, write_package
+from .readers import Source, parse_inputs, read_input
+
+KEPT, REPAIRED, REJECTED = "kept", "repaired", "rejected"
+REPORT_LAYER = "import_report"
+REPORT_CSV = "import_report.csv"
+REPORT_COLUMNS = ("source_file", "source_layer", "source_fid", "target_layer", "status", "reason", "detail")
+CODE_FIELDS = {"code", "parent_code", "village_code"}
+RESERVED = {"fid", "geom", "geometry", "ogc_fid"}
+ADMIN_LEVEL_WORD = {"county": "county", "townships": "township", "villages": "village"}
+
+
+# --------------------------------------------------------------------------------------------------
+# The report
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class SourceSummary:
+    label: str
+    target: str
+    target_rule: str
+    encoding: str = ""
+    crs: str = ""
+    fields: str = ""
+    notes: list = field(default_factory=list)
+    counts: Counter = field(default_factory=Counter)
+
+
+@dataclass
+class ImportReport:
+    """Every input feature's fate (``rows``), what was decided per input (``sources``) and what was written."""
+    out: Path
+    crs: str = ""
+    rows: list = field(default_factory=list)
+    sources: list = field(default_factory=list)
+    layers: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    def counts(self) -> Counter:
+        return Counter(r["status"] for r in self.rows)
+
+    def frame(self):
+        import pandas as pd
+        return pd.DataFrame(self.rows, columns=list(REPORT_COLUMNS))
+
+    def summary(self) -> str:
+        c = self.counts()
+        lines = [f"imported {len(self.rows)} features from {len(self.sources)} inputs: {c[KEPT]} kept, "
+                 f"{c[REPAIRED]} repaired, {c[REJECTED]} rejected -> {self.out}",
+                 f"  package CRS: {self.crs}"]
+        for s in self.sources:
+            n = s.counts
+            lines.append(f"  {s.label} -> {s.target or '(not imported)'}: {n[KEPT]} kept, {n[REPAIRED]} repaired, "
+                         f"{n[REJECTED]} rejected" + (f"; encoding {s.encoding}" if s.encoding else "")
+                         + (f"; CRS {s.crs}" if s.crs else ""))
+            for note in s.notes:
+                lines.append(f"      {note}")
+        for note in self.notes:
+            lines.append(f"  note: {note}")
+        if self.layers:
+            lines.append("  layers: " + ", ".join(f"{k} {v}" for k, v in self.layers.items()))
+        reasons = Counter(r["reason"].split(":")[0] for r in self.rows if r["status"] == REJECTED)
+        if reasons:
+            lines.append("  rejected because: " + "; ".join(f"{k} ({v})" for k, v in reasons.most_common(5)))
+        lines.append(f"  report: {self.out / REPORT_CSV} (and table {REPORT_LAYER} in {model.GPKG_NAME})")
+        return "\n".join(lines)
+
+
+@dataclass
+class Record:
+    """One input feature on its way to a layer."""
+    layer: str
+    values: dict
+    extras: dict
+    geom: object
+    row: dict  # its report row
+    problems: list = field(default_factory=list)  # repairs made (status 'repaired')
+    notes: list = field(default_factory=list)     # detail
+
+    def reject(self, reason: str) -> None:
+        self.row["status"], self.row["reason"] = REJECTED, reason
+
+    @property
+    def rejected(self) -> bool:
+        return self.row["status"] == REJECTED
+
+
+# --------------------------------------------------------------------------------------------------
+# The door
+# --------------------------------------------------------------------------------------------------
+def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite: bool = False, layer_for=(),
+                   progress=None, cancelled=None) -> ImportReport:
+    """Read ``inputs`` (paths, or 'LAYER=path'), write a clean package to ``out``, return the report.
+
+    ``mapping``: a JSON/CSV field-mapping file, or a dict {layer: {source field: model field}};
+    ``crs``: the CRS of inputs that have none (e.g. 'EPSG:4490'); ``encoding``: force the shapefile/CSV encoding;
+    ``layer_for``: ['FILE=LAYER', ...]. Raises RiskOneMapError on input that can't be read at all.
+    """
+    out = Path(out)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise RiskOneMapError("the output folder exists and is not empty (use --overwrite to replace it)", file=out)
+    if crs:
+        crs_detect.parse_crs(crs)
+    user = mapping if isinstance(mapping, dict) else (fieldmap.load_mapping(mapping) if mapping else {})
+    files = parse_inputs(inputs, layer_for)
+    out_resolved = out.resolve()
+    for path, _ in files:
+        if out_resolved in path.resolve().parents:
+            raise RiskOneMapError("an input lies inside the output folder, which import replaces; write elsewhere",
+                                  file=path)
+    steps = Steps(progress, cancelled, weights=[2, 3, 2])
+    steps.next()
+    sources = []
+    for i, (path, layer) in enumerate(files):
+        steps.sub(i / len(files))
+        sources.extend(read_input(path, layer, encoding=encoding, crs=crs))
+    target, crs_note = crs_detect.target_crs([s.crs for s in sources if s.crs is not None], _centre_lon(sources))
+    report = ImportReport(out, crs=crs_note)
+    records = []
+    steps.next()
+    for i, source in enumerate(sources):
+        steps.sub(i / len(sources))
+        records.extend(_convert(source, target, user.get(source.target, {}) if source.target else {}, report))
+    steps.next()
+    _post_process(records, report)
+    layers = _assemble(records, target)
+    report.layers = {k: len(v) for k, v in layers.items()}
+    for s in report.sources:
+        s.counts.update(r.row["status"] for r in records if r.row.get("_source") is s)
+    for r in report.rows:
+        r.pop("_source", None)
+    layers[REPORT_LAYER] = report.frame()
+    steps.check()
+    write_package(out, layers, overwrite=overwrite)
+    with atomic_path(out / REPORT_CSV, suffix=".csv") as tmp:
+        report.frame().to_csv(tmp, index=False, encoding="utf-8-sig")
+    steps.done()
+    return report
+
+
+def _centre_lon(sources) -> Optional[float]:
+    """Centre longitude of all inputs (from their bounds in CGCS2000 degrees)."""
+    import shapely
+    from pyproj import Transformer
+    lons = []
+    for s in sources:
+        if s.geoms is None or s.crs is None:
+            continue
+        valid = np.array([g for g in s.geoms if g is not None and not g.is_empty], dtype=object)
+        if not len(valid):
+            continue
+        x0, y0, x1, y1 = shapely.total_bounds(valid)
+        tr = Transformer.from_crs(s.crs.crs, model.CGCS2000_GEOGRAPHIC, always_xy=True)
+        lon, _ = tr.transform([x0, x1, x0, x1], [y0, y0, y1, y1])
+        lons.extend(v for v in lon if math.isfinite(v))
+    return (min(lons) + max(lons)) / 2.0 if lons else None
+
+
+# --------------------------------------------------------------------------------------------------
+# One source -> records
+# --------------------------------------------------------------------------------------------------
+def _fields_of(layer: str) -> tuple:
+    base = fieldmap.POINT_BASE.get(layer, "villages" if layer == fieldmap.ADMIN_UNITS else layer)
+    return model.LAYER_BY_NAME[base].fields
+
+
+def _convert(source: Source, target_crs, user: dict, report: ImportReport) -> list:
+    summary = SourceSummary(source.label, source.target or "", source.target_rule,
+                            encoding=source.encoding.describe() if source.encoding else "",
+                            crs=source.crs.describe() if source.crs else "", notes=list(source.notes))
+    report.sources.append(summary)
+    frame = source.frame
+    fids = list(frame.index)
+
+    def new_row(fid, layer):
+        row = dict(source_file=str(source.file), source_layer=source.layer, source_fid=_fid(fid),
+                   target_layer=layer or "", status=KEPT, reason="", detail="", _source=summary)
+        report.rows.append(row)
+        return row
+
+    if source.target is None:
+        summary.notes.append("no one-map layer recognised for this layer; its features are not imported")
+        return [Record("", {}, {}, None, _reject(new_row(fid, ""), "layer not recognised: name it with LAYER=FILE"))
+                for fid in fids]
+    layer = source.target
+    spec = model.LAYER_BY_NAME.get(layer)
+    if source.geoms is None and spec is not None and spec.geometry and layer not in fieldmap.ADMIN_LAYERS:
+        raise RiskOneMapError(f"{layer} need coordinates, but the table has no 经度/纬度 (lon/lat, X/Y) columns; "
+                              f"columns: {', '.join(map(str, frame.columns))}", file=source.file,
+                              layer=None if source.layer == source.file.stem else source.layer)
+    geoms = _reproject(source, target_crs)
+    mapping, how = fieldmap.match_fields(layer, frame.columns, user, allow_prefix=source.kind == "shapefile")
+    summary.notes.extend(_constants_from_name(source, layer, mapping, how))
+    summary.fields = ", ".join(f"{mapping[t]}->{t}" for t in mapping)
+    if mapping:
+        summary.notes.append("fields: " + summary.fields)
+    used = {c for c in mapping.values() if not str(c).startswith("=")}
+    used |= set(frame.attrs.get("coordinate_columns", ()))
+    extras_cols = [c for c in frame.columns if c not in used and c != "__deleted__"]
+    scale = _level_scale(frame[mapping["risk_level"]]) if "risk_level" in mapping and \
+        not mapping["risk_level"].startswith("=") else 5
+    spec_fields = _fields_of(layer)
+    missing = [f.name for f in spec_fields if f.required and f.name not in mapping and f.name != "id"
+               and not (layer == "risk_zones" and f.name == "risk_level" and "depth_class" in mapping)]
+    if missing:
+        summary.notes.append(f"no column for required field(s) {', '.join(missing)}: those features are rejected")
+    records = []
+    deleted = frame["__deleted__"] if "__deleted__" in frame.columns else None
+    for i, fid in enumerate(fids):
+        row_values = frame.iloc[i]
+        target_layer = layer
+        geom = geoms[i] if geoms is not None else None
+        if layer in fieldmap.ADMIN_LAYERS and geoms is not None and geom is not None and \
+                _family(geom) == "Point":
+            target_layer = fieldmap.POINT_ADMIN_LAYERS[layer]
+        elif layer in fieldmap.ADMIN_LAYERS and geoms is None:
+            target_layer = fieldmap.ADMIN_UNITS
+        rec = Record(target_layer, {}, {}, geom, new_row(fid, target_layer))
+        records.append(rec)
+        if deleted is not None and bool(deleted.iloc[i]):
+            rec.reject("deleted record: marked deleted in the .dbf")
+            continue
+        _read_values(rec, row_values, mapping, spec_fields, scale, source, fid)
+        if rec.rejected:
+            continue
+        if target_layer == fieldmap.ADMIN_UNITS:
+            lvl = rec.values.pop("level", None)
+            rec.values["level"] = ADMIN_LEVEL_WORD.get(
+                fieldmap.admin_level_of(lvl, rec.values.get("code")) or (layer if not source.admin_table else ""),
+                lvl or "")
+        else:
+            rec.values.pop("level", None)
+        rec.extras = {_safe_name(c, spec_fields): _scalar(row_values[c]) for c in extras_cols}
+        if source.swapped is not None and bool(source.swapped[i]):
+            rec.problems.append("longitude and latitude were swapped; swapped back")
+        if target_layer != fieldmap.ADMIN_UNITS:
+            _check_geometry(rec, source, layer)
+        if target_layer in fieldmap.POINT_ADMIN_LAYERS.values():
+            rec.notes.append(f"a point, not a boundary: written to {target_layer}")
+    return records
+
+
+def _reject(row: dict, reason: str) -> dict:
+    row["status"], row["reason"] = REJECTED, reason
+    return row
+
+
+def _fid(fid):
+    try:
+        return int(fid)
+    except (TypeError, ValueError):
+        return fid
+
+
+def _finish_row(rec: Record) -> None:
+    if rec.rejected:
+        return
+    if rec.problems:
+        rec.row["status"] = REPAIRED
+        rec.row["reason"] = "; ".join(rec.problems)
+    rec.row["detail"] = "; ".join(rec.notes)
+
+
+def _constants_from_name(source: Source, layer: str, mapping: dict, how: dict) -> None:
+    """risk_zones without a hazard-type column: the file or layer name may tell ('地质灾害风险区', 'flood_...')."""
+    if layer != "risk_zones" or "hazard_type" in mapping:
+        return []
+    for name in (source.inner, source.file.stem):
+        key = model.hazard_key(name) if name else None
+        if key is None and name:
+            for token in re.split(r"[^a-z]+", name.lower()):
+                key = key or model.hazard_key(token)
+        if key:
+            mapping["hazard_type"], how["hazard_type"] = f"={key}", "file name"
+            return [f"hazard_type {key} taken from the name {name!r} (no hazard-type column)"]
+    return []
+
+
+def _level_scale(column) -> int:
+    return 4 if any("极高" in str(v) for v in column if v is not None) else 5
+
+
+def _read_values(rec: Record, row, mapping: dict, spec_fields, scale: int, source: Source, fid) -> None:
+    layer = source.target
+    raw = {}
+    for name, col in mapping.items():
+        raw[name] = col[1:] if str(col).startswith("=") else _scalar(row[col])
+    for f in spec_fields:
+        value = raw.get(f.name)
+        if layer == "risk_zones" and f.name in ("risk_level", "level_label"):
+            continue  # read together below
+        if f.name in CODE_FIELDS:
+            value = fieldmap.normalise_code(value)
+        reader = fieldmap.VALUE_READERS.get((layer, f.name))
+        if value is None:
+            rec.values[f.name] = None
+            continue
+        if reader is not None:
+            read, note = reader(value)
+            if note:
+                rec.notes.append(f"{f.name}: {note}")
+            if read is None:
+                if f.required:
+                    return rec.reject(f"{f.name}: value {value!r} not understood (column {mapping[f.name]}); "
+                                      f"expected one of {_choices_zh(layer, f.name)}")
+                rec.problems.append(f"{f.name}: value {value!r} not understood, left empty")
+            value = read
+        elif f.type in ("int", "float"):
+            number = _number(value)
+            if number is None:
+                rec.problems.append(f"{f.name}: {value!r} is not a number, left empty")
+            elif f.min is not None and number < f.min or f.max is not None and number > f.max:
+                rec.problems.append(f"{f.name}: {value!r} is out of range, left empty")
+                number = None
+            value = number if number is None or f.type == "float" else int(round(number))
+        else:
+            value = fieldmap._text(value)
+        rec.values[f.name] = value
+    if layer == "risk_zones":
+        _risk_level(rec, raw, mapping, scale)
+    if fieldmap.POINT_BASE.get(layer, layer) in fieldmap.ADMIN_LAYERS or layer == fieldmap.ADMIN_UNITS \
+            or source.admin_table:
+        rec.values["level"] = raw.get("level")
+    if rec.rejected:
+        return
+    for f in spec_fields:
+        if not f.required or rec.values.get(f.name) not in (None, ""):
+            continue
+        if f.name == "id":
+            rec.values["id"] = f"{source.file.stem}-{_fid(fid)}"
+            (rec.problems if "id" in mapping else rec.notes).append(
+                f"id {'was empty' if 'id' in mapping else 'not in the input'}: generated {rec.values['id']}")
+            continue
+        col = mapping.get(f.name)
+        if col:
+            return rec.reject(f"{f.name}: empty (column {col})")
+        absent = [g.name for g in spec_fields if g.required and g.name != "id" and g.name not in mapping
+                  and not (g.name == "risk_level" and "depth_class" in mapping)]
+        return rec.reject(f"{', '.join(absent)}: required, and the input has no column for "
+                          f"{'it' if len(absent) == 1 else 'them'} (looked for "
+                          f"{'; '.join(_synonyms(layer, n) for n in absent)}; or map one with --mapping)")
+
+
+def _risk_level(rec: Record, raw: dict, mapping: dict, scale: int) -> None:
+    label = raw.get("risk_level")
+    level = model.risk_level_from_label(label, scale=scale) if label is not None else None
+    if label is not None and level is None:
+        return rec.reject(f"risk_level: value {label!r} not understood (column {mapping['risk_level']}); "
+                          "expected 1..5 or 高/中高/中/中低/低 (极高/高/中/低)")
+    text = fieldmap._text(raw.get("level_label"))
+    if level is not None:
+        rec.values["risk_level"] = level
+        rec.values["level_label"] = text or (fieldmap._text(label) if not _number(label) else
+                                             model.level_label(level, scale))
+        return
+    depth = raw.get("depth_class")
+    if depth is not None:
+        level, note = fieldmap.level_from_depth_class(depth)
+        if level is None:
+            return rec.reject(f"risk_level: depth class {depth!r} not understood (column {mapping['depth_class']})")
+        rec.values["risk_level"] = level
+        rec.values["level_label"] = text or fieldmap._text(depth)
+        rec.notes.append(note)
+
+
+def _choices_zh(layer: str, name: str) -> str:
+    if name == "kind":
+        return "/".join(model.GEOHAZARD_KINDS.values())
+    if name == "shelter_class":
+        return "紧急/短期/长期 (emergency/short_term/long_term)"
+    if name == "hazard_type":
+        return "/".join(h.zh for h in model.HAZARD_TYPES)
+    return ", ".join(model.LAYER_BY_NAME[layer].field(name).choices)
+
+
+def _synonyms(layer: str, name: str) -> str:
+    return ", ".join(fieldmap.PRESETS.get(layer, {}).get(name, (name,))[:4])
+
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
+
+
+def _number(value) -> Optional[float]:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        v = float(value)
+        return v if math.isfinite(v) else None
+    text = str(value).replace(",", "").replace("，", "").strip()
+    m = _NUMBER.search(text)
+    if not m or len(_NUMBER.findall(text)) > 1:  # "1-2" or "10~20" is not one number
+        return None
+    return float(m.group())
+
+
+def _scalar(value):
+    if value is None:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray)):
+        return None
+    return value
+
+
+def _safe_name(column: str, spec_fields) -> str:
+    names = {f.name.lower() for f in spec_fields} | RESERVED | {"level"}
+    text = str(column)
+    return f"src_{text}" if text.lower() in names else text
+
+
+# --------------------------------------------------------------------------------------------------
+# Geometry
+# --------------------------------------------------------------------------------------------------
+def _reproject(source: Source, target_crs):
+    import shapely
+    from pyproj import Transformer
+    if source.geoms is None:
+        return None
+    geoms = shapely.force_2d(np.asarray(source.geoms, dtype=object))
+    if source.crs is None or source.crs.crs == target_crs:
+        return geoms
+    tr = Transformer.from_crs(source.crs.crs, target_crs, always_xy=True)
+
+    def fn(coords):
+        x, y = tr.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+    return shapely.transform(geoms, fn)
+
+
+def _family(geom) -> Optional[str]:
+    t = geom.geom_type
+    return {"Point": "Point", "MultiPoint": "Point", "LineString": "LineString", "LinearRing": "LineString",
+            "MultiLineString": "LineString", "Polygon": "Polygon", "MultiPolygon": "Polygon"}.get(t)
+
+
+def _check_geometry(rec: Record, source: Source, layer: str) -> None:
+    import shapely
+    spec = model.LAYER_BY_NAME.get(fieldmap.POINT_BASE.get(layer, layer))
+    families = spec.geometry if spec is not None else ()
+    if rec.layer in fieldmap.POINT_ADMIN_LAYERS.values():
+        families = ("Point",)
+    if layer in fieldmap.ADMIN_LAYERS and rec.layer == layer:
+        families = ("Polygon",)
+    g = rec.geom
+    if not families:  # an attribute table (persons): geometry, if any, is dropped
+        if g is not None and not g.is_empty:
+            rec.notes.append("geometry dropped: persons is a table")
+        rec.geom = None
+        return
+    if g is None or g.is_empty:
+        cols = source.frame.attrs.get("coordinate_columns")
+        return rec.reject(f"no geometry: empty coordinates in {cols[0]}/{cols[1]}" if cols else "no geometry (null)")
+    if not np.all(np.isfinite(shapely.get_coordinates(g))):
+        return rec.reject("coordinates outside the CRS's valid area (could not be reprojected)")
+    family = _family(g)
+    if g.geom_type == "GeometryCollection":
+        parts = [p for p in shapely.get_parts(g) if _family(p) in families]
+        if not parts:
+            return rec.reject(f"wrong geometry type: a collection with no {'/'.join(families)} part")
+        fam = _family(parts[0])
+        parts = [p for p in parts if _family(p) == fam]
+        g = shapely.union_all(parts) if fam == "Polygon" else shapely.geometrycollections(parts)
+        g = _single(g) if fam == "Point" else g
+        rec.problems.append(f"geometry collection: kept its {fam} parts")
+        family = fam
+    if family not in families:
+        return rec.reject(f"wrong geometry type: {g.geom_type}, {rec.layer} needs {' or '.join(families)}")
+    if g.geom_type == "MultiPoint":
+        n = shapely.get_num_geometries(g)
+        if n != 1:
+            return rec.reject(f"wrong geometry type: MultiPoint with {n} points, {rec.layer} needs one point each")
+        g = shapely.get_geometry(g, 0)
+        rec.problems.append("a one-point MultiPoint made a Point")
+    if family == "Polygon" and not shapely.is_valid(g):
+        reason = shapely.is_valid_reason(g)
+        fixed = _polygonal(shapely.make_valid(g))
+        if fixed is None or fixed.is_empty:
+            return rec.reject(f"invalid polygon that could not be repaired: {reason}")
+        rec.problems.append(f"invalid polygon ({reason}) repaired with make_valid")
+        a0, a1 = abs(_signed_area(g)), fixed.area
+        rec.notes.append(f"area {a0:.0f} -> {a1:.0f} m2 after repair")
+        g = fixed
+    if family == "Polygon" and g.area <= 0:
+        return rec.reject("degenerate polygon: zero area")
+    rec.geom = g
+
+
+def _single(g):
+    import shapely
+    return shapely.get_geometry(g, 0)
+
+
+def _polygonal(g):
+    import shapely
+    parts = [p for p in shapely.get_parts(g) if p.geom_type in ("Polygon", "MultiPolygon") and not p.is_empty]
+    if not parts:
+        return None
+    out = shapely.union_all(parts)
+    return out if out.geom_type in ("Polygon", "MultiPolygon") else _polygonal(out)
+
+
+def _signed_area(g) -> float:
+    """Shoelace area of the exterior rings (what an invalid polygon 'meant' before repair)."""
+    import shapely
+    total = 0.0
+    for p in shapely.get_parts(g):
+        xy = shapely.get_coordinates(p.exterior)
+        total += 0.5 * abs(float(np.dot(xy[:-1, 0], xy[1:, 1]) - np.dot(xy[1:, 0], xy[:-1, 1])))
+    return total
+
+
+# --------------------------------------------------------------------------------------------------
+# Across sources: admin hierarchy, unique keys, village codes
+# --------------------------------------------------------------------------------------------------
+def _post_process(records, report: ImportReport) -> None:
+    live = [r for r in records if not r.rejected and r.layer]
+    _fill_admin(live)
+    _unique_keys(live)
+    _village_codes(live, report)
+    for r in records:
+        _finish_row(r)
+
+
+def _fill_admin(records) -> None:
+    admin = [r for r in records if fieldmap.POINT_BASE.get(r.layer, r.layer) in fieldmap.ADMIN_LAYERS
+             or r.layer == fieldmap.ADMIN_UNITS]
+    known = {}
+    for r in admin:  # table rows and points first: they carry names and census figures
+        if r.layer not in fieldmap.ADMIN_LAYERS and r.values.get("code"):
+            known.setdefault(r.values["code"], r)
+    for r in admin:
+        code = r.values.get("code")
+        other = known.get(code)
+        if other is not None and other is not r:
+            filled = [k for k, v in other.values.items() if k != "level" and v not in (None, "")
+                      and r.values.get(k) in (None, "")]
+            for k in filled:
+                r.values[k] = other.values[k]
+            if filled:
+                r.notes.append(f"{', '.join(filled)} from {Path(other.row['source_file']).name} "
+                               f"feature {other.row['source_fid']}")
+            if r.layer in fieldmap.ADMIN_LAYERS:
+                other.notes.append(f"joined to {r.layer} polygon {code}")
+        if code and not r.values.get("parent_code"):
+            base = fieldmap.POINT_BASE.get(r.layer, r.layer)
+            if r.layer == fieldmap.ADMIN_UNITS:
+                base = {v: k for k, v in ADMIN_LEVEL_WORD.items()}.get(r.values.get("level"), "")
+            parent = fieldmap.parent_code_of(code, base)
+            if parent:
+                r.values["parent_code"] = parent
+                r.notes.append(f"parent_code {parent} derived from the 12-digit code")
+        if code and r.layer != fieldmap.ADMIN_UNITS and not (len(code) == 12 and code.isdigit()):
+            r.notes.append(f"code {code!r} is not a 12-digit 统计用区划代码")
+
+
+def _unique_keys(records) -> None:
+    by_layer = defaultdict(list)
+    for r in records:
+        by_layer[r.layer].append(r)
+    for layer, recs in by_layer.items():
+        key = "code" if fieldmap.POINT_BASE.get(layer, layer) in fieldmap.ADMIN_LAYERS \
+            or layer == fieldmap.ADMIN_UNITS else "id"
+        spec = model.LAYER_BY_NAME.get(layer)
+        if key == "id" and (spec is None or "id" not in spec.field_names or not spec.field("id").unique):
+            continue
+        first, seen = {}, set(r.values.get(key) for r in recs)
+        for r in recs:
+            value = r.values.get(key)
+            if value in (None, ""):
+                continue
+            if value not in first:
+                first[value] = r
+                continue
+            origin = first[value]
+            where = f"{Path(origin.row['source_file']).name} feature {origin.row['source_fid']}"
+            if key == "code" and layer in fieldmap.ADMIN_LAYERS and origin.geom is not None and r.geom is not None:
+                import shapely
+                origin.geom = _polygonal(shapely.union_all([origin.geom, r.geom])) or origin.geom
+                origin.notes.append(f"merged with the part in {Path(r.row['source_file']).name} feature "
+                                    f"{r.row['source_fid']}")
+                r.reject(f"code {value}: same code as {where}; merged into it (one unit, several parts)")
+            elif key == "code":
+                r.reject(f"code {value}: duplicate of {where}")
+            else:
+                k, new = 2, f"{value}-2"
+                while new in seen:
+                    k, new = k + 1, f"{value}-{k + 1}"
+                seen.add(new)
+                r.values["id"] = new
+                r.problems.append(f"id {value} is used twice (also {where}); renamed {new}")
+
+
+def _village_codes(records, report: ImportReport) -> None:
+    """Points without village_code get the code of the village polygon they stand in."""
+    import shapely
+    villages = [r for r in records if r.layer == "villages" and r.geom is not None and r.values.get("code")]
+    if not villages:
+        return
+    tree = shapely.STRtree([v.geom for v in villages])
+    filled = 0
+    for r in records:
+        spec = model.LAYER_BY_NAME.get(r.layer)
+        if spec is None or "village_code" not in spec.field_names or r.values.get("village_code") or r.geom is None:
+            continue
+        pt = r.geom if r.geom.geom_type == "Point" else r.geom.representative_point()
+        hits = tree.query(pt, predicate="within")
+        if len(hits):
+            r.values["village_code"] = villages[int(hits[0])].values["code"]
+            r.notes.append("village_code from the village polygon it lies in")
+            filled += 1
+    if filled:
+        report.notes.append(f"village_code filled for {filled} features from the village polygons they lie in")
+
+
+# --------------------------------------------------------------------------------------------------
+# Frames
+# --------------------------------------------------------------------------------------------------
+def _assemble(records, target_crs) -> dict:
+    import geopandas as gpd
+    import pandas as pd
+    by_layer = defaultdict(list)
+    for r in records:
+        if not r.rejected and r.layer:
+            by_layer[r.layer].append(r)
+    layers = {}
+    order = [s.name for s in model.LAYERS] + list(fieldmap.POINT_ADMIN_LAYERS.values()) + [fieldmap.ADMIN_UNITS]
+    for name in sorted(by_layer, key=lambda n: order.index(n) if n in order else len(order)):
+        recs = by_layer[name]
+        spec_names = [f.name for f in _fields_of(name)]
+        if name == fieldmap.ADMIN_UNITS:
+            spec_names = ["code", "name", "parent_code", "level"] + spec_names[3:]
+        extra_names = []
+        for r in recs:
+            for k in r.extras:
+                if k not in extra_names and k not in spec_names:
+                    extra_names.append(k)
+        data = {k: [r.values.get(k) for r in recs] for k in spec_names}
+        data = {k: v for k, v in data.items() if any(x is not None for x in v) or k in _required(name)}
+        for k in extra_names:
+            data[k] = _column([r.extras.get(k) for r in recs])
+        spec = model.LAYER_BY_NAME.get(name)
+        if name == fieldmap.ADMIN_UNITS or (spec is not None and not spec.geometry):
+            layers[name] = pd.DataFrame(data)
+        else:
+            layers[name] = gpd.GeoDataFrame(data, geometry=[r.geom for r in recs], crs=target_crs)
+    return layers
+
+
+def _required(layer: str) -> set:
+    spec = model.LAYER_BY_NAME.get(fieldmap.POINT_BASE.get(layer, layer))
+    return {f.name for f in spec.fields if f.required} if spec is not None else {"code", "name"}
+
+
+def _column(values):
+    """Extra columns: numbers stay numbers when every value is one, else text."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
+        return [float(v) if v is not None else None for v in values] \
+            if any(isinstance(v, float) for v in present) else values
+    return [None if v is None else str(v) for v in values]

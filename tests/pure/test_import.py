@@ -1,0 +1,298 @@
+"""The importer: encodings, CRSs, field mapping, geometry repair and the report, on small files made here."""
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+from shapely.geometry import Point, Polygon
+
+from risk_one_map.errors import RiskOneMapError
+from risk_one_map.layers import crs_detect, encoding, fieldmap
+from risk_one_map.layers.importer import REPORT_CSV, import_sources
+
+HAZARDS = {"隐患点编号": ["DZ001", "DZ002", "DZ003"], "名称": ["王家坡滑坡", "李村崩塌", "后沟泥石流"],
+           "类型": ["滑坡", "崩塌", "泥石流"], "规模等级": ["小型", "中型", "小型"], "威胁户数": [3, 12, 5],
+           "威胁人数": [10, 45, 18], "监测责任人": ["张三", "李四", "王五"], "电话": ["13800000001", "13800000002", "13800000003"]}
+LONLAT = [Point(116.10, 39.93), Point(116.12, 39.95), Point(116.08, 39.91)]
+
+
+def _shapefile(path: Path, enc: str, crs=4490, geoms=LONLAT, data=HAZARDS, keep_cpg=True, ldid=None) -> Path:
+    gdf = gpd.GeoDataFrame(data, geometry=geoms, crs=crs)
+    with warnings.catch_warnings():  # GDAL's notes on cut field names and on a missing CRS are expected here
+        warnings.simplefilter("ignore")
+        pyogrio.write_dataframe(gdf, path, encoding=enc)
+    if not keep_cpg:
+        path.with_suffix(".cpg").unlink()
+    if ldid is not None:
+        dbf = path.with_suffix(".dbf")
+        raw = bytearray(dbf.read_bytes())
+        raw[29] = ldid
+        dbf.write_bytes(bytes(raw))
+    return path
+
+
+def _digest(folder: Path) -> dict:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def _rows(report, status=None):
+    return [r for r in report.rows if status is None or r["status"] == status]
+
+
+# -------------------------------------------------------------------------------------------------- encodings
+@pytest.mark.parametrize("ldid, rule", [(0x00, "gb18030"), (0x4D, "ldid")])
+def test_gbk_shapefile_without_cpg(tmp_path, ldid, rule):
+    shp = _shapefile(tmp_path / "隐患点.shp", "GBK", keep_cpg=False, ldid=ldid)
+    choice = encoding.shapefile_encoding(shp)
+    assert (choice.encoding, choice.rule) == ("gb18030", rule)
+    report = import_sources([shp], tmp_path / "out")
+    gdf = pyogrio.read_dataframe(tmp_path / "out" / "onemap.gpkg", layer="geohazard_points")
+    assert list(gdf["name"]) == HAZARDS["名称"]
+    assert list(gdf["kind"]) == ["landslide", "rockfall", "debris_flow"]
+    assert ("LDID 0x4D" if ldid else "no .cpg and no LDID") in report.summary()
+
+
+def test_gbk_shapefile_with_wrong_cpg(tmp_path):
+    shp = _shapefile(tmp_path / "geohazard.shp", "GBK")
+    shp.with_suffix(".cpg").write_text("UTF-8")
+    choice = encoding.shapefile_encoding(shp)
+    assert choice.encoding == "gb18030" and choice.declared_wrong
+    report = import_sources([shp], tmp_path / "out")
+    assert "the .cpg is wrong" in report.summary()
+    gdf = pyogrio.read_dataframe(tmp_path / "out" / "onemap.gpkg", layer="geohazard_points")
+    assert gdf["name"].iloc[0] == "王家坡滑坡"
+
+
+def test_utf8_shapefile_with_cut_field_names(tmp_path):
+    # GDAL cuts UTF-8 field names at 10 bytes, mid-character: 隐患点编号 -> 隐患点 + half a character
+    shp = _shapefile(tmp_path / "geohazard.shp", "UTF-8")
+    assert encoding.shapefile_encoding(shp).encoding == "utf-8"
+    import_sources([shp], tmp_path / "out")
+    gdf = pyogrio.read_dataframe(tmp_path / "out" / "onemap.gpkg", layer="geohazard_points")
+    assert list(gdf["id"]) == HAZARDS["隐患点编号"]
+    assert list(gdf["threatened_people"]) == HAZARDS["威胁人数"]
+    assert list(gdf["monitor_name"]) == HAZARDS["监测责任人"]
+
+
+def test_declared_encoding_contradicted_by_utf8_bytes():
+    text = "王家坡滑坡".encode("utf-8")
+    assert encoding.choose_encoding(text, cpg="GBK").encoding == "utf-8"
+    assert encoding.choose_encoding(text, ldid=0x57).rule == "utf8"
+    assert encoding.choose_encoding(b"abc", cpg="GBK").rule == "ascii"
+    with pytest.raises(RiskOneMapError, match="unknown encoding"):
+        encoding.choose_encoding(text, forced="klingon")
+
+
+# -------------------------------------------------------------------------------------------------- geometry
+def test_geojson_bowtie_repaired_and_null_rejected(tmp_path):
+    bowtie = Polygon([(116.0, 39.9), (116.1, 40.0), (116.1, 39.9), (116.0, 40.0)])
+    square = Polygon([(116.2, 39.9), (116.3, 39.9), (116.3, 40.0), (116.2, 40.0)])
+    gdf = gpd.GeoDataFrame({"灾种": ["地质灾害", "洪涝", "地震"], "风险等级": ["高风险区", "中风险", "低"]},
+                           geometry=[bowtie, None, square], crs=4490)
+    path = tmp_path / "风险区划.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    before = _digest(tmp_path)
+    report = import_sources([path], tmp_path / "out")
+    assert _digest(tmp_path) == before  # inputs untouched, nothing written beside them
+    status = {r["source_fid"]: r for r in report.rows}
+    assert status[0]["status"] == "repaired" and "Self-intersection" in status[0]["reason"]
+    assert status[1]["status"] == "rejected" and "no geometry" in status[1]["reason"]
+    assert status[2]["status"] == "kept"
+    zones = pyogrio.read_dataframe(tmp_path / "out" / "onemap.gpkg", layer="risk_zones")
+    assert zones.geometry.is_valid.all() and len(zones) == 2
+    assert list(zones["hazard_type"]) == ["geologic", "earthquake"]
+    assert list(zones["risk_level"]) == [1, 5] and list(zones["level_label"]) == ["高风险区", "低"]
+
+
+def test_wrong_geometry_type_rejected(tmp_path):
+    gdf = gpd.GeoDataFrame({"名称": ["a"], "类型": ["滑坡"], "编号": ["H1"]},
+                           geometry=[Polygon([(116, 39), (116.01, 39), (116.01, 39.01)])], crs=4490)
+    path = tmp_path / "隐患点.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    report = import_sources([path], tmp_path / "out")
+    assert report.rows[0]["status"] == "rejected"
+    assert report.rows[0]["reason"] == "wrong geometry type: Polygon, geohazard_points needs Point"
+
+
+# -------------------------------------------------------------------------------------------------- tables
+def test_csv_gb18030_with_lonlat(tmp_path):
+    text = "名称,避难场所类型,容纳人数,经度,纬度\n大峪公园,紧急避难场所,1200人,116.10,39.93\n" \
+           "城子广场,固定,800,39.95,116.12\n空地,紧急,100,,\n"
+    path = tmp_path / "避难场所.csv"
+    path.write_bytes(text.encode("gb18030"))
+    report = import_sources([path], tmp_path / "out")
+    shelters = pyogrio.read_dataframe(tmp_path / "out" / "onemap.gpkg", layer="shelters")
+    assert list(shelters["name"]) == ["大峪公园", "城子广场"]
+    assert list(shelters["shelter_class"]) == ["emergency", "short_term"]
+    assert list(shelters["capacity"]) == [1200.0, 800.0]
+    assert "gb18030" in report.summary() and "EPSG:4490" in report.summary()
+    by_row = {r["source_fid"]: r for r in report.rows}  # spreadsheet row numbers
+    assert by_row[3]["status"] == "repaired" and "swapped" in by_row[3]["reason"]
+    assert by_row[4]["status"] == "rejected" and "经度/纬度" in by_row[4]["reason"]
+    xy = shapely.get_coordinates(shelters.geometry.values)
+    assert ((xy[:, 0] > 3.5e5) & (xy[:, 0] < 6.5e5)).all()  # the swapped row landed in Mentougou too
+
+
+def test_census_village_table_joins_and_derives_parents(tmp_path):
+    villages = gpd.GeoDataFrame({"代码": ["110109001001", "110109001002"], "名称": ["甲村", "乙村"]},
+                                geometry=[Polygon([(116.0, 39.9), (116.05, 39.9), (116.05, 39.95), (116.0, 39.95)]),
+                                          Polygon([(116.05, 39.9), (116.1, 39.9), (116.1, 39.95), (116.05, 39.95)])],
+                                crs=4490)
+    vpath = tmp_path / "村界.gpkg"
+    villages.to_file(vpath, driver="GPKG", layer="villages")
+    census = tmp_path / "社区减灾资源.csv"
+    census.write_text("统计用区划代码,村名称,常住人口,总户数,0-14岁,65岁以上,残障人数\n"
+                      "110109001001,甲村,1200,400,150,300,12\n110109001003,丙村,800,300,90,200,5\n",
+                      encoding="utf-8-sig")
+    hazards = gpd.GeoDataFrame({"编号": ["H1"], "名称": ["甲村滑坡"], "类型": ["不稳定斜坡"]},
+                               geometry=[Point(116.02, 39.92)], crs=4490)
+    hpath = tmp_path / "geohazard.geojson"
+    hazards.to_file(hpath, driver="GeoJSON")
+    report = import_sources([vpath, f"villages={census}", hpath], tmp_path / "out")
+    gpkg = tmp_path / "out" / "onemap.gpkg"
+    v = pyogrio.read_dataframe(gpkg, layer="villages").set_index("code")
+    assert v.loc["110109001001", "population"] == 1200 and v.loc["110109001001", "pop_65_plus"] == 300
+    assert v.loc["110109001002", "parent_code"] == "110109001000"
+    units = pyogrio.read_dataframe(gpkg, layer="admin_units", read_geometry=False)
+    assert set(units["code"]) == {"110109001001", "110109001003"}
+    h = pyogrio.read_dataframe(gpkg, layer="geohazard_points")
+    assert h["kind"].iloc[0] == "landslide" and h["village_code"].iloc[0] == "110109001001"
+    assert len(report.rows) == 5
+
+
+def test_admin_code_table(tmp_path):
+    path = tmp_path / "codes.csv"
+    path.write_text("code,parent,name,level,longitude,latitude\n110109000000,110100000000,门头沟区,county,116.1,39.9\n"
+                    "110109001000,110109000000,大峪街道,town,,\n110109001001,110109001000,德露苑社区,village,116.11,39.92\n",
+                    encoding="utf-8")
+    report = import_sources([path], tmp_path / "out")
+    units = pyogrio.read_dataframe(tmp_path / "out" / "onemap.gpkg", layer="admin_units", read_geometry=False)
+    assert list(units["level"]) == ["county", "township", "village"]
+    assert [r["target_layer"] for r in report.rows] == ["admin_units"] * 3
+
+
+# -------------------------------------------------------------------------------------------------- CRS
+def test_gauss_kruger_zone_from_eight_digit_easting(tmp_path):
+    geoms = [Point(39_500_000 + 1000 * i, 4_420_000 + 500 * i) for i in range(3)]
+    shp = _shapefile(tmp_path / "隐患点.shp", "GBK", crs=None, geoms=geoms)
+    assert not shp.with_suffix(".prj").exists()
+    report = import_sources([shp], tmp_path / "out")
+    assert "zone 39" in report.summary() and "EPSG:4527" in report.summary()
+    info = pyogrio.read_info(tmp_path / "out" / "onemap.gpkg", layer="geohazard_points")
+    assert info["crs"] == "EPSG:4527"  # the inputs' own projected CGCS2000 CRS is kept
+
+
+def test_lonlat_without_prj_is_an_error(tmp_path):
+    shp = _shapefile(tmp_path / "隐患点.shp", "GBK", crs=None)
+    with pytest.raises(RiskOneMapError) as err:
+        import_sources([shp], tmp_path / "out")
+    assert "隐患点.shp" in str(err.value) and "--crs" in str(err.value)
+    assert not (tmp_path / "out").exists()
+    report = import_sources([shp], tmp_path / "out", crs="EPSG:4490")
+    assert len(_rows(report, "kept")) == 3
+
+
+def test_declared_crs_checked_against_coordinates(tmp_path):
+    shp = _shapefile(tmp_path / "隐患点.shp", "GBK", crs=4326, geoms=[Point(39_500_000, 4_420_000)] * 3)
+    with pytest.raises(RiskOneMapError, match="EPSG:4527"):
+        import_sources([shp], tmp_path / "out")
+
+
+def test_zone_helpers():
+    assert crs_detect.gk_zone_from_easting(39_512_345.0) == (3, 39, 4527)
+    assert crs_detect.gk_zone_from_easting(20_512_345.0) == (6, 20, 4498)
+    assert crs_detect.gk_zone_from_easting(512_345.0) is None
+
+
+# -------------------------------------------------------------------------------------------------- mapping
+def test_mapping_file_and_required_fields(tmp_path):
+    gdf = gpd.GeoDataFrame({"sid": ["bj1", "bj2"], "mc": ["公园", None]}, geometry=LONLAT[:2], crs=4326)
+    path = tmp_path / "shelters_pt.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    report = import_sources([path], tmp_path / "a")
+    assert all("shelter_class" in r["reason"] and r["status"] == "rejected" for r in report.rows)
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"shelters": {"sid": "id", "mc": "name", "=紧急": "shelter_class"}}))
+    report = import_sources([path], tmp_path / "b", mapping=str(mapping))
+    assert [r["status"] for r in report.rows] == ["kept", "rejected"]
+    assert report.rows[1]["reason"] == "name: empty (column mc)"
+    bad = tmp_path / "bad.csv"
+    bad.write_text("layer,source,target\nshelters,sid,nonsense\n")
+    with pytest.raises(RiskOneMapError, match="nonsense"):
+        import_sources([path], tmp_path / "c", mapping=str(bad))
+
+
+def test_layer_detection():
+    assert fieldmap.layer_from_name("XX镇应急避难场所") == "shelters"
+    assert fieldmap.layer_from_name("地质灾害隐患点2023") == "geohazard_points"
+    assert fieldmap.layer_from_name("易涝点") == "flood_lowpoints"
+    assert fieldmap.layer_from_name("乡村道路") == "roads"
+    assert fieldmap.layer_from_name("社区") == "villages"
+    assert fieldmap.layer_from_name("门头沟区") == "county"
+    assert fieldmap.layer_from_name("data") is None
+
+
+def test_unknown_file_is_an_error(tmp_path):
+    path = tmp_path / "data.geojson"
+    gpd.GeoDataFrame({"a": [1]}, geometry=LONLAT[:1], crs=4326).to_file(path, driver="GeoJSON")
+    with pytest.raises(RiskOneMapError, match="data.geojson.*shelters=data.geojson"):
+        import_sources([path], tmp_path / "out")
+    report = import_sources([path], tmp_path / "out", layer_for=[f"{path}=depots"])
+    assert report.rows[0]["target_layer"] == "depots"
+
+
+# -------------------------------------------------------------------------------------------------- the report
+def test_report_has_one_row_per_input_feature(tmp_path):
+    shp = _shapefile(tmp_path / "隐患点.shp", "GBK", keep_cpg=False)
+    gj = tmp_path / "risk.geojson"
+    gpd.GeoDataFrame({"hazard_type": ["flood", "flood", "nonsense"], "risk_level": [1, 9, 2]},
+                     geometry=[Polygon([(116, 39.9), (116.1, 39.9), (116.1, 40)])] * 3, crs=4490
+                     ).to_file(gj, driver="GeoJSON")
+    report = import_sources([shp, gj], tmp_path / "out")
+    assert len(report.rows) == 6
+    assert {(r["source_file"], r["source_fid"]) for r in report.rows} == \
+        {(str(shp), i) for i in range(3)} | {(str(gj), i) for i in range(3)}
+    rejected = {r["source_fid"]: r["reason"] for r in report.rows if r["status"] == "rejected"}
+    assert "risk_level" in rejected[1] and "9" in rejected[1]
+    assert "hazard_type" in rejected[2] and "nonsense" in rejected[2]
+    csv = tmp_path / "out" / REPORT_CSV
+    assert csv.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert len(pd.read_csv(csv, encoding="utf-8-sig")) == 6
+    table = pyogrio.read_dataframe(tmp_path / "out" / "onemap.gpkg", layer="import_report", read_geometry=False)
+    assert len(table) == 6
+    with pytest.raises(RiskOneMapError, match="not empty"):
+        import_sources([shp], tmp_path / "out")
+    import_sources([shp], tmp_path / "out", overwrite=True)
+
+
+def test_duplicate_ids_renamed(tmp_path):
+    data = dict(HAZARDS, 隐患点编号=["DZ001", "DZ001", "DZ003"])
+    shp = _shapefile(tmp_path / "隐患点.shp", "GBK", data=data)
+    report = import_sources([shp], tmp_path / "out")
+    assert report.rows[1]["status"] == "repaired" and "DZ001-2" in report.rows[1]["reason"]
+
+
+def test_xlsx_and_geopackage_layers(tmp_path):
+    xlsx = tmp_path / "易涝点台账.xlsx"
+    pd.DataFrame({"编号": ["L1", "L2"], "名称": ["桥下", "路口"], "最大积水深度(米)": [0.6, "约0.3m"],
+                  "来源": ["历史积水", "模型"], "经度": [116.1, "116°06′36″"], "纬度": [39.93, 39.94]}
+                 ).to_excel(xlsx, index=False)
+    gpkg = tmp_path / "county.gpkg"
+    gpd.GeoDataFrame({"name": ["乙村"]}, geometry=LONLAT[:1], crs=4490).to_file(gpkg, layer="roads_old", driver="GPKG")
+    gpd.GeoDataFrame({"id": ["S1"], "name": ["广场"], "shelter_class": ["long_term"]}, geometry=LONLAT[1:2],
+                     crs=4490).to_file(gpkg, layer="shelters", driver="GPKG")
+    gpd.GeoDataFrame({"x": [1]}, geometry=LONLAT[2:], crs=4490).to_file(gpkg, layer="misc", driver="GPKG")
+    report = import_sources([xlsx, gpkg], tmp_path / "out")
+    low = pyogrio.read_dataframe(tmp_path / "out" / "onemap.gpkg", layer="flood_lowpoints")
+    assert list(low["max_depth_m"]) == [0.6, 0.3] and list(low["source"]) == ["ledger", "model"]
+    by = {(r["source_layer"], r["source_fid"]): r for r in report.rows}
+    assert by[("roads_old", 1)]["reason"].startswith("wrong geometry type")
+    assert by[("misc", 1)]["status"] == "rejected" and "not recognised" in by[("misc", 1)]["reason"]
+    assert by[("shelters", 1)]["status"] == "kept"
