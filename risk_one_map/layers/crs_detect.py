@@ -118,12 +118,14 @@ def detect_crs(declared, xs, ys, *, file, layer=None, forced=None, lonlat_column
     xs, ys = _finite(xs, ys)
     if declared is not None:
         crs = declared if not isinstance(declared, str) else parse_crs(declared, "CRS")
-        return _check_declared(crs, xs, ys, file, layer)
+        choice = _check_declared(crs, xs, ys, file, layer)
+        if forced and choice.rule == "declared":
+            return CrsChoice(crs, "declared", "declared in the file; --crs is only for inputs without a CRS")
+        return choice
     if forced:
         crs = parse_crs(forced) if isinstance(forced, str) else forced
-        choice = CrsChoice(crs, "forced", "no CRS in the file; --crs given")
-        _check_declared(crs, xs, ys, file, layer, what="--crs")
-        return choice
+        choice = _check_declared(crs, xs, ys, file, layer, what="--crs")
+        return choice if choice.rule != "declared" else CrsChoice(crs, "forced", "no CRS in the file; --crs given")
     if xs.size == 0:
         return CrsChoice(model_crs(model.CGCS2000_GEOGRAPHIC), "none", "no coordinates to place")
     zone = _zone_of_all(xs, ys)

@@ -293,4 +293,6 @@ def text_file_encoding(data: bytes, forced: Optional[str] = None) -> EncodingCho
         return EncodingChoice("utf-8-sig", "bom", "UTF-8 byte-order mark")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return EncodingChoice("utf-16", "bom", "UTF-16 byte-order mark")
-    return choose_encoding(data)
+    choice = choose_encoding(data)
+    return EncodingChoice(choice.encoding, choice.rule, choice.note.replace("no .cpg and no LDID", "no byte-order mark"),
+                          choice.declared_wrong)

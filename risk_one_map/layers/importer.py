@@ -61,7 +61,12 @@ class SourceSummary:
 
 @dataclass
 class ImportReport:
-    """Every input feature's fate (``rows``), what was decided per input (``sources``) and what was written."""
+    """Every input feature's fate (``rows``), what was decided per input (``sources``) and what was written.
+
+    A row: source_file, source_layer, source_fid (the OGR feature id: 0-based for shapefiles and GeoJSON,
+    1-based for GeoPackages; for CSV/XLSX the spreadsheet row number, header = row 1), target_layer,
+    status (kept / repaired / rejected), reason (what was wrong), detail (what was done or noted).
+    """
     out: Path
     crs: str = ""
     rows: list = field(default_factory=list)
