@@ -263,6 +263,11 @@ LAYERS = (
         F("population", "float", "常住人口", min=0), F("households", "float", "总户数", min=0),
         F("pop_0_14", "float", "0-14岁人口", min=0), F("pop_65_plus", "float", "65岁以上人口", min=0),
         F("disabled", "float", "残障人数", min=0)), required=True),
+    # Administrative units known only as points or as a code table (importer: points are not boundaries).
+    LayerSpec("county_points", ("Point",), "县（区）驻地", GROUP_ADMIN, _ADMIN),
+    LayerSpec("township_points", ("Point",), "乡镇驻地", GROUP_ADMIN, _ADMIN),
+    LayerSpec("village_points", ("Point",), "村（社区）位置", GROUP_ADMIN, _ADMIN),
+    LayerSpec("admin_units", (), "区划代码表", GROUP_ADMIN, _ADMIN + (F("level", "str", "层级"),)),
     LayerSpec("risk_zones", ("Polygon",), "风险区划", GROUP_RISK, (
         F("id", "str", "编号"),
         F("hazard_type", "str", "灾种", required=True, choices=tuple(h.key for h in HAZARD_TYPES)),
@@ -313,6 +318,8 @@ LAYERS = (
 LAYER_BY_NAME = {s.name: s for s in LAYERS}
 
 ROAD_DRIVE_KMH = {"county": 60.0, "township": 40.0, "village": 25.0, "path": 5.0}  # default
+ROAD_KINDS = {"county": "县道", "township": "乡道", "village": "村道", "path": "小路"}
+LOWPOINT_SOURCES = {"ledger": "积水台账", "model": "模型计算", "dem": "DEM洼地"}
 
 # Files of the package folder (SPEC.md).
 GPKG_NAME = "onemap.gpkg"

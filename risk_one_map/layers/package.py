@@ -173,15 +173,18 @@ def _is_missing(v) -> bool:
 def write_frame(gpkg: Path, name: str, frame) -> None:
     """Write one layer into a GeoPackage file (which the caller made temporary)."""
     frame = conform(name, frame)
-    spec = model.LAYER_BY_NAME.get(name)
     kwargs = {}
     if hasattr(frame, "geometry") and getattr(frame, "_geometry_column_name", None) in frame.columns:
-        if spec is not None and spec.geometry == ("Point",):
-            kwargs["geometry_type"] = "Point"
-        elif spec is not None and spec.geometry == ("Polygon",):
+        # Decide the layer's geometry type from what is there (QGIS styles one type per layer): points stay
+        # Point, polygons and lines become Multi* so one feature with parts does not change the layer type.
+        import shapely
+        types = set(shapely.get_type_id(frame.geometry.to_numpy()[~frame.geometry.isna().to_numpy()]).tolist())
+        if types <= {0}:
+            kwargs["geometry_type"] = "Point" if types else "Unknown"
+        elif types <= {3, 6}:
             kwargs["geometry_type"] = "MultiPolygon"
             frame = frame.set_geometry(_to_multi(frame.geometry))
-        elif spec is not None and spec.geometry == ("LineString",):
+        elif types <= {1, 5}:
             kwargs["geometry_type"] = "MultiLineString"
             frame = frame.set_geometry(_to_multi(frame.geometry))
         else:
