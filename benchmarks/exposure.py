@@ -1,0 +1,339 @@
+"""Benchmark: population exposure against its peers, on the same synthetic inputs, in one run.
+
+    .venv/bin/python benchmarks/exposure.py                       # ~1-2 minutes here
+    .venv/bin/python benchmarks/exposure.py --rows 5000 --cols 5000 --villages 10000   # the issue's reference size
+    .venv/bin/python benchmarks/exposure.py --memory-cells 1e9    # + windowed peak-memory check (4 GB of raster)
+
+Prints sizes, library versions, times and ratios (peers run in the same process, so the noisy 2-core machine affects
+all alike) and per-zone errors on a constant raster of 1 person per cell, where the true answer for any zone is its
+area / cell area. The peers' way: dissolve hazard zones by type and level, overlay with the villages (geopandas), then
+extract (exactextract exact; rasterstats and QGIS zonal statistics by cell centres). Not a timed test.
+Peers are optional: pip install -r requirements-bench.txt -c .venv/constraints.txt
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+CRS = "EPSG:4548"
+X0, Y0 = 500_000.0, 4_300_000.0
+
+
+def build_case(rows, cols, n_villages, zones_per_type, cell, seed, out: Path):
+    """Voronoi villages, six hazard types of random blobs with random levels, a constant 1-person raster."""
+    import geopandas as gpd
+    import rasterio
+    import shapely
+    from affine import Affine
+    rng = np.random.default_rng(seed)
+    top = Y0 + rows * cell
+    extent = shapely.box(X0, Y0, X0 + cols * cell, top)
+    pts = shapely.points(rng.uniform(X0, X0 + cols * cell, n_villages), rng.uniform(Y0, top, n_villages))
+    vor = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(pts), extend_to=extent))
+    vgeoms = shapely.intersection(vor, extent)
+    # a little wiggle so that boundaries are not all straight: segmentize (shared edges stay shared)
+    vgeoms = shapely.segmentize(vgeoms, 4 * cell)
+    n = len(vgeoms)
+    towns = np.arange(n) * 20 // max(n, 1)
+    villages = gpd.GeoDataFrame({
+        "code": [f"1306{t:02d}{i:06d}" for i, t in enumerate(towns)], "name": [f"村{i}" for i in range(n)],
+        "parent_code": [f"1306{t:02d}000000" for t in towns]}, geometry=vgeoms, crs=CRS)
+    hazards = ["earthquake", "geologic", "meteorological", "flood", "marine", "forest_fire"]
+    zg, zt, zl = [], [], []
+    mean_size = np.sqrt(rows * cols) * cell / 12
+    for h in hazards:
+        cx = rng.uniform(X0, X0 + cols * cell, zones_per_type)
+        cy = rng.uniform(Y0, top, zones_per_type)
+        rad = rng.gamma(2.0, mean_size / 4, zones_per_type)
+        blobs = shapely.buffer(shapely.points(cx, cy), rad, quad_segs=6)
+        # irregular: stretch each blob a little
+        blobs = np.array([shapely.affinity.scale(b, rng.uniform(0.6, 1.6), rng.uniform(0.6, 1.6)) for b in blobs])
+        zg.extend(blobs)
+        zt.extend([h] * zones_per_type)
+        zl.extend(rng.integers(1, 6, zones_per_type))
+    zones = gpd.GeoDataFrame({"id": [f"Z{i}" for i in range(len(zg))], "hazard_type": zt,
+                              "risk_level": np.asarray(zl, dtype=np.int64)}, geometry=zg, crs=CRS)
+    path = out / "population.tif"
+    transform = Affine(cell, 0, X0, 0, -cell, top)
+    write_constant_raster(path, rows, cols, transform)
+    return villages, zones, path
+
+
+def write_constant_raster(path, rows, cols, transform, value=1.0, compress=None):
+    import rasterio
+    from rasterio.windows import Window
+    profile = dict(driver="GTiff", height=rows, width=cols, count=1, dtype="float32", crs=CRS, transform=transform,
+                   nodata=-9999.0, tiled=True, blockxsize=256, blockysize=256, BIGTIFF="IF_SAFER")
+    if compress:
+        profile["compress"] = compress
+    step = 1024
+    with rasterio.open(path, "w", **profile) as dst:
+        block = np.full((step, cols), value, dtype=np.float32)
+        for r0 in range(0, rows, step):
+            n = min(step, rows - r0)
+            dst.write(block[:n], 1, window=Window(0, r0, cols, n))
+
+
+def versions():
+    out = {"python": platform.python_version()}
+    for name in ("numpy", "shapely", "geopandas", "rasterio", "pyproj", "exactextract", "rasterstats"):
+        try:
+            mod = __import__(name)
+            out[name] = getattr(mod, "__version__", "?")
+        except Exception:
+            out[name] = "not installed"
+    try:
+        from qgis.core import Qgis
+        out["qgis"] = Qgis.QGIS_VERSION
+    except Exception:
+        out["qgis"] = "not importable"
+    return out
+
+
+def truth_table(villages, regions):
+    """Exact areas of every (village, layer, level) piece by shapely overlay (the reference)."""
+    import shapely
+    tree = shapely.STRtree(np.asarray(villages.geometry.values, dtype=object))
+    out = {}
+    for key, regs in regions.items():
+        for li, g in enumerate(regs):
+            if g.is_empty:
+                continue
+            vi = tree.query(g, predicate="intersects")
+            areas = shapely.area(shapely.intersection(np.asarray(villages.geometry.values, dtype=object)[vi], g))
+            for v, a in zip(vi, areas):
+                if a > 0:
+                    out[(villages["code"].iloc[v], key, li + 1)] = a
+    return out
+
+
+def rel_errors(got: dict, truth: dict, cell_area: float, min_cells: float = 1.0):
+    """Relative errors per zone (zones of at least ``min_cells`` cells), as (max, median, count)."""
+    errs = []
+    for k, a in truth.items():
+        want = a / cell_area
+        if want < min_cells:
+            continue
+        errs.append(abs(got.get(k, 0.0) - want) / want)
+    errs = np.asarray(errs)
+    return (float(errs.max()), float(np.median(errs)), len(errs)) if len(errs) else (np.nan, np.nan, 0)
+
+
+def peers_overlay(villages, regions):
+    """The peers' way, step 1: overlay villages x dissolved levels of each layer (geopandas)."""
+    import geopandas as gpd
+    frames = []
+    for key, regs in regions.items():
+        lv = gpd.GeoDataFrame({"hazard_type": key, "risk_level": np.arange(1, 6)}, geometry=list(regs),
+                              crs=villages.crs)
+        lv = lv[~lv.geometry.is_empty]
+        frames.append(gpd.overlay(villages[["code", "geometry"]], lv, how="intersection", keep_geom_type=True))
+    import pandas as pd
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=villages.crs)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rows", type=int, default=3000)
+    ap.add_argument("--cols", type=int, default=3000)
+    ap.add_argument("--villages", type=int, default=3000)
+    ap.add_argument("--zones-per-type", type=int, default=60)
+    ap.add_argument("--cell", type=float, default=30.0)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--subset", type=int, default=1500, help="overlay pieces given to rasterstats and QGIS (their "
+                                                               "times are scaled to all pieces)")
+    ap.add_argument("--no-qgis", action="store_true")
+    ap.add_argument("--memory-cells", type=float, default=0, help="also run a windowed peak-memory check on a raster "
+                                                                 "of this many cells (1e9 = 4 GB file)")
+    ap.add_argument("--memory-villages", type=int, default=10000)
+    ap.add_argument("--keep", help="folder for the synthetic files (default: a temporary folder)")
+    args = ap.parse_args(argv)
+
+    import shapely
+    from risk_one_map.analysis import exposure as ex
+    work = Path(args.keep or tempfile.mkdtemp(prefix="expo-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"versions: {versions()}")
+    print(f"machine: {os.cpu_count()} cores; work folder {work}")
+    t = time.perf_counter()
+    villages, zones, raster = build_case(args.rows, args.cols, args.villages, args.zones_per_type, args.cell,
+                                         args.seed, work)
+    print(f"case: raster {args.rows} x {args.cols} = {args.rows * args.cols:.3g} cells of {args.cell} m; "
+          f"{len(villages)} villages ({shapely.get_num_coordinates(villages.geometry.values).sum()} vertices); "
+          f"{len(zones)} zones in 6 hazard types; built in {time.perf_counter() - t:.1f} s")
+    cell_area = args.cell ** 2
+
+    # -- read the raster once (the yardstick of the fast mode)
+    import rasterio
+    t = time.perf_counter()
+    with rasterio.open(raster) as ds:
+        arr = ds.read(1)
+    t_read = time.perf_counter() - t
+    del arr
+
+    # -- ours, end to end (dissolve, extraction, tables)
+    t = time.perf_counter()
+    res = ex.compute_exposure(villages, zones, raster=raster, mode="exact")
+    t_exact = time.perf_counter() - t
+    t = time.perf_counter()
+    res_fast = ex.compute_exposure(villages, zones, raster=raster, mode="fast")
+    t_fast = time.perf_counter() - t
+    print(f"ours exact: {t_exact:.2f} s end to end ({', '.join(f'{k} {v:.2f}' for k, v in res.timings.items())}); "
+          f"fast: {t_fast:.2f} s ({', '.join(f'{k} {v:.2f}' for k, v in res_fast.timings.items())}); "
+          f"reading the raster once: {t_read:.2f} s")
+
+    # -- the reference answer
+    t = time.perf_counter()
+    zn = ex.normalise_zones(zones, [])
+    regions = {h: ex.level_regions(zn, h) for h in sorted(zn.hazard_type.unique())}
+    regions["any"] = ex.any_regions(regions)
+    truth = truth_table(villages, regions)
+    print(f"reference (shapely overlay areas): {len(truth)} village x layer x level pieces, "
+          f"{time.perf_counter() - t:.1f} s")
+
+    def ours(r):
+        return {(a, b, int(c)): p for a, b, c, p in zip(r.rows.village_code, r.rows.hazard_type, r.rows.risk_level,
+                                                          r.rows.population)}
+    e_exact = rel_errors(ours(res), truth, cell_area)
+    e_fast = rel_errors(ours(res_fast), truth, cell_area, min_cells=1.0)
+    print(f"ours exact error per zone: max {e_exact[0]:.2e}, median {e_exact[1]:.2e} over {e_exact[2]} zones; "
+          f"fast: max {e_fast[0]:.2e}, median {e_fast[1]:.2e} (reported by the fast mode: village area error up to "
+          f"{res_fast.fast_error['max_rel_area_error']:.2%})")
+
+    # -- the peers' way: dissolve (we reuse ours: same geometry), overlay, extract
+    t = time.perf_counter()
+    pieces = peers_overlay(villages, regions)
+    t_overlay = time.perf_counter() - t
+    print(f"peers: overlay villages x dissolved levels (geopandas): {t_overlay:.2f} s -> {len(pieces)} polygons")
+    keys = list(zip(pieces["code"], pieces["hazard_type"], pieces["risk_level"].astype(int)))
+    t_ee = None
+    try:
+        from exactextract import exact_extract
+        t = time.perf_counter()
+        got = exact_extract(str(raster), pieces, ["sum"], output="pandas")
+        t_ee = time.perf_counter() - t
+        vals = {}
+        for k, v in zip(keys, got["sum"].to_numpy()):
+            vals[k] = vals.get(k, 0.0) + float(v)
+        e = rel_errors(vals, truth, cell_area)
+        print(f"exactextract: extraction {t_ee:.2f} s; overlay + extraction {t_overlay + t_ee:.2f} s; "
+              f"error max {e[0]:.2e}, median {e[1]:.2e}")
+        t = time.perf_counter()
+        exact_extract(str(raster), villages, ["sum"], output="pandas")
+        print(f"exactextract on the villages alone (no hazards): {time.perf_counter() - t:.2f} s")
+    except ImportError:
+        print("exactextract: not installed (pip install -r requirements-bench.txt -c .venv/constraints.txt)")
+
+    rng = np.random.default_rng(0)
+    sub = np.sort(rng.choice(len(pieces), min(args.subset, len(pieces)), replace=False))
+    scale = len(pieces) / max(len(sub), 1)
+    sub_truth = {keys[i]: truth.get(keys[i], 0.0) for i in sub}
+    t_rs = None
+    try:
+        from rasterstats import zonal_stats
+        t = time.perf_counter()
+        zs = zonal_stats(pieces.iloc[sub], str(raster), stats=["sum"])
+        t_rs = (time.perf_counter() - t) * scale
+        vals = {}
+        for i, z in zip(sub, zs):
+            vals[keys[i]] = vals.get(keys[i], 0.0) + float(z["sum"] or 0.0)
+        e = rel_errors(vals, sub_truth, cell_area)
+        print(f"rasterstats (cell centres): {t_rs:.2f} s for all pieces (timed on {len(sub)}, scaled); overlay + "
+              f"rasterstats {t_overlay + t_rs:.2f} s; error max {e[0]:.2e}, median {e[1]:.2e}")
+    except ImportError:
+        print("rasterstats: not installed (pip install -r requirements-bench.txt -c .venv/constraints.txt)")
+
+    t_q = None
+    if not args.no_qgis:
+        t_q, e = qgis_zonal(pieces.iloc[sub], raster, work, sub_truth, keys, sub, cell_area)
+        if t_q is not None:
+            t_q *= scale
+            print(f"QGIS native:zonalstatisticsfb: {t_q:.2f} s for all pieces (timed on {len(sub)}, scaled); "
+                  f"error max {e[0]:.2e}, median {e[1]:.2e}")
+
+    print("\nratios (ours / peer, < 1 is faster):")
+    if t_ee:
+        print(f"  ours exact end to end / exactextract extraction alone : {t_exact / t_ee:.2f}  (target <= 1.0)")
+        print(f"  ours exact end to end / overlay + exactextract        : {t_exact / (t_overlay + t_ee):.3f}")
+    if t_rs:
+        print(f"  ours exact end to end / overlay + rasterstats         : {t_exact / (t_overlay + t_rs):.3f}")
+    if t_q:
+        print(f"  ours exact end to end / overlay + QGIS zonal stats    : {t_exact / (t_overlay + t_q):.3f}")
+    print(f"  ours fast / reading the raster once                   : {t_fast / t_read:.2f}  (target <= 5)")
+    print(f"  errors: exact max {e_exact[0]:.2e} (target <= 1e-6); fast max {e_fast[0]:.2e}")
+
+    if args.memory_cells:
+        memory_check(args, work)
+
+
+def qgis_zonal(pieces, raster, work, sub_truth, keys, sub, cell_area):
+    try:
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from qgis.core import QgsApplication, QgsRasterLayer, QgsVectorLayer
+        sys.path.append("/usr/share/qgis/python/plugins")
+        app = QgsApplication([], False)
+        app.initQgis()
+        from qgis.analysis import QgsNativeAlgorithms
+        import processing
+        from processing.core.Processing import Processing
+        Processing.initialize()
+        QgsApplication.processingRegistry().addProvider(QgsNativeAlgorithms())
+    except Exception as exc:  # no QGIS here
+        print(f"QGIS zonal statistics: skipped ({exc})")
+        return None, None
+    path = work / "pieces.gpkg"
+    pieces.assign(k=np.arange(len(pieces))).to_file(path, layer="pieces", driver="GPKG")
+    vl = QgsVectorLayer(f"{path}|layername=pieces", "pieces", "ogr")
+    rl = QgsRasterLayer(str(raster), "pop")
+    t = time.perf_counter()
+    out = processing.run("native:zonalstatisticsfb", {"INPUT": vl, "INPUT_RASTER": rl, "RASTER_BAND": 1,
+                                                       "COLUMN_PREFIX": "z_", "STATISTICS": [1],
+                                                       "OUTPUT": "TEMPORARY_OUTPUT"})
+    dt = time.perf_counter() - t
+    vals = {}
+    for f in out["OUTPUT"].getFeatures():
+        i = sub[int(f["k"])]
+        vals[keys[i]] = vals.get(keys[i], 0.0) + float(f["z_sum"] or 0.0)
+    return dt, rel_errors(vals, sub_truth, cell_area)
+
+
+def memory_check(args, work):
+    """Peak memory of an exact run on a big raster, in a child process (ru_maxrss of the child)."""
+    side = int(np.sqrt(args.memory_cells))
+    print(f"\nmemory check: raster {side} x {side} = {side * side:.3g} cells (float32, {side * side * 4 / 1e9:.1f} GB "
+          f"uncompressed), {args.memory_villages} villages")
+    big = work / "big"
+    big.mkdir(exist_ok=True)
+    code = f"""
+import sys, time, resource
+sys.path.insert(0, {str(Path(__file__).resolve().parents[1])!r})
+sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
+from pathlib import Path
+import exposure as bench
+from risk_one_map.analysis import exposure as ex
+v, z, r = bench.build_case({side}, {side}, {args.memory_villages}, {args.zones_per_type}, {args.cell}, 2, Path({str(big)!r}))
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t = time.perf_counter()
+res = ex.compute_exposure(v, z, raster=r, mode="exact")
+print(f"exact run: {{time.perf_counter() - t:.1f}} s; peak RSS {{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6:.2f}} GB "
+      f"(after building the case: {{base / 1e6:.2f}} GB); {{len(res.rows)}} rows")
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    print(proc.stdout.strip() or proc.stderr.strip()[-2000:])
+    for f in big.glob("*.tif"):
+        f.unlink()
+
+
+if __name__ == "__main__":
+    main()
