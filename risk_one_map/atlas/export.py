@@ -1,0 +1,393 @@
+"""Print every village sheet: one PDF per village, in parallel processes, atomically, skipping what is up to date.
+
+``export_village_sheets`` is what the CLI (``risk-one-map atlas``), the Processing algorithm and the dock call.
+Each process starts its own headless QgsApplication, builds the sheet project once (``layout.build_sheet_project``)
+and then walks the atlas to its villages, exactly as QGIS's own atlas export does, writing each PDF to a temporary
+file that is moved into place only when complete.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import re
+import time
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Optional
+
+from ..errors import Cancelled, RiskOneMapError
+from ..layers import model
+from ..progress import CancelledFn, ProgressFn
+from . import templates as T
+
+PREVIEW_DPI = 60
+_WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+MAX_NAME_BYTES = 180  # ext4 allows 255 bytes; CJK takes 3 bytes a character in UTF-8; leave room for suffixes
+
+
+def safe_filename(text: str, fallback: str = "未命名") -> str:
+    """``text`` made safe as a file or folder name on Linux, macOS and Windows (reserved names, characters,
+    trailing dots and spaces, length in bytes), NFC-normalised."""
+    name = unicodedata.normalize("NFC", str(text or "")).strip()
+    name = _UNSAFE.sub("_", name).rstrip(". ").lstrip()
+    if not name or set(name) <= {".", "_"}:
+        name = fallback
+    if name.split(".")[0].upper() in _WINDOWS_RESERVED:
+        name = "_" + name
+    while len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        name = name[:-1]
+    return name
+
+
+@dataclass
+class SheetJob:
+    code: str
+    pdf: Path
+    png: Optional[Path] = None
+
+
+@dataclass
+class ExportResult:
+    out_dir: Path
+    written: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+    merged: list = field(default_factory=list)
+    previews: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+    workers: int = 1
+
+    @property
+    def pdfs(self) -> list:
+        return sorted(self.written + self.skipped)
+
+    def summary_lines(self) -> list:
+        lines = [f"village sheets: {len(self.written)} written, {len(self.skipped)} up to date, "
+                 f"{self.seconds:.1f} s on {self.workers} process(es) -> {self.out_dir}"]
+        if self.merged:
+            lines.append(f"township PDFs: {len(self.merged)} merged")
+        if self.previews:
+            lines.append(f"PNG previews: {len(self.previews)}")
+        lines += [f"note: {n}" for n in self.notes]
+        return lines
+
+
+# ------------------------------------------------------------------------------------------------ planning
+def sheet_path(out_dir: Path, township: str, code: str, name: str) -> Path:
+    """OUT/<township name>/<village code>_<village name>.pdf, every part safe for any file system."""
+    folder = safe_filename(township, fallback="未知乡镇")
+    return Path(out_dir) / folder / f"{safe_filename(f'{code}_{name}', fallback=code)}.pdf"
+
+
+def _inputs_mtime(package_dir: Path, template: Path) -> float:
+    files = [package_dir / model.GPKG_NAME, package_dir / model.POPULATION_RASTER, package_dir / model.DEM_RASTER,
+             template]
+    return max((f.stat().st_mtime for f in files if f.is_file()), default=0.0)
+
+
+def _up_to_date(path: Path, since: float) -> bool:
+    return path.is_file() and path.stat().st_mtime > since
+
+
+def plan_jobs(data, out_dir: Path, since: float, png: bool, force: bool):
+    """(jobs to render, PDFs already up to date)."""
+    jobs, skipped = [], []
+    for code, name, township in zip(data.villages["code"], data.villages["name"], data.villages["township"]):
+        pdf = sheet_path(out_dir, township, code, name)
+        preview = pdf.with_suffix(".png") if png else None
+        if not force and _up_to_date(pdf, since) and (preview is None or _up_to_date(preview, since)):
+            skipped.append(pdf)
+        else:
+            jobs.append(SheetJob(code=code, pdf=pdf, png=preview))
+    return jobs, skipped
+
+
+# ------------------------------------------------------------------------------------------------ rendering
+class SheetRenderer:
+    """One process's renderer: the sheet project loaded once, then one atlas page per village."""
+
+    def __init__(self, package_dir, data, page: str = "A3", dpi: float = 150, template=None):
+        from qgis.core import QgsLayoutExporter, QgsRenderContext
+        from ..layers.qgis_fonts import pick_cjk_font
+        from .layout import TableFitter, build_sheet_project, radical_map
+        self.sheet = build_sheet_project(package_dir, data, page, template)
+        self.layout, self.atlas = self.sheet.layout, self.sheet.atlas
+        self.exporter = QgsLayoutExporter(self.layout)
+        settings = QgsLayoutExporter.PdfExportSettings()
+        settings.dpi = float(dpi)
+        settings.textRenderFormat = QgsRenderContext.TextFormatAlwaysText  # text stays text (searchable)
+        settings.rasterizeWholeImage = False
+        settings.forceVectorOutput = False
+        settings.appendGeoreference = True
+        settings.exportMetadata = True
+        settings.simplifyGeometries = True
+        self.settings = settings
+        coverage = self.atlas.coverageLayer()
+        self.features = {f["code"]: f for f in coverage.getFeatures()}
+        self.radicals = radical_map(pick_cjk_font())
+        self.fitter = TableFitter(self.layout, T.spec_for(page))
+        self.atlas.beginRender()
+
+    def render(self, job: SheetJob) -> None:
+        """Write ``job.pdf`` (and ``job.png``) for one village, each through a temporary file."""
+        from qgis.core import QgsLayoutExporter
+        from .pdf_text import fix_tounicode
+        feature = self.features.get(job.code)
+        if feature is None or not self.atlas.seekTo(feature):
+            raise RiskOneMapError(f"village {job.code} is not in the atlas", layer="villages", field="code")
+        job.pdf.parent.mkdir(parents=True, exist_ok=True)
+        tmp = job.pdf.with_name(f".{job.pdf.stem}.{os.getpid()}.tmp.pdf")
+        try:
+            self.fitter.prepare()
+            result = self.exporter.exportToPdf(str(tmp), self.settings)
+            if result != QgsLayoutExporter.Success:
+                raise RiskOneMapError(f"QGIS could not write the PDF (exporter code {result})", file=job.pdf)
+            fix_tounicode(tmp, self.radicals)
+            if job.png is not None:
+                self._preview(job.png)
+            os.replace(tmp, job.pdf)
+        finally:
+            self.fitter.cleanup()
+            if tmp.exists():
+                tmp.unlink()
+
+    def _preview(self, png: Path) -> None:
+        from qgis.core import QgsLayoutExporter
+        tmp = png.with_name(f".{png.stem}.{os.getpid()}.tmp.png")
+        settings = QgsLayoutExporter.ImageExportSettings()
+        settings.dpi = PREVIEW_DPI
+        settings.pages = [0]
+        from osgeo import gdal
+        gdal.PushErrorHandler("CPLQuietErrorHandler")  # QGIS tries to georeference the PNG; GDAL cannot update one
+        try:
+            result = self.exporter.exportToImage(str(tmp), settings)
+            if result != QgsLayoutExporter.Success:
+                raise RiskOneMapError(f"QGIS could not write the preview (exporter code {result})", file=png)
+            os.replace(tmp, png)
+        finally:
+            gdal.PopErrorHandler()
+            if tmp.exists():
+                tmp.unlink()
+
+    def close(self) -> None:
+        self.atlas.endRender()
+        self.exporter = None
+        self.sheet.close()
+
+
+def _worker_main(package_dir, data, page, dpi, template, tasks, results, cancel) -> None:
+    """A spawned process: its own QgsApplication, the project loaded once, then villages from ``tasks``."""
+    try:
+        renderer = SheetRenderer(package_dir, data, page, dpi, template)
+    except BaseException as exc:  # report, never hang the parent
+        results.put(("error", None, str(exc)))
+        return
+    results.put(("ready", os.getpid(), None))
+    while not cancel.is_set():
+        try:
+            job = tasks.get(timeout=0.2)
+        except queue.Empty:
+            continue
+        if job is None:
+            break
+        try:
+            renderer.render(job)
+        except BaseException as exc:
+            results.put(("error", job.code, str(exc)))
+            break
+        results.put(("done", job.code, None))
+    renderer.close()
+    results.put(("exit", os.getpid(), None))
+    import atexit
+    atexit._run_exitfuncs()  # a spawned process ends with os._exit: clean the temporary folders now
+
+
+def _run_in_process(package_dir, data, jobs, page, dpi, template, tick, cancelled) -> int:
+    renderer = SheetRenderer(package_dir, data, page, dpi, template)
+    done = 0
+    try:
+        for job in jobs:
+            if cancelled():
+                raise Cancelled("cancelled by the user; finished sheets were kept, no partial PDF was written")
+            renderer.render(job)
+            done += 1
+            tick(done)
+    finally:
+        renderer.close()
+    return done
+
+
+def _python_executable() -> str:
+    """A Python interpreter for the workers: inside QGIS Desktop ``sys.executable`` may be QGIS itself."""
+    import shutil
+    import sys
+    exe = Path(sys.executable or "")
+    if exe.name.lower().startswith("python"):
+        return str(exe)
+    for cand in (Path(sys.exec_prefix) / "bin" / "python3", Path(sys.exec_prefix) / "python.exe",
+                 Path(shutil.which("python3") or "")):
+        if cand.name and cand.is_file():
+            return str(cand)
+    return str(exe)
+
+
+def _start_without_main(procs) -> None:
+    """Start spawned processes without re-running the caller's main module in them (a script or ``python -m``
+    entry point without a ``__main__`` guard would run again in every worker). The workers need only this module."""
+    import sys
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__spec__", "__file__") if main is not None and k in main.__dict__}
+    try:
+        if main is not None:
+            main.__dict__["__spec__"] = None
+            main.__dict__.pop("__file__", None)
+        for p in procs:
+            p.start()
+    finally:
+        if main is not None:
+            main.__dict__.update(saved)
+
+
+def _run_in_processes(package_dir, data, jobs, page, dpi, template, workers, tick, cancelled) -> int:
+    import multiprocessing as mp
+    ctx = mp.get_context("spawn")
+    ctx.set_executable(_python_executable())
+    tasks, results, cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
+    for job in jobs:
+        tasks.put(job)
+    for _ in range(workers):
+        tasks.put(None)
+    procs = [ctx.Process(target=_worker_main, args=(str(package_dir), data, page, dpi, template, tasks, results,
+                                                    cancel), daemon=True) for _ in range(workers)]
+    _start_without_main(procs)
+    done, exited, error, user_cancel = 0, 0, None, False
+    try:
+        while exited < workers:
+            if not user_cancel and cancelled():
+                user_cancel = True
+                cancel.set()
+            try:
+                kind, what, message = results.get(timeout=0.2)
+            except queue.Empty:
+                if all(not p.is_alive() for p in procs) and results.empty():
+                    if error is None and done < len(jobs) and not user_cancel:
+                        error = "a worker process ended unexpectedly"
+                    break
+                continue
+            if kind == "done":
+                done += 1
+                tick(done)
+            elif kind == "error":
+                error = error or (f"village {what}: {message}" if what else message)
+                cancel.set()
+                if what is None:
+                    exited += 1  # it never started
+            elif kind == "exit":
+                exited += 1
+    finally:
+        cancel.set()
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+                p.join()
+    if error:
+        raise RiskOneMapError(error)
+    if user_cancel:
+        raise Cancelled("cancelled by the user; finished sheets were kept, no partial PDF was written")
+    return done
+
+
+def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]] = None,
+                          township: Optional[str] = None, page: str = "A3", dpi: float = 150,
+                          merge_township: bool = False, png_preview: bool = False, workers: int = 1,
+                          force: bool = False, progress: Optional[ProgressFn] = None,
+                          cancelled: Optional[CancelledFn] = None, template=None,
+                          compile_unit: Optional[str] = None) -> ExportResult:
+    """Print the village sheets of the package at ``package_dir`` into ``out_dir``.
+
+    One PDF per village at ``out_dir/<township name>/<village code>_<village name>.pdf`` (plus a PNG of page 1
+    with ``png_preview``, and ``out_dir/<township name>_合订本.pdf`` per township with ``merge_township``).
+    A village whose PDF is newer than the package files and the template is skipped unless ``force``.
+    ``workers`` > 1 renders in that many processes. ``cancelled()`` stops between pages: finished PDFs stay,
+    no partial file is ever left. Raises RiskOneMapError on bad input, Cancelled when cancelled.
+    """
+    from .sheet_data import build_sheet_data
+    t0 = time.monotonic()
+    progress = progress or (lambda f: None)
+    cancelled = cancelled or (lambda: False)
+    package_dir, out_dir = Path(package_dir), Path(out_dir)
+    spec = T.spec_for(page)
+    template = Path(template) if template else T.template_path(spec.name)
+    if not template.is_file():
+        raise RiskOneMapError("the layout template is missing", file=template)
+    if dpi <= 0 or dpi > 1200:
+        raise RiskOneMapError(f"dpi must be between 1 and 1200, not {dpi}")
+    progress(0.0)
+    data = build_sheet_data(package_dir, villages=villages, township=township, compile_unit=compile_unit)
+    if cancelled():
+        raise Cancelled()
+    jobs, skipped = plan_jobs(data, out_dir, _inputs_mtime(package_dir, template), png_preview, force)
+    workers = max(1, min(int(workers or 1), len(jobs) or 1, os.cpu_count() or 1))
+    result = ExportResult(out_dir=out_dir, skipped=skipped, notes=list(data.notes), workers=workers)
+    progress(0.05)
+    merge_share = 0.05 if merge_township else 0.0
+
+    def tick(done: int) -> None:
+        progress(0.05 + (0.95 - merge_share) * done / max(1, len(jobs)))
+
+    if jobs:
+        # Only the villages to render go to the workers (a smaller coverage layer, less to pickle).
+        codes = {j.code for j in jobs}
+        sub = _subset(data, codes)
+        run = _run_in_process if workers == 1 else _run_in_processes
+        args = (package_dir, sub, jobs, spec.name, dpi, str(template))
+        if workers == 1:
+            run(*args, tick, cancelled)
+        else:
+            run(*args, workers, tick, cancelled)
+    result.written = [j.pdf for j in jobs]
+    result.previews = [j.png for j in jobs if j.png is not None] + \
+        [p.with_suffix(".png") for p in skipped if png_preview]
+    if merge_township:
+        result.merged = _merge_townships(data, out_dir, result.pdfs, cancelled)
+    result.seconds = time.monotonic() - t0
+    progress(1.0)
+    return result
+
+
+def _subset(data, codes: set):
+    from dataclasses import replace
+    keep = lambda f: f[f["village_code"].isin(codes)].reset_index(drop=True)  # noqa: E731
+    return replace(data, villages=data.villages[data.villages["code"].isin(codes)].reset_index(drop=True),
+                   hazards=keep(data.hazards), shelters=keep(data.shelters), persons=keep(data.persons),
+                   exposure=keep(data.exposure))
+
+
+def _merge_townships(data, out_dir: Path, pdfs: list, cancelled: Callable[[], bool]) -> list:
+    """One PDF per township of the selection: its villages' sheets in code order."""
+    from ..layers.package import atomic_path
+    from .pdf_text import merge_pdfs
+    by_town: dict = {}
+    for code, name, township in zip(data.villages["code"], data.villages["name"], data.villages["township"]):
+        by_town.setdefault(township, []).append(sheet_path(out_dir, township, code, name))
+    merged = []
+    for township, paths in sorted(by_town.items()):
+        if cancelled():
+            raise Cancelled("cancelled by the user; the village sheets were kept, no partial PDF was written")
+        paths = [p for p in sorted(paths) if p.is_file()]
+        if not paths:
+            continue
+        final = out_dir / f"{safe_filename(township, fallback='未知乡镇')}_合订本.pdf"
+        if final.is_file() and final.stat().st_mtime >= max(p.stat().st_mtime for p in paths):
+            merged.append(final)
+            continue
+        try:
+            with atomic_path(final, suffix=".pdf") as tmp:
+                merge_pdfs(paths, tmp)
+        except FileNotFoundError:
+            raise RiskOneMapError("merging PDFs needs poppler's pdfunite (Debian: apt install poppler-utils)")
+        merged.append(final)
+    return merged

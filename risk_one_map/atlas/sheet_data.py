@@ -1,0 +1,472 @@
+"""What each village sheet says, as plain tables: one record per village and one row per table line.
+
+Pure (pandas, geopandas, shapely): no qgis. The layout (``layout.py``) turns these frames into QGIS layers that
+the .qpt templates' labels and attribute tables read with ``@atlas_feature``, so every text on a sheet comes from
+here and the templates only say where it goes and how it looks.
+
+Frames (all text already in Chinese, missing values as "—"):
+    villages  one row per village to print: code, name, township, county, title, card (明白卡) ..., geometry
+    hazards   village_code, name, kind, level, households, people, monitor, phone   (隐患清单)
+    shelters  village_code, name, class, capacity, assigned, distance               (避难场所)
+    persons   village_code, role, name, phone                                        (叫应名单)
+    exposure  village_code, hazard, l1..l5, total                                   (人口暴露)
+"""
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import dataclass, field
+from typing import Iterable, Optional
+
+import pandas as pd
+
+from ..errors import RiskOneMapError
+from ..layers import model
+from ..layers.package import Package
+
+DASH = "—"
+WARNING_MEANS = "广播、鸣锣、吹哨、电话、短信/微信、入户敲门"
+LOWPOINT_KIND = "低洼易涝点"
+ROLE_MONITOR = "地灾群测群防员"
+ROLE_LOWPOINT = "易涝点责任人"
+ROLE_SHELTER = "避灾场所管理员"
+# 叫应名单 order: village heads, grid staff, monitors, shelter managers, then anyone else.
+ROLE_ORDER = ("村支书", "村主任", "网格员", "山洪预警员", ROLE_MONITOR, ROLE_LOWPOINT, ROLE_SHELTER, "危房联络员",
+              "包保责任人")
+SHELTER_CLASS_SHORT = {"emergency": "紧急", "short_term": "短期", "long_term": "长期"}
+NEAREST_SHELTERS = 2  # shown when a village has none of its own and no evacuation result says where to go
+EXPOSURE_LEVELS = (1, 2, 3, 4, 5)
+ANALYSIS_LAYERS = ("exposure", "evacuation_routes", "evacuees", "shelter_load", "evacuation_zones")
+
+
+@dataclass
+class SheetData:
+    villages: object  # GeoDataFrame
+    hazards: pd.DataFrame
+    shelters: pd.DataFrame
+    persons: pd.DataFrame
+    exposure: pd.DataFrame
+    crs: object = None
+    has_routes: bool = False
+    has_exposure: bool = False
+    notes: list = field(default_factory=list)
+
+    def village(self, code: str) -> dict:
+        row = self.villages[self.villages["code"] == code]
+        if row.empty:
+            raise KeyError(code)
+        return row.iloc[0].to_dict()
+
+    def rows(self, table: str, code: str) -> pd.DataFrame:
+        frame = getattr(self, table)
+        return frame[frame["village_code"] == code]
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+def _text(value, default: str = DASH) -> str:
+    if value is None:
+        return default
+    try:
+        if pd.isna(value):
+            return default
+    except (TypeError, ValueError):
+        pass
+    text = str(value).strip()
+    return text if text else default
+
+
+def _int_text(value, default: str = DASH) -> str:
+    try:
+        if value is None or pd.isna(value):
+            return default
+        return f"{int(round(float(value)))}"
+    except (TypeError, ValueError):
+        return default
+
+
+def _col(frame, *names):
+    """The first of ``names`` that ``frame`` has, else None."""
+    if frame is None:
+        return None
+    for name in names:
+        if name in frame.columns:
+            return name
+    return None
+
+
+def distance_text(metres: float) -> str:
+    if metres is None or pd.isna(metres):
+        return DASH
+    if metres < 1.0:
+        return "村内"
+    if metres < 1000.0:
+        return f"{metres:.0f} 米"
+    return f"{metres / 1000.0:.1f} 公里"
+
+
+def _assign_village(frame, villages, code_field: str = "village_code"):
+    """A Series of village codes for ``frame``: its own ``village_code`` where set, else the village it lies in."""
+    import geopandas as gpd
+    codes = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+    if code_field in frame.columns:
+        codes = frame[code_field].map(lambda v: _text(v, "") or None)
+    missing = codes.isna()
+    if missing.any() and hasattr(frame, "geometry") and frame.geometry is not None:
+        pts = gpd.GeoDataFrame(geometry=frame.loc[missing].geometry.representative_point(), crs=frame.crs)
+        joined = gpd.sjoin(pts, villages[["code", "geometry"]], how="left", predicate="within")
+        joined = joined[~joined.index.duplicated(keep="first")]
+        codes.loc[missing] = joined["code"].reindex(pts.index).values
+    return codes
+
+
+def _danger_level(row) -> str:
+    level = _text(row.get("danger_level"), "")
+    if level:
+        return level
+    people = row.get("threatened_people")
+    try:
+        if people is not None and not pd.isna(people):
+            return model.danger_level_for_people(float(people))
+    except (TypeError, ValueError):
+        pass
+    return DASH
+
+
+# ------------------------------------------------------------------------------------------------ main entry
+def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, township: Optional[str] = None,
+                     compile_unit: Optional[str] = None, date: Optional[str] = None) -> SheetData:
+    """Read the package at ``package_dir`` and compute every village sheet's texts and tables.
+
+    ``villages``: codes to print (default all); ``township``: a township code (its villages only).
+    Raises RiskOneMapError naming the layer and field when a code is unknown or nothing is selected.
+    """
+    pkg = Package(package_dir).require()
+    vil = pkg.read("villages")
+    if vil.empty:
+        raise RiskOneMapError("no villages to print", file=pkg.gpkg, layer="villages")
+    vil = vil.copy()
+    vil["code"] = vil["code"].map(_text)
+    town = pkg.read("townships", required=False)
+    county = pkg.read("county", required=False)
+    county_name = _text(county["name"].iloc[0], "") if county is not None and len(county) else ""
+
+    selected = _select(vil, villages, township, pkg, town)
+    town_of, town_name, town_bounds = _townships_of(vil, town)
+    date = date or _dt.date.today().strftime("%Y年%m月")
+    unit = compile_unit or (f"{county_name}应急管理局" if county_name else "县（区）应急管理局")
+
+    layers = set(pkg.layer_names())
+    has_routes = "evacuation_routes" in layers
+    has_exposure = "exposure" in layers
+    hazards = _hazards(pkg, vil, layers)
+    shelters, destinations = _shelters(pkg, vil, layers)
+    persons = _persons(pkg, hazards, shelters, layers)
+    exposure = _exposure(pkg, layers)
+
+    # Sheet numbers: township order, then village order inside it, over the whole county (stable under selection).
+    order = vil.assign(_t=vil["code"].map(town_of).fillna("")).sort_values(["_t", "code"])
+    town_seq = {t: i + 1 for i, t in enumerate(dict.fromkeys(order["_t"]))}
+    vil_seq = order.groupby("_t").cumcount() + 1
+    sheet_no = {c: f"{town_seq[t]:02d}-{n:02d}" for c, t, n in zip(order["code"], order["_t"], vil_seq)}
+
+    rows = []
+    for _, v in selected.iterrows():
+        code, name = v["code"], _text(v.get("name"), v["code"])
+        tcode = town_of.get(code) or ""
+        tname = town_name.get(tcode, "")
+        bounds = town_bounds.get(tcode) or v.geometry.bounds
+        hz = hazards[hazards["village_code"] == code]
+        sh = shelters[shelters["village_code"] == code]
+        pe = persons[persons["village_code"] == code]
+        rows.append({
+            "code": code, "name": name, "township_code": tcode, "township": tname, "county": county_name,
+            "title": f"{tname}{name}风险隐患一张图",
+            "subtitle": "　".join(p for p in (county_name, tname, name, f"区划代码 {code}") if p),
+            "sheet_no": sheet_no.get(code, DASH), "date": date, "unit": unit,
+            "footer": f"编制单位：{unit}　　编制日期：{date}　　图号：{sheet_no.get(code, DASH)}",
+            "tx0": bounds[0], "ty0": bounds[1], "tx1": bounds[2], "ty1": bounds[3],
+            "card": _card(name, hz, sh, pe, destinations.get(code, []), has_routes, date),
+            "route_note": "" if has_routes else "注：尚未进行撤离分析，本图未标注撤离路线。",
+            "population": _population_text(v, pkg, layers),
+            "sources": _sources(layers),
+            "geometry": v.geometry,
+        })
+    import geopandas as gpd
+    frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=vil.crs)
+    notes = [] if has_routes else ["no evacuation results in the package: sheets print without routes"]
+    codes = set(frame["code"])
+    keep = lambda f: f[f["village_code"].isin(codes)].reset_index(drop=True)  # noqa: E731
+    return SheetData(villages=frame, hazards=keep(hazards), shelters=keep(shelters), persons=keep(persons),
+                     exposure=keep(exposure), crs=vil.crs, has_routes=has_routes, has_exposure=has_exposure,
+                     notes=notes)
+
+
+def _select(vil, villages, township, pkg, town):
+    selected = vil
+    if township:
+        if "parent_code" in vil.columns and (vil["parent_code"].map(_text) == str(township)).any():
+            selected = vil[vil["parent_code"].map(_text) == str(township)]
+        elif town is not None and (town["code"].map(_text) == str(township)).any():
+            poly = town[town["code"].map(_text) == str(township)].geometry.iloc[0]
+            selected = vil[vil.geometry.representative_point().within(poly)]
+        else:
+            raise RiskOneMapError(f"no township with code {township}", file=pkg.gpkg, layer="townships", field="code")
+    if villages:
+        wanted = [str(c) for c in villages]
+        unknown = [c for c in wanted if c not in set(vil["code"])]
+        if unknown:
+            raise RiskOneMapError(f"no village with code {', '.join(unknown)}", file=pkg.gpkg, layer="villages",
+                                  field="code")
+        selected = selected[selected["code"].isin(wanted)]
+    if selected.empty:
+        raise RiskOneMapError("the selection holds no village", file=pkg.gpkg, layer="villages", field="code")
+    return selected.sort_values("code")
+
+
+def _townships_of(vil, town):
+    """{village code: township code}, {township code: name}, {township code: bounds}."""
+    town_of, names, bounds = {}, {}, {}
+    if town is not None and len(town):
+        codes = town["code"].map(_text)
+        names = dict(zip(codes, town["name"].map(lambda v: _text(v, ""))))
+        bounds = {c: g.bounds for c, g in zip(codes, town.geometry)}
+    if "parent_code" in vil.columns:
+        town_of = {c: _text(p, "") for c, p in zip(vil["code"], vil["parent_code"]) if _text(p, "") in names}
+    missing = [c for c in vil["code"] if c not in town_of]
+    if missing and town is not None and len(town):
+        sub = vil[vil["code"].isin(missing)]
+        for c, pt in zip(sub["code"], sub.geometry.representative_point()):
+            for tc, g in zip(town["code"].map(_text), town.geometry):
+                if g.contains(pt):
+                    town_of[c] = tc
+                    break
+    return town_of, names, bounds
+
+
+def _hazards(pkg, vil, layers) -> pd.DataFrame:
+    rows = []
+    if "geohazard_points" in layers:
+        gp = pkg.read("geohazard_points")
+        gp = gp.assign(_v=_assign_village(gp, vil))
+        for _, r in gp.iterrows():
+            kind = r.get("kind")
+            rows.append({"village_code": r["_v"], "name": _text(r.get("name")),
+                         "kind": model.GEOHAZARD_KINDS.get(_text(kind, ""), _text(kind)),
+                         "level": _danger_level(r), "households": _int_text(r.get("threatened_households")),
+                         "people": _int_text(r.get("threatened_people")),
+                         "monitor": _text(r.get("monitor_name")), "phone": _text(r.get("monitor_phone")),
+                         "_role": ROLE_MONITOR, "_order": 0, "_people": r.get("threatened_people") or 0})
+    if "flood_lowpoints" in layers:
+        fl = pkg.read("flood_lowpoints")
+        fl = fl.assign(_v=_assign_village(fl, vil))
+        for _, r in fl.iterrows():
+            depth = r.get("max_depth_m")
+            level = f"积水{float(depth):.1f}米" if depth is not None and not pd.isna(depth) else DASH
+            rows.append({"village_code": r["_v"], "name": _text(r.get("name")), "kind": LOWPOINT_KIND,
+                         "level": level, "households": DASH, "people": DASH,
+                         "monitor": _text(r.get("resp_name")), "phone": _text(r.get("resp_phone")),
+                         "_role": ROLE_LOWPOINT, "_order": 1, "_people": 0})
+    cols = ["village_code", "name", "kind", "level", "households", "people", "monitor", "phone", "_role"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    frame = pd.DataFrame(rows)
+    frame["_people"] = pd.to_numeric(frame["_people"], errors="coerce").fillna(0)
+    frame = frame[frame["village_code"].notna()]
+    frame = frame.sort_values(["village_code", "_order", "_people", "name"], ascending=[True, True, False, True])
+    return frame[cols].reset_index(drop=True)
+
+
+def _route_destinations(pkg, vil, layers) -> dict:
+    """{village code: {shelter id: people}} from the evacuation results (evacuees, else routes), if any."""
+    out: dict = {}
+    for name in ("evacuees", "evacuation_routes"):
+        if name not in layers:
+            continue
+        frame = pkg.read(name)
+        sid = _col(frame, "shelter_id", "shelter", "to_shelter", "dest_id")
+        if sid is None:
+            continue
+        vcol = _col(frame, "village_code", "from_village", "village")
+        codes = frame[vcol].map(lambda v: _text(v, "") or None) if vcol else None
+        if (codes is None or codes.isna().all()) and hasattr(frame, "geometry") and frame.geometry is not None:
+            codes = _assign_village(frame.assign(village_code=None), vil)
+        if codes is None:
+            continue
+        people = _col(frame, "people", "evacuees", "assigned", "population")
+        weights = pd.to_numeric(frame[people], errors="coerce").fillna(0) if people else pd.Series(0, index=frame.index)
+        for c, s, w in zip(codes, frame[sid].map(_text), weights):
+            if c and s != DASH:
+                out.setdefault(c, {}).setdefault(s, 0.0)
+                out[c][s] += float(w)
+        if out:
+            break
+    return out
+
+
+def _shelters(pkg, vil, layers):
+    """(rows per village, {village code: [shelter names in evacuation order]})."""
+    cols = ["village_code", "name", "class", "capacity", "assigned", "distance", "_manager", "_phone"]
+    if "shelters" not in layers:
+        return pd.DataFrame(columns=cols), {}
+    sh = pkg.read("shelters")
+    if sh.empty:
+        return pd.DataFrame(columns=cols), {}
+    sh = sh.assign(_id=sh["id"].map(_text) if "id" in sh.columns else sh.index.astype(str),
+                   _v=_assign_village(sh, vil))
+    load = {}
+    if "shelter_load" in layers:
+        sl = pkg.read("shelter_load")
+        key = _col(sl, "shelter_id", "id")
+        if key and "assigned" in sl.columns:
+            load = dict(zip(sl[key].map(_text), sl["assigned"]))
+    dest = _route_destinations(pkg, vil, layers)
+    by_id = sh.set_index("_id", drop=False)
+    rows, destinations = [], {}
+    for _, v in vil.iterrows():
+        code, poly = v["code"], v.geometry
+        mine = dest.get(code, {})
+        ids = list(dict.fromkeys(list(sh.loc[sh["_v"] == code, "_id"]) + list(mine)))
+        nearest = False
+        if not ids:
+            dist = sh.geometry.distance(poly)
+            ids = list(sh.loc[dist.sort_values().index[:NEAREST_SHELTERS], "_id"])
+            nearest = True
+        for sid in ids:
+            if sid not in by_id.index:
+                continue
+            s = by_id.loc[sid]
+            if isinstance(s, pd.DataFrame):
+                s = s.iloc[0]
+            if mine:
+                assigned = _int_text(mine.get(sid, 0), "0")
+            elif load:
+                assigned = _int_text(load.get(sid), DASH) + ("（全场）" if sid in load else "")
+            else:
+                assigned = DASH
+            cls = _text(s.get("shelter_class"), "")
+            dist_text = distance_text(s.geometry.distance(poly))
+            rows.append({"village_code": code, "name": _text(s.get("name")),
+                         "class": SHELTER_CLASS_SHORT.get(cls, cls or DASH),
+                         "capacity": _int_text(s.get("capacity")), "assigned": assigned,
+                         "distance": dist_text + ("（就近）" if nearest else ""),
+                         "_manager": _text(s.get("manager_name")), "_phone": _text(s.get("manager_phone"))})
+        destinations[code] = [_text(by_id.loc[s, "name"]) if not isinstance(by_id.loc[s], pd.DataFrame)
+                              else _text(by_id.loc[s].iloc[0]["name"]) for s in mine if s in by_id.index]
+    return pd.DataFrame(rows, columns=cols), destinations
+
+
+def _persons(pkg, hazards, shelters, layers) -> pd.DataFrame:
+    rows = []
+    if "persons" in layers:
+        pe = pkg.read("persons")
+        for _, r in pe.iterrows():
+            rows.append({"village_code": _text(r.get("village_code"), ""), "role": _text(r.get("role")),
+                         "name": _text(r.get("name")), "phone": _text(r.get("phone"))})
+    for _, h in hazards.iterrows():
+        if h["monitor"] != DASH:
+            rows.append({"village_code": h["village_code"], "role": h["_role"], "name": h["monitor"],
+                         "phone": h["phone"]})
+    for _, s in shelters.iterrows():
+        if s["_manager"] != DASH:
+            rows.append({"village_code": s["village_code"], "role": ROLE_SHELTER, "name": s["_manager"],
+                         "phone": s["_phone"]})
+    cols = ["village_code", "role", "name", "phone"]
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    frame = pd.DataFrame(rows)
+    frame = frame[frame["name"] != DASH]
+    rank = {r: i for i, r in enumerate(ROLE_ORDER)}
+    frame["_rank"] = frame["role"].map(lambda r: rank.get(r, len(rank)))
+    frame = frame.sort_values(["village_code", "_rank"], kind="stable")
+    # One line per person: the same name and phone under several roles reads "监测员、避难场所管理员".
+    merged = (frame.groupby(["village_code", "name", "phone"], sort=False)
+              .agg(role=("role", lambda s: "、".join(dict.fromkeys(s))), _rank=("_rank", "min")).reset_index())
+    merged = merged.sort_values(["village_code", "_rank"], kind="stable")
+    return merged[cols].reset_index(drop=True)
+
+
+def _exposure(pkg, layers) -> pd.DataFrame:
+    cols = ["village_code", "hazard"] + [f"l{lv}" for lv in EXPOSURE_LEVELS] + ["total"]
+    if "exposure" not in layers:
+        return pd.DataFrame(columns=cols)
+    ex = pkg.read("exposure")
+    need = {"village_code", "hazard_type", "risk_level", "population"}
+    if ex is None or not need.issubset(ex.columns):
+        return pd.DataFrame(columns=cols)
+    ex = ex.assign(village_code=ex["village_code"].map(_text),
+                   risk_level=pd.to_numeric(ex["risk_level"], errors="coerce"),
+                   population=pd.to_numeric(ex["population"], errors="coerce").fillna(0))
+    ex = ex[ex["risk_level"].isin(EXPOSURE_LEVELS)]
+    pivot = ex.pivot_table(index=["village_code", "hazard_type"], columns="risk_level", values="population",
+                           aggfunc="sum", fill_value=0)
+    hazard_rank = {h.key: i for i, h in enumerate(model.HAZARD_TYPES)}
+    hazard_rank["any"] = len(hazard_rank)
+    rows = []
+    for (code, hazard), values in pivot.iterrows():
+        total = float(values.sum())
+        if total <= 0 and hazard != "any":
+            continue
+        h = model.HAZARD_BY_KEY.get(hazard)
+        row = {"village_code": code, "hazard": h.zh if h else ("合计（按最高等级）" if hazard == "any" else hazard),
+               "_rank": hazard_rank.get(hazard, len(hazard_rank) - 1)}
+        for lv in EXPOSURE_LEVELS:
+            n = float(values.get(lv, 0))
+            row[f"l{lv}"] = _int_text(n) if n > 0 else ""
+        row["total"] = _int_text(total)
+        rows.append(row)
+    if not rows:
+        return pd.DataFrame(columns=cols)
+    frame = pd.DataFrame(rows).sort_values(["village_code", "_rank"], kind="stable")
+    return frame[cols].reset_index(drop=True)
+
+
+def _population_text(v, pkg, layers) -> str:
+    parts = []
+    pop, hh = v.get("population"), v.get("households")
+    if pop is not None and not pd.isna(pop):
+        parts.append(f"常住 {_int_text(pop)} 人" + (f" {_int_text(hh)} 户" if hh is not None and not pd.isna(hh) else ""))
+    vulnerable = [(f, w) for f, w in (("pop_65_plus", "65岁以上"), ("pop_0_14", "0-14岁"), ("disabled", "残障"))
+                  if v.get(f) is not None and not pd.isna(v.get(f))]
+    if vulnerable:
+        parts.append("，".join(f"{w} {_int_text(v.get(f))} 人" for f, w in vulnerable))
+    return "；".join(parts) if parts else "常住人口：未登记"
+
+
+def _card(name, hazards, shelters, persons, destinations, has_routes, date) -> str:
+    """The 明白卡 items for one village, one per line."""
+    def names(frame, col, n=3):
+        vals = [x for x in dict.fromkeys(frame[col]) if x and x != DASH]
+        return "、".join(vals[:n]) + ("等" if len(vals) > n else "") if vals else DASH
+
+    monitors = [f"{m} {p}" for m, p in dict.fromkeys(zip(hazards["monitor"], hazards["phone"])) if m != DASH]
+    head = persons.iloc[0] if len(persons) else None
+    places = "、".join(destinations[:3]) if destinations else names(shelters, "name")
+    if has_routes and destinations:
+        route = f"沿图中绿色箭头所示道路撤离至{places}"
+    elif has_routes:
+        route = "沿图中绿色箭头所示道路撤离至就近避难场所"
+    else:
+        route = "撤离路线尚未分析，听从村委会指挥，沿主要道路撤离至安置地点"
+    lines = [
+        f"撤离路线：{route}",
+        f"安置地点：{places}",
+        f"监测人：{'；'.join(monitors[:3]) + ('等' if len(monitors) > 3 else '') if monitors else DASH}",
+        f"负责人：{(head['role'] + ' ' + head['name']) if head is not None else DASH}",
+        f"联系电话：{head['phone'] if head is not None else DASH}",
+        f"日期：{date}",
+    ]
+    return "\n".join(lines)
+
+
+def _sources(layers) -> str:
+    parts = ["自然灾害综合风险普查成果"]
+    if "geohazard_points" in layers:
+        parts.append("地质灾害隐患点台账")
+    if "flood_lowpoints" in layers:
+        parts.append("低洼易涝点台账")
+    if "shelters" in layers:
+        parts.append("应急避难场所普查")
+    computed = [zh for key, zh in (("exposure", "人口暴露"), ("evacuation_routes", "撤离路线")) if key in layers]
+    text = "数据来源：" + "、".join(parts)
+    if computed:
+        text += "；" + "、".join(computed) + "由风险隐患一张图计算"
+    return text + "。"
