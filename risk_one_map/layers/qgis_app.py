@@ -1,0 +1,66 @@
+"""A QgsApplication for headless use (the CLI, scripts, tests), started once per process and never exited.
+
+Inside QGIS Desktop or qgis_process the running application is used as is. Headless, the app gets its own
+settings folder (so a user's QGIS profile is neither read nor changed) and the offscreen Qt platform when there
+is no display, and GDAL's .aux.xml side files are turned off (reading a package must not add files to it). ``exitQgis()`` is not called: tearing QGIS down while Python still holds layers is a classic
+segfault at exit, and the process is about to end anyway.
+"""
+from __future__ import annotations
+
+import atexit
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+_app = None  # keeps the QgsApplication alive for the life of the process
+_own_settings_dir: Optional[str] = None
+
+
+def qgis_prefix_from_module() -> Optional[str]:
+    """QGIS's install prefix, told by where its Python package lives: the first parent of ``qgis/`` that holds
+    ``share/qgis/resources`` (Linux) or ``resources/qgis.db`` (OSGeo4W's apps/qgis)."""
+    import qgis
+    for parent in Path(qgis.__file__).resolve().parents:
+        if (parent / "share" / "qgis" / "resources").is_dir() or (parent / "resources" / "qgis.db").is_file():
+            return str(parent)
+    return None
+
+
+def ensure_app(settings_dir: Optional[str] = None):
+    """The running QgsApplication, or a new headless one (offscreen when there is no display)."""
+    global _app, _own_settings_dir
+    from qgis.core import QgsApplication  # ImportError here means no PyQGIS: callers say so plainly
+    running = QgsApplication.instance()
+    if running is not None:
+        return running
+    if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if settings_dir is None:
+        settings_dir = _own_settings_dir = tempfile.mkdtemp(prefix="risk-one-map-qgis-")
+        atexit.register(shutil.rmtree, settings_dir, True)
+    app = QgsApplication([b"risk-one-map"], True, settings_dir)
+    prefix = os.environ.get("QGIS_PREFIX_PATH") or (None if _resources_ok() else qgis_prefix_from_module())
+    if prefix:
+        QgsApplication.setPrefixPath(prefix, True)
+    app.initQgis()
+    _quiet_gdal_side_files()
+    _app = app
+    return app
+
+
+def _resources_ok() -> bool:
+    from qgis.core import QgsApplication
+    return Path(QgsApplication.pkgDataPath(), "resources", "qgis.db").is_file() or Path(
+        QgsApplication.srsDatabaseFilePath() or "/nonexistent").is_file()
+
+
+def _quiet_gdal_side_files() -> None:
+    """No .aux.xml statistics files beside the package's rasters (QGIS's GDAL, this process only)."""
+    try:
+        from osgeo import gdal
+    except ImportError:
+        return
+    gdal.SetConfigOption("GDAL_PAM_ENABLED", "NO")

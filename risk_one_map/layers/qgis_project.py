@@ -1,0 +1,349 @@
+"""The QGIS adapter of a package: load every layer into a project, grouped, named and styled; write onemap.qgz.
+
+``load_package(project, path)`` serves the plugin ("打开一张图包…", into the current project) and
+``write_project_headless(path)`` the CLI and Processing (a fresh project written beside the data with relative
+paths). Group, layer names, aliases and colours all come from ``model``; styles from ``qgis_style``.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from ..errors import Cancelled, RiskOneMapError
+from . import model
+
+GROUP_ANALYSIS = "分析结果"  # layers the model does not know (analysis outputs), above everything else
+OTHER_HAZARD = "other"
+
+
+@dataclass(frozen=True)
+class RasterSpec:
+    key: str
+    file: str
+    zh: str
+    group: str
+    visible: bool
+
+
+RASTERS = (
+    RasterSpec("population", model.POPULATION_RASTER, "人口分布（人/格）", model.GROUP_NETWORK, False),
+    RasterSpec("dem", model.DEM_RASTER, "地形晕渲（DEM）", model.GROUP_ADMIN, True),
+)
+HIDDEN_BY_DEFAULT = {"depot_candidates"}  # planning inputs: in the legend, unchecked
+
+# Drawing order inside a group: points over lines over polygons over tables; rasters at the bottom.
+_GEOMETRY_RANK = {"point": 0, "line": 1, "polygon": 2, "table": 3, "raster": 4}
+
+
+def risk_zone_layer_name(hazard_key: str) -> str:
+    hazard = model.HAZARD_BY_KEY.get(hazard_key)
+    return f"{model.layer_spec('risk_zones').zh}-{hazard.zh if hazard else '其他'}"
+
+
+def gpkg_layer_names(gpkg: Path) -> list:
+    """Layer names of a GeoPackage in file order (GDAL's ogr ships with every QGIS)."""
+    from osgeo import ogr
+    ds = ogr.Open(str(gpkg), 0)
+    if ds is None:
+        raise RiskOneMapError("cannot open the GeoPackage", file=gpkg)
+    try:
+        return [ds.GetLayerByIndex(i).GetName() for i in range(ds.GetLayerCount())]
+    finally:
+        ds = None
+
+
+def load_package(project, pkg_path, feedback=None, parent_group=None) -> dict:
+    """Add every layer of the package at ``pkg_path`` to ``project`` (a QgsProject), grouped as ``model.GROUPS``
+    says (top first), named in Chinese, with Chinese field aliases, styled.
+
+    Returns ``{key: layer}``: model layer names, ``risk_zones:<hazard>`` for the per-hazard risk-zone layers,
+    ``population`` and ``dem`` for the rasters, the GeoPackage name for any other layer. ``feedback`` (a
+    QgsFeedback) gets progress and may cancel; on cancel or error the groups added so far are removed again.
+    """
+    from qgis.core import QgsProject  # noqa: F401  (ImportError when there is no PyQGIS)
+    from . import qgis_style
+    from .qgis_fonts import pick_cjk_font
+
+    pkg = Path(pkg_path)
+    gpkg = pkg / model.GPKG_NAME
+    if not gpkg.is_file():
+        raise RiskOneMapError(f"not a one-map package: {model.GPKG_NAME} is missing", file=pkg)
+    font = pick_cjk_font()
+    root = parent_group if parent_group is not None else project.layerTreeRoot()
+    entries = _plan(pkg, gpkg_layer_names(gpkg))
+    first_zone = next((e for e in entries if e.key.startswith("risk_zones:")), None)
+    added_groups, layers = [], {}
+    try:
+        groups = _make_groups(root, entries, added_groups)
+        for i, entry in enumerate(entries):
+            if feedback is not None:
+                if feedback.isCanceled():
+                    raise Cancelled("cancelled by the user; the package was not loaded")
+                feedback.setProgress(100.0 * i / max(1, len(entries)))
+            layer = entry.make_layer()
+            if not layer.isValid():
+                raise RiskOneMapError("QGIS cannot open this layer", file=entry.path, layer=entry.source_name)
+            if entry.kind != "raster":
+                qgis_style.apply_field_config(layer, entry.spec)
+            qgis_style.apply_style(layer, entry.style_key(layer), font)
+            project.addMapLayer(layer, False)
+            node = groups[entry.group].addLayer(layer)
+            node.setItemVisibilityChecked(entry.visible)
+            if entry.kind in ("raster", "table") or (entry.key.startswith("risk_zones:") and entry is not first_zone):
+                node.setExpanded(False)  # short legend: the shown risk layer's classes, not every layer's
+            layers[entry.key] = layer
+            if feedback is not None:
+                feedback.pushInfo(f"{entry.name}: {_count(layer)}")
+        risk = groups.get(model.GROUP_RISK)
+        if risk is not None and len(risk.children()) > 1:
+            risk.setIsMutuallyExclusive(True, 0)  # one hazard type at a time, like switching map sheets
+    except BaseException:
+        for group in added_groups:
+            for layer_id in group.findLayerIds():
+                project.removeMapLayer(layer_id)
+            root.removeChildNode(group)
+        raise
+    if feedback is not None:
+        feedback.setProgress(100.0)
+    return layers
+
+
+def package_crs(layers: dict):
+    """The package CRS: the villages layer's, else the first spatial layer's (as Package.crs says)."""
+    for key in ["villages"] + list(layers):
+        layer = layers.get(key)
+        if layer is not None and layer.crs().isValid() and (not hasattr(layer, "isSpatial") or layer.isSpatial()):
+            return layer.crs()
+    return None
+
+
+def county_name(layers: dict) -> Optional[str]:
+    """The name of the first feature of the county layer, if any."""
+    layer = layers.get("county")
+    if layer is None or layer.fields().indexOf("name") < 0:
+        return None
+    for feature in layer.getFeatures():
+        name = feature["name"]
+        if name not in (None, "") and str(name) != "NULL":
+            return str(name)
+    return None
+
+
+def project_title(layers: dict) -> str:
+    name = county_name(layers)
+    return f"{name}风险隐患一张图" if name else "风险隐患一张图"
+
+
+def write_project_headless(pkg_path) -> Path:
+    """Write ``<pkg>/onemap.qgz``: every layer of the package styled and grouped, the package CRS, the county's
+    title, paths relative to the package (so the folder can be copied or zipped). Starts a headless
+    QgsApplication if none is running. Raises ImportError when PyQGIS is missing, RiskOneMapError on bad input."""
+    from .qgis_app import ensure_app
+    ensure_app()
+    from qgis.core import QgsProject, QgsReferencedRectangle
+
+    pkg = Path(pkg_path)
+    project = QgsProject()
+    try:
+        layers = load_package(project, pkg)
+        crs = package_crs(layers)
+        if crs is not None:
+            project.setCrs(crs)
+        project.setTitle(project_title(layers))
+        _relative_paths(project)
+        extent = _full_extent(layers, project)
+        if extent is not None:
+            project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(extent, project.crs()))
+        final = pkg / model.PROJECT_NAME
+        # Written to a temporary file beside the data (same folder, so the same relative paths; a name not starting
+        # with a dot, which QGIS would carry into the .qgs inside the archive), then moved over the old project.
+        fd, tmp_name = tempfile.mkstemp(prefix="onemap.", suffix=".qgz", dir=pkg)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            with _gdal_errors_quiet():  # GDAL 3.6 logs a spurious sqlite error for same-table subset layers
+                written = project.write(str(tmp))
+            if not written or tmp.stat().st_size == 0:
+                raise RiskOneMapError(f"QGIS could not write the project: {project.error()}", file=final)
+            os.replace(tmp, final)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+        return final
+    finally:
+        project.clear()
+
+
+# ------------------------------------------------------------------------------------------------ planning
+@dataclass
+class _Entry:
+    key: str
+    source_name: str
+    name: str
+    group: str
+    kind: str  # point, line, polygon, table, raster
+    order: int
+    path: Path
+    spec: Optional[model.LayerSpec] = None
+    subset: Optional[str] = None
+    raster: Optional[RasterSpec] = None
+    visible: bool = True
+
+    def make_layer(self):
+        from qgis.core import QgsRasterLayer, QgsVectorLayer
+        if self.raster is not None:
+            return QgsRasterLayer(str(self.path), self.name, "gdal")
+        layer = QgsVectorLayer(f"{self.path}|layername={self.source_name}", self.name, "ogr")
+        if self.subset and layer.isValid():
+            layer.setSubsetString(self.subset)
+        return layer
+
+    def style_key(self, layer) -> str:
+        from .qgis_style import style_key
+        if self.raster is not None:
+            return self.raster.key
+        return style_key(self.source_name, layer.geometryType())
+
+
+def _plan(pkg: Path, names: list) -> list:
+    """What to load, in final order: groups top first, and inside each group points, lines, polygons, tables,
+    rasters, then model order."""
+    gpkg = pkg / model.GPKG_NAME
+    model_index = {s.name: i for i, s in enumerate(model.LAYERS)}
+    entries = []
+    for name in names:
+        spec = model.LAYER_BY_NAME.get(name)
+        kind = _vector_kind(gpkg, name)
+        if name == "risk_zones":
+            entries += _risk_zone_entries(gpkg, spec, kind, model_index[name])
+            continue
+        entries.append(_Entry(
+            key=name, source_name=name, name=spec.zh if spec else name, group=spec.group if spec else GROUP_ANALYSIS,
+            kind=kind, order=model_index.get(name, len(model_index) + len(entries)), path=gpkg, spec=spec,
+            visible=name not in HIDDEN_BY_DEFAULT))
+    for r in RASTERS:
+        if (pkg / r.file).is_file():
+            entries.append(_Entry(key=r.key, source_name=r.file, name=r.zh, group=r.group, kind="raster",
+                                  order=0, path=pkg / r.file, raster=r, visible=r.visible))
+    group_rank = {g: i for i, g in enumerate((GROUP_ANALYSIS,) + tuple(model.GROUPS))}
+    entries.sort(key=lambda e: (group_rank.get(e.group, len(group_rank)), _GEOMETRY_RANK[e.kind], e.order))
+    return entries
+
+
+def _risk_zone_entries(gpkg: Path, spec, kind: str, order: int) -> list:
+    """One layer per hazard type present (filtered by a subset string), in the model's hazard order, plus one for
+    values the model does not know."""
+    present = _distinct_values(gpkg, "risk_zones", "hazard_type")
+    entries = []
+    for i, hazard in enumerate(model.HAZARD_TYPES):
+        if hazard.key in present:
+            entries.append(_Entry(key=f"risk_zones:{hazard.key}", source_name="risk_zones",
+                                  name=risk_zone_layer_name(hazard.key), group=spec.group, kind=kind,
+                                  order=order * 100 + i, path=gpkg, spec=spec, subset=f"\"hazard_type\" = '{hazard.key}'"))
+    known = [h.key for h in model.HAZARD_TYPES]
+    if present - set(known):
+        listed = ", ".join(f"'{k}'" for k in known)
+        entries.append(_Entry(key=f"risk_zones:{OTHER_HAZARD}", source_name="risk_zones",
+                              name=risk_zone_layer_name(OTHER_HAZARD), group=spec.group, kind=kind,
+                              order=order * 100 + 99, path=gpkg, spec=spec,
+                              subset=f"\"hazard_type\" IS NULL OR \"hazard_type\" NOT IN ({listed})"))
+    return entries
+
+
+def _distinct_values(gpkg: Path, layer: str, field: str) -> set:
+    from osgeo import ogr
+    ds = ogr.Open(str(gpkg), 0)
+    try:
+        sql = ds.ExecuteSQL(f'SELECT DISTINCT "{field}" FROM "{layer}"')
+        values = set()
+        for feature in sql:
+            values.add(feature.GetField(0))
+        ds.ReleaseResultSet(sql)
+        return values
+    finally:
+        ds = None
+
+
+def _vector_kind(gpkg: Path, name: str) -> str:
+    from osgeo import ogr
+    ds = ogr.Open(str(gpkg), 0)
+    try:
+        lyr = ds.GetLayerByName(name)
+        flat = ogr.GT_Flatten(lyr.GetGeomType()) if lyr is not None else ogr.wkbNone
+        if flat in (ogr.wkbPoint, ogr.wkbMultiPoint):
+            return "point"
+        if flat in (ogr.wkbLineString, ogr.wkbMultiLineString):
+            return "line"
+        if flat in (ogr.wkbPolygon, ogr.wkbMultiPolygon):
+            return "polygon"
+        return "polygon" if flat != ogr.wkbNone else "table"
+    finally:
+        ds = None
+
+
+def _make_groups(root, entries, added: list) -> dict:
+    """New groups for the entries, in order, at the top of ``root`` (never mixed with a user's own layers)."""
+    groups = {}
+    wanted = []
+    for e in entries:
+        if e.group not in wanted:
+            wanted.append(e.group)
+    for i, name in enumerate(wanted):
+        group = root.insertGroup(i, name)
+        added.append(group)
+        groups[name] = group
+    return groups
+
+
+def _count(layer) -> str:
+    from qgis.core import QgsRasterLayer
+    if isinstance(layer, QgsRasterLayer):
+        return f"{layer.width()} × {layer.height()} cells"
+    return f"{layer.featureCount()} features"
+
+
+@contextlib.contextmanager
+def _gdal_errors_quiet():
+    try:
+        from osgeo import gdal
+    except ImportError:
+        yield
+        return
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        yield
+    finally:
+        gdal.PopErrorHandler()
+
+
+def _relative_paths(project) -> None:
+    try:
+        from qgis.core import Qgis
+        project.setFilePathStorage(Qgis.FilePathType.Relative)  # QGIS >= 3.22
+    except (AttributeError, ImportError):
+        project.writeEntry("Paths", "/Absolute", False)
+
+
+def _full_extent(layers: dict, project):
+    from qgis.core import QgsCoordinateTransform, QgsRectangle
+    extent = QgsRectangle()
+    extent.setMinimal()
+    for key in ("county", "townships", "villages"):
+        layer = layers.get(key)
+        if layer is not None:
+            tr = QgsCoordinateTransform(layer.crs(), project.crs(), project)
+            extent.combineExtentWith(tr.transformBoundingBox(layer.extent()))
+            break
+    else:
+        for layer in layers.values():
+            if layer.isSpatial() if hasattr(layer, "isSpatial") else True:
+                tr = QgsCoordinateTransform(layer.crs(), project.crs(), project)
+                extent.combineExtentWith(tr.transformBoundingBox(layer.extent()))
+    if extent.isEmpty():
+        return None
+    extent.scale(1.05)
+    return extent

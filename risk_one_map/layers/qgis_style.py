@@ -1,0 +1,565 @@
+"""Styles of the one-map layers: QML files a county office can edit, with the same styles built in code as fallback.
+
+``apply_style(layer, key)`` loads ``resources/styles/<key>.qml`` when it exists, else builds the style from the
+model colours (``build_style``); ``scripts/make_styles.py`` writes the QML files from ``build_style``, so the two
+agree until someone edits a QML on purpose. Label fonts are swapped at load time for an installed CJK family.
+``apply_field_config`` sets the Chinese aliases, value maps (滑坡 for ``landslide``), display expression and map tip,
+always from the model, never from a QML.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Optional
+
+from qgis.core import (
+    QgsCategorizedSymbolRenderer, QgsColorRampShader, QgsEditorWidgetSetup, QgsFillSymbol, QgsHillshadeRenderer,
+    QgsLinePatternFillSymbolLayer, QgsLineSymbol, QgsMapLayer, QgsMarkerSymbol, QgsPalLayerSettings, QgsRasterLayer,
+    QgsRasterShader, QgsRectangle, QgsRendererCategory, QgsRuleBasedLabeling, QgsRuleBasedRenderer,
+    QgsSimpleFillSymbolLayer, QgsSimpleLineSymbolLayer, QgsSingleBandPseudoColorRenderer, QgsSingleSymbolRenderer,
+    QgsSvgMarkerSymbolLayer, QgsTextBufferSettings, QgsTextFormat, QgsUnitTypes, QgsVectorLayer,
+    QgsVectorLayerSimpleLabeling, QgsWkbTypes,
+)
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QColor, QFont
+
+from . import model
+from .qgis_fonts import is_installed, pick_cjk_font
+
+STYLE_DIR = Path(__file__).resolve().parent.parent / "resources" / "styles"
+# What a QML carries. Fields (aliases, widgets) stay out: they come from the model in code.
+QML_CATEGORIES = (QgsMapLayer.Symbology | QgsMapLayer.Labeling | QgsMapLayer.Rendering
+                  | QgsMapLayer.CustomProperties)
+FIXED_BREAKS_PROPERTY = "risk_one_map/fixed_breaks"  # set to true in population.qml to keep its class breaks
+
+# Colours beyond the model's: admin lines, hazard red and flood blue from the GB/T 37230 warning colours.
+HAZARD_RED = model.WARNING_COLOURS[1]
+FLOOD_BLUE = model.WARNING_COLOURS[4]
+DEPOT_BROWN = "#8c510a"
+CANDIDATE_PURPLE = "#7b3294"
+ANALYSIS_COLOUR = "#6a3d9a"
+POPULATION_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
+GEOHAZARD_MARKERS = {"landslide": "triangle", "rockfall": "diamond", "debris_flow": "pentagon",
+                     "ground_collapse": "circle", "ground_fissure": "cross_fill", "subsidence": "square"}
+SHELTER_SIZES = {"emergency": 3.0, "short_term": 3.8, "long_term": 4.6}  # mm
+
+# A water drop, in SVG with QGIS's param() so the colours stay editable in the style dialog.
+DROP_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="24" height="24" viewBox="0 0 24 24">'
+    '<path d="M12 1.5C12 1.5 4.5 10.2 4.5 15a7.5 7.5 0 0 0 15 0C19.5 10.2 12 1.5 12 1.5z" '
+    'fill="param(fill) #1e64c8" stroke="param(outline) #ffffff" stroke-width="param(outline-width) 1.5"/></svg>')
+
+
+# ------------------------------------------------------------------------------------------------ public helpers
+def style_key(layer_name: str, geometry_type: int) -> str:
+    """The style file stem for a package layer: its model name, ``<name>_polygon`` when a point layer comes as
+    polygons (shelters, flood_lowpoints), ``analysis_<geometry>`` for layers the model does not know."""
+    spec = model.LAYER_BY_NAME.get(layer_name)
+    kind = {QgsWkbTypes.PointGeometry: "point", QgsWkbTypes.LineGeometry: "line",
+            QgsWkbTypes.PolygonGeometry: "polygon"}.get(geometry_type, "table")
+    if spec is None:
+        return f"analysis_{kind}"
+    if kind == "polygon" and spec.geometry and spec.geometry[0] == "Point":
+        return f"{layer_name}_polygon"
+    return layer_name
+
+
+def style_path(key: str) -> Path:
+    return STYLE_DIR / f"{key}.qml"
+
+
+def apply_style(layer: QgsMapLayer, key: str, font: Optional[str] = None) -> str:
+    """Style ``layer`` from ``<key>.qml`` if present (returns "qml"), else in code (returns "code"); "none" for
+    tables. Label fonts not installed here are replaced by ``font`` (default: ``pick_cjk_font()``)."""
+    if isinstance(layer, QgsVectorLayer) and not layer.isSpatial():
+        return "none"
+    path = style_path(key)
+    how = "code"
+    if path.is_file():
+        _msg, ok = layer.loadNamedStyle(str(path), QML_CATEGORIES)
+        if ok:
+            how = "qml"
+            replace_missing_fonts(layer, font or pick_cjk_font())
+    if how == "code":
+        build_style(layer, key, font or pick_cjk_font())
+    if key == "population" and isinstance(layer, QgsRasterLayer):
+        fit_population_classes(layer)
+    if key == "dem" and isinstance(layer, QgsRasterLayer):
+        smooth_resampling(layer)
+    if key == "risk_zones" and isinstance(layer, QgsVectorLayer):
+        relabel_risk_levels(layer)
+    layer.triggerRepaint()
+    return how
+
+
+def apply_field_config(layer: QgsVectorLayer, spec: Optional[model.LayerSpec]) -> None:
+    """Chinese aliases, value maps for coded fields, display expression and an HTML map tip, from the model."""
+    if spec is None:
+        return
+    fields = layer.fields()
+    present = []
+    for f in spec.fields:
+        idx = fields.indexOf(f.name)
+        if idx < 0:
+            continue
+        present.append(f)
+        layer.setFieldAlias(idx, f.zh)
+        labels = value_labels(spec.name, f)
+        if labels:
+            layer.setEditorWidgetSetup(idx, QgsEditorWidgetSetup(
+                "ValueMap", {"map": [{zh: key} for key, zh in labels.items()]}))
+    names = {f.name for f in present}
+    title = "name" if "name" in names else ("id" if "id" in names else None)
+    if title:
+        layer.setDisplayExpression(f'"{title}"')
+    if layer.isSpatial() and present:
+        rows = [f'<tr><td style="color:#555">{f.zh}</td><td>[% represent_value("{f.name}") %]</td></tr>'
+                for f in present if f.name != title]
+        head = f'<b>[% "{title}" %]</b><br>' if title else ""
+        layer.setMapTipTemplate(f'<div style="font-size:10pt">{head}<table>{"".join(rows)}</table></div>')
+
+
+def value_labels(layer_name: str, f: model.FieldSpec) -> dict:
+    """Model key -> Chinese text for a coded field (empty if the field is free text)."""
+    if f.name == "hazard_type":
+        return {h.key: h.zh for h in model.HAZARD_TYPES}
+    if f.name == "kind" and layer_name in ("geohazard_points", "geohazard_zones"):
+        return dict(model.GEOHAZARD_KINDS)
+    if f.name == "kind" and layer_name == "roads":
+        return dict(getattr(model, "ROAD_KINDS", {}))
+    if f.name == "shelter_class":
+        return dict(model.SHELTER_CLASSES)
+    if f.name == "source" and layer_name == "flood_lowpoints":
+        return dict(getattr(model, "LOWPOINT_SOURCES", {}))
+    if f.type == "int" and f.min == 0 and f.max == 1:
+        return {1: "是", 0: "否"}
+    return {}
+
+
+def replace_missing_fonts(layer: QgsMapLayer, font: str) -> None:
+    """Swap label font families this machine lacks (a QML written on Debian, opened on Windows) for ``font``."""
+    if not isinstance(layer, QgsVectorLayer) or layer.labeling() is None:
+        return
+    labeling = layer.labeling()
+
+    def fixed(settings: QgsPalLayerSettings) -> QgsPalLayerSettings:
+        fmt = settings.format()
+        if not is_installed(fmt.font().family()):
+            qfont = fmt.font()
+            qfont.setFamily(font)
+            fmt.setFont(qfont)
+            settings.setFormat(fmt)
+        return settings
+
+    if isinstance(labeling, QgsVectorLayerSimpleLabeling):
+        layer.setLabeling(QgsVectorLayerSimpleLabeling(fixed(labeling.settings())))
+    elif isinstance(labeling, QgsRuleBasedLabeling):
+        for rule in labeling.rootRule().descendants():
+            if rule.settings() is not None:
+                rule.setSettings(fixed(QgsPalLayerSettings(rule.settings())))
+
+
+def relabel_risk_levels(layer: QgsVectorLayer) -> None:
+    """Legend labels of a risk-level renderer from the data's own ``level_label`` (极高 in a four-level release),
+    when each level carries exactly one label; the model's five-level words otherwise."""
+    renderer = layer.renderer()
+    if not isinstance(renderer, QgsCategorizedSymbolRenderer) or renderer.classAttribute() != "risk_level":
+        return
+    if layer.fields().indexOf("level_label") < 0:
+        return
+    seen = {}
+    request_fields = [layer.fields().indexOf("risk_level"), layer.fields().indexOf("level_label")]
+    from qgis.core import QgsFeatureRequest
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(request_fields)
+    for feature in layer.getFeatures(request):
+        level, label = feature["risk_level"], feature["level_label"]
+        if level is None or label is None or str(label).strip() == "" or str(level) == "NULL":
+            continue
+        seen.setdefault(int(level), set()).add(str(label).strip())
+    for i, cat in enumerate(renderer.categories()):
+        try:
+            level = int(cat.value())
+        except (TypeError, ValueError):
+            continue
+        labels = seen.get(level)
+        if labels and len(labels) == 1:
+            renderer.updateCategoryLabel(i, _risk_label(next(iter(labels))))
+
+
+def fit_population_classes(layer: QgsRasterLayer) -> None:
+    """Re-cut the population classes at this raster's own quantiles (nice round numbers), keeping the colours of
+    the style; zero and nodata stay transparent. Skipped if the style sets ``risk_one_map/fixed_breaks``."""
+    if str(layer.customProperty(FIXED_BREAKS_PROPERTY, "false")).lower() in ("true", "1", "yes"):
+        return
+    renderer = layer.renderer()
+    if not isinstance(renderer, QgsSingleBandPseudoColorRenderer) or renderer.shader() is None:
+        return
+    ramp = renderer.shader().rasterShaderFunction()
+    colours = [item.color for item in ramp.colorRampItemList() if item.color.alpha() > 0]
+    values = _positive_sample(layer)
+    if not colours or values is None or values.size == 0:
+        return
+    _set_population_shader(layer, population_breaks(values, len(colours)), colours)
+
+
+def smooth_resampling(layer: QgsRasterLayer) -> None:
+    """Cubic/bilinear resampling before the hillshade is computed, so a coarse DEM shades smoothly, not in tiles."""
+    provider = layer.dataProvider()
+    if hasattr(provider, "enableProviderResampling"):  # QGIS >= 3.16
+        provider.enableProviderResampling(True)
+        provider.setZoomedInResamplingMethod(provider.ResamplingMethod.Cubic)
+        provider.setZoomedOutResamplingMethod(provider.ResamplingMethod.Bilinear)
+        try:
+            from qgis.core import Qgis
+            stage = Qgis.RasterResamplingStage.Provider  # QGIS >= 3.26
+        except AttributeError:
+            from qgis.core import QgsRasterPipe
+            stage = QgsRasterPipe.ResamplingStage.Provider
+        layer.setResamplingStage(stage)
+
+
+def population_breaks(values, classes: int) -> list:
+    """Upper bounds of ``classes`` classes of positive values: quantiles rounded to 2 significant digits,
+    strictly increasing; the last bound is infinite."""
+    import numpy as np
+    qs = np.quantile(values, [i / classes for i in range(1, classes)])
+    bounds = []
+    for q in qs:
+        nice = _round_sig(float(q))
+        if nice > 0 and (not bounds or nice > bounds[-1]):
+            bounds.append(nice)
+    return bounds + [math.inf]
+
+
+# ------------------------------------------------------------------------------------------------ building styles
+def build_style(layer: QgsMapLayer, key: str, font: str) -> None:
+    """Style ``layer`` in code (what the QML files are generated from)."""
+    builder = _BUILDERS.get(key)
+    if builder is None:
+        builder = _BUILDERS["analysis_" + _geometry_word(layer)] if isinstance(layer, QgsVectorLayer) else None
+    if builder is not None:
+        builder(layer, font)
+
+
+def _county(layer, font):
+    halo = QgsSimpleLineSymbolLayer(QColor(255, 255, 255, 200), 1.6)
+    line = QgsSimpleLineSymbolLayer(QColor("#1a1a1a"), 0.8)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsFillSymbol, [halo, line])))
+    layer.setLabelsEnabled(False)
+
+
+def _townships(layer, font):
+    line = QgsSimpleLineSymbolLayer(QColor("#262626"), 0.6)
+    line.setPenStyle(Qt.DashDotLine)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsFillSymbol, [line])))
+    _label(layer, "name", font, 11, "#222222", bold=True, priority=8)
+
+
+def _villages(layer, font):
+    line = QgsSimpleLineSymbolLayer(QColor("#595959"), 0.3)
+    line.setPenStyle(Qt.DashLine)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsFillSymbol, [line])))
+    _label(layer, "name", font, 8, "#404040", priority=4)
+
+
+def _risk_zones(layer, font):
+    categories = []
+    for level in model.RISK_LEVELS:
+        colour = QColor(model.RISK_LEVEL_COLOURS[level])
+        symbol = QgsFillSymbol.createSimple({"color": colour.name(), "outline_color": colour.darker(130).name(),
+                                             "outline_width": "0.15"})
+        categories.append(QgsRendererCategory(level, symbol, _risk_label(model.level_label(level))))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("risk_level", categories))
+    layer.setOpacity(0.5)
+    layer.setLabelsEnabled(False)
+
+
+def _geohazard_points(layer, font):
+    categories = []
+    for key, zh in model.GEOHAZARD_KINDS.items():
+        categories.append(QgsRendererCategory(key, _marker(GEOHAZARD_MARKERS[key], HAZARD_RED, 3.4), zh))
+    categories.append(QgsRendererCategory("", _marker("circle", HAZARD_RED, 3.0), "其他"))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("kind", categories))
+    _label(layer, "name", font, 8, "#a50000", priority=9)
+
+
+def _geohazard_zones(layer, font):
+    hatch = QgsLinePatternFillSymbolLayer()
+    hatch.setLineAngle(45)
+    hatch.setDistance(1.6)
+    hatch.setLineWidth(0.2)
+    hatch.setColor(QColor(HAZARD_RED))
+    hatch.subSymbol().setColor(QColor(HAZARD_RED))
+    hatch.subSymbol().symbolLayer(0).setWidth(0.2)
+    outline = QgsSimpleLineSymbolLayer(QColor(HAZARD_RED), 0.5)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsFillSymbol, [hatch, outline])))
+    layer.setLabelsEnabled(False)
+
+
+def _flood_lowpoints(layer, font):
+    svg = QgsSvgMarkerSymbolLayer(_svg_base64(DROP_SVG), 4.2)
+    svg.setFillColor(QColor(FLOOD_BLUE))
+    svg.setStrokeColor(QColor("#ffffff"))
+    svg.setStrokeWidth(0.3)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsMarkerSymbol, [svg])))
+    _label(layer, "name", font, 8, "#0b3d91", priority=7)
+
+
+def _flood_lowpoints_polygon(layer, font):
+    fill = QgsSimpleFillSymbolLayer(QColor(30, 100, 200, 110), Qt.SolidPattern, QColor(FLOOD_BLUE), Qt.SolidLine, 0.4)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsFillSymbol, [fill])))
+    _label(layer, "name", font, 8, "#0b3d91", priority=7)
+
+
+def _shelters(layer, font):
+    categories = [QgsRendererCategory(key, _marker("square", model.SHELTER_COLOUR, SHELTER_SIZES[key]), zh)
+                  for key, zh in model.SHELTER_CLASSES.items()]
+    categories.append(QgsRendererCategory("", _marker("square", model.SHELTER_COLOUR, 3.0), "其他"))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("shelter_class", categories))
+    _label(layer, "name", font, 8, "#0f5c28", priority=8)
+
+
+def _shelters_polygon(layer, font):
+    categories = []
+    for key, zh in list(model.SHELTER_CLASSES.items()) + [("", "其他")]:
+        colour = QColor(model.SHELTER_COLOUR)
+        fill = QColor(colour)
+        fill.setAlpha(90)
+        width = 0.3 + 0.2 * list(SHELTER_SIZES).index(key) if key else 0.3
+        categories.append(QgsRendererCategory(key, _symbol(QgsFillSymbol, [QgsSimpleFillSymbolLayer(
+            fill, Qt.SolidPattern, colour, Qt.SolidLine, width)]), zh))
+    layer.setRenderer(QgsCategorizedSymbolRenderer("shelter_class", categories))
+    _label(layer, "name", font, 8, "#0f5c28", priority=8)
+
+
+def _depots(layer, font):
+    layer.setRenderer(QgsSingleSymbolRenderer(_marker("diamond", DEPOT_BROWN, 3.8)))
+    _label(layer, "name", font, 8, "#5a3306", priority=7)
+
+
+def _depot_candidates(layer, font):
+    symbol = QgsMarkerSymbol.createSimple({"name": "diamond", "color": "255,255,255,0", "outline_color": CANDIDATE_PURPLE,
+                                          "outline_width": "0.5", "size": "3.2"})
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    layer.setLabelsEnabled(False)
+
+
+def _roads(layer, font):
+    kinds = dict(getattr(model, "ROAD_KINDS", {"county": "县道", "township": "乡道", "village": "村道", "path": "小路"}))
+    looks = {  # kind: (casing colour, casing width, line colour, line width, pen style)
+        "county": ("#8a4b0f", 1.5, "#f39c34", 1.0, Qt.SolidLine),
+        "township": ("#9c7a1e", 1.1, "#f7d26a", 0.7, Qt.SolidLine),
+        "village": (None, 0, "#8c8c8c", 0.4, Qt.SolidLine),
+        "path": (None, 0, "#9c7b55", 0.3, Qt.DashLine),
+    }
+    categories = []
+    for key, (casing, cw, colour, width, pen) in looks.items():
+        layers = []
+        if casing:
+            layers.append(QgsSimpleLineSymbolLayer(QColor(casing), cw))
+            layers[-1].setRenderingPass(0)  # symbol levels: every casing below every road fill
+        line = QgsSimpleLineSymbolLayer(QColor(colour), width)
+        line.setPenStyle(pen)
+        line.setRenderingPass(1)
+        layers.append(line)
+        categories.append(QgsRendererCategory(key, _symbol(QgsLineSymbol, layers), kinds.get(key, key)))
+    categories.append(QgsRendererCategory("", _symbol(QgsLineSymbol, [QgsSimpleLineSymbolLayer(QColor("#a0a0a0"), 0.3)]),
+                                          "其他"))
+    renderer = QgsCategorizedSymbolRenderer("kind", categories)
+    renderer.setUsingSymbolLevels(True)
+    layer.setRenderer(renderer)
+    _label(layer, "name", font, 7, "#5a3a10", priority=3, placement=QgsPalLayerSettings.Curved)
+
+
+def _households(layer, font):
+    root = QgsRuleBasedRenderer.Rule(None)
+    root.setRuleKey("root")  # fixed keys keep the generated QML stable
+    vulnerable = QgsRuleBasedRenderer.Rule(
+        _marker("circle", "#ff7f00", 1.6, outline="#7f2704", outline_width=0.2),
+        0, 0, "\"vulnerable\" IS NOT NULL AND trim(\"vulnerable\") <> ''", "有脆弱人群的住户")
+    vulnerable.setRuleKey("vulnerable")
+    other = QgsRuleBasedRenderer.Rule(_marker("circle", "#707070", 1.0, outline="#707070", outline_width=0),
+                                      0, 0, "ELSE", "住户", "", True)
+    other.setRuleKey("other")
+    root.appendChild(other)
+    root.appendChild(vulnerable)
+    layer.setRenderer(QgsRuleBasedRenderer(root))
+    layer.setScaleBasedVisibility(True)
+    layer.setMinimumScale(25000)  # shown from 1:25 000 inwards (the most zoomed-out scale it draws at)
+    layer.setMaximumScale(0)
+    layer.setLabelsEnabled(False)
+
+
+def _population(layer, font):
+    _set_population_shader(layer, [1, 5, 10, 20, math.inf], [QColor(c) for c in POPULATION_COLOURS])
+    layer.setOpacity(0.75)
+
+
+def _dem(layer, font):
+    renderer = QgsHillshadeRenderer(layer.dataProvider(), 1, 315.0, 45.0)
+    renderer.setMultiDirectional(True)
+    renderer.setZFactor(1.5)
+    layer.setRenderer(renderer)
+    layer.setOpacity(0.45)
+
+
+def _analysis_point(layer, font):
+    layer.setRenderer(QgsSingleSymbolRenderer(_marker("circle", ANALYSIS_COLOUR, 2.4)))
+    layer.setLabelsEnabled(False)
+
+
+def _analysis_line(layer, font):
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsLineSymbol, [QgsSimpleLineSymbolLayer(QColor(ANALYSIS_COLOUR), 0.6)])))
+    layer.setLabelsEnabled(False)
+
+
+def _analysis_polygon(layer, font):
+    fill = QColor(ANALYSIS_COLOUR)
+    fill.setAlpha(60)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsFillSymbol, [QgsSimpleFillSymbolLayer(
+        fill, Qt.SolidPattern, QColor(ANALYSIS_COLOUR), Qt.SolidLine, 0.4)])))
+    layer.setLabelsEnabled(False)
+
+
+_BUILDERS = {
+    "county": _county, "townships": _townships, "villages": _villages, "risk_zones": _risk_zones,
+    "geohazard_points": _geohazard_points, "geohazard_zones": _geohazard_zones,
+    "flood_lowpoints": _flood_lowpoints, "flood_lowpoints_polygon": _flood_lowpoints_polygon,
+    "shelters": _shelters, "shelters_polygon": _shelters_polygon, "depots": _depots,
+    "depot_candidates": _depot_candidates, "roads": _roads, "households": _households,
+    "population": _population, "dem": _dem,
+    "analysis_point": _analysis_point, "analysis_line": _analysis_line, "analysis_polygon": _analysis_polygon,
+}
+STYLE_KEYS = tuple(_BUILDERS)  # every QML make_styles.py writes
+
+
+# ------------------------------------------------------------------------------------------------ small pieces
+def _risk_label(word: str) -> str:
+    return word if word.endswith("风险") else f"{word}风险"
+
+
+def _symbol(cls, symbol_layers):
+    """A symbol made of ``symbol_layers``. appendSymbolLayer takes ownership; the list constructor does not
+    (PyQGIS 3.22 then deletes the layers under the symbol's feet)."""
+    symbol = cls()
+    symbol.deleteSymbolLayer(0)
+    for sl in symbol_layers:
+        symbol.appendSymbolLayer(sl)
+    return symbol
+
+
+def _marker(shape: str, colour: str, size: float, outline: str = "#ffffff", outline_width: float = 0.4):
+    return QgsMarkerSymbol.createSimple({"name": shape, "color": QColor(colour).name(), "outline_color": outline,
+                                         "outline_width": str(outline_width), "size": str(size)})
+
+
+def _svg_base64(svg: str) -> str:
+    import base64
+    return "base64:" + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
+def _geometry_word(layer: QgsVectorLayer) -> str:
+    return {QgsWkbTypes.PointGeometry: "point", QgsWkbTypes.LineGeometry: "line"}.get(layer.geometryType(), "polygon")
+
+
+def _label(layer: QgsVectorLayer, field: str, font: str, size: float, colour: str, bold: bool = False,
+           priority: int = 5, placement=None) -> None:
+    if layer.fields().indexOf(field) < 0 and not layer.fields().count() == 0:
+        layer.setLabelsEnabled(False)
+        return
+    settings = QgsPalLayerSettings()
+    settings.fieldName = field
+    settings.enabled = True
+    settings.priority = priority
+    settings.setFormat(_text_format(font, size, colour, bold))
+    geometry = layer.geometryType()
+    if placement is not None:
+        settings.placement = placement
+    elif geometry == QgsWkbTypes.PointGeometry:
+        settings.placement = QgsPalLayerSettings.OrderedPositionsAroundPoint
+        settings.dist = 0.8
+    elif geometry == QgsWkbTypes.PolygonGeometry:
+        settings.placement = QgsPalLayerSettings.OverPoint
+        settings.centroidInside = True
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+    layer.setLabelsEnabled(True)
+
+
+def _text_format(font: str, size: float, colour: str, bold: bool) -> QgsTextFormat:
+    qfont = QFont(font)
+    qfont.setBold(bold)
+    fmt = QgsTextFormat()
+    fmt.setFont(qfont)
+    if bold:
+        fmt.setNamedStyle("Bold")
+    fmt.setSize(size)
+    fmt.setSizeUnit(QgsUnitTypes.RenderPoints)
+    fmt.setColor(QColor(colour))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setSize(0.7)
+    buffer.setSizeUnit(QgsUnitTypes.RenderMillimeters)
+    buffer.setColor(QColor(255, 255, 255, 230))
+    fmt.setBuffer(buffer)
+    return fmt
+
+
+def _set_population_shader(layer: QgsRasterLayer, bounds, colours) -> None:
+    """Discrete classes: 0 transparent, then one colour per upper bound (people per cell)."""
+    colours = [QColor(c) for c in colours]
+    colours = colours[-len(bounds):] if len(colours) >= len(bounds) else colours + [colours[-1]] * (
+        len(bounds) - len(colours))
+    items = [QgsColorRampShader.ColorRampItem(0.0, QColor(0, 0, 0, 0), "0")]
+    lower = 0.0
+    for bound, colour in zip(bounds, colours):
+        if math.isinf(bound):
+            label = f"> {_fmt(lower)}"
+        else:
+            label = f"{_fmt(lower)} – {_fmt(bound)}"
+        items.append(QgsColorRampShader.ColorRampItem(float(bound), colour, label))
+        lower = bound
+    ramp = QgsColorRampShader(0.0, float(bounds[-2]) if len(bounds) > 1 else 1.0)
+    ramp.setColorRampType(QgsColorRampShader.Discrete)
+    ramp.setColorRampItemList(items)
+    shader = QgsRasterShader()
+    shader.setRasterShaderFunction(ramp)
+    renderer = QgsSingleBandPseudoColorRenderer(layer.dataProvider(), 1, shader)
+    renderer.setClassificationMin(0.0)
+    renderer.setClassificationMax(float(bounds[-2]) if len(bounds) > 1 else 1.0)
+    layer.setRenderer(renderer)
+
+
+def _positive_sample(layer: QgsRasterLayer, max_side: int = 1000):
+    """Positive, valid cell values (resampled to at most ``max_side`` cells a side), as a numpy array."""
+    import numpy as np
+    provider = layer.dataProvider()
+    width, height = layer.width(), layer.height()
+    scale = max(1.0, max(width, height) / float(max_side))
+    w, h = max(1, int(width / scale)), max(1, int(height / scale))
+    block = provider.block(1, QgsRectangle(layer.extent()), w, h)
+    if block is None or not block.isValid():
+        return None
+    dtype = {2: np.uint8, 3: np.uint16, 4: np.int16, 5: np.uint32, 6: np.int32, 7: np.float32, 8: np.float64}.get(
+        int(block.dataType()))
+    if dtype is None:
+        return None
+    data = np.frombuffer(bytes(block.data()), dtype=dtype).astype("float64")
+    if data.size != w * h:
+        return None
+    if block.hasNoDataValue():
+        data = data[data != block.noDataValue()]
+    if provider.sourceHasNoDataValue(1):
+        data = data[data != provider.sourceNoDataValue(1)]
+    data = data[np.isfinite(data) & (data > 0)]
+    return data
+
+
+def _round_sig(x: float, digits: int = 2) -> float:
+    if x <= 0:
+        return 0.0
+    power = math.floor(math.log10(x)) - (digits - 1)
+    return round(x / 10 ** power) * 10 ** power if power > 0 else round(x, -power)
+
+
+def _fmt(x: float) -> str:
+    return f"{x:g}"
