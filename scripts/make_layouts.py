@@ -6,9 +6,12 @@ the exporter loads and what a county office edits in QGIS's layout designer. Run
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
 from pathlib import Path
+
+os.environ["QT_HASH_SEED"] = "0"  # Qt writes XML attributes in hash order: a fixed seed gives the same file each run
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -22,6 +25,9 @@ def main() -> int:
         # QGIS writes fresh uuids on every save; fix them from the item ids so a rerun gives the same file.
         text = path.read_text(encoding="utf-8")
         text = _stable_uuids(text)
+        # Table cell styles write their bool "enabled" as whatever byte it holds: normalise to 0/1.
+        text = re.sub(r'(<\w+Row\b[^>]*?\benabled=")(\d+)"',
+                      lambda m: m.group(1) + ("0" if m.group(2) == "0" else "1") + '"', text)
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path}")
     return 0

@@ -197,18 +197,21 @@ def style_routes(layer) -> None:
                            QgsSingleSymbolRenderer)
     from qgis.PyQt.QtGui import QColor
     green = QColor(model.ROUTE_COLOUR)
-    casing = QgsSimpleLineSymbolLayer(QColor(255, 255, 255, 220), 1.5)
-    line = QgsSimpleLineSymbolLayer(green, 0.8)
-    arrows = QgsMarkerLineSymbolLayer(True, 14.0)
+    casing = QgsSimpleLineSymbolLayer(QColor(255, 255, 255, 220), 1.8)
+    line = QgsSimpleLineSymbolLayer(green, 1.0)
+    arrows = QgsMarkerLineSymbolLayer(True, 12.0)
     arrows.setPlacement(QgsMarkerLineSymbolLayer.Interval)
-    arrows.setOffsetAlongLine(7.0)
-    head = QgsMarkerSymbol.createSimple({"name": "filled_arrowhead", "color": green.name(), "size": "3.2",
-                                         "outline_color": "#ffffff", "outline_width": "0.2", "angle": "0"})
+    arrows.setOffsetAlongLine(6.0)
+    head = QgsMarkerSymbol.createSimple({"name": "filled_arrowhead", "color": green.name(), "size": "4.2",
+                                         "outline_color": "#ffffff", "outline_width": "0.25", "angle": "0"})
     arrows.setSubSymbol(head)
     end = QgsMarkerLineSymbolLayer(True, 0)
     end.setPlacement(QgsMarkerLineSymbolLayer.LastVertex)
     end.setSubSymbol(head.clone())
-    symbol = QgsLineSymbol([casing, line, arrows, end])
+    symbol = QgsLineSymbol()
+    symbol.deleteSymbolLayer(0)
+    for sl in (casing, line, arrows, end):  # appendSymbolLayer takes ownership; the list constructor does not
+        symbol.appendSymbolLayer(sl)
     layer.setRenderer(QgsSingleSymbolRenderer(symbol))
     layer.setName(ROUTE_LEGEND)
     layer.setLabelsEnabled(False)

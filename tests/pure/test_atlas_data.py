@@ -1,0 +1,122 @@
+"""The village sheet's texts and tables (pure), safe file names and the PDF text fix."""
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point
+
+from risk_one_map.atlas import pdf_text
+from risk_one_map.atlas.export import safe_filename, sheet_path
+from risk_one_map.atlas.sheet_data import build_sheet_data, distance_text
+from risk_one_map.errors import RiskOneMapError
+from risk_one_map.layers.package import write_package
+from tests.tiny import CRS, X0, Y0, tiny_layers
+
+
+def _with_hazards(layers):
+    layers = dict(layers)
+    layers["geohazard_points"] = gpd.GeoDataFrame(
+        {"id": ["G1", "G2"], "name": ["后山滑坡", "沟口泥石流"], "kind": ["landslide", "debris_flow"],
+         "threatened_households": [12, 3], "threatened_people": [40, 9], "village_code": [None, "110109001201"],
+         "monitor_name": ["孙监测", "孙监测"], "monitor_phone": ["13900000001", "13900000001"]},
+        geometry=[Point(X0 + 200, Y0 + 200), Point(X0 + 1500, Y0 + 1500)], crs=CRS)
+    layers["flood_lowpoints"] = gpd.GeoDataFrame(
+        {"id": ["L1"], "name": ["桥下低洼"], "max_depth_m": [0.8], "resp_name": ["钱责任"], "resp_phone": ["13700000002"]},
+        geometry=[Point(X0 + 300, Y0 + 700)], crs=CRS)
+    return layers
+
+
+@pytest.fixture()
+def pkg(tmp_path):
+    return write_package(tmp_path / "pkg", _with_hazards(tiny_layers())).path
+
+
+def test_every_village_gets_a_titled_record(pkg):
+    data = build_sheet_data(pkg, date="2025年6月", compile_unit="样例县应急管理局")
+    v = data.village("110109001201")
+    assert v["title"] == "东镇东一村风险隐患一张图"
+    assert v["county"] == "样例县" and v["township"] == "东镇"
+    assert "编制单位：样例县应急管理局" in v["footer"] and "2025年6月" in v["footer"]
+    assert v["sheet_no"] == "01-01"
+    assert data.village("110109002202")["sheet_no"] == "02-02"
+    assert "尚未进行撤离分析" in v["route_note"] and not data.has_routes
+
+
+def test_hazards_come_from_points_and_low_points_with_chinese_kinds(pkg):
+    data = build_sheet_data(pkg)
+    mine = data.rows("hazards", "110109001201")
+    assert list(mine["name"]) == ["后山滑坡", "沟口泥石流", "桥下低洼"]  # G1 by location, G2 by its code
+    assert list(mine["kind"]) == ["滑坡", "泥石流", "低洼易涝点"]
+    assert mine.iloc[0]["level"] == "小型" and mine.iloc[0]["people"] == "40"
+    assert mine.iloc[2]["level"] == "积水0.8米"
+
+
+def test_roster_merges_persons_monitors_and_managers(pkg):
+    data = build_sheet_data(pkg)
+    roster = data.rows("persons", "110109001201")
+    assert roster.iloc[0]["role"] == "村支书" and roster.iloc[0]["name"] == "张三"
+    assert ("孙监测", "13900000001") in set(zip(roster["name"], roster["phone"]))
+    assert list(roster["name"]).count("孙监测") == 1  # one line per person
+    assert "钱责任" in set(roster["name"])
+
+
+def test_villages_without_a_shelter_get_the_nearest(pkg):
+    data = build_sheet_data(pkg)
+    own = data.rows("shelters", "110109001201")
+    assert list(own["distance"]) == ["村内"]
+    other = data.rows("shelters", "110109002202")
+    assert list(other["name"]) == ["东一村小学"] and other.iloc[0]["distance"].endswith("（就近）")
+
+
+def test_routes_and_exposure_when_the_package_has_them(tmp_path):
+    layers = _with_hazards(tiny_layers())
+    layers["evacuation_routes"] = gpd.GeoDataFrame(
+        {"village_code": ["110109002201"], "shelter_id": ["S1"], "people": [120]},
+        geometry=[LineString([(X0 + 1500, Y0 + 500), (X0 + 800, Y0 + 800)])], crs=CRS)
+    layers["exposure"] = pd.DataFrame({
+        "village_code": ["110109001201"] * 3, "hazard_type": ["flood", "flood", "any"], "risk_level": [1, 3, 1],
+        "population": [30.0, 20.0, 30.0]})
+    data = build_sheet_data(write_package(tmp_path / "pkg", layers).path)
+    assert data.has_routes and data.village("110109002201")["route_note"] == ""
+    west = data.rows("shelters", "110109002201")
+    assert list(west["name"]) == ["东一村小学"] and list(west["assigned"]) == ["120"]
+    assert "沿图中绿色箭头所示道路撤离至东一村小学" in data.village("110109002201")["card"]
+    ex = data.rows("exposure", "110109001201")
+    assert list(ex["hazard"]) == ["水旱", "合计（按最高等级）"]
+    assert ex.iloc[0]["l1"] == "30" and ex.iloc[0]["l3"] == "20" and ex.iloc[0]["total"] == "50"
+
+
+def test_selection_by_township_and_unknown_codes(pkg):
+    assert list(build_sheet_data(pkg, township="110109002000").villages["name"]) == ["西一村", "西二村"]
+    with pytest.raises(RiskOneMapError, match="layer villages, field code: no village with code 999"):
+        build_sheet_data(pkg, villages=["999"])
+    with pytest.raises(RiskOneMapError, match="no township"):
+        build_sheet_data(pkg, township="1")
+
+
+@pytest.mark.parametrize("raw, safe", [
+    ("东一村", "东一村"), ('a/b\\c:d*e?f"g<h>i|j', "a_b_c_d_e_f_g_h_i_j"), ("CON", "_CON"), ("com1.txt", "_com1.txt"),
+    ("  村. ", "村"), ("", "未命名"), ("..", "未命名")])
+def test_safe_filename(raw, safe):
+    assert safe_filename(raw) == safe
+
+
+def test_long_names_fit_a_file_system(tmp_path):
+    path = sheet_path(tmp_path, "东" * 200, "110109001201", "村" * 200)
+    assert len(path.name.encode()) <= 255 and len(path.parent.name.encode()) <= 255
+    assert path.name.startswith("110109001201_") and path.suffix == ".pdf"
+
+
+def test_distance_text():
+    assert distance_text(0.0) == "村内" and distance_text(420.4) == "420 米" and distance_text(2345) == "2.3 公里"
+
+
+def test_tounicode_radicals_become_ideographs(tmp_path):
+    cmap = (b"/CIDInit /ProcSet findresource begin\n1 beginbfrange\n<0001> <0003> [<4E1C> <2F00> <2EDB> ]\n"
+            b"endbfrange\nendcmap\n")
+    body = (b"%PDF-1.4\n7 0 obj\n<< /Type /Font /ToUnicode 21 0 R>>\nendobj\n21 0 obj\n<< /Length "
+            + str(len(cmap)).encode() + b" >>\nstream\n" + cmap + b"\nendstream\nendobj\ntrailer\n%%EOF\n")
+    path = tmp_path / "t.pdf"
+    path.write_bytes(body)
+    assert pdf_text.fix_tounicode(path, {**pdf_text.kangxi_map(), 0x2EDB: 0x98CE}) == 2
+    fixed = path.read_bytes()
+    assert b"[<4E1C> <4E00> <98CE> ]" in fixed and len(fixed) == len(body)

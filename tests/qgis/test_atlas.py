@@ -1,0 +1,177 @@
+"""Village sheets printed by headless QGIS: real PDFs, read back with poppler (pdftotext, pdffonts, pdfinfo)."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("qgis.core")
+if not shutil.which("pdftotext") or not shutil.which("pdffonts"):
+    pytest.skip("poppler-utils (pdftotext, pdffonts) are needed to read the PDFs back", allow_module_level=True)
+
+from risk_one_map.atlas.export import export_village_sheets, sheet_path  # noqa: E402
+from risk_one_map.atlas.sheet_data import build_sheet_data  # noqa: E402
+from risk_one_map.errors import Cancelled  # noqa: E402
+
+
+def pdf_text(path) -> str:
+    out = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return "".join(out.split())  # table cells may wrap: compare without white space
+
+
+def pdf_fonts(path) -> str:
+    return subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+
+
+def page_size_mm(path) -> tuple:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True).stdout
+    line = next(x for x in info.splitlines() if x.startswith("Page size:"))
+    w, h = (float(v) for v in line.split(":")[1].split("pts")[0].split("x"))
+    return round(w / 72 * 25.4), round(h / 72 * 25.4)
+
+
+def _pick(data, n=3) -> list:
+    """The villages with the most to print: hazards first, then roster length (a handful keeps the suite fast)."""
+    score = {c: (len(data.rows("hazards", c)), len(data.rows("persons", c))) for c in data.villages["code"]}
+    return sorted(score, key=lambda c: score[c], reverse=True)[:n]
+
+
+@pytest.fixture(scope="module")
+def sheets(sample_package, tmp_path_factory):
+    data = build_sheet_data(sample_package.path)
+    codes = _pick(data)
+    out = tmp_path_factory.mktemp("atlas")
+    res = export_village_sheets(sample_package.path, out, villages=codes, png_preview=True, merge_township=True)
+    return data, codes, out, res
+
+
+def test_one_pdf_per_village_named_by_township_code_and_name(sheets):
+    data, codes, out, res = sheets
+    assert len(res.written) == len(codes) and not res.skipped
+    for code in codes:
+        v = data.village(code)
+        path = sheet_path(out, v["township"], code, v["name"])
+        assert path.is_file() and path.parent.name == v["township"] and path.name == f"{code}_{v['name']}.pdf"
+        assert path.with_suffix(".png").is_file()
+    assert not [p for p in out.rglob("*") if ".tmp" in p.name]
+    assert res.merged and all(p.is_file() for p in res.merged)
+
+
+def test_text_holds_village_hazards_shelters_and_people(sheets):
+    data, codes, out, res = sheets
+    hazards_seen = 0
+    for code in codes:
+        v = data.village(code)
+        text = pdf_text(sheet_path(out, v["township"], code, v["name"]))
+        assert v["title"] in text and v["name"] in text
+        for name in data.rows("hazards", code)["name"]:
+            assert name in text
+            hazards_seen += 1
+        for name in data.rows("shelters", code)["name"]:
+            assert name in text
+        for name, phone in zip(data.rows("persons", code)["name"], data.rows("persons", code)["phone"]):
+            assert name in text and phone in text
+        assert not any(0x2E80 <= ord(ch) <= 0x2FDF for ch in text), "radicals instead of ideographs"
+        assert "尚未进行撤离分析" in text  # the sample county has no evacuation results
+    assert hazards_seen > 0
+
+
+def test_cjk_font_is_embedded_and_page_is_a3_landscape(sheets):
+    data, codes, out, res = sheets
+    path = res.written[0]
+    fonts = [line.split() for line in pdf_fonts(path).splitlines()[2:]]
+    cjk = [f for f in fonts if "CJK" in f[0] or "Han" in f[0] or "Hei" in f[0] or "YaHei" in f[0]]
+    assert cjk, pdf_fonts(path)
+    assert all("yes" == f[-5] for f in cjk)  # the "emb" column
+    assert page_size_mm(path) == (420, 297)
+
+
+def test_rerun_skips_up_to_date_sheets_and_force_prints_again(sheets, sample_package):
+    data, codes, out, res = sheets
+    again = export_village_sheets(sample_package.path, out, villages=codes[:1])
+    assert not again.written and len(again.skipped) == 1
+    forced = export_village_sheets(sample_package.path, out, villages=codes[:1], force=True)
+    assert len(forced.written) == 1
+
+
+def test_printing_never_touches_the_package(sample_package, tmp_path):
+    before = {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in sample_package.path.iterdir()}
+    export_village_sheets(sample_package.path, tmp_path, villages=[sorted(build_sheet_data(
+        sample_package.path).villages["code"])[0]], page="A4")
+    after = {p.name: (p.stat().st_mtime_ns, p.stat().st_size) for p in sample_package.path.iterdir()}
+    assert before == after
+    pdf = next(tmp_path.rglob("*.pdf"))
+    assert page_size_mm(pdf) == (210, 297)
+
+
+def test_a_cancelled_export_leaves_no_pdf(sample_package, tmp_path):
+    with pytest.raises(Cancelled):
+        export_village_sheets(sample_package.path, tmp_path / "a", cancelled=lambda: True)
+    assert not list(tmp_path.rglob("*.pdf"))
+    calls = {"n": 0}
+
+    def after_first_page():  # the first check is before planning, then one check per page
+        calls["n"] += 1
+        return calls["n"] > 2
+
+    with pytest.raises(Cancelled):
+        export_village_sheets(sample_package.path, tmp_path / "b", cancelled=after_first_page)
+    pdfs = list((tmp_path / "b").rglob("*.pdf"))
+    assert len(pdfs) == 1 and all(p.stat().st_size > 10000 for p in pdfs)
+    assert not [p for p in (tmp_path / "b").rglob("*") if ".tmp" in p.name]
+
+
+@pytest.fixture(scope="module")
+def routed_package(tmp_path_factory):
+    """The hand-made tiny package plus evacuation results and a roster too long for one page."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import LineString
+
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import CRS, X0, Y0, tiny_layers
+    layers = tiny_layers()
+    layers["evacuation_routes"] = gpd.GeoDataFrame(
+        {"village_code": ["110109002201"], "shelter_id": ["S1"], "people": [120]},
+        geometry=[LineString([(X0 + 1500, Y0 + 500), (X0 + 1000, Y0 + 980), (X0 + 800, Y0 + 800)])], crs=CRS)
+    many = pd.DataFrame({"village_code": ["110109001202"] * 60, "name": [f"网格员{i}号" for i in range(60)],
+                         "role": ["网格员"] * 60, "phone": [f"1390000{i:04d}" for i in range(60)]})
+    layers["persons"] = pd.concat([layers["persons"], many], ignore_index=True)
+    return write_package(tmp_path_factory.mktemp("routed") / "pkg", layers).path
+
+
+def test_routes_print_without_the_note_and_long_tables_continue(routed_package, tmp_path):
+    res = export_village_sheets(routed_package, tmp_path, villages=["110109002201", "110109001202"], workers=2)
+    assert res.workers == 2 and len(res.written) == 2
+    routed = pdf_text(sheet_path(tmp_path, "西镇", "110109002201", "西一村"))
+    assert "尚未进行撤离分析" not in routed and "沿图中绿色箭头所示道路撤离至东一村小学" in routed
+    long = sheet_path(tmp_path, "东镇", "110109001202", "东二村")
+    text = pdf_text(long)
+    assert all(f"网格员{i}号" in text and f"1390000{i:04d}" in text for i in range(60))  # no row cut off
+    pages = int(next(x for x in subprocess.run(["pdfinfo", str(long)], capture_output=True, text=True).stdout
+                     .splitlines() if x.startswith("Pages:")).split()[1])
+    assert pages >= 2 and "（续，第2页）" in text
+
+
+def test_village_layouts_in_a_qgis_project(routed_package):
+    from qgis.core import QgsLayoutExporter, QgsProject
+
+    from risk_one_map.atlas.layout import add_village_layouts
+    from risk_one_map.layers.qgis_project import load_package
+    project = QgsProject()
+    try:
+        layers = load_package(project, routed_package)
+        layouts = add_village_layouts(project, routed_package, pages=["A3", "A4"], layers=layers)
+        assert [lay.name() for lay in layouts] == ["村风险隐患一张图 A3", "村风险隐患一张图 A4"]
+        atlas = layouts[0].atlas()
+        assert atlas.enabled() and atlas.coverageLayer().featureCount() == 4
+        atlas.beginRender()
+        assert atlas.seekTo(0)
+        image = QgsLayoutExporter(layouts[0]).renderPageToImage(0, dpi=30)
+        atlas.endRender()
+        assert not image.isNull()
+        assert project.layoutManager().layoutByName("村风险隐患一张图 A4") is not None
+    finally:
+        project.clear()
+        os.remove(Path(routed_package) / "onemap_sheets.gpkg")
