@@ -171,6 +171,12 @@ class SheetRenderer:
             if tmp.exists():
                 tmp.unlink()
 
+    def open_render(self) -> None:
+        self.atlas.beginRender()
+
+    def close_render(self) -> None:
+        self.atlas.endRender()
+
     def close(self) -> None:
         self.atlas.endRender()
         self.exporter = None

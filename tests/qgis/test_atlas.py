@@ -175,3 +175,24 @@ def test_village_layouts_in_a_qgis_project(routed_package):
     finally:
         project.clear()
         os.remove(Path(routed_package) / "onemap_sheets.gpkg")
+
+
+def test_processing_algorithm_prints_and_reports_bad_codes(routed_package, tmp_path):
+    import processing
+    from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
+
+    import risk_one_map
+    plugin = risk_one_map.classFactory(None)
+    plugin.initProcessing()
+    try:
+        assert QgsApplication.processingRegistry().algorithmById("riskonemap:villageatlas") is not None
+        result = processing.run("riskonemap:villageatlas", {
+            "PACKAGE": str(routed_package), "VILLAGES": "110109001201", "PAGE": 1, "OUTPUT": str(tmp_path)},
+            feedback=QgsProcessingFeedback())
+        assert result["WRITTEN"] == 1 and (tmp_path / "东镇" / "110109001201_东一村.pdf").is_file()
+        assert page_size_mm(tmp_path / "东镇" / "110109001201_东一村.pdf") == (210, 297)
+        with pytest.raises(QgsProcessingException, match="no village with code 42"):
+            processing.run("riskonemap:villageatlas", {"PACKAGE": str(routed_package), "VILLAGES": "42",
+                                                       "OUTPUT": str(tmp_path)}, feedback=QgsProcessingFeedback())
+    finally:
+        plugin.unload()
