@@ -6,7 +6,6 @@ paths). Group, layer names, aliases and colours all come from ``model``; styles 
 """
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ RASTERS = (
 )
 HIDDEN_BY_DEFAULT = {"depot_candidates"}  # planning inputs: in the legend, unchecked
 
+_KIND_OF_FAMILY = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
 # Drawing order inside a group: points over lines over polygons over tables; rasters at the bottom.
 _GEOMETRY_RANK = {"point": 0, "line": 1, "polygon": 2, "table": 3, "raster": 4}
 
@@ -165,8 +165,7 @@ def write_project_headless(pkg_path) -> Path:
         os.close(fd)
         tmp = Path(tmp_name)
         try:
-            with _gdal_errors_quiet():  # GDAL 3.6 logs a spurious sqlite error for same-table subset layers
-                written = project.write(str(tmp))
+            written = project.write(str(tmp))
             if not written or tmp.stat().st_size == 0:
                 raise RiskOneMapError(f"QGIS could not write the project: {project.error()}", file=final)
             os.replace(tmp, final)
@@ -191,16 +190,21 @@ class _Entry:
     spec: Optional[model.LayerSpec] = None
     subset: Optional[str] = None
     raster: Optional[RasterSpec] = None
+    geometry_type: Optional[str] = None  # forced geometry type (model family) for layers that declare none
     visible: bool = True
 
     def make_layer(self):
         from qgis.core import QgsRasterLayer, QgsVectorLayer
         if self.raster is not None:
             return QgsRasterLayer(str(self.path), self.name, "gdal")
-        layer = QgsVectorLayer(f"{self.path}|layername={self.source_name}", self.name, "ogr")
-        if self.subset and layer.isValid():
-            layer.setSubsetString(self.subset)
-        return layer
+        uri = f"{self.path}|layername={self.source_name}"
+        if self.geometry_type:
+            uri += f"|geometrytype={self.geometry_type}"
+        if self.subset:
+            # In the URI, not setSubsetString() afterwards: with GDAL 3.6 a second subset layer on the same table
+            # invalidates the first one's connection (featureCount -1, "unable to open database file").
+            uri += f"|subset={self.subset}"  # last: QGIS reads the rest of the URI as the subset
+        return QgsVectorLayer(uri, self.name, "ogr")
 
     def style_key(self, layer) -> str:
         from .qgis_style import style_key
@@ -218,12 +222,17 @@ def _plan(pkg: Path, names: list) -> list:
     for name in names:
         spec = model.LAYER_BY_NAME.get(name)
         kind = _vector_kind(gpkg, name)
+        geometry_type = None
+        if kind == "unknown":  # e.g. an empty layer written without a geometry type: take the model's
+            geometry_type = spec.geometry[0] if spec is not None and spec.geometry else None
+            kind = _KIND_OF_FAMILY.get(geometry_type, "polygon")
         if name == "risk_zones":
             entries += _risk_zone_entries(gpkg, spec, kind, model_index[name])
             continue
         entries.append(_Entry(
             key=name, source_name=name, name=spec.zh if spec else name, group=spec.group if spec else GROUP_ANALYSIS,
             kind=kind, order=model_index.get(name, len(model_index) + len(entries)), path=gpkg, spec=spec,
+            geometry_type=geometry_type,
             visible=name not in HIDDEN_BY_DEFAULT))
     for r in RASTERS:
         if (pkg / r.file).is_file():
@@ -280,7 +289,7 @@ def _vector_kind(gpkg: Path, name: str) -> str:
             return "line"
         if flat in (ogr.wkbPolygon, ogr.wkbMultiPolygon):
             return "polygon"
-        return "polygon" if flat != ogr.wkbNone else "table"
+        return "unknown" if flat != ogr.wkbNone else "table"
     finally:
         ds = None
 
@@ -304,20 +313,6 @@ def _count(layer) -> str:
     if isinstance(layer, QgsRasterLayer):
         return f"{layer.width()} × {layer.height()} cells"
     return f"{layer.featureCount()} features"
-
-
-@contextlib.contextmanager
-def _gdal_errors_quiet():
-    try:
-        from osgeo import gdal
-    except ImportError:
-        yield
-        return
-    gdal.PushErrorHandler("CPLQuietErrorHandler")
-    try:
-        yield
-    finally:
-        gdal.PopErrorHandler()
 
 
 def _relative_paths(project) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from qgis.core import (
-    QgsProcessing, QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputFolder,
+    QgsProcessingException, QgsProcessingOutputFile,
     QgsProcessingParameterBoolean, QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber,
 )
 
@@ -18,6 +18,7 @@ class SampleDataAlgorithm(RiskOneMapAlgorithm):
     OPEN = "OPEN"
     OUTPUT = "OUTPUT"
     PROJECT = "PROJECT"
+    MIN_VILLAGES = 8  # the sample county's generator needs at least this many
 
     NAME = "sampledata"
     DISPLAY = "生成示例县 Sample county"
@@ -32,7 +33,8 @@ class SampleDataAlgorithm(RiskOneMapAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         self.addParameter(QgsProcessingParameterNumber(self.VILLAGES, "村（社区）数量 Villages",
-                                                       QgsProcessingParameterNumber.Integer, 48, False, 1, 100000))
+                                                       QgsProcessingParameterNumber.Integer, 48, False,
+                                                       self.MIN_VILLAGES, 100000))
         self.addParameter(QgsProcessingParameterNumber(self.SEED, "随机种子 Seed",
                                                        QgsProcessingParameterNumber.Integer, 7, False, 0))
         self.addParameter(QgsProcessingParameterBoolean(self.OVERWRITE, "覆盖已有文件夹 Replace an existing folder",
@@ -52,6 +54,8 @@ class SampleDataAlgorithm(RiskOneMapAlgorithm):
             raise QgsProcessingException("no output folder given")
         progress, cancelled = wire_feedback(feedback)
         with user_errors():
+            if villages < self.MIN_VILLAGES:
+                raise QgsProcessingException(f"the sample county needs at least {self.MIN_VILLAGES} villages")
             pkg = build_sample_county(out, villages=villages, seed=seed, overwrite=overwrite,
                                       progress=lambda f: progress(0.9 * f), cancelled=cancelled)
             feedback.pushInfo(f"sample county written to {pkg.path}")

@@ -1,0 +1,72 @@
+"""The riskonemap algorithms through processing.run, as the toolbox, the modeler and qgis_process run them."""
+from __future__ import annotations
+
+import pytest
+from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
+
+import risk_one_map
+
+
+@pytest.fixture(scope="module", autouse=True)
+def provider():
+    plugin = risk_one_map.classFactory(None)
+    plugin.initProcessing()
+    yield QgsApplication.processingRegistry().providerById("riskonemap")
+    plugin.unload()
+
+
+class Feedback(QgsProcessingFeedback):
+    def __init__(self):
+        super().__init__()
+        self.lines = []
+
+    def pushInfo(self, info):  # noqa: N802
+        self.lines.append(info)
+        super().pushInfo(info)
+
+
+def test_algorithms_have_stable_names_help_and_icon(provider):
+    for alg in provider.algorithms():
+        assert alg.name() == alg.name().lower() and alg.shortHelpString() and not alg.icon().isNull()
+
+
+def test_checkpackage_reports_a_valid_sample_county(sample_package):
+    import processing
+    result = processing.run("riskonemap:checkpackage", {"PACKAGE": str(sample_package.path)}, feedback=Feedback())
+    assert result["ERRORS"] == 0 and result["VALID"] is True
+    assert str(sample_package.path) in result["REPORT"]
+
+
+def test_checkpackage_counts_errors_in_a_bad_package(tiny_package):
+    import processing
+    result = processing.run("riskonemap:checkpackage", {"PACKAGE": str(tiny_package.path)})
+    assert result["ERRORS"] >= 1 and result["VALID"] is False and "volcano" in result["REPORT"]
+
+
+def test_checkpackage_refuses_a_folder_that_is_not_a_package(tmp_path):
+    import processing
+    with pytest.raises(QgsProcessingException, match="onemap.gpkg"):
+        processing.run("riskonemap:checkpackage", {"PACKAGE": str(tmp_path)})
+
+
+def test_sampledata_writes_a_package_and_its_project(tmp_path):
+    import processing
+    out = tmp_path / "sample"
+    feedback = Feedback()
+    progress = []
+    feedback.progressChanged.connect(progress.append)
+    result = processing.run("riskonemap:sampledata", {"VILLAGES": 8, "SEED": 3, "OPEN": False, "OUTPUT": str(out)},
+                            feedback=feedback)
+    assert result["OUTPUT"] == str(out) and (out / "onemap.gpkg").is_file()
+    assert result["PROJECT"] == str(out / "onemap.qgz") and (out / "onemap.qgz").is_file()
+    assert progress and max(progress) == 100
+
+
+def test_sampledata_can_be_cancelled_and_leaves_nothing(tmp_path):
+    import processing
+    out = tmp_path / "cancelled"
+    feedback = QgsProcessingFeedback()
+    feedback.cancel()
+    with pytest.raises(QgsProcessingException):
+        processing.run("riskonemap:sampledata", {"VILLAGES": 8, "OUTPUT": str(out), "OPEN": False}, feedback=feedback)
+    assert not out.exists() or not any(out.iterdir())
