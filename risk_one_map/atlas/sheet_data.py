@@ -161,6 +161,7 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
     shelters, destinations = _shelters(pkg, vil, layers)
     persons = _persons(pkg, hazards, shelters, layers)
     exposure = _exposure(pkg, layers)
+    vulnerable_at_risk = _vulnerable_at_risk(pkg, layers)
 
     # Sheet numbers: township order, then village order inside it, over the whole county (stable under selection).
     order = vil.assign(_t=vil["code"].map(town_of).fillna("")).sort_values(["_t", "code"])
@@ -186,7 +187,7 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
             "tx0": bounds[0], "ty0": bounds[1], "tx1": bounds[2], "ty1": bounds[3],
             "card": _card(name, hz, sh, pe, destinations.get(code, []), has_routes, date),
             "route_note": "" if has_routes else "注：尚未进行撤离分析，本图未标注撤离路线。",
-            "population": _population_text(v, pkg, layers),
+            "population": _population_text(v, vulnerable_at_risk.get(code)),
             "sources": _sources(layers),
             "geometry": v.geometry,
         })
@@ -410,7 +411,7 @@ def _exposure(pkg, layers) -> pd.DataFrame:
                "_rank": hazard_rank.get(hazard, len(hazard_rank) - 1)}
         for lv in EXPOSURE_LEVELS:
             n = float(values.get(lv, 0))
-            row[f"l{lv}"] = _int_text(n) if n > 0 else ""
+            row[f"l{lv}"] = ("<1" if n < 0.5 else _int_text(n)) if n > 0 else ""
         row["total"] = _int_text(total)
         rows.append(row)
     if not rows:
@@ -419,7 +420,22 @@ def _exposure(pkg, layers) -> pd.DataFrame:
     return frame[cols].reset_index(drop=True)
 
 
-def _population_text(v, pkg, layers) -> str:
+def _vulnerable_at_risk(pkg, layers) -> dict:
+    """{village code: text} of vulnerable people living where any hazard is at level 1-2 (the exposure 'any' rows)."""
+    if "exposure" not in layers:
+        return {}
+    ex = pkg.read("exposure")
+    cols = [(f, w) for f, w in (("pop_65_plus", "65岁以上"), ("pop_0_14", "0-14岁"), ("disabled", "残障"))
+            if f in ex.columns]
+    if not cols or not {"village_code", "hazard_type", "risk_level"}.issubset(ex.columns):
+        return {}
+    high = ex[(ex["hazard_type"] == "any") & pd.to_numeric(ex["risk_level"], errors="coerce").isin((1, 2))]
+    sums = high.assign(village_code=high["village_code"].map(_text)).groupby("village_code")[[f for f, _ in cols]].sum()
+    return {code: "高、中高风险区内 " + "，".join(f"{w} {_int_text(row[f])} 人" for f, w in cols)
+            for code, row in sums.iterrows()}
+
+
+def _population_text(v, at_risk: Optional[str] = None) -> str:
     parts = []
     pop, hh = v.get("population"), v.get("households")
     if pop is not None and not pd.isna(pop):
@@ -428,6 +444,8 @@ def _population_text(v, pkg, layers) -> str:
                   if v.get(f) is not None and not pd.isna(v.get(f))]
     if vulnerable:
         parts.append("，".join(f"{w} {_int_text(v.get(f))} 人" for f, w in vulnerable))
+    if at_risk:
+        parts.append(at_risk)
     return "；".join(parts) if parts else "常住人口：未登记"
 
 

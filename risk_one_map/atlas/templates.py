@@ -91,10 +91,10 @@ A3 = PageSpec(
 A4 = PageSpec(
     name="A4", size="A4", landscape=False, width=210.0, height=297.0,
     frame=Box(8, 8, 194, 276), title=Box(8, 10, 194, 9), subtitle=Box(8, 19, 194, 5),
-    main_map=Box(12, 28, 186, 116), locator=Box(12, 152, 40, 40), legend=Box(55, 147, 143, 45), legend_columns=3,
-    tables={HAZARD_TABLE: Box(12, 202, 92, 26), SHELTER_TABLE: Box(12, 236, 92, 22),
-            PERSON_TABLE: Box(108, 202, 90, 34), EXPOSURE_TABLE: Box(12, 264, 92, 13)},
-    card=Box(108, 240, 90, 42), population=Box(12, 277.5, 92, 4.5), footer=Box(112, 286, 90, 7),
+    main_map=Box(12, 28, 186, 106), locator=Box(12, 142, 40, 40), legend=Box(55, 137, 143, 45), legend_columns=3,
+    tables={HAZARD_TABLE: Box(12, 192, 92, 26), SHELTER_TABLE: Box(12, 227, 92, 20),
+            PERSON_TABLE: Box(108, 192, 90, 40), EXPOSURE_TABLE: Box(12, 256, 92, 26)},
+    card=Box(108, 236, 90, 46), population=Box(36, 250, 68, 6), footer=Box(112, 286, 90, 7),
     title_pt=17, text_pt=6.5, table_pt=5.8)
 SPECS = {"A3": A3, "A4": A4}
 
@@ -131,9 +131,9 @@ def build_layout(project, page: str = "A3"):
     for item_id, box in spec.tables.items():
         _table(layout, spec, item_id, box)
     _card(layout, spec)
-    one_line = spec.population.h < 8  # A4: one small line under the exposure table
+    beside_title = spec.population.h < 8  # A4: two small lines right of the exposure table's title
     _label(layout, POPULATION_TEXT, '[% "population" %]', spec.population,
-           spec.table_pt - (0.6 if one_line else 0), colour="#333333")
+           spec.table_pt - (1.2 if beside_title else 0), right=beside_title, colour="#333333")
     _label(layout, FOOTER, '[% "footer" %]', spec.footer, spec.text_pt, right=True)
     # Data sources and the no-routes note: under the main map, left, inside the frame.
     m = spec.main_map
@@ -354,7 +354,7 @@ def _table(layout, spec: PageSpec, item_id: str, box: Box) -> None:
     table.setFilterFeatures(True)
     table.setFeatureFilter(TABLE_FILTER)
     table.setMaximumNumberOfFeatures(500)
-    margin, stroke = (0.7 if spec.name == "A3" else 0.5), 0.15
+    margin, stroke = (0.7 if spec.name == "A3" else 0.4), 0.15
     usable = box.w - len(columns) * 2 * margin - (len(columns) + 1) * stroke - 0.2
     total = float(sum(share for _f, _h, share in columns))
     cols = []
