@@ -179,8 +179,13 @@ def write_frame(gpkg: Path, name: str, frame) -> None:
         # Point, polygons and lines become Multi* so one feature with parts does not change the layer type.
         import shapely
         types = set(shapely.get_type_id(frame.geometry.to_numpy()[~frame.geometry.isna().to_numpy()]).tolist())
-        if types <= {0}:
-            kwargs["geometry_type"] = "Point" if types else "Unknown"
+        if not types:  # empty layer: the model says what it will hold
+            spec = model.LAYER_BY_NAME.get(name)
+            family = spec.geometry[0] if spec is not None and spec.geometry else None
+            kwargs["geometry_type"] = {"Point": "Point", "Polygon": "MultiPolygon",
+                                       "LineString": "MultiLineString"}.get(family, "Unknown")
+        elif types <= {0}:
+            kwargs["geometry_type"] = "Point"
         elif types <= {3, 6}:
             kwargs["geometry_type"] = "MultiPolygon"
             frame = frame.set_geometry(_to_multi(frame.geometry))
