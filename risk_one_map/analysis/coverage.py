@@ -110,27 +110,34 @@ class Pieces:
     K: Optional[np.ndarray] = None
     k: Optional[np.ndarray] = None
     _sorted: Optional[tuple] = field(default=None, repr=False)
+    _key: Optional[np.ndarray] = field(default=None, repr=False)
+    _sums: Optional[tuple] = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.ua)
 
     @property
     def key(self) -> np.ndarray:
-        return self.col * (self.height + 1) + self.row
+        """Cell key, ordered down each column: col * (height + 1) + row."""
+        if self._key is None:
+            self._key = self.col * (self.height + 1) + self.row
+        return self._key
 
-    def sums(self, values=True):
-        """Per-piece contributions (pop, area, known area) to the region on the piece's left."""
-        return _contrib(self.ub - self.ua, 0.5 * (self.ra + self.rb), self.row, self.S, self.p, self.K, self.k)
+    def sums(self):
+        """Per-piece contributions (pop, area, known area) to the region on the piece's left (cached)."""
+        if self._sums is None:
+            self._sums = _contrib(self.ub - self.ua, 0.5 * (self.ra + self.rb), self.row, self.S, self.p, self.K,
+                                  self.k)
+        return self._sums
 
     def sorted_carry(self):
-        """Pieces sorted by cell key with running sums of (-du * label) and (-du): the label carry down columns."""
-        if self._sorted is None:
-            key = self.key
-            order = np.argsort(key, kind="stable")
-            w = -(self.ub - self.ua)[order]
-            lab = np.concatenate([[0.0], np.cumsum(w * self.label[order])])
+        """Pieces sorted by cell key with running sums of (-du * label) and (-du): the label carry down columns,
+        and the index of each column's first piece."""
+        if self._sorted is None:  # pieces are built sorted by key (see _split_edges)
+            w = -(self.ub - self.ua)
+            lab = np.concatenate([[0.0], np.cumsum(w * self.label)])
             cnt = np.concatenate([[0.0], np.cumsum(w)])
-            self._sorted = (key[order], order, lab, cnt)
+            self._sorted = (self.key, None, lab, cnt)
         return self._sorted
 
 
@@ -144,17 +151,65 @@ def _contrib(du, rm, row, S, p, K, k):
     return pop, area, known
 
 
+@dataclass
+class Edges:
+    """Directed ring edges of a labelled polygon layer, in grid units."""
+    u0: np.ndarray
+    r0: np.ndarray
+    u1: np.ndarray
+    r1: np.ndarray
+    label: np.ndarray
+
+    @classmethod
+    def of(cls, geoms_grid, labels) -> "Edges":
+        a, b, lab = _ring_edges(geoms_grid, labels)
+        keep = (a[:, 0] != b[:, 0]) | (a[:, 1] != b[:, 1])
+        a, b = a[keep], b[keep]
+        return cls(a[:, 0].copy(), a[:, 1].copy(), b[:, 0].copy(), b[:, 1].copy(), lab[keep])
+
+    def pieces(self, height: int, c0: Optional[int] = None, c1: Optional[int] = None) -> Pieces:
+        """Pieces in columns [c0, c1) (all columns if None): edges are clipped to the band, then cut."""
+        u0, r0, u1, r1, lab = self.u0, self.r0, self.u1, self.r1, self.label
+        if c0 is not None:
+            lo, hi = np.minimum(u0, u1), np.maximum(u0, u1)
+            sel = np.flatnonzero((hi >= c0) & (lo < c1))
+            u0, r0, u1, r1, lab = u0[sel], r0[sel], u1[sel], r1[sel], lab[sel]
+            du, dr = u1 - u0, r1 - r0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ta = np.where(du != 0, (c0 - u0) / du, 0.0)
+                tb = np.where(du != 0, (c1 - u0) / du, 1.0)
+            t_lo = np.clip(np.minimum(ta, tb), 0.0, 1.0)
+            t_hi = np.clip(np.maximum(ta, tb), 0.0, 1.0)
+            nu0, nr0 = u0 + t_lo * du, r0 + t_lo * dr
+            nu1, nr1 = u0 + t_hi * du, r0 + t_hi * dr
+            # exact band borders where clipped
+            nu0 = np.where((t_lo > 0) & (du != 0), np.where(du > 0, c0, c1), nu0)
+            nu1 = np.where((t_hi < 1) & (du != 0), np.where(du > 0, c1, c0), nu1)
+            nu0 = np.where(t_lo > 0, nu0, u0)
+            nr0 = np.where(t_lo > 0, nr0, r0)
+            nu1 = np.where(t_hi < 1, nu1, u1)
+            nr1 = np.where(t_hi < 1, nr1, r1)
+            keep = (nu0 != nu1) | (nr0 != nr1)
+            u0, r0, u1, r1, lab = nu0[keep], nr0[keep], nu1[keep], nr1[keep], lab[keep]
+        if len(u0) == 0:
+            e = np.zeros(0)
+            z = np.zeros(0, dtype=np.int64)
+            return Pieces(e, e, e, e, z, z, z, height)
+        pc = _split_edges(u0, r0, u1, r1, lab, height)
+        if c0 is not None:
+            inside = (pc.col >= c0) & (pc.col < c1)
+            if not inside.all():
+                pc = Pieces(pc.ua[inside], pc.ra[inside], pc.ub[inside], pc.rb[inside], pc.row[inside],
+                            pc.col[inside], pc.label[inside], height, _key=pc.key[inside])
+        return pc
+
+
 def polygon_pieces(geoms_grid, labels, grid: Grid) -> Pieces:
     """Cut the rings of polygons (already in grid units, oriented CCW in map units) at every grid line.
 
     ``labels[i]`` (>= 1) is the label of ``geoms_grid[i]``.
     """
-    a, b, lab = _ring_edges(geoms_grid, labels)
-    if len(a) == 0:
-        e = np.zeros(0)
-        return Pieces(e, e, e, e, e.astype(np.int64), e.astype(np.int64), e.astype(np.int64), grid.height)
-    keep = (a[:, 0] != b[:, 0]) | (a[:, 1] != b[:, 1])
-    return _split_edges(a[keep, 0], a[keep, 1], b[keep, 0], b[keep, 1], lab[keep], grid.height)
+    return Edges.of(geoms_grid, labels).pieces(grid.height)
 
 
 def _ring_edges(geoms, labels):
@@ -169,6 +224,54 @@ def _ring_edges(geoms, labels):
     a, b = coords[:-1][same], coords[1:][same]
     lab = labels[pi[gi[ri[:-1][same]]]]
     return a, b, lab
+
+
+def _merged_params(u0, r0, du, dr, nu, fu, nr, fr):
+    """Cut parameters of every edge (0, 1, and where it crosses grid lines), in order along each edge.
+
+    Grid-line crossings come in known order along an edge, so the two sorted lists (column lines, row lines) are merged
+    by counting, without a sort: a column crossing's slot is its rank plus the number of row lines passed by then.
+    Ties at grid nodes are broken one way (column first); if rounding ever makes the two counts disagree, a sort
+    decides instead (checked, not assumed).
+    """
+    n = len(u0)
+    m = 2 + nu + nr
+    start = np.cumsum(m) - m
+    eu = np.repeat(np.arange(n), nu)
+    er = np.repeat(np.arange(n), nr)
+    iu = _ragged_arange(nu)
+    ir = _ragged_arange(nr)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ku = np.repeat(fu, nu) + np.where(du[eu] > 0, iu, np.repeat(nu, nu) - 1 - iu)  # increasing t
+        tu = (ku - u0[eu]) / du[eu]
+        kr = np.repeat(fr, nr) + np.where(dr[er] > 0, ir, np.repeat(nr, nr) - 1 - ir)
+        tr = (kr - r0[er]) / dr[er]
+        r_at = r0[eu] + tu * dr[eu]  # row coordinate at each column crossing
+        f0 = np.floor(r0[eu])
+        c0 = np.ceil(r0[eu])
+        rows_before = np.where(dr[eu] > 0, np.floor(r_at) - f0, np.where(dr[eu] < 0, c0 - np.ceil(r_at), 0))
+        rows_before = np.clip(rows_before, 0, np.repeat(nr, nu)).astype(np.int64)
+        u_at = u0[er] + tr * du[er]
+        cols_before = np.where(du[er] > 0, np.ceil(u_at) - 1 - np.floor(u0[er]),
+                               np.where(du[er] < 0, np.ceil(u0[er]) - 1 - np.floor(u_at), 0))
+        cols_before = np.clip(cols_before, 0, np.repeat(nu, nr)).astype(np.int64)
+    total = int(m.sum())
+    t = np.full(total, np.nan)
+    t[start] = 0.0
+    t[start + m - 1] = 1.0
+    t[start[eu] + 1 + iu + rows_before] = tu
+    t[start[er] + 1 + ir + cols_before] = tr
+    edge = np.repeat(np.arange(n), m)
+    ok = not np.isnan(t).any()
+    if ok:
+        d = np.diff(t)
+        ok = bool((d[edge[1:] == edge[:-1]] >= 0).all())
+    if not ok:  # rounding at a grid node made the counts disagree: sort instead
+        edge = np.concatenate([np.arange(n), np.arange(n), eu, er])
+        t = np.concatenate([np.zeros(n), np.ones(n), tu, tr])
+        order = np.lexsort((t, edge))
+        edge, t = edge[order], t[order]
+    return edge, t
 
 
 def _line_crossings(v0, v1):
@@ -193,15 +296,7 @@ def _split_edges(u0, r0, u1, r1, label, height) -> Pieces:
     du, dr = u1 - u0, r1 - r0
     nu, fu = _line_crossings(u0, u1)
     nr, fr = _line_crossings(r0, r1)
-    eu = np.repeat(np.arange(n), nu)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tu = (np.repeat(fu, nu) + _ragged_arange(nu) - u0[eu]) / du[eu]
-        er = np.repeat(np.arange(n), nr)
-        tr = (np.repeat(fr, nr) + _ragged_arange(nr) - r0[er]) / dr[er]
-    edge = np.concatenate([np.arange(n), np.arange(n), eu, er])
-    t = np.concatenate([np.zeros(n), np.ones(n), tu, tr])
-    order = np.lexsort((t, edge))
-    edge, t = edge[order], t[order]
+    edge, t = _merged_params(u0, r0, du, dr, nu, fu, nr, fr)
     nxt = edge[1:] == edge[:-1]
     e = edge[:-1][nxt]
     ta, tb = t[:-1][nxt], t[1:][nxt]
@@ -211,7 +306,12 @@ def _split_edges(u0, r0, u1, r1, label, height) -> Pieces:
     ub, rb = u0[e] + tb * du[e], r0[e] + tb * dr[e]
     col = np.floor(0.5 * (ua + ub)).astype(np.int64)
     row = np.floor(0.5 * (ra + rb)).astype(np.int64)
-    return Pieces(ua, ra, ub, rb, row, col, label[e], height)
+    # keep pieces sorted by cell key (down each column): the label carries and lookups then read memory in order
+    key = col * (height + 1) + row
+    order = np.argsort(key, kind="stable")
+    pc = Pieces(ua[order], ra[order], ub[order], rb[order], row[order], col[order], label[e][order], height)
+    pc._key = key[order]
+    return pc
 
 
 # -------------------------------------------------------------------------------------------------- raster values
@@ -224,9 +324,20 @@ class ArraySource:
         self.name = name
         self.height, self.width = self.array.shape
 
+    prefers_columns = True
+
     def blocks(self, rows: int) -> Iterator[Tuple[int, np.ndarray]]:
         for r0 in range(0, self.height, rows):
             yield r0, self.array[r0:r0 + rows]
+
+    def column_blocks(self, cols: int) -> Iterator[Tuple[int, np.ndarray]]:
+        for c0 in range(0, self.width, cols):
+            yield c0, self.array[:, c0:c0 + cols]
+
+    def read_columns(self, a: int, b: int) -> np.ndarray:
+        return self.array[:, a:b]
+
+    block_width = 1
 
 
 class RasterioSource:
@@ -238,11 +349,33 @@ class RasterioSource:
         self.name = name or dataset.name
         self.height, self.width = dataset.height, dataset.width
 
+    @property
+    def prefers_columns(self) -> bool:
+        """Tiled files read as well by column stripes; striped files only by rows."""
+        bh, bw = self.ds.block_shapes[0]
+        return bw < self.width
+
+    @property
+    def block_width(self) -> int:
+        return self.ds.block_shapes[0][1]
+
     def blocks(self, rows: int):
         from rasterio.windows import Window
         for r0 in range(0, self.height, rows):
             n = min(rows, self.height - r0)
             yield r0, self.ds.read(1, window=Window(0, r0, self.width, n))
+
+    def read_columns(self, a: int, b: int) -> np.ndarray:
+        from rasterio.windows import Window
+        return self.ds.read(1, window=Window(a, 0, b - a, self.height))
+
+    def column_blocks(self, cols: int):
+        from rasterio.windows import Window
+        bw = self.block_width
+        cols = max(bw, cols // bw * bw)
+        for c0 in range(0, self.width, cols):
+            n = min(cols, self.width - c0)
+            yield c0, self.ds.read(1, window=Window(c0, 0, n, self.height))
 
 
 @dataclass
@@ -260,13 +393,88 @@ def block_rows_for(width: int, budget_bytes: float = 256e6) -> int:
     return int(max(16, min(4096, budget_bytes // (40 * max(width, 1)))))
 
 
+def _valid_values(block, nodata, nodata_nan, stats: "RasterStats", origin):
+    """Cell values with nodata as 0, the data mask (None = all valid), and the checks for negative/NaN cells."""
+    if nodata is None:
+        valid = None
+    elif nodata_nan:
+        valid = ~np.isnan(block)
+    else:
+        valid = block != nodata
+    if valid is not None and valid.all():
+        valid = None  # no nodata here: skip the mask's cumulative sum
+    vals = block if valid is None else np.where(valid, block, 0)
+    nv = block.size if valid is None else int(valid.sum())
+    stats.nodata_cells += block.size - nv
+    stats.valid_cells += nv
+    low = vals.min() if vals.size else 0
+    if not low >= 0:  # negative or NaN somewhere (one cheap pass finds out; counting only then)
+        bad_nan = np.isnan(vals)
+        bad_neg = vals < 0
+        stats.nan_cells += int(bad_nan.sum())
+        stats.negative_cells += int(bad_neg.sum())
+        if stats.first_bad is None:
+            i, j = np.argwhere(bad_nan | bad_neg)[0]
+            stats.first_bad = (int(origin[0] + i), int(origin[1] + j))
+        vals = np.where(bad_nan, 0, vals)
+    return vals, valid
+
+
 def gather(source, row_off: int, col_off: int, rows: np.ndarray, cols: np.ndarray,
            tick: Optional[Callable[[float], None]] = None, block_rows: Optional[int] = None):
     """Column sums above and values at cells (rows, cols) of the extended grid, in one windowed pass.
 
     Returns (S, p, K, k, stats): raster sum above the cell and the cell's value (nodata and outside = 0), and the same
     for the indicator "cell has data" (K, k). Rows may equal the extended height (a line below everything).
+    Tiled rasters are read in full-height column stripes (no carry between stripes; queries already sorted by column
+    are grouped in linear time); striped rasters in full-width row stripes.
     """
+    if getattr(source, "prefers_columns", False) and block_rows is None:
+        return _gather_columns(source, row_off, col_off, rows, cols, tick)
+    return _gather_rows(source, row_off, col_off, rows, cols, tick, block_rows)
+
+
+def _gather_columns(source, row_off, col_off, rows, cols, tick):
+    H, W = source.height, source.width
+    rr = rows - row_off
+    cc = cols - col_off
+    n = len(rows)
+    S, p, K, k = (np.zeros(n) for _ in range(4))
+    stats = RasterStats()
+    order = np.argsort(cc, kind="stable")  # inputs are runs sorted by column: a merge, not a full sort
+    cc_sorted = cc[order]
+    width = int(max(1, min(W, 256e6 // (40 * max(H, 1)))))
+    nodata = source.nodata
+    nodata_nan = nodata is not None and np.isnan(nodata)
+    for c0, block in source.column_blocks(width):
+        nb = block.shape[1]
+        vals, valid = _valid_values(block, nodata, nodata_nan, stats, (0, c0))
+        cs = np.cumsum(vals, axis=0, dtype=np.float64)
+        a, b = np.searchsorted(cc_sorted, [c0, c0 + nb])
+        sel = order[a:b]
+        ri, lj = rr[sel], cc[sel] - c0
+        above, below = ri < 0, ri >= H
+        mid = ~(above | below)
+        li = np.clip(ri, 0, H - 1)
+        pv = np.where(mid, vals[li, lj], 0).astype(np.float64)
+        p[sel] = pv
+        S[sel] = np.where(above, 0.0, np.where(below, cs[-1, lj], cs[li, lj] - pv))
+        if valid is None:
+            kv = mid.astype(np.float64)
+            K[sel] = np.clip(ri, 0, H).astype(np.float64)
+        else:
+            kc = np.cumsum(valid, axis=0, dtype=np.float64)
+            kv = np.where(mid, valid[li, lj], False).astype(np.float64)
+            K[sel] = np.where(above, 0.0, np.where(below, kc[-1, lj], kc[li, lj] - kv))
+        k[sel] = kv
+        stats.total += float(cs[-1].sum())
+        del cs
+        if tick is not None:
+            tick(min(1.0, (c0 + nb) / W))
+    return S, p, K, k, stats
+
+
+def _gather_rows(source, row_off, col_off, rows, cols, tick, block_rows):
     H, W = source.height, source.width
     rr = rows - row_off
     cc = cols - col_off
@@ -283,34 +491,12 @@ def gather(source, row_off: int, col_off: int, rows: np.ndarray, cols: np.ndarra
     nodata_nan = nodata is not None and np.isnan(nodata)
     for r0, block in source.blocks(block_rows):
         nb = block.shape[0]
-        if nodata is None:
-            valid = None
-        elif nodata_nan:
-            valid = ~np.isnan(block)
-        else:
-            valid = block != nodata
-        vals = block.astype(np.float64)
-        if valid is not None:
-            vals[~valid] = 0.0
-            nv = int(valid.sum())
-            stats.nodata_cells += nb * W - nv
-        else:
-            nv = nb * W
-        bad_nan = np.isnan(vals)
-        bad_neg = vals < 0
-        if bad_nan.any() or bad_neg.any():
-            stats.nan_cells += int(bad_nan.sum())
-            stats.negative_cells += int(bad_neg.sum())
-            if stats.first_bad is None:
-                i, j = np.argwhere(bad_nan | bad_neg)[0]
-                stats.first_bad = (int(r0 + i), int(j))
-            vals[bad_nan] = 0.0
-        stats.valid_cells += nv
-        cs = np.cumsum(vals, axis=0)
+        vals, valid = _valid_values(block, nodata, nodata_nan, stats, (r0, 0))
+        cs = np.cumsum(vals, axis=0, dtype=np.float64)  # float64 sums of float32 cells
         a, b = np.searchsorted(rr_sorted, [r0, r0 + nb])
         sel = order[a:b]
         li, lj = rr[sel] - r0, cc[sel]
-        pv = vals[li, lj]
+        pv = vals[li, lj].astype(np.float64)
         p[sel] = pv
         S[sel] = carry_s[lj] + cs[li, lj] - pv
         if valid is None:
@@ -332,6 +518,37 @@ def gather(source, row_off: int, col_off: int, rows: np.ndarray, cols: np.ndarra
     S[below] = carry_s[cc[below]]
     K[below] = carry_k[cc[below]]
     return S, p, K, k, stats
+
+
+BAND_BUDGET_BYTES = 192e6  # working memory of one column band (raster stripe and its sums)
+
+
+def column_bands(grid: Grid, col_off: int, source, budget_bytes: Optional[float] = None):
+    """Column bands [c0, c1) of the extended grid for banded processing, aligned to the raster's tiles.
+
+    Each band reads one full-height stripe of the raster (~24 bytes a cell while processed). A striped (untiled)
+    raster cannot be read by columns efficiently: then one band covers everything (memory grows with the raster's
+    width; tile the raster, as the package writer does, to bound it).
+    """
+    if source is not None and not getattr(source, "prefers_columns", False):
+        return [(0, grid.width)]
+    budget_bytes = BAND_BUDGET_BYTES if budget_bytes is None else budget_bytes
+    step = int(max(1, budget_bytes // (24 * max(grid.height, 1))))
+    bw = max(1, getattr(source, "block_width", 1) or 1)
+    step = max(bw, step // bw * bw)
+    start = col_off % step - step if col_off % step else 0  # align band borders to raster tile borders
+    edges = list(range(start, grid.width, step)) + [grid.width]
+    return [(max(a, 0), b) for a, b in zip(edges[:-1], edges[1:]) if b > max(a, 0)]
+
+
+def merge_stats(into: RasterStats, part: RasterStats, col_shift: int = 0) -> None:
+    into.total += part.total
+    into.valid_cells += part.valid_cells
+    into.nodata_cells += part.nodata_cells
+    into.negative_cells += part.negative_cells
+    into.nan_cells += part.nan_cells
+    if into.first_bad is None and part.first_bad is not None:
+        into.first_bad = (part.first_bad[0], part.first_bad[1] + col_shift)
 
 
 def attach(pieces_list, S, p, K, k):
@@ -360,20 +577,43 @@ def layer_sums(pieces: Pieces, n_labels: int):
 
 
 # -------------------------------------------------------------------------------------------------- two layers
-def _carry_labels(query: Pieces, other: Pieces):
-    """Label of ``other`` at the cells of ``query``'s pieces where ``other`` has no piece in the same cell.
+def _carry_labels(query: Pieces, other: Pieces, idx=None):
+    """Label of ``other`` at the cells of ``query``'s pieces (all, or those at ``idx``), from the label carry.
 
-    Returns (label, count, crossed): ``crossed`` marks cells where ``other`` has a piece (label unknown there);
-    ``count`` is the coverage count (1 inside one region, 0 outside, >1 where regions overlap).
+    Returns (label, count, hi, hi2): label sum and coverage count (1 inside one region, 0 outside, >1 where regions
+    overlap) valid where ``other`` has no piece in the same cell; [hi, hi2) are the positions of ``other``'s pieces
+    in that cell, so ``hi2 > hi`` marks cells crossed by both layers.
     """
-    keys, order, lab, cnt = other.sorted_carry()
-    q = query.key
-    lo = np.searchsorted(keys, query.col * (query.height + 1), "left")
-    hi = np.searchsorted(keys, q, "left")
-    hi2 = np.searchsorted(keys, q, "right")
-    label = lab[hi] - lab[lo]
-    count = cnt[hi] - cnt[lo]
-    return label, count, hi, hi2
+    keys, _, lab, cnt = other.sorted_carry()
+    qkeys = query.key if idx is None else query.key[idx]  # sorted: searchsorted walks memory in order
+    qcol = query.col if idx is None else query.col[idx]
+    colstart = _column_starts(other, query)
+    hi = np.searchsorted(keys, qkeys, "left")
+    lo = colstart[qcol]
+    same = keys[np.minimum(hi, len(keys) - 1)] == qkeys if len(keys) else np.zeros(len(qkeys), dtype=bool)
+    hi2 = hi.copy()
+    if same.any():
+        hi2[same] = np.searchsorted(keys, qkeys[same], "right")
+    return lab[hi] - lab[lo], cnt[hi] - cnt[lo], hi, hi2
+
+
+def _column_starts(other: Pieces, query: Pieces):
+    """Index of the first piece of ``other`` in each column (and one past the last column)."""
+    ncol = int(max(query.col.max(initial=0), other.col.max(initial=0))) + 2
+    return np.searchsorted(other.key, np.arange(ncol, dtype=np.int64) * (other.height + 1), "left")
+
+
+def _within_rows(query: Pieces, other: Pieces) -> np.ndarray:
+    """Pieces of ``query`` lying in a column where ``other`` has pieces, between its first and last row there:
+    only those can be inside ``other`` (a cheap filter before the label lookups)."""
+    starts = _column_starts(other, query)
+    first, last = starts[:-1], starts[1:]
+    has = last > first
+    rmin = np.full(len(first), np.iinfo(np.int64).max)
+    rmax = np.full(len(first), -1, dtype=np.int64)
+    rmin[has] = other.row[first[has]]
+    rmax[has] = other.row[last[has] - 1]
+    return np.flatnonzero((query.row >= rmin[query.col]) & (query.row <= rmax[query.col]))
 
 
 def _pairs_in_cells(hi, hi2, idx):
@@ -457,7 +697,6 @@ class Joint:
     """Exact sums over intersections a ∩ b: arrays of shape (n_a + 1, n_b + 1), index = label, cells as area unit."""
     pop: np.ndarray
     area: np.ndarray
-    known: np.ndarray
     crossed_cells: int = 0
     overlap_pieces: int = 0
 
@@ -473,24 +712,25 @@ def joint_sums(A: Pieces, B: Pieces, geoms_a, geoms_b, n_a: int, n_b: int, tree_
     shape = (n_a + 1, n_b + 1)
     pop = np.zeros(shape)
     area = np.zeros(shape)
-    known = np.zeros(shape)
 
     def add(la, lb, contrib):
         flat = la * shape[1] + lb
-        for acc, v in zip((pop, area, known), contrib):
+        for acc, v in zip((pop, area), contrib):
             if v is not None and len(flat):
                 acc += np.bincount(flat, v, minlength=shape[0] * shape[1]).reshape(shape)
 
-    # --- pieces of A, labelled by B -------------------------------------------------------------------------
-    labB, cntB, hiB, hi2B = _carry_labels(A, B)
+    # --- pieces of A, labelled by B (where B has no boundary in the cell, from B's label carry) ------------
+    sub = _within_rows(A, B)
+    labB, cntB, hiB, hi2B = _carry_labels(A, B, sub)
     crossed_a = hi2B > hiB
-    simple = ~crossed_a
-    lb = np.rint(labB).astype(np.int64)
-    cb = np.rint(cntB)
-    # B regions are disjoint: count is 0 or 1 where no B boundary is in the cell
-    use = simple & (cb == 1) & (lb >= 1)
-    pa, aa, ka = A.sums()
-    add(A.label[use], lb[use], [None if x is None else x[use] for x in (pa, aa, ka)])
+    # B regions are disjoint: count is 0 or 1; pieces outside B, or in crossed cells, go to the dump bin (0, 0)
+    use = ~crossed_a & (np.rint(cntB) == 1)
+    flat = np.where(use, A.label[sub] * shape[1] + np.rint(labB).astype(np.int64), 0)
+    pa, aa, _ = A.sums()
+    for acc, v in zip((pop, area), (pa, aa)):
+        if v is not None:
+            acc += np.bincount(flat, v[sub], minlength=shape[0] * shape[1]).reshape(shape)
+    pop[0, 0] = area[0, 0] = 0.0
 
     # --- pieces of B, labelled by A -------------------------------------------------------------------------
     labA, cntA, hiA, hi2A = _carry_labels(B, A)
@@ -499,8 +739,8 @@ def joint_sums(A: Pieces, B: Pieces, geoms_a, geoms_b, n_a: int, n_b: int, tree_
     ca = np.rint(cntA)
     simple_b = ~crossed_b & (ca == 1) & (la >= 1)
     overlap_b = ~crossed_b & (ca >= 2)
-    pb, ab, kb = B.sums()
-    add(la[simple_b], B.label[simple_b], [None if x is None else x[simple_b] for x in (pb, ab, kb)])
+    pb, ab, _ = B.sums()
+    add(la[simple_b], B.label[simple_b], [None if x is None else x[simple_b] for x in (pb, ab)])
 
     # pieces of B inside overlapping A regions: locate with a tree
     n_overlap = int(overlap_b.sum())
@@ -509,15 +749,15 @@ def joint_sums(A: Pieces, B: Pieces, geoms_a, geoms_b, n_a: int, n_b: int, tree_
         mu, mr = 0.5 * (B.ua[idx] + B.ub[idx]), 0.5 * (B.ra[idx] + B.rb[idx])
         tree = tree_a if tree_a is not None else shapely.STRtree(geoms_a)
         qi, gi = tree.query(shapely.points(mu, mr), predicate="intersects")
-        contrib = [None if x is None else x[idx][qi] for x in (pb, ab, kb)]
+        contrib = [None if x is None else x[idx][qi] for x in (pb, ab)]
         add(gi.astype(np.int64) + 1, B.label[idx][qi], contrib)
 
     # --- cells crossed by both layers: cut at mutual intersections, locate fragments exactly -------------------
-    ia = np.flatnonzero(crossed_a)
+    ca_idx = np.flatnonzero(crossed_a)
+    ia = sub[ca_idx]
     if len(ia):
-        keysB, orderB, _, _ = B.sorted_carry()
-        qa, ob = _pairs_in_cells(hiB, hi2B, ia)  # A piece, B piece (sorted position)
-        bi = orderB[ob]
+        qa, bi = _pairs_in_cells(hiB, hi2B, ca_idx)  # A piece (position in sub), B piece in the same cell
+        qa = sub[qa]
         ta, tb = _intersection_params(A.ua[qa], A.ra[qa], A.ub[qa], A.rb[qa],
                                       B.ua[bi], B.ra[bi], B.ub[bi], B.rb[bi])
         # A fragments, located in B (interior side)
@@ -530,7 +770,7 @@ def joint_sums(A: Pieces, B: Pieces, geoms_a, geoms_b, n_a: int, n_b: int, tree_
         srcb, ub_, rb_, ub2, rb2 = _fragments(B, ib, np.repeat(bi, 3), tb.ravel())
         _add_located(add, B, srcb, ub_, rb_, ub2, rb2, cand_piece=bi, cand_label=A.label[qa], geoms=geoms_a,
                      this_is_a=False)
-    return Joint(pop, area, known, crossed_cells=len(np.unique(A.key[ia])) if len(ia) else 0,
+    return Joint(pop, area, crossed_cells=len(np.unique(A.key[ia])) if len(ia) else 0,
                  overlap_pieces=n_overlap)
 
 
@@ -554,7 +794,7 @@ def _add_located(add, pc: Pieces, src, ua, ra, ub, rb, cand_piece, cand_label, g
         inside &= _contains(geoms, lab, u2, r2)
     fi, lab = fi[inside], lab[inside]
     s = src[fi]
-    contrib = _contrib(ub[fi] - ua[fi], 0.5 * (ra[fi] + rb[fi]), pc.row[s], pc.S[s], pc.p[s], pc.K[s], pc.k[s])
+    contrib = _contrib(ub[fi] - ua[fi], 0.5 * (ra[fi] + rb[fi]), pc.row[s], pc.S[s], pc.p[s], pc.K[s], pc.k[s])[:2]
     if this_is_a:
         add(pc.label[s], lab, contrib)
     else:
@@ -564,15 +804,17 @@ def _add_located(add, pc: Pieces, src, ua, ra, ub, rb, cand_piece, cand_label, g
 # -------------------------------------------------------------------------------------------------- fast mode
 @dataclass
 class Crossings:
-    """Where a layer's boundaries cross the vertical lines through cell centres (u = j + 0.5), in grid units."""
+    """Where a layer's boundaries cross the vertical lines through cell centres (u = j + 0.5), in grid units,
+    sorted down each line (by ``key`` = column * (height + 2) + depth)."""
     col: np.ndarray
     r: np.ndarray
     dlabel: np.ndarray  # change of label sum going down the line
     dcount: np.ndarray
+    key: np.ndarray
 
 
-def centre_crossings(geoms_grid, labels) -> Crossings:
-    """Crossings of polygon rings (grid units) with the column centre lines, half-open in u."""
+def centre_crossings(geoms_grid, labels, height: int) -> Crossings:
+    """Crossings of polygon rings (grid units) with the column centre lines, half-open in u, sorted."""
     a, b, lab = _ring_edges(geoms_grid, labels)
     u0, r0, u1, r1 = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
     lo, hi = np.minimum(u0, u1), np.maximum(u0, u1)
@@ -583,7 +825,9 @@ def centre_crossings(geoms_grid, labels) -> Crossings:
     uc = j + 0.5
     r = r0[e] + (uc - u0[e]) * (r1[e] - r0[e]) / (u1[e] - u0[e])
     sgn = -np.sign(u1[e] - u0[e])
-    return Crossings(j.astype(np.int64), r, sgn * lab[e], sgn)
+    key = j * float(height + 2) + r
+    o = np.argsort(key, kind="stable")
+    return Crossings(j[o].astype(np.int64), r[o], (sgn * lab[e])[o], sgn[o], key[o])
 
 
 def centre_rows(r):
@@ -591,23 +835,23 @@ def centre_rows(r):
     return np.ceil(r - 0.5).astype(np.int64)
 
 
-def fast_sums(cross_a: Crossings, cross_b: Optional[Crossings], n_a: int, n_b: int, G, Kg, height: int):
-    """Centre-of-cell sums per (a, b) from crossings; ``G``/``Kg``: column sums above each crossing's row.
-
-    With ``cross_b`` None: per a only (n_b ignored). Returns (pop, cells, known_cells).
+def fast_sums(cross_a: Crossings, cross_b: Optional[Crossings], n_a: int, n_b: int, G, Kg):
+    """Centre-of-cell sums per (a, b) from crossings; ``G``/``Kg``: column sums above each crossing's row
+    (the a crossings' values first, then b's). With ``cross_b`` None: per a only. Returns (pop, cells, known_cells)
+    of shape (n_a + 1, n_b + 1).
     """
     if cross_b is None:
-        col, r, dl = cross_a.col, cross_a.r, cross_a.dlabel
-        dlb = np.zeros_like(dl)
-        g, kg = G, Kg
+        dl, dlb, col, r, g, kg = cross_a.dlabel, np.zeros(len(cross_a.col)), cross_a.col, cross_a.r, G, Kg
     else:
-        col = np.concatenate([cross_a.col, cross_b.col])
-        r = np.concatenate([cross_a.r, cross_b.r])
-        dl = np.concatenate([cross_a.dlabel, np.zeros(len(cross_b.col))])
-        dlb = np.concatenate([np.zeros(len(cross_a.col)), cross_b.dlabel])
-        g, kg = G, Kg
-    order = np.lexsort((r, col))
-    col, r, dl, dlb, g, kg = col[order], r[order], dl[order], dlb[order], g[order], kg[order]
+        na = len(cross_a.col)
+        # merge two sorted runs: a stable sort of their concatenation is linear (timsort finds the runs)
+        m = np.argsort(np.concatenate([cross_a.key, cross_b.key]), kind="stable")
+        is_a = m < na
+        dl = np.where(is_a, np.concatenate([cross_a.dlabel, np.zeros(len(cross_b.col))])[m], 0.0)
+        dlb = np.where(is_a, 0.0, np.concatenate([np.zeros(na), cross_b.dlabel])[m])
+        col = np.concatenate([cross_a.col, cross_b.col])[m]
+        r = np.concatenate([cross_a.r, cross_b.r])[m]
+        g, kg = G[m], Kg[m]
     la = np.rint(np.cumsum(dl)).astype(np.int64)
     lb = np.rint(np.cumsum(dlb)).astype(np.int64)
     rows = centre_rows(r)
@@ -619,5 +863,12 @@ def fast_sums(cross_a: Crossings, cross_b: Optional[Crossings], n_a: int, n_b: i
     ok = (la >= 1) & (la <= n_a) & (lb >= 0) & (lb <= n_b)
     shape = (n_a + 1, n_b + 1)
     flat = la[ok] * shape[1] + lb[ok]
-    out = [np.bincount(flat, v[ok], minlength=shape[0] * shape[1]).reshape(shape) for v in (dpop, dcells, dknown)]
-    return out
+    return [np.bincount(flat, v[ok], minlength=shape[0] * shape[1]).reshape(shape) for v in (dpop, dcells, dknown)]
+
+
+def overlap_cells(cross: Crossings) -> int:
+    """Cells (by centre) covered by two or more polygons of one layer: a cheap overlap check."""
+    cnt = np.rint(np.cumsum(cross.dcount)).astype(np.int64)
+    rows = centre_rows(cross.r)
+    over = (cross.col[1:] == cross.col[:-1]) & (cnt[:-1] >= 2)
+    return int((rows[1:] - rows[:-1])[over].sum())

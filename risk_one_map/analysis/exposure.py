@@ -229,7 +229,6 @@ def compute_exposure(villages, zones, *, raster=None, households=None, townships
         if crs is not None and crs.is_geographic:
             raise RiskOneMapError("the layers are in a geographic CRS (degrees); areas need a projected CRS "
                                   "(CGCS2000 Gauss-Kruger)", layer="villages")
-        _check_overlaps(villages, warnings)
         hazards = [h.key for h in model.HAZARD_TYPES if (zones["hazard_type"] == h.key).any()]
         regions = {h: level_regions(zones, h) for h in hazards}
         if hazards:
@@ -323,20 +322,6 @@ def _to_crs(villages, zones, households, raster_crs, warnings):
     return tuple(out)
 
 
-def _check_overlaps(villages, warnings):
-    geoms = np.asarray(villages.geometry.values, dtype=object)
-    tree = shapely.STRtree(geoms)
-    a, b = tree.query(geoms, predicate="overlaps")
-    keep = a < b
-    if keep.any():
-        area = shapely.area(shapely.intersection(geoms[a[keep]], geoms[b[keep]]))
-        big = area > 1e-6 * np.minimum(shapely.area(geoms[a[keep]]), shapely.area(geoms[b[keep]]))
-        if big.any():
-            i, j = a[keep][big][0], b[keep][big][0]
-            warnings.append(f"{int(big.sum())} pairs of villages overlap (e.g. {villages['name'].iloc[i]} and "
-                            f"{villages['name'].iloc[j]}, {area[big][0]:.0f} m²): people there count in both")
-
-
 # -------------------------------------------------------------------------------------------------- the engine
 class _Engine:
     """Sums per village and per (village, level) for every hazard layer, exact or by cell centres."""
@@ -371,6 +356,67 @@ class _Engine:
             return z, z, z, z
         S, p, K, k, stats = cv.gather(self.src, self.row_off, self.col_off, rows, cols, tick=self.steps.sub)
         self.raster_stats = stats
+        self._check_values(stats)
+        return S, p, K, k
+
+    def _exact(self) -> dict:
+        """Column band by column band (everything here is local to a column), so memory follows the band."""
+        g = self.grid
+        nl = len(LEVELS)
+        Ev = cv.Edges.of(self.vgeoms, np.arange(1, self.n + 1))
+        El = {k: cv.Edges.of(r, np.arange(1, nl + 1)) for k, r in self.rgeoms.items()}
+        vsum = [np.zeros(self.n + 1) for _ in range(3)]
+        joint = {k: (np.zeros((self.n + 1, nl + 1)), np.zeros((self.n + 1, nl + 1))) for k in El}
+        zone_area = {k: np.zeros(nl + 1) for k in El}
+        stats = cv.RasterStats()
+        bands = cv.column_bands(g, self.col_off, self.src)
+        for bi, (c0, c1) in enumerate(bands):
+            whole = len(bands) == 1
+            V = Ev.pieces(g.height, None if whole else c0, None if whole else c1)
+            layers = {k: e.pieces(g.height, None if whole else c0, None if whole else c1) for k, e in El.items()}
+            allp = [V] + list(layers.values())
+            rows = np.concatenate([x.row for x in allp])
+            cols = np.concatenate([x.col for x in allp])
+            cv.attach(allp, *self._band_values(rows, cols, c0, c1, whole, stats))
+            for acc, v in zip(vsum, cv.layer_sums(V, self.n)):
+                acc += v
+            for key, B in layers.items():
+                J = cv.joint_sums(V, B, self.vgeoms, self.rgeoms[key], self.n, nl)
+                joint[key][0][...] += J.pop
+                joint[key][1][...] += J.area
+                zone_area[key] += cv.layer_sums(B, nl)[1]
+            self.steps.sub((bi + 1) / len(bands))
+        self._check_values(stats)
+        self.steps.next()
+        A = self.cell_area
+        out = {"village": (vsum[0], vsum[1] * A, vsum[2] * A), "raster_stats": stats if self.src else None,
+               "joint": {k: (j[0], j[1] * A) for k, j in joint.items()},
+               "zone_area": {k: z * A for k, z in zone_area.items()}}
+        self.overlap = cv.overlap_cells(cv.centre_crossings(self.vgeoms, np.arange(1, self.n + 1), g.height))
+        out["overlap_cells"] = self.overlap
+        out["cell_area"] = A
+        return out
+
+    def _band_values(self, rows, cols, c0, c1, whole, stats):
+        """Raster values for the pieces of one band: read that band's full-height stripe only."""
+        if self.src is None:
+            z = np.zeros(len(rows))
+            return z, z, z, z
+        if whole:
+            S, p, K, k, st = cv.gather(self.src, self.row_off, self.col_off, rows, cols)
+            cv.merge_stats(stats, st)
+            return S, p, K, k
+        a = max(c0 - self.col_off, 0)
+        b = min(c1 - self.col_off, self.src.width)
+        if b <= a:  # the band lies beside the raster
+            z = np.zeros(len(rows))
+            return z, z, z, z
+        stripe = cv.ArraySource(self.src.read_columns(a, b), self.src.nodata, self.src.name)
+        S, p, K, k, st = cv.gather(stripe, self.row_off, self.col_off + a, rows, cols)
+        cv.merge_stats(stats, st, col_shift=a)
+        return S, p, K, k
+
+    def _check_values(self, stats):
         if stats.negative_cells or stats.nan_cells:
             r, c = stats.first_bad
             what = []
@@ -380,29 +426,11 @@ class _Engine:
                 what.append(f"{stats.nan_cells} NaN")
             raise RiskOneMapError(f"{' and '.join(what)} population cells (first at row {r}, column {c}); "
                                   f"set them to nodata or to 0", file=self.src.name)
-        return S, p, K, k
-
-    def _exact(self) -> dict:
-        g = self.grid
-        V = cv.polygon_pieces(self.vgeoms, np.arange(1, self.n + 1), g)
-        layers = {k: cv.polygon_pieces(r, np.arange(1, len(LEVELS) + 1), g) for k, r in self.rgeoms.items()}
-        allp = [V] + list(layers.values())
-        S, p, K, k = self._gather(np.concatenate([x.row for x in allp]), np.concatenate([x.col for x in allp]))
-        cv.attach(allp, S, p, K, k)
-        self.steps.next()
-        pop, area, known = cv.layer_sums(V, self.n)
-        out = {"village": (pop, area * self.cell_area, known * self.cell_area), "joint": {}, "zone_area": {}}
-        for i, (key, B) in enumerate(layers.items()):
-            J = cv.joint_sums(V, B, self.vgeoms, self.rgeoms[key], self.n, len(LEVELS))
-            out["joint"][key] = (J.pop, J.area * self.cell_area, J.known * self.cell_area)
-            out["zone_area"][key] = cv.layer_sums(B, len(LEVELS))[1] * self.cell_area
-            self.steps.sub((i + 1) / len(layers))
-        out["raster_stats"] = self.raster_stats
-        return out
 
     def _fast(self) -> dict:
-        cross_v = cv.centre_crossings(self.vgeoms, np.arange(1, self.n + 1))
-        cross = {k: cv.centre_crossings(r, np.arange(1, len(LEVELS) + 1)) for k, r in self.rgeoms.items()}
+        H = self.grid.height
+        cross_v = cv.centre_crossings(self.vgeoms, np.arange(1, self.n + 1), H)
+        cross = {k: cv.centre_crossings(r, np.arange(1, len(LEVELS) + 1), H) for k, r in self.rgeoms.items()}
         allc = [cross_v] + list(cross.values())
         rows = np.concatenate([cv.centre_rows(c.r) for c in allc])
         cols = np.concatenate([c.col for c in allc])
@@ -412,18 +440,21 @@ class _Engine:
         for c in allc:
             parts.append((S[at:at + len(c.col)], K[at:at + len(c.col)]))
             at += len(c.col)
-        pop, cells, known = cv.fast_sums(cross_v, None, self.n, 0, *parts[0], self.grid.height)
+        self.overlap = cv.overlap_cells(cross_v)
+        pop, cells, known = cv.fast_sums(cross_v, None, self.n, 0, *parts[0])
         A = self.cell_area
         out = {"village": (pop[:, 0], cells[:, 0] * A, known[:, 0] * A), "joint": {}, "zone_area": {}}
         for i, (key, c) in enumerate(cross.items()):
             Sj = np.concatenate([parts[0][0], parts[i + 1][0]])
             Kj = np.concatenate([parts[0][1], parts[i + 1][1]])
-            jp, jc, jk = cv.fast_sums(cross_v, c, self.n, len(LEVELS), Sj, Kj, self.grid.height)
+            jp, jc, jk = cv.fast_sums(cross_v, c, self.n, len(LEVELS), Sj, Kj)
             out["joint"][key] = (jp, jc * A, jk * A)
-            zp, zc, zk = cv.fast_sums(c, None, len(LEVELS), 0, *parts[i + 1], self.grid.height)
+            zp, zc, zk = cv.fast_sums(c, None, len(LEVELS), 0, *parts[i + 1])
             out["zone_area"][key] = np.concatenate([[0.0], zc[1:, 0]]) * A
             self.steps.sub((i + 1) / max(len(cross), 1))
         out["raster_stats"] = self.raster_stats
+        out["overlap_cells"] = self.overlap
+        out["cell_area"] = self.cell_area
         exact_area = shapely.area(np.asarray(self.villages.geometry.values, dtype=object))
         rel = np.abs(out["village"][1][1:] - exact_area) / np.maximum(exact_area, 1e-12)
         out["fast_error"] = {"max_rel_area_error": float(rel.max()) if len(rel) else 0.0,
@@ -525,6 +556,12 @@ def _tables(villages, zones, regions, sums, source, households, townships, mode,
                                       f"for {key}", layer="villages")
             arr[neg] = 0.0
     total = np.maximum(total, 0.0)
+
+    over_cells = sums.get("overlap_cells") or 0
+    if over_cells:
+        over_area = over_cells * sums["cell_area"]
+        warnings.append(f"villages overlap on about {over_cells:,} cells ({over_area:,.0f} m²): people there count "
+                        f"in each of them")
 
     # zones outside every village
     for key, zarea in sums["zone_area"].items():
