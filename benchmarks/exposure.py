@@ -30,7 +30,7 @@ CRS = "EPSG:4548"
 X0, Y0 = 500_000.0, 4_300_000.0
 
 
-def build_case(rows, cols, n_villages, zones_per_type, cell, seed, out: Path):
+def build_case(rows, cols, n_villages, zones_per_type, cell, seed, out: Path, zone_scale=1.0, compress="deflate"):
     """Voronoi villages, six hazard types of random blobs with random levels, a constant 1-person raster."""
     import geopandas as gpd
     import rasterio
@@ -51,7 +51,7 @@ def build_case(rows, cols, n_villages, zones_per_type, cell, seed, out: Path):
         "parent_code": [f"1306{t:02d}000000" for t in towns]}, geometry=vgeoms, crs=CRS)
     hazards = ["earthquake", "geologic", "meteorological", "flood", "marine", "forest_fire"]
     zg, zt, zl = [], [], []
-    mean_size = np.sqrt(rows * cols) * cell / 12
+    mean_size = np.sqrt(rows * cols) * cell / 12 * zone_scale
     for h in hazards:
         cx = rng.uniform(X0, X0 + cols * cell, zones_per_type)
         cy = rng.uniform(Y0, top, zones_per_type)
@@ -66,7 +66,7 @@ def build_case(rows, cols, n_villages, zones_per_type, cell, seed, out: Path):
                               "risk_level": np.asarray(zl, dtype=np.int64)}, geometry=zg, crs=CRS)
     path = out / "population.tif"
     transform = Affine(cell, 0, X0, 0, -cell, top)
-    write_constant_raster(path, rows, cols, transform)
+    write_constant_raster(path, rows, cols, transform, compress=compress)
     return villages, zones, path
 
 
@@ -150,6 +150,10 @@ def main(argv=None):
     ap.add_argument("--villages", type=int, default=3000)
     ap.add_argument("--zones-per-type", type=int, default=60)
     ap.add_argument("--cell", type=float, default=30.0)
+    ap.add_argument("--zone-scale", type=float, default=1.0, help="size of hazard zones relative to the default "
+                                                                  "(0.3: small zones, cheap extraction for the peers)")
+    ap.add_argument("--uncompressed", action="store_true", help="write the raster uncompressed (default: deflate, "
+                                                                "tiled 256, as the package writes population.tif)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--subset", type=int, default=1500, help="overlay pieces given to rasterstats and QGIS (their "
                                                                "times are scaled to all pieces)")
@@ -168,10 +172,11 @@ def main(argv=None):
     print(f"machine: {os.cpu_count()} cores; work folder {work}")
     t = time.perf_counter()
     villages, zones, raster = build_case(args.rows, args.cols, args.villages, args.zones_per_type, args.cell,
-                                         args.seed, work)
+                                         args.seed, work, args.zone_scale, None if args.uncompressed else "deflate")
     print(f"case: raster {args.rows} x {args.cols} = {args.rows * args.cols:.3g} cells of {args.cell} m; "
           f"{len(villages)} villages ({shapely.get_num_coordinates(villages.geometry.values).sum()} vertices); "
-          f"{len(zones)} zones in 6 hazard types; built in {time.perf_counter() - t:.1f} s")
+          f"{len(zones)} zones in 6 hazard types (zone scale {args.zone_scale}); raster "
+          f"{'uncompressed' if args.uncompressed else 'deflate'}, tiled 256; built in {time.perf_counter() - t:.1f} s")
     cell_area = args.cell ** 2
 
     # -- read the raster once (the yardstick of the fast mode)
@@ -322,7 +327,8 @@ sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})
 from pathlib import Path
 import exposure as bench
 from risk_one_map.analysis import exposure as ex
-v, z, r = bench.build_case({side}, {side}, {args.memory_villages}, {args.zones_per_type}, {args.cell}, 2, Path({str(big)!r}))
+v, z, r = bench.build_case({side}, {side}, {args.memory_villages}, {args.zones_per_type}, {args.cell}, 2, Path({str(big)!r}),
+                          {args.zone_scale}, None if {args.uncompressed} else "deflate")
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t = time.perf_counter()
 res = ex.compute_exposure(v, z, raster=r, mode="exact")

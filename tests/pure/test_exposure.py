@@ -314,3 +314,32 @@ def test_sample_package(sample_package):
         assert (res.rows.population >= 0).all()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_overlapping_villages_are_reported():
+    v = villages()
+    v.loc[1, "geometry"] = box(X0 + 25, Y0, X0 + 100, Y0 + 100)  # overlaps the first by 20 m x 100 m
+    res = compute_exposure(v, zones(), raster=ones())
+    assert any("villages overlap on about 20 cells" in w for w in res.warnings)
+    vt = res.villages.set_index("code")
+    assert vt.loc["110109001202", "population_total"] == pytest.approx(75.0)  # each village keeps its own count
+
+
+def test_fast_mode_matches_a_brute_force_centre_count():
+    rng = np.random.default_rng(4)
+    arr = rng.random((10, 10)).astype(np.float32)
+    v1, v2 = box(X0 - 3, Y0 - 2, X0 + 47, Y0 + 103), box(X0 + 47, Y0 - 2, X0 + 104, Y0 + 103)  # off the centres
+    tri = Polygon([(X0 + 12, Y0 + 17), (X0 + 88, Y0 + 13), (X0 + 16, Y0 + 83)])
+    sq = box(X0 + 11, Y0 + 12, X0 + 33, Y0 + 31)
+    v = villages()
+    v["geometry"] = [v1, v2]
+    z = gpd.GeoDataFrame({"hazard_type": ["flood", "flood"], "risk_level": [2, 1]}, geometry=[tri, sq], crs=CRS)
+    res = compute_exposure(v, z, raster=RasterInput(arr, TRANSFORM, CRS, -9999.0), mode="fast")
+    cx = X0 + 5 + 10 * np.arange(10)
+    cy = Y0 + 95 - 10 * np.arange(10)
+    X, Y = np.meshgrid(cx, cy)
+    for code, vg in (("110109001201", v1), ("110109001202", v2)):
+        for level, region in ((1, sq), (2, tri.difference(sq))):
+            inside = shapely.contains_xy(vg.intersection(region), X, Y)
+            got = row(res, code, "flood", level)
+            assert (got.population if got is not None else 0.0) == pytest.approx(float(arr[inside].sum()), rel=1e-6)
