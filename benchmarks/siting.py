@@ -1,0 +1,204 @@
+"""Depot siting against spopt (PuLP + HiGHS), one run, the same cost matrices for both.
+
+    .venv/bin/pip install -r requirements-bench.txt -c .venv/constraints.txt
+    .venv/bin/python benchmarks/siting.py            # the issue's sizes (several minutes: spopt is the slow side)
+    .venv/bin/python benchmarks/siting.py --quick    # small sizes, under a minute
+
+Cases (sizes from the command line):
+1. p-median N×M, k (default 2000×200, k=10): both to the proven optimum; ratio of spopt's time to ours
+   (target: ours ≤ 1/20 of spopt's).
+2. MCLP N×M (default 5000×500, k=20, T=15 min): build and solve times apart (target: our build ≤ our solve).
+3. large p-median N×M, k (default 5000×500, k=20): our heuristic + Lagrangian bound and our exact run with a time
+   limit, against spopt with a time limit (``--large-spopt-limit``; the issue compares with a 240 s MIP run).
+Instances: demand points and candidate sites uniform in a 100 km square, straight-line minutes at 40 km/h, integer
+populations 1..1000. Timings on a shared machine are noisy: compare within one run.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import platform
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from risk_one_map.analysis import siting as S  # noqa: E402
+
+
+def instance(n, m, seed):
+    rng = np.random.default_rng(seed)
+    d, f = rng.random((n, 2)) * 100.0, rng.random((m, 2)) * 100.0
+    minutes = np.hypot(d[:, None, 0] - f[None, :, 0], d[:, None, 1] - f[None, :, 1]) / 40.0 * 60.0
+    return minutes, rng.integers(1, 1001, n).astype(float)
+
+
+def parse_size(text):
+    n, m = text.lower().split("x")
+    return int(n), int(m)
+
+
+# -------------------------------------------------------------------------------------------------- spopt side
+def spopt_available():
+    try:
+        import pulp  # noqa: F401
+        import spopt  # noqa: F401
+        return True, ""
+    except Exception as exc:  # pragma: no cover
+        return False, f"spopt/pulp not importable ({exc}); pip install -r requirements-bench.txt"
+
+
+def spopt_run(kind, cost, w, k, T=None, time_limit=None):
+    import pulp
+    from spopt.locate import MCLP, PMedian
+    t0 = time.monotonic()
+    if kind == "pmedian":
+        model = PMedian.from_cost_matrix(cost, w, p_facilities=k)
+    else:
+        model = MCLP.from_cost_matrix(cost, w, service_radius=T, p_facilities=k)
+    build = time.monotonic() - t0
+    solver = pulp.HiGHS(msg=False, timeLimit=time_limit) if time_limit else pulp.HiGHS(msg=False)
+    t1 = time.monotonic()
+    status, error = None, None
+    try:
+        model.solve(solver)
+        status = pulp.LpStatus[model.problem.status]
+    except Exception as exc:  # spopt raises when PuLP reports no optimum (e.g. at the time limit)
+        error = f"{type(exc).__name__}: {exc}"
+    solve = time.monotonic() - t1
+    # HiGHS's own numbers (PuLP's status is "Not Solved" at a time limit even with an incumbent)
+    obj, bound, highs_s = None, None, None
+    try:
+        h = model.problem.solverModel
+        info = h.getInfo()
+        sign = -1.0 if kind == "mclp" else 1.0    # PuLP hands a maximisation to HiGHS negated
+        if info.primal_solution_status == 2:      # feasible
+            obj = sign * float(info.objective_function_value)
+        bound = sign * float(info.mip_dual_bound)
+        highs_s = float(h.getRunTime())
+    except Exception:
+        pass
+    return {"build": build, "solve": solve, "objective": obj, "bound": bound, "status": status, "error": error,
+            "highs_s": highs_s}
+
+
+# -------------------------------------------------------------------------------------------------- our side
+def ours(kind, cost, w, k, T=None, **options):
+    t0 = time.monotonic()
+    problem = S.from_cost_matrix(cost, w)
+    t1 = time.monotonic()
+    sol = S.mclp(problem, k, T, **options) if kind == "mclp" else S.p_median(problem, k, **options)
+    t2 = time.monotonic()
+    return sol, t1 - t0, t2 - t1
+
+
+def fmt(x, digits=6):
+    return "n/a" if x is None or (isinstance(x, float) and not np.isfinite(x)) else f"{x:.{digits}g}"
+
+
+def line(label, sol, setup, total):
+    print(f"  ours   {label:<28} total {total:7.2f} s (setup {setup:.2f}, build {sol.build_seconds:.2f}, "
+          f"solve {sol.solve_seconds:.2f})  objective {fmt(sol.objective, 10)}  bound {fmt(sol.bound, 10)}  "
+          f"gap {100 * sol.gap:.4g}%  {'OPTIMAL' if sol.optimal else 'not proven'}  [{sol.solver}]")
+
+
+def spopt_line(r, limit=None):
+    gap = None
+    if r["objective"] is not None and r["bound"] is not None:
+        gap = abs(r["objective"] - r["bound"]) / max(abs(r["objective"]), 1e-12)
+    print(f"  spopt  {'PuLP + HiGHS' + (f' (limit {limit:g} s)' if limit else ''):<28} total "
+          f"{r['build'] + r['solve']:7.2f} s (build {r['build']:.2f}, solve {r['solve']:.2f} of which HiGHS "
+          f"{fmt(r['highs_s'], 4)} s)  objective "
+          f"{fmt(r['objective'], 10)}  HiGHS bound {fmt(r['bound'], 10)}  gap {fmt(None if gap is None else 100 * gap, 4)}%"
+          f"  status {r['status']}" + (f"  ({r['error'][:60]})" if r["error"] else ""))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--pmedian", default="2000x200", help="p-median size NxM (default 2000x200)")
+    p.add_argument("--k", type=int, default=10, help="p-median k (default 10)")
+    p.add_argument("--mclp", default="5000x500", help="MCLP size NxM (default 5000x500)")
+    p.add_argument("--mclp-k", type=int, default=20)
+    p.add_argument("--mclp-minutes", type=float, default=15.0)
+    p.add_argument("--large", default="5000x500", help="large p-median size NxM (default 5000x500)")
+    p.add_argument("--large-k", type=int, default=20)
+    p.add_argument("--large-limit", type=float, default=60.0, help="our time limit on the large case (s)")
+    p.add_argument("--large-spopt-limit", type=float, default=120.0,
+                   help="spopt's time limit on the large case (s; the issue's target compares with 240)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--no-spopt", action="store_true", help="our side only")
+    p.add_argument("--skip", action="append", default=[], choices=("pmedian", "mclp", "large"))
+    p.add_argument("--quick", action="store_true", help="small sizes: 500x60 k=5, MCLP 1000x100, large 1500x150")
+    a = p.parse_args(argv)
+    if a.quick:
+        a.pmedian, a.k, a.mclp, a.large, a.large_k = "500x60", 5, "1000x100", "1500x150", 10
+        a.large_limit, a.large_spopt_limit = 20.0, 20.0
+    import scipy
+    have, why = (False, "--no-spopt") if a.no_spopt else spopt_available()
+    vers = [f"python {platform.python_version()}", f"numpy {np.__version__}", f"scipy {scipy.__version__}"]
+    if have:
+        import highspy
+        import pulp
+        import spopt
+        vers += [f"spopt {spopt.__version__}", f"pulp {pulp.__version__}",
+                 f"highspy {importlib.metadata.version('highspy')}"]
+    print("versions: " + ", ".join(vers))
+    if not have:
+        print(f"spopt side skipped: {why}")
+
+    if "pmedian" not in a.skip:
+        n, m = parse_size(a.pmedian)
+        cost, w = instance(n, m, a.seed)
+        print(f"\n1. p-median {n} x {m}, k={a.k} (to the proven optimum; our gap tolerance {S.DEFAULT_GAP_TOL:g}, "
+              f"spopt's HiGHS default 1e-4)")
+        sol, setup, total = ours("pmedian", cost, w, a.k, time_limit=600)
+        line("exact", sol, setup, total)
+        heur, hs, ht = ours("pmedian", cost, w, a.k, method="heuristic")
+        line("heuristic + Lagrangian", heur, hs, ht)
+        if have:
+            r = spopt_run("pmedian", cost, w, a.k)
+            spopt_line(r)
+            sp = r["build"] + r["solve"]
+            print(f"  ratio  spopt / ours (exact) = {sp / total:.1f}x  (target >= 20x); objectives "
+                  f"{'agree' if r['objective'] is not None and abs(r['objective'] - sol.objective) <= 1e-4 * sol.objective else 'DIFFER'}"
+                  f"; heuristic found the optimum: {abs(heur.objective - sol.objective) <= 1e-9 * sol.objective}"
+                  f" in {ht:.2f} s")
+
+    if "mclp" not in a.skip:
+        n, m = parse_size(a.mclp)
+        cost, w = instance(n, m, a.seed + 1)
+        print(f"\n2. MCLP {n} x {m}, k={a.mclp_k}, T={a.mclp_minutes:g} min")
+        sol, setup, total = ours("mclp", cost, w, a.mclp_k, T=a.mclp_minutes, time_limit=600)
+        line("exact", sol, setup, total)
+        print(f"  ours   build {sol.build_seconds:.3f} s vs solve {sol.solve_seconds:.3f} s: build "
+              f"{'<=' if sol.build_seconds <= sol.solve_seconds else '>'} solve")
+        if have:
+            r = spopt_run("mclp", cost, w, a.mclp_k, T=a.mclp_minutes)
+            spopt_line(r)
+            print(f"  ratio  spopt / ours: build {r['build'] / max(sol.build_seconds + setup, 1e-9):.0f}x, "
+                  f"solve {r['solve'] / max(sol.solve_seconds, 1e-9):.1f}x, total "
+                  f"{(r['build'] + r['solve']) / total:.1f}x")
+
+    if "large" not in a.skip:
+        n, m = parse_size(a.large)
+        cost, w = instance(n, m, a.seed + 2)
+        print(f"\n3. large p-median {n} x {m}, k={a.large_k}")
+        heur, hs, ht = ours("pmedian", cost, w, a.large_k, method="heuristic", time_limit=a.large_limit)
+        line("heuristic + Lagrangian", heur, hs, ht)
+        sol, setup, total = ours("pmedian", cost, w, a.large_k, time_limit=a.large_limit)
+        line(f"exact (limit {a.large_limit:g} s)", sol, setup, total)
+        if have:
+            r = spopt_run("pmedian", cost, w, a.large_k, time_limit=a.large_spopt_limit)
+            spopt_line(r, a.large_spopt_limit)
+            if r["objective"] is not None:
+                best = min(heur.objective, sol.objective)
+                print(f"  ours {'better than' if best < r['objective'] - 1e-9 * best else 'equal to' if abs(best - r['objective']) <= 1e-9 * best else 'WORSE than'}"
+                      f" spopt's time-limited run: {fmt(best, 10)} vs {fmt(r['objective'], 10)}; our honest bound "
+                      f"{fmt(max(heur.bound, sol.bound), 10)}")
+
+
+if __name__ == "__main__":
+    main()

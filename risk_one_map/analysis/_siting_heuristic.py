@@ -1,0 +1,193 @@
+"""Fast heuristics and bounds for depot siting (used by analysis/siting.py). Pure numpy/scipy.
+
+- ``interchange``: multi-start Teitz-Bart vertex substitution in the "fast swap" form of Whitaker / Resende-Werneck:
+  every swap (in, out) is priced at once from each demand's best and second-best open distance, so one
+  best-improvement step costs a few passes over the cost matrix.
+- ``lagrangian_bound``: the classical Lagrangian relaxation of the assignment constraints of the p-median, by
+  subgradient steps; every iterate is a valid lower bound.
+- ``greedy_fill``: add sites one by one, each time the one that cuts the weighted distance most.
+- ``gonzalez``: farthest-first construction for the p-center (a start for the radius search).
+
+All take a dense cost matrix ``C`` (n demand × m candidates, finite: callers replace "unreachable" by a large
+penalty), demand weights ``w``, and boolean masks ``fixed`` (always open) over the candidates.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from scipy import sparse
+
+
+def best_two(C: np.ndarray, open_idx: np.ndarray):
+    """Per demand: best distance, its candidate index, second-best distance (inf if one site is open)."""
+    sub = C[:, open_idx]
+    n = C.shape[0]
+    if sub.shape[1] == 1:
+        return sub[:, 0].copy(), np.full(n, open_idx[0]), np.full(n, np.inf)
+    part = np.argpartition(sub, 1, axis=1)[:, :2]
+    a = np.take_along_axis(sub, part, axis=1)
+    swap = a[:, 1] < a[:, 0]
+    first = np.where(swap, part[:, 1], part[:, 0])
+    d1 = np.where(swap, a[:, 1], a[:, 0])
+    d2 = np.where(swap, a[:, 0], a[:, 1])
+    return d1, open_idx[first], d2
+
+
+def weighted_cost(C, w, open_idx) -> float:
+    return float(w @ C[:, open_idx].min(axis=1))
+
+
+def greedy_fill(C, w, open_mask, n_more, allowed=None):
+    """Open ``n_more`` further sites greedily (largest cut of the weighted distance first). Returns the new mask."""
+    open_mask = open_mask.copy()
+    allowed = np.ones(C.shape[1], bool) if allowed is None else allowed
+    d1 = C[:, open_mask].min(axis=1) if open_mask.any() else np.full(C.shape[0], np.inf)
+    for _ in range(int(n_more)):
+        choice = allowed & ~open_mask
+        if not choice.any():
+            break
+        base = np.where(np.isfinite(d1), d1, np.nanmax(C[np.isfinite(C)]) * 10 + 1)
+        gain = w @ np.maximum(base[:, None] - C, 0.0)
+        gain[~choice] = -1.0
+        j = int(np.argmax(gain))
+        open_mask[j] = True
+        d1 = np.minimum(d1, C[:, j])
+    return open_mask
+
+
+def _swap_once(C, w, open_idx, free_open, closed, eps):
+    """The best (gain, out, in) swap, or None when no swap cuts the cost by more than ``eps``."""
+    d1, a1, d2 = best_two(C, open_idx)
+    d2 = np.where(np.isfinite(d2), d2, d1 + C.max() + 1.0)
+    gain = w @ np.maximum(d1[:, None] - C[:, closed], 0.0)  # inserting `in` alone
+    # demands grouped by their best site: what they lose if it closes, and what `in` gives back
+    out_pos = np.full(C.shape[1], -1)
+    out_pos[free_open] = np.arange(free_open.size)
+    rows = out_pos[a1]
+    keep = rows >= 0
+    group = sparse.csr_matrix((w[keep], (rows[keep], np.flatnonzero(keep))), shape=(free_open.size, C.shape[0]))
+    loss = np.asarray(group @ (d2 - d1)).ravel()
+    extra_each = np.maximum(d2[:, None] - np.maximum(C[:, closed], d1[:, None]), 0.0)
+    extra = np.asarray(group @ extra_each)
+    profit = gain[None, :] - loss[:, None] + extra
+    o, i = np.unravel_index(int(np.argmax(profit)), profit.shape)
+    if profit[o, i] <= eps:
+        return None
+    return float(profit[o, i]), int(free_open[o]), int(closed[i])
+
+
+def interchange(C, w, fixed, k, *, starts=5, seed=0, time_limit=None, cancelled=None, allowed=None):
+    """Multi-start fast-swap p-median heuristic. Returns (best open mask, best cost, stats)."""
+    n, m = C.shape
+    allowed = ~fixed if allowed is None else (allowed & ~fixed)
+    free = np.flatnonzero(allowed)
+    rng = np.random.default_rng(seed)
+    t0 = time.monotonic()
+    best_mask, best_cost, swaps, done_starts = None, np.inf, 0, 0
+    eps = 1e-9 * max(1.0, float(w.sum()) * float(C.max()))
+    for s in range(max(1, int(starts))):
+        if s == 0:
+            mask = greedy_fill(C, w, fixed.copy(), k, allowed)
+        else:
+            mask = fixed.copy()
+            mask[rng.choice(free, size=k, replace=False)] = True
+        while k > 0 and k < free.size:
+            if cancelled is not None and cancelled():
+                break
+            if time_limit is not None and time.monotonic() - t0 > time_limit and best_mask is not None:
+                break
+            open_idx = np.flatnonzero(mask)
+            step = _swap_once(C, w, open_idx, np.flatnonzero(mask & allowed), np.flatnonzero(~mask & allowed), eps)
+            if step is None:
+                break
+            _, out, inn = step
+            mask[out], mask[inn] = False, True
+            swaps += 1
+        cost = weighted_cost(C, w, np.flatnonzero(mask))
+        done_starts += 1
+        if cost < best_cost - eps:
+            best_mask, best_cost = mask.copy(), cost
+        if time_limit is not None and time.monotonic() - t0 > time_limit:
+            break
+        if cancelled is not None and cancelled():
+            break
+    return best_mask, best_cost, {"starts": done_starts, "swaps": swaps, "seconds": time.monotonic() - t0}
+
+
+def lagrangian_bound(C, w, fixed, k, upper, *, iterations=300, time_limit=None, cancelled=None):
+    """A lower bound on the p-median optimum by subgradient optimisation of the Lagrangian dual.
+
+    Relaxing "each demand is assigned once" with multipliers lam gives
+    L(lam) = sum(lam) + sum_{fixed} rho_j + (sum of the k smallest rho_j over free sites), rho_j = sum_i min(0, w_i c_ij - lam_i),
+    a valid lower bound for any lam. ``C`` may hold inf (unreachable pairs).
+    """
+    t0 = time.monotonic()
+    WC = w[:, None] * C
+    n = C.shape[0]
+    srt = np.sort(np.where(np.isfinite(WC), WC, np.nan), axis=1)
+    lam = np.nan_to_num(srt[:, min(1, C.shape[1] - 1)], nan=0.0)  # second-best weighted cost
+    free = np.flatnonzero(~fixed)
+    best, theta, stall = -np.inf, 2.0, 0
+    best_lam = lam.copy()
+    for it in range(int(iterations)):
+        red = np.minimum(WC - lam[:, None], 0.0)  # inf - lam -> inf -> 0
+        rho = red.sum(axis=0)
+        pick = fixed.copy()
+        if k > 0:
+            pick[free[np.argpartition(rho[free], k - 1)[:k]]] = True
+        value = float(lam.sum() + rho[pick].sum())
+        if not np.isfinite(best) or value > best + 1e-12 * max(1.0, abs(best)):
+            best, stall = max(best, value), 0
+            best_lam = lam.copy()
+        else:
+            stall += 1
+            if stall >= 20:
+                theta, stall = theta / 2.0, 0
+        g = 1.0 - (red[:, pick] < 0).sum(axis=1)
+        norm = float(g @ g)
+        if norm == 0 or theta < 1e-4 or (np.isfinite(upper) and upper - best <= 1e-9 * max(1.0, abs(upper))):
+            break
+        lam = lam + theta * max(upper - value, 1e-9 * abs(upper)) / norm * g
+        if (time_limit is not None and time.monotonic() - t0 > time_limit) or (cancelled is not None and cancelled()):
+            break
+    return best, {"iterations": it + 1, "seconds": time.monotonic() - t0, "n": n, "lam": best_lam}
+
+
+def lagrangian_fixing(C, w, fixed, k, lam, upper):
+    """Sites that the Lagrangian bound at ``lam`` proves closed (y_j = 0) or open (y_j = 1) in every solution
+    cheaper than ``upper``. Returns (closed mask, open mask, bound)."""
+    rho = np.minimum(w[:, None] * C - lam[:, None], 0.0).sum(axis=0)
+    free = np.flatnonzero(~fixed)
+    srt = np.sort(rho[free])
+    base = float(lam.sum() + rho[fixed].sum() + srt[:k].sum())
+    kth = srt[k - 1] if k > 0 else -np.inf
+    nxt = srt[k] if k < srt.size else np.inf
+    tol = 1e-9 * max(1.0, abs(upper))
+    in_pick = np.zeros(C.shape[1], bool)
+    if k > 0:
+        in_pick[free[np.argpartition(rho[free], k - 1)[:k]]] = True
+    closed = ~fixed & ~in_pick & (base + rho - kth > upper + tol)
+    opened = in_pick & (base + nxt - rho > upper + tol)
+    # pair (i, j): serving i from j costs at least base + max(0, w_i c_ij - lam_i) (+ rho_j - kth if j is not picked)
+    extra = np.where(in_pick | fixed, 0.0, np.maximum(rho - kth, 0.0))
+    with np.errstate(invalid="ignore"):
+        pair_ok = base + np.maximum(w[:, None] * C - lam[:, None], 0.0) + extra[None, :] <= upper + tol
+    pair_ok &= np.isfinite(C) & ~closed[None, :]
+    return closed, opened, base, pair_ok
+
+
+def gonzalez(C, fixed, k, allowed=None):
+    """Farthest-first: open the candidate nearest to the worst-served demand, k times."""
+    allowed = ~fixed if allowed is None else (allowed & ~fixed)
+    mask = fixed.copy()
+    d = C[:, mask].min(axis=1) if mask.any() else np.full(C.shape[0], np.inf)
+    for _ in range(int(k)):
+        i = int(np.argmax(d))
+        row = np.where(allowed & ~mask, C[i], np.inf)
+        j = int(np.argmin(row))
+        if not np.isfinite(row[j]):
+            break
+        mask[j] = True
+        d = np.minimum(d, C[:, j])
+    return mask

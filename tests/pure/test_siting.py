@@ -1,0 +1,217 @@
+"""Depot siting: the four models against brute force on instances small enough to enumerate, bad input, and the job."""
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+
+import numpy as np
+import pytest
+from scipy.optimize import linprog
+
+from risk_one_map.analysis import siting as S
+from risk_one_map.errors import RiskOneMapError
+
+
+def instance(seed, n=8, m=6, n_fixed=0, zero_some=True):
+    rng = np.random.default_rng(seed)
+    d, f = rng.random((n, 2)), rng.random((m, 2))
+    cost = np.round(np.hypot(d[:, None, 0] - f[None, :, 0], d[:, None, 1] - f[None, :, 1]) * 100, 1)
+    w = rng.integers(1, 50, n).astype(float)
+    if zero_some:
+        w[rng.integers(n)] = 0.0
+    fixed = np.zeros(m, bool)
+    fixed[rng.choice(m, n_fixed, replace=False)] = True
+    return cost, w, fixed
+
+
+def subsets(fixed, k):
+    free = np.flatnonzero(~fixed)
+    for s in itertools.combinations(free, k):
+        yield np.r_[np.flatnonzero(fixed), np.asarray(s, int)].astype(int)
+
+
+CASES = [(seed, k, n_fixed) for seed in range(6) for k in (1, 2, 3) for n_fixed in (0, 1)]
+
+
+@pytest.mark.parametrize("seed,k,n_fixed", CASES)
+def test_p_median_matches_brute_force_and_the_heuristic_brackets_it(seed, k, n_fixed):
+    cost, w, fixed = instance(seed, n_fixed=n_fixed)
+    best = min(w @ cost[:, s].min(axis=1) for s in subsets(fixed, k))
+    problem = S.from_cost_matrix(cost, w, fixed=fixed)
+    sol = S.p_median(problem, k)
+    assert sol.objective == pytest.approx(best, rel=1e-9)
+    assert sol.optimal and sol.gap <= S.DEFAULT_GAP_TOL and sol.bound <= best + 1e-6
+    assert set(np.flatnonzero(fixed)) <= set(sol.open) and sol.new.size == k
+    heur = S.p_median(problem, k, method="heuristic")
+    assert heur.objective >= best - 1e-9 and heur.bound <= best + 1e-6
+
+
+@pytest.mark.parametrize("seed,k,n_fixed", CASES)
+def test_mclp_and_p_center_match_brute_force(seed, k, n_fixed):
+    cost, w, fixed = instance(seed, n_fixed=n_fixed)
+    problem = S.from_cost_matrix(cost, w, fixed=fixed)
+    T = float(np.median(cost))
+    best_cover = max(w[(cost[:, s] <= T).any(axis=1)].sum() for s in subsets(fixed, k))
+    sol = S.mclp(problem, k, T)
+    assert sol.objective == pytest.approx(best_cover) and sol.optimal and sol.gap == 0
+    assert sol.new.size == k  # filled up to k even when fewer sites already cover all that can be covered
+    served = w > 0
+    best_radius = min(cost[served][:, s].min(axis=1).max() for s in subsets(fixed, k))
+    pc = S.p_center(problem, k)
+    assert pc.objective == pytest.approx(best_radius) and pc.optimal and pc.bound == pytest.approx(best_radius)
+
+
+@pytest.mark.parametrize("seed,n_fixed", [(s, f) for s in range(8) for f in (0, 1)])
+def test_lscp_matches_brute_force(seed, n_fixed):
+    cost, w, fixed = instance(seed, n_fixed=n_fixed)
+    served = w > 0
+    T = float(np.max(np.sort(cost[served], axis=1)[:, 0]))  # every demand has a site within T
+    best = next(r for r in range(cost.shape[1] + 1) for s in itertools.combinations(np.flatnonzero(~fixed), r)
+                if (cost[served][:, np.r_[np.flatnonzero(fixed), np.asarray(s, int)].astype(int)] <= T).any(axis=1).all())
+    sol = S.lscp(S.from_cost_matrix(cost, w, fixed=fixed), T)
+    assert sol.objective == best and sol.optimal and sol.gap == 0
+    assert (sol.assigned_cost[served] <= T).all()
+
+
+def test_capacitated_p_median_matches_brute_force_over_transport_lps():
+    cost, w, fixed = instance(3, n=7, m=5, zero_some=False)
+    cap = np.array([60.0, 80.0, 50.0, np.nan, 70.0])  # site 3 unlimited
+    k = 2
+    best = np.inf
+    for s in subsets(fixed, k):
+        # splittable assignment of each demand to the open sites within capacity: a transportation LP
+        n, m = len(w), len(s)
+        A_eq = np.kron(np.eye(n), np.ones(m))
+        rows = [np.kron(w, np.eye(m)[j]) for j in range(m) if np.isfinite(cap[s[j]])]
+        ub = [cap[s[j]] for j in range(m) if np.isfinite(cap[s[j]])]
+        res = linprog((w[:, None] * cost[:, s]).ravel(), A_ub=np.array(rows) if rows else None,
+                      b_ub=ub if rows else None, A_eq=A_eq, b_eq=np.ones(n), bounds=(0, 1), method="highs")
+        if res.status == 0:
+            best = min(best, res.fun)
+    sol = S.p_median(S.from_cost_matrix(cost, w, capacity=cap), k)
+    assert sol.objective == pytest.approx(best, rel=1e-7) and sol.optimal
+    d, s_idx, amount = sol.allocation
+    served = np.bincount(s_idx, weights=amount, minlength=5)
+    assert np.all(served[np.isfinite(cap)] <= cap[np.isfinite(cap)] + 1e-6)
+    assert np.bincount(d, weights=amount, minlength=len(w)) == pytest.approx(w)
+
+
+def test_a_larger_case_is_proven_by_the_milp_not_only_the_lagrangian():
+    rng = np.random.default_rng(5)
+    d, f = rng.random((300, 2)) * 100, rng.random((40, 2)) * 100
+    cost = np.hypot(d[:, None, 0] - f[None, :, 0], d[:, None, 1] - f[None, :, 1])
+    problem = S.from_cost_matrix(cost, rng.integers(1, 100, 300))
+    exact = S.p_median(problem, 5, lagrangian_iterations=20)
+    heur = S.p_median(problem, 5, method="heuristic")
+    assert exact.optimal and exact.gap <= S.DEFAULT_GAP_TOL
+    assert heur.objective >= exact.objective - 1e-6 and heur.bound <= exact.objective + 1e-6
+
+
+def test_bad_input_is_refused_in_one_line():
+    cost, w, fixed = instance(1)
+    problem = S.from_cost_matrix(cost, w, fixed=fixed)
+    with pytest.raises(RiskOneMapError, match="k=9 is larger than the 6 candidate sites"):
+        S.p_median(problem, 9)
+    with pytest.raises(RiskOneMapError, match="zero demand everywhere"):
+        S.p_median(S.from_cost_matrix(cost, np.zeros(len(w))), 2)
+    with pytest.raises(RiskOneMapError, match="NaN"):
+        S.from_cost_matrix(np.full((2, 2), np.nan))
+    names = [f"村{i}" for i in range(len(w))]
+    far = cost.copy()
+    far[2] += 1000  # village 2 is far from every site
+    w[2] = 5
+    with pytest.raises(RiskOneMapError, match="LSCP is infeasible.*村2") as err:
+        S.lscp(S.from_cost_matrix(far, w, demand_names=names, cost_unit=" min"), 200)
+    assert "\n" not in str(err.value) and "200 min" in str(err.value)
+
+
+def test_unreachable_pairs_are_infinite_and_reported_never_a_wrong_optimum():
+    cost, w, _ = instance(2, zero_some=False)
+    cost[0, :] = np.inf           # village 0: no road to any site
+    cost[1, 1:] = np.inf          # village 1: only site 0 reaches it
+    problem = S.from_cost_matrix(cost, w, demand_names=[f"v{i}" for i in range(len(w))])
+    sol = S.p_median(problem, 2)
+    assert any("v0" in x for x in sol.warnings)
+    assert 0 in sol.open and np.isfinite(sol.objective) and sol.optimal
+    live = np.arange(1, len(w))
+    best = min(w[live] @ cost[live][:, s].min(axis=1) for s in subsets(np.zeros(6, bool), 2))
+    assert sol.objective == pytest.approx(best)
+    assert sol.assignment[0] == -1 and np.isinf(sol.assigned_cost[0])
+
+
+def test_every_answer_carries_a_bound_and_a_gap():
+    cost, w, fixed = instance(4, n_fixed=1)
+    problem = S.from_cost_matrix(cost, w, fixed=fixed)
+    for model, kw in (("pmedian", {"k": 2}), ("mclp", {"k": 2, "max_cost": 40.0}), ("lscp", {"max_cost": 60.0}),
+                      ("pcenter", {"k": 2})):
+        sol = S.solve(problem, model, **kw)
+        assert np.isfinite(sol.bound) and sol.gap == pytest.approx(0.0, abs=1e-6) and sol.optimal, model
+
+
+# -------------------------------------------------------------------------------------------------- the job
+def test_job_on_the_tiny_package_writes_sites_allocation_and_summary(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from risk_one_map.jobs.siting import run
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import CRS, X0, Y0, tiny_layers
+    layers = tiny_layers()
+    layers["depot_candidates"] = gpd.GeoDataFrame(
+        {"id": ["C1", "C2", "C3"], "name": ["东仓", "西仓", "北仓"], "capacity": [500.0, 500.0, np.nan]},
+        geometry=[Point(X0 + 300, Y0 + 1000), Point(X0 + 1700, Y0 + 1000), Point(X0 + 1000, Y0 + 1900)], crs=CRS)
+    layers["depots"] = gpd.GeoDataFrame({"id": ["D1"], "name": ["县储备库"], "level": ["县级"]},
+                                        geometry=[Point(X0 + 1000, Y0 + 1000)], crs=CRS)
+    pkg = write_package(tmp_path / "pkg", layers)
+    res = run(pkg.path, model="pmedian", k=1)
+    s = json.loads((pkg.path / "depot_siting.json").read_text(encoding="utf-8"))
+    assert s["optimal"] and s["gap"] == pytest.approx(0, abs=1e-6) and s["n_existing_kept"] == 1 and s["n_new"] == 1
+    assert s["reach_check"]["county"]["share"] == 1.0 and s["reach_check"]["county"]["limit_h"] == 6.0
+    sites = pkg.read("depot_sites")
+    assert set(sites["status"]) == {"existing", "new"} and "县储备库" in set(sites["name"])
+    alloc = pkg.read("depot_allocation")
+    assert len(alloc) == 4 and alloc["population"].sum() == pytest.approx(1000.0)
+    assert (alloc["time_min"] > 0).all() and "drive time over 1 roads" in s["costs"]
+    assert sites["served_population"].sum() == pytest.approx(1000.0)
+    assert res.summary_lines()[0].startswith("model: p-median")
+    # capacities: 500 people each for the candidates, the kept depot unlimited
+    cap = run(pkg.path, model="pmedian", k=2, people_per_capacity=1.0)
+    assert cap.summary["optimal"]
+    served = cap.sites.set_index("id")["served_population"]
+    assert all(served.get(c, 0) <= 500 + 1e-6 for c in ("C1", "C2"))
+    with pytest.raises(RiskOneMapError, match="k=5 is larger"):
+        run(pkg.path, model="pcenter", k=5)
+    with pytest.raises(RiskOneMapError, match="exposure"):
+        run(pkg.path, model="pmedian", k=1, demand="exposure")
+
+
+def test_job_without_roads_falls_back_to_straight_lines_and_says_so(tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from risk_one_map.jobs.siting import run
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import CRS, X0, Y0, tiny_layers
+    layers = tiny_layers()
+    del layers["roads"]
+    layers["depot_candidates"] = gpd.GeoDataFrame({"id": ["C1", "C2"], "name": ["东仓", "西仓"]},
+                                                  geometry=[Point(X0 + 500, Y0 + 500), Point(X0 + 1500, Y0 + 1500)],
+                                                  crs=CRS)
+    pkg = write_package(tmp_path / "pkg", layers)
+    res = run(pkg.path, model="lscp", max_minutes=2.5)  # 1250 m at 30 km/h: a corner each
+    assert "STRAIGHT LINES" in " ".join(res.summary["warnings"]) and res.summary["optimal"]
+    assert res.summary["objective"] == 2
+
+
+def test_job_on_the_sample_county_all_models(sample_package, tmp_path):
+    from risk_one_map.jobs.siting import run
+    pkg_dir = tmp_path / "county"
+    shutil.copytree(sample_package.path, pkg_dir)
+    for model, kw in (("pmedian", {"k": 2}), ("mclp", {"k": 2, "max_minutes": 20}), ("pcenter", {"k": 2}),
+                      ("lscp", {"max_minutes": 60})):
+        res = run(pkg_dir, model=model, **kw)
+        s = res.summary
+        assert s["optimal"] and s["bound"] is not None and s["gap"] is not None, (model, s)
+        assert s["n_existing_kept"] >= 1 and len(res.allocation) > 0
+    assert (pkg_dir / "depot_siting.json").is_file()
