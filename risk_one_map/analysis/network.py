@@ -1,0 +1,609 @@
+"""A walkable road graph for evacuation: build, attach points, search, draw.
+
+PURE: numpy, scipy.sparse, shapely 2. Distances in metres in the package's projected CRS.
+
+The pieces, in the order a caller uses them:
+
+* :func:`build_network` turns road lines into a graph: lines are split where they cross (``shapely.node``),
+  dangling ends that stop short of another road by less than ``tolerance`` are joined to it by a short connector
+  (``snapped``), and the connected pieces are reported with their size (``components``). An edge is a road piece
+  between two junctions; its geometry is kept for drawing.
+* :func:`split_at_polygons` splits edges where they cross polygon boundaries (danger zones), so that every edge is
+  either wholly inside a set of zones or outside all of them; :func:`edge_polygons` tells which.
+* :func:`attach_points` projects points (households, shelters) onto their nearest edge (STRtree); the access leg
+  (point to road) is returned so that callers count it. :func:`walk_graph` inserts the projections as virtual nodes
+  (several points on one edge are chained in order along it, so two points on one edge are joined directly).
+* :func:`barrier_graph` builds the graph seen by evacuees when "a route may leave a danger zone but never pass
+  through another one": one shared layer of arcs outside every zone plus, per group of evacuees (the set of zones
+  they stand in), a copy of the arcs inside those zones with one-way exits to the shared layer. One search from a
+  shelter over the reversed graph then gives every group's distances at once (the graph grows by the size of the
+  zones, not by the number of groups).
+* :func:`trace_paths` follows scipy predecessors from many targets at once; :func:`arc_geometry` cuts the road
+  pieces an arc covers, for route lines.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Sequence
+
+import numpy as np
+import scipy.sparse as sp
+import shapely
+import shapely.ops  # a submodule that `import shapely` does not always load
+from scipy.sparse.csgraph import connected_components
+
+_ROUND = 3  # node coordinates are merged at millimetre precision
+
+
+# --------------------------------------------------------------------------------------------------
+# The road network
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class RoadNetwork:
+    """Undirected road graph. Edge ``e`` runs from node ``u[e]`` to ``v[e]`` along ``geometry[e]`` (oriented u→v)."""
+
+    xy: np.ndarray            # (n, 2) node coordinates
+    u: np.ndarray             # (m,) int
+    v: np.ndarray             # (m,) int
+    length: np.ndarray        # (m,) metres
+    geometry: np.ndarray      # (m,) LineStrings, u → v
+    road: np.ndarray          # (m,) index of the source road feature; -1 for snap connectors
+    snapped: list = field(default_factory=list)   # dicts: node, x, y, gap_m, joined_to ("node" or "edge")
+    dropped: list = field(default_factory=list)   # dicts: road index, reason (empty or invalid geometry)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(len(self.xy))
+
+    @property
+    def n_edges(self) -> int:
+        return int(len(self.u))
+
+    def csr(self, weight: Optional[np.ndarray] = None) -> sp.csr_matrix:
+        """Symmetric CSR matrix of edge weights (lengths by default); parallel edges keep the smallest weight."""
+        w = self.length if weight is None else np.asarray(weight, dtype=float)
+        return arcs_csr(np.r_[self.u, self.v], np.r_[self.v, self.u], np.r_[w, w], self.n_nodes)
+
+    def travel_minutes(self, speed_kmh) -> np.ndarray:
+        """Edge weights in minutes for a speed in km/h (a scalar or one value per edge)."""
+        return self.length / (np.asarray(speed_kmh, dtype=float) * 1000.0 / 60.0)
+
+    def components(self):
+        """Connected pieces, largest first: a DataFrame component, nodes, edges, length_m, main; and node labels."""
+        import pandas as pd
+        n, labels = connected_components(self.csr(), directed=False)
+        nodes = np.bincount(labels, minlength=n)
+        edges = np.bincount(labels[self.u], minlength=n) if self.n_edges else np.zeros(n, int)
+        length = np.bincount(labels[self.u], weights=self.length, minlength=n) if self.n_edges else np.zeros(n)
+        order = np.lexsort((-nodes, -length))
+        remap = np.empty(n, dtype=int)
+        remap[order] = np.arange(n)
+        table = pd.DataFrame({"component": np.arange(n), "nodes": nodes[order], "edges": edges[order],
+                              "length_m": np.round(length[order], 1), "main": np.arange(n) == 0})
+        return table, remap[labels]
+
+
+def arcs_csr(tail, head, weight, n: int) -> sp.csr_matrix:
+    """A CSR matrix of directed arcs; duplicates keep their smallest weight (scipy would add them up)."""
+    tail, head, weight = np.asarray(tail, np.int64), np.asarray(head, np.int64), np.asarray(weight, float)
+    keep = _first_of_pairs(tail, head, weight)
+    m = sp.csr_matrix((weight[keep], (tail[keep], head[keep])), shape=(n, n))
+    m.sort_indices()
+    return m
+
+
+def _first_of_pairs(tail, head, weight) -> np.ndarray:
+    """Indices of the lightest arc of each (tail, head) pair, sorted by (tail, head)."""
+    if len(tail) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.lexsort((weight, head, tail))
+    t, h = tail[order], head[order]
+    first = np.r_[True, (t[1:] != t[:-1]) | (h[1:] != h[:-1])]
+    return order[first]
+
+
+def _explode(lines):
+    """LineString parts of ``lines`` and the index of the feature each came from; empty/invalid ones reported."""
+    geoms = np.asarray(getattr(lines, "values", lines), dtype=object)
+    dropped = []
+    ok = np.zeros(len(geoms), dtype=bool)
+    for i, g in enumerate(geoms):
+        if g is None or not isinstance(g, shapely.Geometry) or g.is_empty:
+            dropped.append({"road": i, "reason": "no geometry"})
+        elif shapely.get_type_id(g) not in (1, 5, 7):  # LineString, MultiLineString, GeometryCollection
+            dropped.append({"road": i, "reason": f"not a line ({g.geom_type})"})
+        else:
+            ok[i] = True
+    idx = np.flatnonzero(ok)
+    parts, part_of = shapely.get_parts(geoms[idx], return_index=True)
+    part_of = idx[part_of]
+    lines_only = (shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)
+    parts, part_of = parts[lines_only], part_of[lines_only]
+    short = shapely.length(parts) <= 0
+    for i in np.unique(part_of[short]):
+        if i not in part_of[~short]:
+            dropped.append({"road": int(i), "reason": "zero length"})
+    return parts[~short], part_of[~short], dropped
+
+
+def build_network(lines, *, tolerance: float = 2.0) -> RoadNetwork:
+    """A routable network from road lines (a GeoSeries or an array of shapely lines).
+
+    Lines are split at every crossing and shared vertex (``shapely.node``: a road crossing another without a
+    junction, e.g. a bridge, is joined too: the roads layer carries no levels). A dangling end within ``tolerance``
+    metres of another road is joined to it by a straight connector (to the road's end node when that is within the
+    tolerance too, else to a new node on the road); each such join is listed in ``snapped``.
+    """
+    parts, part_of, dropped = _explode(lines)
+    if len(parts) == 0:
+        return RoadNetwork(np.zeros((0, 2)), *(np.zeros(0, int),) * 2, np.zeros(0), np.zeros(0, object),
+                           np.zeros(0, int), [], dropped)
+    noded = shapely.get_parts(shapely.node(shapely.multilinestrings(parts)))
+    noded = noded[shapely.length(noded) > 0]
+    # which source road each piece lies on: the piece's middle is on it
+    mid = shapely.line_interpolate_point(noded, 0.5, normalized=True)
+    tree = shapely.STRtree(parts)
+    pi, pj = tree.query(mid, predicate="dwithin", distance=1e-6)
+    road = np.full(len(noded), -1, dtype=np.int64)
+    road[pi[::-1]] = part_of[pj[::-1]]  # first match wins
+    if (road < 0).any():  # numerical corner: take the nearest part
+        miss = np.flatnonzero(road < 0)
+        road[miss] = part_of[tree.query_nearest(mid[miss], all_matches=False)[1]]
+    net = _from_pieces(noded, road)
+    net.dropped = dropped
+    if tolerance and tolerance > 0:
+        net = _snap_dangles(net, float(tolerance))
+    return net
+
+
+def _from_pieces(pieces: np.ndarray, road: np.ndarray) -> RoadNetwork:
+    start = shapely.get_coordinates(shapely.get_point(pieces, 0))
+    end = shapely.get_coordinates(shapely.get_point(pieces, -1))
+    keys = np.round(np.r_[start, end], _ROUND)
+    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
+    inv = inv.ravel()
+    m = len(pieces)
+    u, v = inv[:m], inv[m:]
+    loop = u == v  # closed rings with no other junction: keep them as two halves so they stay routable
+    if loop.any():
+        halves = []
+        for e in np.flatnonzero(loop):
+            g = pieces[e]
+            halves += [shapely.ops.substring(g, 0, g.length / 2), shapely.ops.substring(g, g.length / 2, g.length)]
+        keep = ~loop
+        return _from_pieces(np.r_[pieces[keep], np.array(halves, dtype=object)],
+                            np.r_[road[keep], np.repeat(road[loop], 2)])
+    return RoadNetwork(uniq.astype(float), u.astype(np.int64), v.astype(np.int64), shapely.length(pieces),
+                       pieces, np.asarray(road, dtype=np.int64))
+
+
+def _snap_dangles(net: RoadNetwork, tol: float) -> RoadNetwork:
+    deg = np.bincount(np.r_[net.u, net.v], minlength=net.n_nodes)
+    dangling = np.flatnonzero(deg == 1)
+    if len(dangling) == 0:
+        return net
+    pts = shapely.points(net.xy[dangling])
+    tree = shapely.STRtree(net.geometry)
+    qi, qe = tree.query(pts, predicate="dwithin", distance=tol)
+    node = dangling[qi]
+    other = (net.u[qe] != node) & (net.v[qe] != node)
+    qi, qe, node = qi[other], qe[other], node[other]
+    if len(qi) == 0:
+        return net
+    gap = shapely.distance(pts[qi], net.geometry[qe])
+    order = np.lexsort((gap, qi))
+    first = np.r_[True, qi[order][1:] != qi[order][:-1]]
+    sel = order[first]
+    node, edge, gap = node[sel], qe[sel], gap[sel]
+    t = shapely.line_locate_point(net.geometry[edge], pts[qi[sel]])
+    L = net.length[edge]
+    # snap to an end node of the target edge when it is within the tolerance too
+    du = np.hypot(*(net.xy[net.u[edge]] - net.xy[node]).T)
+    dv = np.hypot(*(net.xy[net.v[edge]] - net.xy[node]).T)
+    to_u, to_v = (du <= tol) & (du <= dv), (dv <= tol) & (dv < du)
+    target = np.where(to_u, net.u[edge], np.where(to_v, net.v[edge], -1))
+    inner = target < 0
+    # avoid a split a hair away from an end node
+    inner &= (t > 1e-6) & (t < L - 1e-6)
+    target = np.where(~inner & (target < 0), np.where(t <= L / 2, net.u[edge], net.v[edge]), target)
+    net2, new_nodes = split_edges(net, edge[inner], t[inner])
+    target[inner] = new_nodes
+    pairs = set()
+    cu, cv, geoms, snapped = [], [], [], []
+    for a, b, g in zip(node, target, gap):
+        key = (min(a, b), max(a, b))
+        if a == b or key in pairs:
+            continue
+        pairs.add(key)
+        cu.append(a)
+        cv.append(b)
+        geoms.append(shapely.linestrings([net2.xy[a], net2.xy[b]]))
+        snapped.append({"node": int(a), "x": float(net2.xy[a, 0]), "y": float(net2.xy[a, 1]),
+                        "gap_m": round(float(np.hypot(*(net2.xy[b] - net2.xy[a]))), 3),
+                        "joined_to": "node" if b < net.n_nodes else "edge"})
+    if not cu:
+        return net2
+    geoms = np.array(geoms, dtype=object)
+    return RoadNetwork(net2.xy, np.r_[net2.u, cu], np.r_[net2.v, cv], np.r_[net2.length, shapely.length(geoms)],
+                       np.r_[net2.geometry, geoms], np.r_[net2.road, np.full(len(cu), -1)], net.snapped + snapped,
+                       net.dropped)
+
+
+def split_edges(net: RoadNetwork, edges, positions):
+    """Split edges at distances along them; returns the new network and the node id of each split position.
+
+    Positions at (or within a millimetre of) an edge's end return that end node. Edge ids change; node ids of the
+    old network stay valid (new nodes are appended).
+    """
+    edges = np.asarray(edges, dtype=np.int64)
+    positions = np.asarray(positions, dtype=float)
+    out_nodes = np.empty(len(edges), dtype=np.int64)
+    if len(edges) == 0:
+        return net, out_nodes
+    L = net.length[edges]
+    at_u, at_v = positions <= 1e-3, positions >= L - 1e-3
+    out_nodes[at_u] = net.u[edges[at_u]]
+    out_nodes[at_v] = net.v[edges[at_v]]
+    inner = np.flatnonzero(~at_u & ~at_v)
+    xy = [net.xy]
+    keep = np.ones(net.n_edges, dtype=bool)
+    nu, nv, ng, nr = [], [], [], []
+    next_node = net.n_nodes
+    by_edge = {}
+    for k in inner:
+        by_edge.setdefault(int(edges[k]), []).append(k)
+    for e, ks in by_edge.items():
+        ks = sorted(ks, key=lambda k: positions[k])
+        cuts, ids = [], []
+        for k in ks:
+            if cuts and positions[k] - cuts[-1] <= 1e-3:
+                out_nodes[k] = ids[-1]
+                continue
+            cuts.append(positions[k])
+            ids.append(next_node)
+            out_nodes[k] = next_node
+            next_node += 1
+        g = net.geometry[e]
+        bounds = [0.0] + cuts + [net.length[e]]
+        chain = [int(net.u[e])] + ids + [int(net.v[e])]
+        xy.append(shapely.get_coordinates(shapely.line_interpolate_point(g, np.asarray(cuts))))
+        for i in range(len(bounds) - 1):
+            nu.append(chain[i])
+            nv.append(chain[i + 1])
+            ng.append(shapely.ops.substring(g, bounds[i], bounds[i + 1]))
+            nr.append(net.road[e])
+        keep[e] = False
+    if not ng:
+        return net, out_nodes
+    ng = np.array(ng, dtype=object)
+    new = RoadNetwork(np.vstack(xy), np.r_[net.u[keep], nu].astype(np.int64), np.r_[net.v[keep], nv].astype(np.int64),
+                      np.r_[net.length[keep], shapely.length(ng)], np.r_[net.geometry[keep], ng],
+                      np.r_[net.road[keep], nr].astype(np.int64), list(net.snapped), list(net.dropped))
+    return new, out_nodes
+
+
+def split_at_polygons(net: RoadNetwork, polygons) -> RoadNetwork:
+    """Split edges where they cross the boundaries of ``polygons``, so each edge is wholly in or out of each."""
+    polys = np.asarray(getattr(polygons, "values", polygons), dtype=object)
+    polys = polys[[g is not None and not g.is_empty for g in polys]] if len(polys) else polys
+    if len(polys) == 0 or net.n_edges == 0:
+        return net
+    rings = shapely.boundary(polys)
+    tree = shapely.STRtree(net.geometry)
+    ri, ei = tree.query(rings, predicate="intersects")
+    if len(ri) == 0:
+        return net
+    crossings = shapely.intersection(net.geometry[ei], rings[ri])
+    pts, which = shapely.get_parts(shapely.extract_unique_points(crossings), return_index=True)
+    edge = ei[which]
+    t = shapely.line_locate_point(net.geometry[edge], pts)
+    new, _ = split_edges(net, edge, t)
+    return new
+
+
+def edge_polygons(net: RoadNetwork, polygons) -> sp.csr_matrix:
+    """Boolean (edges × polygons) matrix: the middle of the edge lies inside the polygon."""
+    polys = np.asarray(getattr(polygons, "values", polygons), dtype=object)
+    m = net.n_edges
+    if len(polys) == 0 or m == 0:
+        return sp.csr_matrix((m, len(polys)), dtype=bool)
+    mid = shapely.line_interpolate_point(net.geometry, 0.5, normalized=True)
+    valid = np.array([g is not None and not g.is_empty for g in polys])
+    tree = shapely.STRtree(np.where(valid, polys, shapely.Point()))
+    ei, pj = tree.query(mid, predicate="within")
+    keep = valid[pj]
+    return sp.csr_matrix((np.ones(keep.sum(), dtype=bool), (ei[keep], pj[keep])), shape=(m, len(polys)))
+
+
+# --------------------------------------------------------------------------------------------------
+# Points on the network
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class Access:
+    """Where points meet the network: nearest edge (-1: none), distance along it, access leg and road point."""
+
+    edge: np.ndarray
+    t: np.ndarray
+    leg: np.ndarray
+    xy: np.ndarray       # projection on the road
+    point_xy: np.ndarray
+
+    def __len__(self):
+        return len(self.edge)
+
+
+def attach_points(net: RoadNetwork, points, *, max_leg_m: Optional[float] = None,
+                  allowed_edges: Optional[np.ndarray] = None) -> Access:
+    """Project each point onto its nearest edge (``allowed_edges`` a boolean mask to choose from).
+
+    Points farther than ``max_leg_m`` from every road, empty points, or a network without edges give edge -1.
+    """
+    pts = np.asarray(getattr(points, "values", points), dtype=object)
+    n = len(pts)
+    edge = np.full(n, -1, dtype=np.int64)
+    t = np.zeros(n)
+    leg = np.full(n, np.inf)
+    pxy = np.full((n, 2), np.nan)
+    good = np.array([g is not None and not g.is_empty for g in pts], dtype=bool) if n else np.zeros(0, bool)
+    if good.any():
+        pxy[good] = shapely.get_coordinates(shapely.centroid(pts[good]))[:, :2]
+    cand = np.arange(net.n_edges) if allowed_edges is None else np.flatnonzero(allowed_edges)
+    if n == 0 or len(cand) == 0 or not good.any():
+        return Access(edge, t, leg, np.full((n, 2), np.nan), pxy)
+    tree = shapely.STRtree(net.geometry[cand])
+    gi = np.flatnonzero(good)
+    qp = shapely.points(pxy[gi])
+    (pi, ej), dist = tree.query_nearest(qp, return_distance=True, all_matches=False,
+                                        max_distance=max_leg_m if max_leg_m else None)
+    rows = gi[pi]
+    e = cand[ej]
+    edge[rows] = e
+    leg[rows] = dist
+    t[rows] = shapely.line_locate_point(net.geometry[e], qp[pi])
+    xy = np.full((n, 2), np.nan)
+    xy[rows] = shapely.get_coordinates(shapely.line_interpolate_point(net.geometry[e], t[rows]))
+    return Access(edge, t, leg, xy, pxy)
+
+
+@dataclass
+class WalkGraph:
+    """Directed arcs over base nodes (0..n_base-1) and virtual nodes (points inserted on edges).
+
+    Arc ``a`` runs ``tail[a] → head[a]`` and covers ``edge[a]`` from position ``t0[a]`` to ``t1[a]``
+    (``t1 < t0`` when it runs against the edge's direction); ``edge[a] == -1`` for arcs with no road (exits).
+    """
+
+    n: int
+    n_base: int
+    tail: np.ndarray
+    head: np.ndarray
+    length: np.ndarray
+    edge: np.ndarray
+    t0: np.ndarray
+    t1: np.ndarray
+    base_of: np.ndarray  # node -> node of the un-layered graph (identity unless layered)
+
+    def csr(self, weight=None, transpose: bool = False) -> sp.csr_matrix:
+        w = self.length if weight is None else weight
+        if transpose:
+            return arcs_csr(self.head, self.tail, w, self.n)
+        return arcs_csr(self.tail, self.head, w, self.n)
+
+    def arc_lookup(self):
+        """A function (tail, head) -> arc index (the lightest such arc), vectorised."""
+        keep = _first_of_pairs(self.tail, self.head, self.length)
+        key = self.tail[keep].astype(np.int64) * self.n + self.head[keep]
+        order = np.argsort(key)
+        key, keep = key[order], keep[order]
+
+        def lookup(a, b):
+            k = np.asarray(a, np.int64) * self.n + np.asarray(b, np.int64)
+            pos = np.clip(np.searchsorted(key, k), 0, max(len(key) - 1, 0))
+            found = key[pos] == k if len(key) else np.zeros(len(k), bool)
+            return np.where(found, keep[pos], -1)
+        return lookup
+
+
+def walk_graph(net: RoadNetwork, access: Sequence[Access]):
+    """The network with every attached point of each ``Access`` inserted as a virtual node.
+
+    Returns the WalkGraph and, per Access, the node id of each point (-1 where the point has no edge). Points on
+    the same edge are chained by position, so a household and a shelter on one road piece are joined directly.
+    """
+    edges = [a.edge for a in access]
+    ts = [a.t for a in access]
+    all_e = np.concatenate(edges) if edges else np.zeros(0, np.int64)
+    all_t = np.concatenate(ts) if ts else np.zeros(0)
+    has = all_e >= 0
+    n_base = net.n_nodes
+    point_node = np.full(len(all_e), -1, dtype=np.int64)
+    point_node[has] = n_base + np.arange(has.sum())
+    pe, pt, pn = all_e[has], all_t[has], point_node[has]
+    # untouched edges: two arcs each
+    touched = np.zeros(net.n_edges, dtype=bool)
+    touched[pe] = True
+    ue = np.flatnonzero(~touched)
+    tails = [net.u[ue], net.v[ue]]
+    heads = [net.v[ue], net.u[ue]]
+    lens = [net.length[ue], net.length[ue]]
+    eds = [ue, ue]
+    t0s = [np.zeros(len(ue)), net.length[ue]]
+    t1s = [net.length[ue], np.zeros(len(ue))]
+    if len(pe):
+        order = np.lexsort((pt, pe))
+        pe, pt, pn = pe[order], pt[order], pn[order]
+        starts = np.r_[True, pe[1:] != pe[:-1]]
+        ends = np.r_[pe[1:] != pe[:-1], True]
+        # chain pieces: u -> first point, point -> next point, last point -> v
+        a_node = np.where(starts, net.u[pe], np.r_[-1, pn[:-1]])
+        a_pos = np.where(starts, 0.0, np.r_[0.0, pt[:-1]])
+        ct, ch, cs, cf = [a_node], [pn], [a_pos], [pt]
+        ce = [pe]
+        last = np.flatnonzero(ends)
+        ct.append(pn[last])
+        ch.append(net.v[pe[last]])
+        cs.append(pt[last])
+        cf.append(net.length[pe[last]])
+        ce.append(pe[last])
+        ct, ch, cs, cf, ce = (np.concatenate(x) for x in (ct, ch, cs, cf, ce))
+        ln = np.abs(cf - cs)
+        tails += [ct, ch]
+        heads += [ch, ct]
+        lens += [ln, ln]
+        eds += [ce, ce]
+        t0s += [cs, cf]
+        t1s += [cf, cs]
+    n = n_base + int(has.sum())
+    g = WalkGraph(n, n_base, np.concatenate(tails).astype(np.int64), np.concatenate(heads).astype(np.int64),
+                  np.concatenate(lens), np.concatenate(eds).astype(np.int64), np.concatenate(t0s),
+                  np.concatenate(t1s), np.arange(n, dtype=np.int64))
+    out, k = [], 0
+    for e in edges:
+        out.append(point_node[k:k + len(e)])
+        k += len(e)
+    return g, out
+
+
+# --------------------------------------------------------------------------------------------------
+# Danger zones as barriers
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class BarrierGraph:
+    """A WalkGraph with one shared layer (arcs outside every zone) and one layer per evacuee group.
+
+    ``node_for(group, nodes)`` maps nodes of the plain WalkGraph to the node an evacuee of that group starts from.
+    """
+
+    graph: WalkGraph
+    layer_of: list  # per group: array (n_plain,) -> layered node id or -1
+
+    def node_for(self, group: int, nodes) -> np.ndarray:
+        nodes = np.asarray(nodes, dtype=np.int64)
+        out = nodes.copy()
+        ok = nodes >= 0
+        lay = self.layer_of[group][nodes[ok]]
+        out[np.flatnonzero(ok)[lay >= 0]] = lay[lay >= 0]
+        return out
+
+
+def barrier_graph(g: WalkGraph, edge_zones: sp.csr_matrix, groups: Sequence[Sequence[int]]) -> BarrierGraph:
+    """Arcs inside a zone are usable only by evacuees who stand in that zone (and in every zone the arc is in).
+
+    ``edge_zones``: boolean (edges × zones) from :func:`edge_polygons`; ``groups``: per evacuee group the zone
+    indices its members stand in. Every group layer gets one-way, zero-length exits to the shared layer, so a route
+    may leave its own zones and never enter another (nor come back into its own).
+    """
+    ez = sp.csr_matrix(edge_zones, dtype=np.int32)
+    n_zones_of_edge = np.asarray(ez.sum(axis=1)).ravel()
+    arc_edge = g.edge
+    arc_nz = np.where(arc_edge >= 0, n_zones_of_edge[np.maximum(arc_edge, 0)], 0)
+    free = arc_nz == 0
+    tails, heads, lens = [g.tail[free]], [g.head[free]], [g.length[free]]
+    eds, t0s, t1s = [g.edge[free]], [g.t0[free]], [g.t1[free]]
+    base_of = [np.arange(g.n, dtype=np.int64)]
+    layer_of = []
+    n = g.n
+    zoned = np.flatnonzero(~free)
+    ez_zoned_arcs = ez[np.maximum(arc_edge[zoned], 0)]
+    for zones in groups:
+        zones = np.asarray(sorted(set(int(z) for z in zones)), dtype=np.int64)
+        inside = np.asarray(ez_zoned_arcs[:, zones].sum(axis=1)).ravel() if len(zones) else np.zeros(len(zoned))
+        arcs = zoned[(inside > 0) & (inside == arc_nz[zoned])]
+        mapping = np.full(g.n, -1, dtype=np.int64)
+        if len(arcs):
+            nodes = np.unique(np.r_[g.tail[arcs], g.head[arcs]])
+            mapping[nodes] = n + np.arange(len(nodes))
+            tails += [mapping[g.tail[arcs]], mapping[nodes]]
+            heads += [mapping[g.head[arcs]], nodes]
+            lens += [g.length[arcs], np.zeros(len(nodes))]
+            eds += [g.edge[arcs], np.full(len(nodes), -1)]
+            t0s += [g.t0[arcs], np.zeros(len(nodes))]
+            t1s += [g.t1[arcs], np.zeros(len(nodes))]
+            base_of.append(nodes)
+            n += len(nodes)
+        layer_of.append(mapping)
+    wg = WalkGraph(n, g.n_base, *(np.concatenate(x) for x in (tails, heads)), np.concatenate(lens),
+                   np.concatenate(eds).astype(np.int64), np.concatenate(t0s), np.concatenate(t1s),
+                   np.concatenate(base_of))
+    return BarrierGraph(wg, layer_of)
+
+
+# --------------------------------------------------------------------------------------------------
+# Paths and their geometry
+# --------------------------------------------------------------------------------------------------
+def trace_paths(predecessors: np.ndarray, targets: np.ndarray, max_steps: Optional[int] = None):
+    """Follow predecessors from every target at once (vectorised).
+
+    Returns ``(which, tail, head)``: step k of target ``which`` goes from node ``tail`` to node ``head`` (the
+    predecessor). Targets with no path (predecessor -9999 and not a source) yield no steps. With a search run on the
+    *reversed* graph from the destination, (tail, head) are the walking order.
+    """
+    pred = np.asarray(predecessors)
+    cur = np.asarray(targets, dtype=np.int64).copy()
+    which = np.arange(len(cur))
+    w_all, t_all, h_all = [], [], []
+    steps = 0
+    while len(cur):
+        nxt = pred[cur]
+        ok = nxt >= 0
+        if not ok.any():
+            break
+        w_all.append(which[ok])
+        t_all.append(cur[ok])
+        h_all.append(nxt[ok])
+        cur, which = nxt[ok], which[ok]
+        steps += 1
+        if max_steps is not None and steps >= max_steps:
+            break
+    if not w_all:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z, z
+    return np.concatenate(w_all), np.concatenate(t_all), np.concatenate(h_all)
+
+
+def root_labels(predecessors: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """The first node below the search root on each node's path (pointer jumping, O(log depth) numpy passes).
+
+    For a search from a super-source wired to several starts, this is the start each node was reached from.
+    Unreached nodes give -1.
+    """
+    pred = np.asarray(predecessors, dtype=np.int64)
+    n = len(pred)
+    # jump[x] = pred[x] unless pred[x] is the root (whose pred is -9999) or x unreached
+    parent = pred.copy()
+    unreached = parent < 0
+    parent[unreached] = np.arange(n)[unreached]
+    is_top = np.zeros(n, dtype=bool)
+    ok = ~unreached
+    is_top[ok] = pred[parent[ok]] < 0  # my parent is the root
+    jump = np.where(is_top | unreached, np.arange(n), parent)
+    for _ in range(64):
+        nj = jump[jump]
+        if np.array_equal(nj, jump):
+            break
+        jump = nj
+    nodes = np.asarray(nodes, dtype=np.int64)
+    out = jump[nodes]
+    out[unreached[nodes]] = -1
+    return out
+
+
+def arc_geometry(net: RoadNetwork, edge, t0, t1) -> np.ndarray:
+    """The road line each arc covers (oriented t0 → t1); whole edges reuse the stored geometry."""
+    edge, t0, t1 = np.asarray(edge, np.int64), np.asarray(t0, float), np.asarray(t1, float)
+    out = np.empty(len(edge), dtype=object)
+    out[:] = None
+    valid = edge >= 0
+    L = np.where(valid, net.length[np.maximum(edge, 0)], 0)
+    whole_fwd = valid & (np.abs(t0) < 1e-6) & (np.abs(t1 - L) < 1e-6)
+    whole_rev = valid & (np.abs(t1) < 1e-6) & (np.abs(t0 - L) < 1e-6)
+    out[whole_fwd] = net.geometry[edge[whole_fwd]]
+    if whole_rev.any():
+        out[whole_rev] = shapely.reverse(net.geometry[edge[whole_rev]])
+    for i in np.flatnonzero(valid & ~whole_fwd & ~whole_rev):
+        g = net.geometry[edge[i]]
+        if t0[i] <= t1[i]:
+            out[i] = shapely.ops.substring(g, t0[i], t1[i])
+        else:
+            out[i] = shapely.reverse(shapely.ops.substring(g, t1[i], t0[i]))
+    return out

@@ -1,0 +1,238 @@
+"""The evacuation job: read a package, plan the evacuation, write its layers and CSVs atomically.
+
+Writes into ``onemap.gpkg``: evacuation_zones, evacuees, evacuation_routes, shelter_load, unserved,
+shelter_isochrones, evacuation_villages, evacuation_issues; and ``shelter_load.csv`` / ``unserved.csv`` beside it.
+Nothing is written if anything fails or the user cancels.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..analysis import evacuation as ev
+from ..analysis import network as nw
+from ..layers import model
+from ..layers.package import Package, atomic_path
+from ..progress import Steps
+
+OUTPUT_LAYERS = ("evacuation_zones", "evacuees", "evacuation_routes", "shelter_load", "unserved",
+                 "shelter_isochrones", "evacuation_villages", "evacuation_issues")
+CSV_FILES = ("shelter_load.csv", "unserved.csv")
+
+
+@dataclass
+class EvacuationResult:
+    package: Path
+    plan: ev.EvacuationPlan
+    zones: object
+    isochrones: object
+    villages: object
+    issues: list = field(default_factory=list)
+    files: list = field(default_factory=list)
+
+    @property
+    def stats(self) -> dict:
+        return self.plan.stats
+
+    def summary_lines(self) -> list:
+        s = self.stats
+        ring1 = self.zones[self.zones["ring"] == 1.0] if len(self.zones) else self.zones
+        lines = [
+            f"evacuation: {len(ring1)} hazard zones, {s['households']} households ({s['people']} people) must leave; "
+            f"{s['assigned_households']} placed in {s['shelters_open']} open shelters, "
+            f"{s['unserved_households']} unserved ({s['no_route']} no route, {s['no_capacity']} no capacity)",
+        ]
+        if s["assigned_people"]:
+            lines.append(f"evacuation: mean walk {s['total_person_m'] / max(s['assigned_people'], 1):.0f} m per person "
+                         f"({s['solver']}); {s['standard_violations']} households beyond their shelter class's "
+                         f"standard; {len(self.isochrones)} isochrone areas")
+        errors = sum(1 for i in self.issues if i["severity"] == "error")
+        warnings = sum(1 for i in self.issues if i["severity"] == "warning")
+        if errors or warnings:
+            lines.append(f"evacuation: {errors} input errors, {warnings} warnings (layer evacuation_issues)")
+        return lines
+
+
+def _walkable_roads(roads):
+    if roads is None or len(roads) == 0:
+        return roads
+    if "walkable" in roads.columns:
+        w = pd.to_numeric(roads["walkable"], errors="coerce")
+        return roads[~(w == 0)]
+    return roads
+
+
+def _population(pkg: Package):
+    if not pkg.population_raster.is_file():
+        return None
+    import rasterio
+    with rasterio.open(pkg.population_raster) as src:
+        return src.read(1), src.transform, src.nodata
+
+
+def _village_table(evacuees, unserved, villages):
+    code = evacuees["village_code"].fillna("(no village)")
+    t = pd.DataFrame({"village_code": code, "people": evacuees["people"],
+                      "vulnerable": evacuees["vulnerable"].astype(bool),
+                      "placed": evacuees["shelter_id"].notna()})
+    g = t.groupby("village_code")
+    out = pd.DataFrame({"households": g.size(), "people": g["people"].sum(),
+                        "vulnerable_households": g["vulnerable"].sum(),
+                        "placed_households": g["placed"].sum(),
+                        "placed_people": t.people.where(t.placed, 0).groupby(t.village_code).sum()}).reset_index()
+    out["unserved_households"] = out["households"] - out["placed_households"]
+    if villages is not None and len(villages):
+        names = dict(zip(villages["code"].astype(str), villages["name"]))
+        out.insert(1, "village_name", out["village_code"].map(names))
+    return out
+
+
+def _zone_counts(zones, evacuees_all, households_all):
+    """Households, people and vulnerable households inside each zone row (every ring)."""
+    import shapely
+    zones = zones.copy()
+    for c in ("households", "people", "vulnerable_households"):
+        zones[c] = 0
+    if households_all is None or len(households_all) == 0 or len(zones) == 0:
+        return zones
+    pts = np.asarray(households_all.geometry.values, dtype=object)
+    ok = np.array([g is not None and not g.is_empty for g in pts])
+    tree = shapely.STRtree(pts[ok])
+    zi, hj = tree.query(np.asarray(zones.geometry.values, dtype=object), predicate="intersects")
+    people = households_all["people"].to_numpy(float)[ok]
+    vul = households_all["vulnerable"].to_numpy(bool)[ok]
+    zones["households"] = np.bincount(zi, minlength=len(zones))
+    zones["people"] = np.bincount(zi, weights=people[hj], minlength=len(zones)).astype(np.int64)
+    zones["vulnerable_households"] = np.bincount(zi, weights=vul[hj], minlength=len(zones)).astype(np.int64)
+    return zones
+
+
+def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: Optional[float] = None,
+        max_walk_m: Optional[float] = None, radii: Optional[dict] = None, rings: Sequence[float] = ev.RINGS,
+        minutes: Sequence[float] = (5, 10, 15), isochrone_width_m: float = 50.0, snap_tolerance_m: float = 2.0,
+        barriers: bool = True, progress=None, cancelled=None) -> EvacuationResult:
+    """Plan the evacuation of a package and write its outputs (see the module notes). Defaults: model.DEFAULTS."""
+    steps = Steps(progress, cancelled, weights=[1, 1, 1, 6, 2, 1])
+    pkg = Package(package_dir).require()
+    walk_kmh = float(walk_kmh or model.default_value("walk_kmh"))
+    walk_kmh_vulnerable = float(walk_kmh_vulnerable or model.default_value("walk_kmh_vulnerable"))
+    issues = []
+
+    steps.next()  # read
+    read = {name: pkg.read(name, required=False) for name in (
+        "villages", "geohazard_points", "geohazard_zones", "flood_lowpoints", "shelters", "roads", "households")}
+    population = _population(pkg)
+    crs = pkg.crs()
+
+    steps.next()  # zones and who must leave
+    zones, zi = ev.evacuation_zones(read["geohazard_points"], read["geohazard_zones"], read["flood_lowpoints"],
+                                    radii=radii, rings=rings)
+    issues += zi
+    if zones.crs is None and crs is not None:
+        zones = zones.set_crs(crs, allow_override=True)
+    ring1 = zones[zones["ring"] == 1.0].reset_index(drop=True)
+    evacuees, hi = ev.households_in_zones(ring1, read["households"], read["villages"], population)
+    issues += hi
+
+    steps.next()  # shelters and roads
+    import geopandas as gpd
+    shelters = read["shelters"]
+    if shelters is None or len(shelters) == 0:
+        issues.append(ev._issue("error", "shelters", None, None, "no shelters in the package: nobody can be placed"))
+        shelters = gpd.GeoDataFrame({"id": [], "name": [], "shelter_class": [], "capacity": []},
+                                    geometry=[], crs=crs)
+    shelters, si = ev.shelter_capacity(shelters)
+    issues += si
+    roads = _walkable_roads(read["roads"])
+    if roads is None or len(roads) == 0:
+        issues.append(ev._issue("error", "roads", None, None, "no walkable roads: every evacuee is unserved (no route)"))
+        roads = gpd.GeoDataFrame(geometry=[], crs=crs)
+    network = nw.build_network(roads.geometry, tolerance=snap_tolerance_m)
+    road_ids = roads["id"].astype(str).to_numpy() if "id" in roads.columns else np.arange(len(roads)).astype(str)
+    for d in network.dropped:
+        issues.append(ev._issue("warning", "roads", road_ids[d["road"]], "geometry", f"road not used: {d['reason']}"))
+    for s in network.snapped:
+        issues.append(ev._issue("info", "roads", None, "geometry",
+                                f"road end at ({s['x']:.1f}, {s['y']:.1f}) joined to a road {s['gap_m']:.2f} m away"))
+
+    steps.next()  # plan
+    plan = ev.plan_evacuation(network, ring1, evacuees, shelters, walk_kmh=walk_kmh,
+                              walk_kmh_vulnerable=walk_kmh_vulnerable, max_walk_m=max_walk_m, barriers=barriers,
+                              progress=steps.sub, cancelled=cancelled)
+    issues += plan.issues
+    if plan.components is not None and len(plan.components) > 1:
+        small = plan.components.iloc[1:]
+        issues.append(ev._issue("info", "roads", None, None, "disconnected road pieces (junctions/metres): " +
+                                ", ".join(f"{int(r.nodes)}/{r.length_m:.0f}" for r in small.head(20).itertuples())
+                                + (" ..." if len(small) > 20 else "")))
+
+    steps.next()  # isochrones around open shelters
+    open_sh = shelters[(plan.shelter_load["status"] == "open").to_numpy()]
+    iso = ev.shelter_isochrones(network, open_sh, minutes=minutes, walk_kmh=walk_kmh, width_m=isochrone_width_m)
+    if iso.crs is None and crs is not None:
+        iso = iso.set_crs(crs, allow_override=True)
+
+    steps.next()  # write
+    hh_all = None
+    if read["households"] is not None and len(read["households"]):
+        h = read["households"]
+        hh_all = gpd.GeoDataFrame({"people": pd.to_numeric(h.get("people"), errors="coerce").fillna(1).to_numpy(),
+                                   "vulnerable": [ev._is_vulnerable(v) for v in h.get("vulnerable", [None] * len(h))]},
+                                  geometry=h.geometry.values, crs=h.crs)
+    zones_out = _zone_counts(zones, plan.evacuees, hh_all)
+    villages = _village_table(plan.evacuees, plan.unserved, read["villages"])
+    load = plan.shelter_load.copy()
+    load_geom = [g.representative_point() if g is not None and not g.is_empty else None for g in shelters.geometry]
+    load_layer = gpd.GeoDataFrame(load, geometry=load_geom, crs=crs)
+    issues_table = pd.DataFrame(issues, columns=["severity", "layer", "feature", "field", "message"])
+    layers = {"evacuation_zones": zones_out, "evacuees": plan.evacuees, "evacuation_routes": plan.routes,
+              "shelter_load": load_layer, "unserved": plan.unserved, "shelter_isochrones": iso,
+              "evacuation_villages": villages, "evacuation_issues": issues_table}
+    steps.check()
+    pkg.write_layers(layers)
+    files = [pkg.gpkg]
+    for name, frame in (("shelter_load.csv", load), ("unserved.csv", pd.DataFrame(plan.unserved.drop(
+            columns="geometry")))):
+        with atomic_path(pkg.path / name) as tmp:
+            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
+        files.append(pkg.path / name)
+    steps.done()
+    return EvacuationResult(pkg.path, plan, zones_out, iso, villages, issues, files)
+
+
+@dataclass
+class IsochronesResult:
+    package: Path
+    isochrones: object
+    issues: list = field(default_factory=list)
+
+    def summary_lines(self) -> list:
+        n = self.isochrones["shelter_id"].nunique() if len(self.isochrones) else 0
+        return [f"isochrones: {len(self.isochrones)} walking areas around {n} shelters (layer shelter_isochrones)"]
+
+
+def run_isochrones(package_dir, *, minutes: Sequence[float] = (5, 10, 15), walk_kmh: Optional[float] = None,
+                   width_m: float = 50.0, snap_tolerance_m: float = 2.0, progress=None,
+                   cancelled=None) -> IsochronesResult:
+    """Only the walking areas around every shelter with a location (no zones, no assignment)."""
+    steps = Steps(progress, cancelled, weights=[1, 1, 4, 1])
+    pkg = Package(package_dir).require()
+    steps.next()
+    shelters = pkg.read("shelters")
+    roads = _walkable_roads(pkg.read("roads"))
+    crs = pkg.crs()
+    steps.next()
+    shelters, issues = ev.shelter_capacity(shelters)
+    network = nw.build_network(roads.geometry, tolerance=snap_tolerance_m)
+    steps.next()
+    iso = ev.shelter_isochrones(network, shelters, minutes=minutes, walk_kmh=walk_kmh, width_m=width_m)
+    if iso.crs is None and crs is not None:
+        iso = iso.set_crs(crs, allow_override=True)
+    steps.next()
+    pkg.write_layers({"shelter_isochrones": iso})
+    steps.done()
+    return IsochronesResult(pkg.path, iso, issues)

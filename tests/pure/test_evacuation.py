@@ -1,0 +1,267 @@
+"""Evacuation on tiny readable cases: zones, who leaves, optimal assignment, barriers, isochrones, the job."""
+import shutil
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, box
+
+from risk_one_map.analysis import evacuation as ev
+from risk_one_map.analysis import network as nw
+from risk_one_map.layers import model
+
+CRS = "EPSG:4548"
+
+
+def gdf(rows, geoms):
+    return gpd.GeoDataFrame(pd.DataFrame(rows), geometry=list(geoms), crs=CRS)
+
+
+def households(xy, people=None, vulnerable=None):
+    n = len(xy)
+    return gdf({"id": [f"H{i + 1}" for i in range(n)], "village_code": ["V1"] * n,
+                "people": people or [1] * n, "vulnerable": vulnerable or [""] * n}, [Point(p) for p in xy])
+
+
+def shelters(xy, capacity, cls="short_term"):
+    n = len(xy)
+    return gdf({"id": [f"S{i + 1}" for i in range(n)], "name": [f"shelter {i + 1}" for i in range(n)],
+                "shelter_class": [cls] * n, "capacity": capacity}, [Point(p) for p in xy])
+
+
+def zone(geom, hid="Z1"):
+    return gdf({"zone_id": [f"{hid}@1"], "hazard_id": [hid], "ring": [1.0]}, [geom])
+
+
+def plan(roads, zones, hh, sh, **kw):
+    evacuees, _ = ev.households_in_zones(zones, hh)
+    cap, _ = ev.shelter_capacity(sh)
+    return ev.plan_evacuation(nw.build_network(roads), zones, evacuees, cap, **kw)
+
+
+ROAD = [LineString([(0, 0), (100, 0)])]
+
+
+def test_optimal_assignment_beats_greedy_nearest():
+    # A at 0 takes 1 person, B at 100 takes 2. Greedy in list order: H1 (45 m) -> A, H2 -> B (90), H3 -> B (10) = 145.
+    # The optimum sends H2 to A (10), H1 to B (55), H3 to B (10) = 75.
+    p = plan(ROAD, zone(box(5, -5, 95, 5)), households([(45, 0), (10, 0), (90, 0)]),
+             shelters([(0, 0), (100, 0)], [1, 2]))
+    assert p.stats["total_person_m"] == pytest.approx(75.0)
+    assert dict(zip(p.evacuees.household_id, p.evacuees.shelter_id)) == {"H1": "S2", "H2": "S1", "H3": "S2"}
+    assert list(p.shelter_load.columns[:5]) == ["shelter_id", "name", "capacity", "assigned", "load_ratio"]
+    assert list(p.shelter_load.assigned) == [1, 2] and list(p.shelter_load.load_ratio) == [1.0, 1.0]
+
+
+def test_scipy_fallback_finds_the_same_optimum():
+    h, s = np.array([0, 0, 1, 1, 2, 2]), np.array([0, 1, 0, 1, 0, 1])
+    cost = np.array([45, 55, 10, 90, 90, 10])
+    for solver in ("ortools", "scipy"):
+        flow, unserved, _ = ev.solve_transport(h, s, cost, np.ones(3, int), np.array([1, 2]), 10_000, solver)
+        assert (flow * cost).sum() == 75 and unserved.sum() == 0
+
+
+def test_missing_ortools_is_named(monkeypatch):
+    monkeypatch.setattr(ev, "_ortools", lambda: None)
+    with pytest.raises(ev.MissingDependency, match="ortools"):
+        ev.solve_transport([0], [0], [1], [1], [1], 10, solver="ortools")
+    _, _, name = ev.solve_transport([0], [0], [1], [1], [1], 10, solver="auto")
+    assert "scipy" in name
+
+
+def test_capacity_overflow_is_unserved_no_capacity_and_households_stay_whole():
+    p = plan(ROAD, zone(box(5, -5, 95, 5)), households([(40, 0), (60, 0), (50, 0)], people=[2, 2, 3]),
+             shelters([(0, 0)], [4]))
+    assert p.stats["assigned_people"] == 4  # the two households of 2 fit, the 3 does not
+    assert list(p.unserved.household_id) == ["H3"] and list(p.unserved.reason) == [ev.NO_CAPACITY]
+    assert p.stats["households"] == len(p.evacuees.dropna(subset=["shelter_id"])) + len(p.unserved)
+
+
+def test_unreachable_household_is_unserved_no_route():
+    roads = ROAD + [LineString([(500, 500), (600, 500)])]
+    hh = households([(50, 0), (550, 501)])
+    p = plan(roads, zone(box(5, -5, 95, 5)).pipe(lambda z: pd.concat([z, zone(box(540, 490, 560, 510), "Z2")])),
+             hh, shelters([(0, 0)], [10]))
+    assert list(p.unserved.household_id) == ["H2"] and p.unserved.reason.iloc[0] == ev.NO_ROUTE
+    assert "reaches no open shelter" in p.unserved.detail.iloc[0]
+    assert p.stats["road_components"] == 2
+
+
+def test_a_route_never_passes_through_another_danger_zone():
+    # a ring road: the direct way west from H (in Z1) to the shelter crosses zone Z2; the detour north does not
+    roads = [LineString([(0, 0), (200, 0)]), LineString([(0, 0), (0, 100), (200, 100), (200, 0)])]
+    zones = pd.concat([zone(box(180, -10, 220, 10), "Z1"), zone(box(80, -10, 120, 10), "Z2")], ignore_index=True)
+    hh = households([(200, 0)])
+    sh = shelters([(0, 0)], [10])
+    blocked = plan(roads, zones, hh, sh)
+    assert blocked.stats["total_person_m"] == pytest.approx(400.0)  # 100 up, 200 across, 100 down
+    z2 = zones.geometry.iloc[1]
+    assert not any(shapely.intersects(g, z2.buffer(-0.01)) for g in blocked.routes.geometry)
+    free = plan(roads, zones, hh, sh, barriers=False)
+    assert free.stats["total_person_m"] == pytest.approx(200.0)
+    # the only way out through another zone: no route, and the reason says so
+    cut = plan(roads[:1], zones, hh, sh)
+    assert cut.unserved.reason.iloc[0] == ev.NO_ROUTE and "another danger zone" in cut.unserved.detail.iloc[0]
+
+
+def test_vulnerable_walk_slower_and_the_standard_check_lists_them():
+    p = plan(ROAD, zone(box(50, -5, 95, 5)), households([(80, 0), (81, 0)], vulnerable=["", "独居老人"]),
+             shelters([(100, 0)], [10], cls="emergency"), walk_kmh=4.0, walk_kmh_vulnerable=0.1)
+    e = p.evacuees.set_index("household_id")
+    assert e.walk_min["H1"] == pytest.approx(20 / (4000 / 60), abs=0.05)
+    assert e.walk_min["H2"] == pytest.approx(19 / (100 / 60), abs=0.05)
+    assert bool(e.meets_standard["H1"]) and not bool(e.meets_standard["H2"])
+    assert "vulnerable" in e.standard_note["H2"]
+
+
+def test_emergency_shelters_take_only_households_within_their_radius():
+    p = plan([LineString([(0, 0), (2000, 0)])], zone(box(500, -5, 1500, 5)),
+             households([(1000, 0)]), shelters([(0, 0), (2000, 0)], [10, 10], cls="emergency"))
+    assert p.unserved.reason.iloc[0] == ev.NO_ROUTE
+    p = plan([LineString([(0, 0), (3000, 0)])], zone(box(500, -5, 1500, 5)),
+             households([(1000, 0)]), shelters([(0, 0)], [10], cls="short_term"))
+    assert p.evacuees.distance_m.iloc[0] == 1000 and bool(p.evacuees.meets_standard.iloc[0])
+
+
+def test_shelters_in_a_danger_zone_are_closed():
+    p = plan(ROAD, zone(box(5, -5, 95, 5)), households([(50, 0)]), shelters([(60, 0), (100, 0)], [10, 10]))
+    assert list(p.shelter_load.status) == ["in danger zone", "open"]
+    assert p.evacuees.shelter_id.iloc[0] == "S2"
+
+
+def test_isochrone_areas_grow_with_minutes_and_split_between_shelters():
+    net = nw.build_network([LineString([(0, 0), (2000, 0)]), LineString([(1000, 0), (1000, 1500)])])
+    sh = shelters([(0, 0), (2000, 0)], [10, 10])
+    sh["shelter_id"] = sh["id"]
+    iso = ev.shelter_isochrones(net, sh, minutes=(5, 10, 15), walk_kmh=4.0, width_m=10)
+    for sid in ("S1", "S2"):
+        area = iso[iso.shelter_id == sid].sort_values("minutes").area_m2.to_numpy()
+        assert len(area) == 3 and (np.diff(area) > 0).all()
+    # at 15 min (1000 m) each reaches the middle; the two areas touch and do not overlap
+    s1, s2 = (iso[(iso.shelter_id == s) & (iso.minutes == 15)].geometry.iloc[0] for s in ("S1", "S2"))
+    assert s1.intersection(s2).area < 10 * 10 * 4 + 1
+    roads = iso[iso.minutes == 5].road_m.to_numpy()
+    assert np.allclose(roads, 5 * 4000 / 60, atol=0.5)
+
+
+def test_evacuation_zones_rules_and_reports():
+    pts = gdf({"id": ["P1", "P2", "P3", "P4"], "name": ["a", "b", "c", "d"],
+               "kind": ["landslide", "rockfall", "debris_flow", "landslide"],
+               "evac_radius_m": [None, 120.0, None, None]}, [Point(0, 0), Point(1000, 0), Point(2000, 0), None])
+    dz = gdf({"id": ["DZ1"], "point_id": ["P1"], "kind": ["landslide"]}, [box(-50, -50, 50, 80)])
+    lows = gdf({"id": ["L1", "L2"], "name": ["deep", "shallow"], "max_depth_m": [0.6, 0.05], "area_m2": [400.0, 50.0]},
+               [Point(5000, 0), Point(6000, 0)])
+    zones, issues = ev.evacuation_zones(pts, dz, lows, rings=(1.0, 2.0))
+    r1 = zones[zones.ring == 1.0].set_index("hazard_id")
+    assert r1.basis["P1"] == "danger zone polygon" and r1.geometry["P1"].equals(box(-50, -50, 50, 80))
+    assert r1.basis["P2"] == "evac_radius_m" and r1.radius_m["P2"] == 120 and not r1.radius_is_default["P2"]
+    assert r1.radius_is_default["P3"] and r1.radius_m["P3"] == model.default_value("evac_radius_debris_flow_m")
+    assert "L2" not in r1.index and r1.radius_m["L1"] == pytest.approx(np.sqrt(400 / np.pi) + 100)
+    assert "P4" not in r1.index
+    assert {(i["feature"], i["field"]) for i in issues} == {("P4", "geometry"), ("L2", "max_depth_m")}
+    r2 = zones[zones.ring == 2.0].set_index("hazard_id")
+    assert r2.geometry["P2"].area == pytest.approx(np.pi * 240 ** 2, rel=0.01)
+    zones, _ = ev.evacuation_zones(pts, None, None, radii={"debris_flow": 50})
+    assert zones[zones.ring == 1.0].set_index("hazard_id").radius_m["P3"] == 50
+
+
+def test_households_outside_villages_and_cells_without_households():
+    from affine import Affine
+    villages = gdf({"code": ["V1", "V2"], "name": ["one", "two"]}, [box(0, 0, 100, 100), box(100, 0, 200, 100)])
+    hh = gdf({"id": ["H1", "H2"], "people": [3, None], "vulnerable": ["残疾", ""]}, [Point(50, 50), Point(500, 50)])
+    zones = zone(box(0, 0, 600, 100))
+    pop = np.full((1, 6), 4.0)  # 100 m cells over x 0..600
+    ev_, issues = ev.households_in_zones(zones, hh, villages, (pop, Affine(100, 0, 0, 0, -100, 100), -1))
+    e = ev_.set_index("household_id")
+    assert e.village_code["H1"] == "V1" and bool(e.vulnerable["H1"]) and e.people["H2"] == 1
+    assert e.village_code["H2"] is None
+    assert {i["field"] for i in issues} == {"people", "village_code"}
+    # V1 has a household point, so its cell adds nobody; V2's cell becomes a pseudo-household; cells outside
+    # every village are kept too (no village with household points covers them)
+    pseudo = e[e.pseudo]
+    assert "cell:0:1" in pseudo.index and "cell:0:0" not in pseudo.index and pseudo.people.eq(4).all()
+
+
+def test_shelter_capacity_from_area_or_reported():
+    sh = gdf({"id": ["A", "B", "C"], "name": ["a", "b", "c"], "shelter_class": ["emergency", "short_term", "紧急"],
+              "capacity": [None, 0, None], "area_m2": [300.0, 300.0, None]}, [Point(0, 0)] * 3)
+    cap, issues = ev.shelter_capacity(sh)
+    assert list(cap.capacity) == [300, 150, 0] and list(cap.shelter_class) == ["emergency", "short_term", "emergency"]
+    assert [i["severity"] for i in issues] == ["warning", "warning", "error"]
+
+
+def test_conservation_on_a_mixed_case():
+    rng = np.random.default_rng(3)
+    xy = np.c_[rng.uniform(0, 1000, 60), rng.uniform(-20, 20, 60)]
+    roads = [LineString([(0, 0), (1000, 0)]), LineString([(500, 0), (500, 500)]), LineString([(2000, 0), (2100, 0)])]
+    hh = households([tuple(p) for p in xy] + [(2050, 5)], people=list(rng.integers(1, 5, 61)))
+    p = plan(roads, zone(box(100, -30, 900, 30)).pipe(lambda z: pd.concat([z, zone(box(2000, -30, 2100, 30), "Z9")])),
+             hh, shelters([(0, 0), (500, 500), (1000, 0)], [30, 20, 10]))
+    placed = p.evacuees.dropna(subset=["shelter_id"])
+    assert len(placed) + len(p.unserved) == p.stats["households"]
+    assert placed.people.sum() + p.unserved.people.sum() == p.stats["people"]
+    load = p.shelter_load.set_index("shelter_id")
+    assert (load.assigned <= load.capacity).all()
+    assert set(p.unserved.reason) <= {ev.NO_ROUTE, ev.NO_CAPACITY}
+
+
+def _tiny_package(tmp_path):
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import X0, Y0, tiny_layers
+    layers = tiny_layers()
+    layers["roads"] = gpd.GeoDataFrame({"id": ["R1", "R2", "R3"], "kind": ["county", "village", "path"],
+                                        "walkable": [1, 1, 0]},
+                                       geometry=[LineString([(X0, Y0 + 1000), (X0 + 2000, Y0 + 1000)]),
+                                                 LineString([(X0 + 300, Y0 + 1000), (X0 + 300, Y0 + 1800)]),
+                                                 LineString([(X0, Y0), (X0 + 2000, Y0 + 2000)])], crs=CRS)
+    layers["shelters"] = gpd.GeoDataFrame({"id": ["S1", "S2"], "name": ["东一村小学", "西二村广场"],
+                                           "shelter_class": ["short_term", "emergency"], "area_m2": [3000.0, 800.0],
+                                           "capacity": [None, 0.0]},
+                                          geometry=[Point(X0 + 800, Y0 + 1010), Point(X0 + 1900, Y0 + 1000)], crs=CRS)
+    layers["geohazard_points"] = gpd.GeoDataFrame(
+        {"id": ["G1", "G2"], "name": ["后山滑坡", "无坐标点"], "kind": ["landslide", "rockfall"],
+         "evac_radius_m": [150.0, None]}, geometry=[Point(X0 + 300, Y0 + 1700), None], crs=CRS)
+    layers["households"] = gpd.GeoDataFrame(
+        {"id": ["H1", "H2", "H3"], "village_code": ["110109001202", None, "110109001202"], "people": [3, 2, 4],
+         "vulnerable": ["独居老人", "", ""]},
+        geometry=[Point(X0 + 320, Y0 + 1650), Point(X0 + 280, Y0 + 1750), Point(X0 + 1500, Y0 + 500)], crs=CRS)
+    return write_package(tmp_path / "pkg", layers)
+
+
+def test_job_writes_every_output_with_spec_columns(tmp_path):
+    import pyogrio
+    from risk_one_map.jobs import evacuation as job
+    pkg = _tiny_package(tmp_path)
+    res = job.run(pkg.path)
+    names = set(pkg.layer_names())
+    assert set(job.OUTPUT_LAYERS) <= names and {"households", "roads"} <= names
+    load = pyogrio.read_dataframe(pkg.gpkg, layer="shelter_load", read_geometry=False)
+    assert list(load.columns[:5]) == ["shelter_id", "name", "capacity", "assigned", "load_ratio"]
+    assert list(load.capacity) == [1500, 800]  # from the areas, at 2 and 1 m² per person
+    csv = pd.read_csv(pkg.path / "shelter_load.csv", encoding="utf-8-sig")
+    assert list(csv.columns[:5]) == ["shelter_id", "name", "capacity", "assigned", "load_ratio"]
+    assert (pkg.path / "unserved.csv").is_file()
+    evac = pyogrio.read_dataframe(pkg.gpkg, layer="evacuees")
+    assert {"household_id", "shelter_id", "distance_m", "walk_min"} <= set(evac.columns)
+    assert sorted(evac.household_id) == ["H1", "H2"] and set(evac.shelter_id) == {"S1"}
+    routes = pyogrio.read_dataframe(pkg.gpkg, layer="evacuation_routes")
+    assert routes.people.max() == 5 and set(routes.shelter_id) == {"S1"}
+    iso = pyogrio.read_dataframe(pkg.gpkg, layer="shelter_isochrones")
+    assert set(iso.minutes) == {5, 10, 15}
+    issues = pyogrio.read_dataframe(pkg.gpkg, layer="evacuation_issues", read_geometry=False)
+    assert {"G2", "S1", "S2"} <= set(issues.feature.dropna())
+    assert res.stats["households"] == 2 and res.summary_lines()
+
+
+def test_job_on_the_sample_county(sample_package, tmp_path):
+    from risk_one_map.jobs import evacuation as job
+    pkg = shutil.copytree(sample_package.path, tmp_path / "county")
+    res = job.run(pkg, max_walk_m=None)
+    s = res.stats
+    assert s["households"] > 0 and s["assigned_households"] > 0
+    assert s["assigned_households"] + s["unserved_households"] == s["households"]
+    load = res.plan.shelter_load
+    assert (load.assigned <= load.capacity).all()
+    assert len(res.isochrones) and len(res.plan.routes)

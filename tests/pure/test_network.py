@@ -1,0 +1,103 @@
+"""The walkable road graph on graphs small enough to draw on paper."""
+import numpy as np
+import shapely
+from scipy.sparse.csgraph import dijkstra
+from shapely.geometry import LineString, Point, box
+
+from risk_one_map.analysis import network as nw
+
+
+def test_crossing_roads_are_split_into_four_edges():
+    net = nw.build_network([LineString([(0, 0), (10, 0)]), LineString([(5, -5), (5, 5)])])
+    assert net.n_nodes == 5 and net.n_edges == 4
+    assert sorted(net.length) == [5, 5, 5, 5]
+    d = dijkstra(net.csr(), indices=0)
+    assert np.isfinite(d).all()
+
+
+def test_near_miss_end_is_snapped_and_reported():
+    bar = LineString([(0, 0), (100, 0)])
+    stem = LineString([(50, 1.5), (50, 50)])  # stops 1.5 m short of the bar
+    net = nw.build_network([bar, stem], tolerance=2.0)
+    table, _ = net.components()
+    assert len(table) == 1
+    assert len(net.snapped) == 1 and net.snapped[0]["gap_m"] == 1.5 and net.snapped[0]["joined_to"] == "edge"
+    # the connector is counted: from the bar's west end to the stem's top = 50 + 1.5 + 48.5
+    top = int(np.flatnonzero((net.xy == [50, 50]).all(axis=1))[0])
+    west = int(np.flatnonzero((net.xy == [0, 0]).all(axis=1))[0])
+    assert dijkstra(net.csr(), indices=west)[top] == 100.0
+    loose = nw.build_network([bar, stem], tolerance=1.0)
+    assert len(loose.components()[0]) == 2 and not loose.snapped
+
+
+def test_near_miss_next_to_an_end_node_joins_that_node():
+    net = nw.build_network([LineString([(0, 0), (10, 0)]), LineString([(10.5, 0.5), (20, 0)])], tolerance=1.0)
+    assert net.snapped and net.snapped[0]["joined_to"] == "node" and net.n_nodes == 4
+
+
+def test_disconnected_piece_is_reported_with_its_size():
+    net = nw.build_network([LineString([(0, 0), (100, 0)]), LineString([(100, 0), (100, 100)]),
+                            LineString([(500, 500), (530, 500)])])
+    table, labels = net.components()
+    assert list(table.nodes) == [3, 2] and list(table.length_m) == [200.0, 30.0] and list(table.main) == [True, False]
+    assert labels[net.u[-1]] in (0, 1)
+
+
+def test_bad_road_geometries_are_reported_not_fatal():
+    net = nw.build_network([LineString([(0, 0), (1, 0)]), None, Point(3, 3), LineString()])
+    assert net.n_edges == 1
+    assert sorted(d["road"] for d in net.dropped) == [1, 2, 3]
+
+
+def test_parallel_edges_keep_the_shorter_one():
+    net = nw.build_network([LineString([(0, 0), (10, 0)]), LineString([(0, 0), (5, 8), (10, 0)])])
+    assert net.n_edges == 2 and dijkstra(net.csr(), indices=0)[1] == 10.0
+
+
+def test_points_on_one_edge_are_joined_directly_and_legs_are_counted():
+    net = nw.build_network([LineString([(0, 0), (100, 0)])])
+    acc = nw.attach_points(net, [Point(30, 4), Point(70, -3)])
+    assert list(acc.edge) == [0, 0] and list(acc.t) == [30, 70] and list(acc.leg) == [4, 3]
+    g, (nodes,) = nw.walk_graph(net, [acc])
+    d = dijkstra(g.csr(), indices=nodes[0])
+    assert d[nodes[1]] == 40.0  # along the road between them, not via an end
+    assert g.n == net.n_nodes + 2
+
+
+def test_split_at_polygons_cuts_edges_at_the_boundary():
+    net = nw.build_network([LineString([(0, 0), (100, 0)])])
+    cut = nw.split_at_polygons(net, [box(40, -10, 60, 10)])
+    assert cut.n_edges == 3 and sorted(np.round(cut.length, 6)) == [20, 40, 40]
+    inside = nw.edge_polygons(cut, [box(40, -10, 60, 10)]).toarray().ravel()
+    assert inside.sum() == 1 and cut.length[inside][0] == 20
+
+
+def test_barrier_graph_blocks_other_zones_and_lets_own_zone_out():
+    # a 0-100 road, zone A over 10-30, zone B over 60-80
+    net = nw.build_network([LineString([(0, 0), (100, 0)])])
+    zones = [box(10, -5, 30, 5), box(60, -5, 80, 5)]
+    net = nw.split_at_polygons(net, zones)
+    acc = nw.attach_points(net, [Point(20, 0), Point(0, 0), Point(100, 0)])
+    g, (nodes,) = nw.walk_graph(net, [acc])
+    bg = nw.barrier_graph(g, nw.edge_polygons(net, zones), [[0]])
+    start = bg.node_for(0, nodes[:1])[0]
+    d = dijkstra(bg.graph.csr(), indices=start)
+    assert d[nodes[1]] == 20.0  # out of its own zone A to the west
+    assert np.isinf(d[nodes[2]])  # east goes through zone B
+    plain = dijkstra(g.csr(), indices=nodes[0])
+    assert plain[nodes[2]] == 80.0
+
+
+def test_trace_paths_and_root_labels():
+    # tree from a root 0: 0 -> 1 -> 2 -> 3, 0 -> 4 -> 5
+    pred = np.array([-9999, 0, 1, 2, 0, 4])
+    which, tail, head = nw.trace_paths(pred, np.array([3, 5]))
+    assert [(t, h) for w, t, h in zip(which, tail, head) if w == 0] == [(3, 2), (2, 1), (1, 0)]
+    assert list(nw.root_labels(pred, np.arange(6))) == [-1, 1, 1, 1, 4, 4]
+
+
+def test_arc_geometry_cuts_the_covered_piece():
+    net = nw.build_network([LineString([(0, 0), (100, 0)])])
+    g = nw.arc_geometry(net, [0, 0, 0], [0, 100, 20], [100, 0, 50])
+    assert g[0].equals(net.geometry[0]) and shapely.get_coordinates(g[1])[0].tolist() == [100, 0]
+    assert g[2].length == 30
