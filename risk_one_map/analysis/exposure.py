@@ -392,7 +392,9 @@ class _Engine:
         out = {"village": (vsum[0], vsum[1] * A, vsum[2] * A), "raster_stats": stats if self.src else None,
                "joint": {k: (j[0], j[1] * A) for k, j in joint.items()},
                "zone_area": {k: z * A for k, z in zone_area.items()}}
-        self.overlap = cv.overlap_cells(cv.centre_crossings(self.vgeoms, np.arange(1, self.n + 1), g.height))
+        sample = int(min(4, max(1, g.width // 1000)))  # on big grids every 4th column line: an estimate
+        self.overlap = sample * cv.overlap_cells(cv.centre_crossings(self.vgeoms, np.arange(1, self.n + 1), g.height,
+                                                                     stride=sample))
         out["overlap_cells"] = self.overlap
         out["cell_area"] = A
         return out
@@ -441,16 +443,15 @@ class _Engine:
             parts.append((S[at:at + len(c.col)], K[at:at + len(c.col)]))
             at += len(c.col)
         self.overlap = cv.overlap_cells(cross_v)
-        pop, cells, known = cv.fast_sums(cross_v, None, self.n, 0, *parts[0])
+        pop, cells, known = cv.fast_layer_sums(cross_v, self.n, *parts[0])
         A = self.cell_area
-        out = {"village": (pop[:, 0], cells[:, 0] * A, known[:, 0] * A), "joint": {}, "zone_area": {}}
+        out = {"village": (pop, cells * A, known * A), "joint": {}, "zone_area": {}}
         for i, (key, c) in enumerate(cross.items()):
-            Sj = np.concatenate([parts[0][0], parts[i + 1][0]])
-            Kj = np.concatenate([parts[0][1], parts[i + 1][1]])
-            jp, jc, jk = cv.fast_sums(cross_v, c, self.n, len(LEVELS), Sj, Kj)
+            jp, jc, jk = cv.fast_joint(cross_v, parts[0][0], parts[0][1], c, parts[i + 1][0], parts[i + 1][1],
+                                       self.n, len(LEVELS))
             out["joint"][key] = (jp, jc * A, jk * A)
-            zp, zc, zk = cv.fast_sums(c, None, len(LEVELS), 0, *parts[i + 1])
-            out["zone_area"][key] = np.concatenate([[0.0], zc[1:, 0]]) * A
+            zp, zc, zk = cv.fast_layer_sums(c, len(LEVELS), *parts[i + 1])
+            out["zone_area"][key] = np.concatenate([[0.0], zc[1:]]) * A
             self.steps.sub((i + 1) / max(len(cross), 1))
         out["raster_stats"] = self.raster_stats
         out["overlap_cells"] = self.overlap
