@@ -850,10 +850,23 @@ def centre_rows(r):
     return np.ceil(r - 0.5).astype(np.int64)
 
 
-def fast_layer_sums(cross: Crossings, n: int, G, Kg):
+def highest_level_labels(cross: Crossings, n_levels: int) -> np.ndarray:
+    """For crossings of overlapping zones labelled by level (1 = highest): the level in force after each crossing,
+    i.e. the smallest level whose zones cover the line there (0: none). One coverage count per level, so the zones
+    need no dissolving first."""
+    level_of = np.rint(np.abs(cross.dlabel) / np.maximum(np.abs(cross.dcount), 1)).astype(np.int64)
+    out = np.zeros(len(cross.col), dtype=np.int64)
+    for level in range(n_levels, 0, -1):  # lower priority first; higher levels overwrite
+        count = np.cumsum(np.where(level_of == level, cross.dcount, 0.0))
+        out[np.rint(count) > 0] = level
+    return out
+
+
+def fast_layer_sums(cross: Crossings, n: int, G, Kg, labels=None):
     """Centre-of-cell sums per label of one layer from its crossings; ``G``/``Kg``: column sums above each
-    crossing's row. Returns (pop, cells, known_cells), each of length n + 1 (index = label)."""
-    lab = np.rint(np.cumsum(cross.dlabel)).astype(np.int64)
+    crossing's row; ``labels``: the label after each crossing if not the running sum of ``dlabel``.
+    Returns (pop, cells, known_cells), each of length n + 1 (index = label)."""
+    lab = np.rint(np.cumsum(cross.dlabel)).astype(np.int64) if labels is None else labels
     rows = centre_rows(cross.r)
     nxt = cross.col[1:] == cross.col[:-1]
     lab = lab[:-1][nxt]
@@ -864,7 +877,7 @@ def fast_layer_sums(cross: Crossings, n: int, G, Kg):
     return out
 
 
-def fast_joint(cross_a: Crossings, ga, ka, cross_b: Crossings, gb, kb, n_a: int, n_b: int):
+def fast_joint(cross_a: Crossings, ga, ka, cross_b: Crossings, gb, kb, n_a: int, n_b: int, labels_b=None):
     """Centre-of-cell sums per (a, b) without merging all of a's crossings with b's.
 
     Along a centre line the label pair is constant between events, so a pair's total telescopes into
@@ -874,7 +887,7 @@ def fast_joint(cross_a: Crossings, ga, ka, cross_b: Crossings, gb, kb, n_a: int,
     """
     shape = (n_a + 1, n_b + 1)
     la = np.rint(np.cumsum(cross_a.dlabel)).astype(np.int64)  # a's label after each of its crossings
-    lb = np.rint(np.cumsum(cross_b.dlabel)).astype(np.int64)
+    lb = np.rint(np.cumsum(cross_b.dlabel)).astype(np.int64) if labels_b is None else labels_b
     la_before = np.concatenate([[0], la[:-1]])
     lb_before = np.concatenate([[0], lb[:-1]])
     ra = centre_rows(cross_a.r).astype(np.float64)

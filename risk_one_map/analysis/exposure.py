@@ -179,6 +179,12 @@ def any_regions(per_type: dict) -> np.ndarray:
     return _disjoint_levels(per_level)
 
 
+def _zone_set(zones, hazard_type: Optional[str]):
+    """(geometries, levels) of one hazard type's zones (all zones for ``any``), undissolved."""
+    sel = zones if hazard_type is None else zones[zones["hazard_type"] == hazard_type]
+    return np.asarray(sel.geometry.values, dtype=object), sel["risk_level"].to_numpy(dtype=np.int64)
+
+
 def _polygonal(g):
     if g is None or g.is_empty:
         return shapely.Polygon()
@@ -230,9 +236,14 @@ def compute_exposure(villages, zones, *, raster=None, households=None, townships
             raise RiskOneMapError("the layers are in a geographic CRS (degrees); areas need a projected CRS "
                                   "(CGCS2000 Gauss-Kruger)", layer="villages")
         hazards = [h.key for h in model.HAZARD_TYPES if (zones["hazard_type"] == h.key).any()]
-        regions = {h: level_regions(zones, h) for h in hazards}
-        if hazards:
-            regions[ANY] = any_regions(regions)
+        if mode == "exact":  # disjoint level regions (dissolved): the exact engine needs them
+            regions = {h: level_regions(zones, h) for h in hazards}
+            if hazards:
+                regions[ANY] = any_regions(regions)
+        else:  # the fast engine counts coverage per level: the zones as they are
+            regions = {h: _zone_set(zones, h) for h in hazards}
+            if hazards:
+                regions[ANY] = _zone_set(zones, None)
         timings["prepare"] = time.perf_counter() - t0
         steps.sub(1.0)
 
@@ -335,7 +346,8 @@ class _Engine:
         self.steps = steps
         vgeoms = shapely.orient_polygons(np.asarray(villages.geometry.values, dtype=object))
         self.n = len(vgeoms)
-        allg = np.concatenate([vgeoms] + [r for r in regions.values()])
+        self.fast = mode == "fast"
+        allg = np.concatenate([vgeoms] + [r[0] if self.fast else r for r in regions.values()])
         bounds = shapely.total_bounds(allg[~shapely.is_empty(allg)])
         if ras is not None:
             base = cv.Grid.from_transform(ras.transform, raster_src.width, raster_src.height)
@@ -344,7 +356,10 @@ class _Engine:
         self.grid, self.row_off, self.col_off = base.covering(bounds)
         self.cell_area = self.grid.cell_area
         self.vgeoms = self.grid.to_grid_geoms(vgeoms)
-        self.rgeoms = {k: self.grid.to_grid_geoms(shapely.orient_polygons(r)) for k, r in regions.items()}
+        if self.fast:
+            self.rgeoms = {k: (self.grid.to_grid_geoms(shapely.orient_polygons(r[0])), r[1]) for k, r in regions.items()}
+        else:
+            self.rgeoms = {k: self.grid.to_grid_geoms(shapely.orient_polygons(r)) for k, r in regions.items()}
         self.raster_stats = None
 
     def run(self) -> dict:
@@ -432,7 +447,7 @@ class _Engine:
     def _fast(self) -> dict:
         H = self.grid.height
         cross_v = cv.centre_crossings(self.vgeoms, np.arange(1, self.n + 1), H)
-        cross = {k: cv.centre_crossings(r, np.arange(1, len(LEVELS) + 1), H) for k, r in self.rgeoms.items()}
+        cross = {k: cv.centre_crossings(g, levels, H) for k, (g, levels) in self.rgeoms.items()}
         allc = [cross_v] + list(cross.values())
         rows = np.concatenate([cv.centre_rows(c.r) for c in allc])
         cols = np.concatenate([c.col for c in allc])
@@ -447,10 +462,11 @@ class _Engine:
         A = self.cell_area
         out = {"village": (pop, cells * A, known * A), "joint": {}, "zone_area": {}}
         for i, (key, c) in enumerate(cross.items()):
+            levels = cv.highest_level_labels(c, len(LEVELS))
             jp, jc, jk = cv.fast_joint(cross_v, parts[0][0], parts[0][1], c, parts[i + 1][0], parts[i + 1][1],
-                                       self.n, len(LEVELS))
+                                       self.n, len(LEVELS), labels_b=levels)
             out["joint"][key] = (jp, jc * A, jk * A)
-            zp, zc, zk = cv.fast_layer_sums(c, len(LEVELS), *parts[i + 1])
+            zp, zc, zk = cv.fast_layer_sums(c, len(LEVELS), *parts[i + 1], labels=levels)
             out["zone_area"][key] = np.concatenate([[0.0], zc[1:]]) * A
             self.steps.sub((i + 1) / max(len(cross), 1))
         out["raster_stats"] = self.raster_stats
@@ -464,7 +480,7 @@ class _Engine:
 
 
 # -------------------------------------------------------------------------------------------------- tables
-def _households_counts(households, villages, regions, warnings):
+def _households_counts(households, villages, zones, keys, warnings):
     """People and households per village and per (village, level) of each layer, from household points."""
     import geopandas as gpd  # noqa: F401  (frames are GeoDataFrames)
     n = len(villages)
@@ -497,16 +513,17 @@ def _households_counts(households, villages, regions, warnings):
                         f"village and have no known village_code: not counted")
     tot_pop = np.bincount(label, people, minlength=n + 1)
     tot_hh = np.bincount(label, minlength=n + 1).astype(np.float64)
-    x, y = shapely.get_x(pts), shapely.get_y(pts)
+    zgeoms = np.asarray(zones.geometry.values, dtype=object)
+    zi_pt, zi_zone = shapely.STRtree(zgeoms).query(pts, predicate="intersects") if len(zgeoms) else (
+        np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    ztype = zones["hazard_type"].to_numpy()[zi_zone]
+    zlevel = zones["risk_level"].to_numpy(dtype=np.int64)[zi_zone]
     joint = {}
-    for key, regs in regions.items():
-        level = np.zeros(len(pts), dtype=np.int64)
-        for li in range(len(LEVELS) - 1, -1, -1):  # highest level last, so it wins on shared boundaries
-            g = regs[li]
-            if g.is_empty:
-                continue
-            shapely.prepare(g)
-            level[shapely.intersects_xy(g, x, y)] = li + 1
+    for key in keys:
+        sel = np.ones(len(zi_pt), dtype=bool) if key == ANY else ztype == key
+        level = np.full(len(pts), 99, dtype=np.int64)
+        np.minimum.at(level, zi_pt[sel], zlevel[sel])  # the highest level (smallest number) wins
+        level[level == 99] = 0
         flat = label * (len(LEVELS) + 1) + level
         shape = (n + 1, len(LEVELS) + 1)
         joint[key] = (np.bincount(flat, people, minlength=shape[0] * shape[1]).reshape(shape),
@@ -530,7 +547,7 @@ def _tables(villages, zones, regions, sums, source, households, townships, mode,
                     for k, j in joint_pop.items()}
         _raster_warnings(villages, v_area, v_known, sums, warnings)
     elif source == "households":
-        tot_pop, tot_hh, hj = _households_counts(households, villages, regions, warnings)
+        tot_pop, tot_hh, hj = _households_counts(households, villages, zones, list(sums["joint"]), warnings)
         total, total_hh = tot_pop[1:], tot_hh[1:]
         joint_pop = {k: v[0] for k, v in hj.items()}
         joint_hh = {k: v[1] for k, v in hj.items()}
