@@ -82,8 +82,12 @@ class Grid:
         return shapely.transform(geoms, lambda c: (c - off) / scale)
 
 
-def virtual_grid(bounds, cells: float = 4e6) -> Grid:
-    """A square grid over ``bounds`` with about ``cells`` cells, for exact areas when there is no raster."""
+def virtual_grid(bounds, cells: float = 2.5e5) -> Grid:
+    """A square grid over ``bounds`` with about ``cells`` cells, for exact areas when there is no raster.
+
+    Areas are exact whatever the cell size; the size only trades pieces (fine grid) against cells crossed by
+    both layers (coarse grid). 2.5e5 was fastest on the sample county (4e6: 3x slower, same areas to 1e-14).
+    """
     minx, miny, maxx, maxy = bounds
     span_x, span_y = max(maxx - minx, 1e-9), max(maxy - miny, 1e-9)
     size = float(np.sqrt(span_x * span_y / cells))

@@ -33,6 +33,7 @@ Rules chosen here (no national norm found; all adjustable):
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional, Sequence
 
@@ -485,6 +486,43 @@ def _whole_households(h, s, cost, flow, unserved, supply, capacity):
     return chosen, int(len(split)), repaired
 
 
+def shelter_distances(reversed_csr, shelter_nodes, shelter_legs, limits, target_nodes, target_legs,
+                      progress: Optional[Callable[[float], None]] = None, max_cells: float = 2.0e7):
+    """Walking distances from targets to shelters within each shelter's limit, access legs included.
+
+    One bounded Dijkstra per shelter over the reversed graph (scipy, shelters batched so that a batch's dense
+    distance rows stay under ``max_cells``). Returns sparse pairs ``(shelter row, target row, metres)``.
+    """
+    shelter_nodes, shelter_legs = np.asarray(shelter_nodes, np.int64), np.asarray(shelter_legs, float)
+    limits = np.asarray(limits, float)
+    target_nodes, target_legs = np.asarray(target_nodes, np.int64), np.asarray(target_legs, float)
+    n = reversed_csr.shape[0]
+    batch = max(1, int(max_cells // max(n, 1)))
+    rows, cols, vals = [], [], []
+    done = 0
+    for lim in np.unique(limits):
+        group = np.flatnonzero(limits == lim)
+        for b in range(0, len(group), batch):
+            idx = group[b:b + batch]
+            net_lim = float(lim - shelter_legs[idx].min())
+            done += len(idx)
+            if len(target_nodes) == 0 or net_lim < 0:
+                continue
+            sub = dijkstra(reversed_csr, directed=True, indices=shelter_nodes[idx], limit=net_lim)[:, target_nodes]
+            r, c = np.nonzero(np.isfinite(sub))
+            d = sub[r, c] + shelter_legs[idx][r] + target_legs[c]
+            ok = d <= lim + 1e-9
+            rows.append(idx[r[ok]])
+            cols.append(c[ok])
+            vals.append(d[ok])
+            if progress is not None:
+                progress(done / len(limits))
+    if not rows:
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(0)
+    return np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+
+
 # --------------------------------------------------------------------------------------------------
 # The plan
 # --------------------------------------------------------------------------------------------------
@@ -590,35 +628,15 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
 
     # 3. network distances from every open shelter (reversed graph), limited by class
     steps.next()
+    t_dist = time.perf_counter()
     cls = sh["shelter_class"].to_numpy(object)
     limit = np.where(cls == "emergency", r_em, max_walk_m)
     open_idx = np.flatnonzero(use)
-    pair_h, pair_s, pair_d = [], [], []
-    has_start = start >= 0
-    tgt = start[has_start]
-    tgt_rows = np.flatnonzero(has_start)
-    batch = max(1, int(2.0e7 // max(G.n, 1)))
-    done = 0
-    for lim in np.unique(limit[open_idx]):
-        group = open_idx[limit[open_idx] == lim]
-        for b in range(0, len(group), batch):
-            idx = group[b:b + batch]
-            net_lim = float(lim - acc_s.leg[idx].min())
-            if len(tgt) == 0 or net_lim < 0:
-                continue
-            D = dijkstra(GT, directed=True, indices=s_node[idx], limit=net_lim)
-            sub = D[:, tgt]
-            r, c = np.nonzero(np.isfinite(sub))
-            d = sub[r, c] + acc_s.leg[idx][r] + acc_h.leg[tgt_rows[c]]
-            ok = d <= lim + 1e-9
-            pair_h.append(tgt_rows[c[ok]])
-            pair_s.append(idx[r[ok]])
-            pair_d.append(d[ok])
-            done += len(idx)
-            steps.sub(done / max(len(open_idx), 1))
-    ph = np.concatenate(pair_h) if pair_h else np.zeros(0, np.int64)
-    ps = np.concatenate(pair_s) if pair_s else np.zeros(0, np.int64)
-    pdist = np.concatenate(pair_d) if pair_d else np.zeros(0)
+    tgt_rows = np.flatnonzero(start >= 0)
+    r_, c_, pdist = shelter_distances(GT, s_node[open_idx], acc_s.leg[open_idx], limit[open_idx],
+                                      start[tgt_rows], acc_h.leg[tgt_rows], progress=steps.sub)
+    ph, ps = tgt_rows[c_], open_idx[r_]
+    t_dist = time.perf_counter() - t_dist
 
     # 4. the optimal assignment
     steps.next()
@@ -629,6 +647,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     unserved_cost = (2 * int(use.sum()) + 2) * max(max_cost, 1) + 1
     chosen = np.full(H, -1, dtype=np.int64)
     solver_name, n_split, n_repaired = "none", 0, 0
+    t_flow = time.perf_counter()
     if len(ph):
         flow, unserved_flow, solver_name = solve_transport(ph, ps, cost, people, np.where(use, cap, 0),
                                                            unserved_cost, solver)
@@ -641,6 +660,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
             first = np.full(H, -1, dtype=np.int64)
             first[ph[order][::-1]] = order[::-1]
             chosen[zero] = first[zero]
+    t_flow = time.perf_counter() - t_flow
     steps.sub(1.0)
 
     # 5. tables
@@ -728,9 +748,11 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     steps.next()
     route_frame = gpd.GeoDataFrame(columns=["shelter_id", "shelter_name", "people", "households", "geometry"],
                                    geometry="geometry", crs=crs)
+    t_routes = time.perf_counter()
     if routes and assigned.any():
         route_frame = _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dist, sid, sname,
                               crs, steps)
+    t_routes = time.perf_counter() - t_routes
     steps.done()
     stats = {
         "households": int(H), "people": int(people.sum()), "assigned_households": int(assigned.sum()),
@@ -742,7 +764,8 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         "standard_violations": int((notes != None).sum()), "groups": int(len(groups)),  # noqa: E711
         "graph_nodes": int(G.n), "road_components": int(len(comp_table)),
         "walk_kmh": walk_kmh, "walk_kmh_vulnerable": walk_v,
-        "max_walk_m": max_walk_m if np.isfinite(max_walk_m) else None}
+        "max_walk_m": max_walk_m if np.isfinite(max_walk_m) else None,
+        "seconds": {"distances": round(t_dist, 3), "assignment": round(t_flow, 3), "routes": round(t_routes, 3)}}
     if len(comp_table) > 1:
         issues.append(_issue("warning", "roads", None, "geometry",
                              f"the road network has {len(comp_table)} disconnected pieces; the largest has "

@@ -219,7 +219,7 @@ def compute_exposure(villages, zones, *, raster=None, households=None, townships
         warnings.append("there are no risk zones: nobody is exposed")
         zones = _empty_zones(villages.crs)
 
-    used = _choose_source(source, raster, households, villages)
+    used = _choose_source(source, raster, households, villages, mode)
     notes.append(used[1])
     source_used = used[0]
     if source_used == "raster":
@@ -270,7 +270,7 @@ def _empty_zones(crs):
                             geometry=[], crs=crs)
 
 
-def _choose_source(source, raster, households, villages):
+def _choose_source(source, raster, households, villages, mode="exact"):
     has_raster = raster is not None and (isinstance(raster, RasterInput) or Path(raster).is_file())
     has_households = households is not None and len(households) > 0 and "people" in households.columns
     pop = _village_field(villages, "population")
@@ -278,7 +278,8 @@ def _choose_source(source, raster, households, villages):
     if source == "raster" or (source == "auto" and has_raster):
         if not has_raster:
             raise RiskOneMapError("no population raster (population.tif) to read", file=raster)
-        return "raster", ("population from the raster with exact cell coverage fractions"
+        how = "exact cell coverage fractions" if mode == "exact" else "cell centres (fast mode)"
+        return "raster", (f"population from the raster with {how}"
                           + ("" if source == "raster" else " (auto: a population raster is present)"))
     if source == "households" or (source == "auto" and has_households):
         if not has_households:
@@ -492,8 +493,8 @@ def _households_counts(households, villages, zones, keys, warnings):
         raise RiskOneMapError(f"people must be a number >= 0 ({int(bad.sum())} households are not)",
                               layer="households", feature=_feature_name(households, i), field="people")
     vgeoms = np.asarray(villages.geometry.values, dtype=object)
-    tree = shapely.STRtree(vgeoms)
-    pi, vi = tree.query(pts, predicate="intersects")
+    ptree = shapely.STRtree(pts)  # points in the tree, polygons queried: each polygon is prepared once
+    vi, pi = ptree.query(vgeoms, predicate="intersects")
     label = np.zeros(len(pts), dtype=np.int64)
     order = np.lexsort((vi, pi))
     first = np.unique(pi[order], return_index=True)[1]
@@ -514,7 +515,7 @@ def _households_counts(households, villages, zones, keys, warnings):
     tot_pop = np.bincount(label, people, minlength=n + 1)
     tot_hh = np.bincount(label, minlength=n + 1).astype(np.float64)
     zgeoms = np.asarray(zones.geometry.values, dtype=object)
-    zi_pt, zi_zone = shapely.STRtree(zgeoms).query(pts, predicate="intersects") if len(zgeoms) else (
+    zi_zone, zi_pt = ptree.query(zgeoms, predicate="intersects") if len(zgeoms) else (
         np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
     ztype = zones["hazard_type"].to_numpy()[zi_zone]
     zlevel = zones["risk_level"].to_numpy(dtype=np.int64)[zi_zone]
