@@ -319,6 +319,24 @@ LAYERS = (
 )
 LAYER_BY_NAME = {s.name: s for s in LAYERS}
 
+# Layers and tables the analyses write into the package: their Chinese titles for QGIS and the sheets.
+OUTPUT_LAYER_TITLES = {
+    "import_report": "导入报告",
+    "exposure": "人口暴露（村×灾种×等级）", "exposure_villages": "人口暴露（按村）",
+    "exposure_townships": "人口暴露（按乡镇）", "exposure_county": "人口暴露（全县）",
+    "evacuation_zones": "撤离区", "evacuees": "需转移住户", "evacuation_routes": "撤离路线",
+    "shelter_load": "避难场所负荷", "unserved": "未能安置", "shelter_isochrones": "避难场所步行等时圈",
+    "evacuation_villages": "转移人口（按村）", "evacuation_issues": "转移分析问题清单",
+    "depot_sites": "储备点选址结果", "depot_allocation": "储备点服务分配",
+}
+
+
+def layer_title(name: str) -> str:
+    """The Chinese title of a package layer: model layers, then analysis outputs, else the name itself."""
+    spec = LAYER_BY_NAME.get(name)
+    return spec.zh if spec is not None else OUTPUT_LAYER_TITLES.get(name, name)
+
+
 ROAD_DRIVE_KMH = {"county": 60.0, "township": 40.0, "village": 25.0, "path": 5.0}  # default
 ROAD_KINDS = {"county": "县道", "township": "乡道", "village": "村道", "path": "小路"}
 LOWPOINT_SOURCES = {"ledger": "积水台账", "model": "模型计算", "dem": "DEM洼地"}

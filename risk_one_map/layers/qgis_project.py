@@ -230,7 +230,7 @@ def _plan(pkg: Path, names: list) -> list:
             entries += _risk_zone_entries(gpkg, spec, kind, model_index[name])
             continue
         entries.append(_Entry(
-            key=name, source_name=name, name=spec.zh if spec else name, group=spec.group if spec else GROUP_ANALYSIS,
+            key=name, source_name=name, name=model.layer_title(name), group=spec.group if spec else GROUP_ANALYSIS,
             kind=kind, order=model_index.get(name, len(model_index) + len(entries)), path=gpkg, spec=spec,
             geometry_type=geometry_type,
             visible=name not in HIDDEN_BY_DEFAULT))
