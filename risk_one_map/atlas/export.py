@@ -108,7 +108,8 @@ def plan_jobs(data, out_dir: Path, since: float, png: bool, force: bool):
 class SheetRenderer:
     """One process's renderer: the sheet project loaded once, then one atlas page per village."""
 
-    def __init__(self, package_dir, data, page: str = "A3", dpi: float = 150, template=None):
+    def __init__(self, package_dir, data, page: str = "A3", dpi: float = 150, template=None,
+                 fit_tables: bool = True):
         from qgis.core import QgsLayoutExporter, QgsRenderContext
         from ..layers.qgis_fonts import pick_cjk_font
         from .layout import TableFitter, build_sheet_project, radical_map
@@ -127,7 +128,7 @@ class SheetRenderer:
         coverage = self.atlas.coverageLayer()
         self.features = {f["code"]: f for f in coverage.getFeatures()}
         self.radicals = radical_map(pick_cjk_font())
-        self.fitter = TableFitter(self.layout, T.spec_for(page))
+        self.fitter = TableFitter(self.layout, T.spec_for(page)) if fit_tables else None
         self.atlas.beginRender()
 
     def render(self, job: SheetJob) -> None:
@@ -140,7 +141,8 @@ class SheetRenderer:
         job.pdf.parent.mkdir(parents=True, exist_ok=True)
         tmp = job.pdf.with_name(f".{job.pdf.stem}.{os.getpid()}.tmp.pdf")
         try:
-            self.fitter.prepare()
+            if self.fitter is not None:
+                self.fitter.prepare()
             result = self.exporter.exportToPdf(str(tmp), self.settings)
             if result != QgsLayoutExporter.Success:
                 raise RiskOneMapError(f"QGIS could not write the PDF (exporter code {result})", file=job.pdf)
@@ -149,7 +151,8 @@ class SheetRenderer:
                 self._preview(job.png)
             os.replace(tmp, job.pdf)
         finally:
-            self.fitter.cleanup()
+            if self.fitter is not None:
+                self.fitter.cleanup()
             if tmp.exists():
                 tmp.unlink()
 

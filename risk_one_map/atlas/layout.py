@@ -217,6 +217,17 @@ def style_routes(layer) -> None:
     layer.setLabelsEnabled(False)
 
 
+def _label_whole_townships(layer) -> None:
+    """Place township names on the whole township, not on its part inside the map: QGIS cuts a large polygon at the
+    map edge first and GEOS rejects the slivers that leaves ("Invalid number of points in LinearRing")."""
+    from qgis.core import QgsVectorLayerSimpleLabeling
+    labeling = layer.labeling() if layer is not None else None
+    if isinstance(labeling, QgsVectorLayerSimpleLabeling):
+        settings = labeling.settings()
+        settings.centroidWhole = True
+        layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+
+
 def _main_layers(layers: dict, helpers: dict) -> list:
     out = [helpers[HIGHLIGHT], helpers[MASK]]
     for key in MAIN_MAP_KEYS:
@@ -395,6 +406,7 @@ def build_sheet_project(package_dir, data: Optional[SheetData] = None, page: str
     layers = load_package(project, package_dir, feedback=feedback)
     if "evacuation_routes" in layers:
         style_routes(layers["evacuation_routes"])
+    _label_whole_townships(layers.get("townships"))
     helpers = _helper_layers(Path(package_dir) / model.GPKG_NAME, pick_cjk_font())
     sheets = sheet_layers(data)
     for lyr in list(helpers.values()) + list(sheets.values()):
