@@ -154,27 +154,39 @@ def test_routes_print_without_the_note_and_long_tables_continue(routed_package, 
     assert pages >= 2 and "（续，第2页）" in text
 
 
-def test_village_layouts_in_a_qgis_project(routed_package):
-    from qgis.core import QgsLayoutExporter, QgsProject
+def test_village_layouts_in_a_qgis_project(routed_package, tmp_path):
+    """The designer's path: atlas layouts added to a project survive a save and print from the reloaded project."""
+    from qgis.core import Qgis, QgsLayoutExporter, QgsProject, QgsRenderContext
 
-    from risk_one_map.atlas.layout import add_village_layouts
+    from risk_one_map.atlas.layout import add_village_layouts, radical_map
+    from risk_one_map.layers.qgis_fonts import pick_cjk_font
     from risk_one_map.layers.qgis_project import load_package
-    project = QgsProject()
+    project, reloaded = QgsProject(), QgsProject()
+    qgz = Path(routed_package) / "atlas-test.qgz"
     try:
         layers = load_package(project, routed_package)
         layouts = add_village_layouts(project, routed_package, pages=["A3", "A4"], layers=layers)
         assert [lay.name() for lay in layouts] == ["村风险隐患一张图 A3", "村风险隐患一张图 A4"]
-        atlas = layouts[0].atlas()
-        assert atlas.enabled() and atlas.coverageLayer().featureCount() == 4
+        project.setFilePathStorage(Qgis.FilePathType.Relative)
+        assert project.write(str(qgz)) and reloaded.read(str(qgz))
+        layout = reloaded.layoutManager().layoutByName("村风险隐患一张图 A3")
+        atlas = layout.atlas()
+        assert atlas.enabled() and atlas.updateFeatures() == 4
+        settings = QgsLayoutExporter.PdfExportSettings()
+        settings.textRenderFormat = QgsRenderContext.TextFormatAlwaysText
         atlas.beginRender()
         assert atlas.seekTo(0)
-        image = QgsLayoutExporter(layouts[0]).renderPageToImage(0, dpi=30)
+        assert QgsLayoutExporter(layout).exportToPdf(str(tmp_path / "p.pdf"), settings) == QgsLayoutExporter.Success
         atlas.endRender()
-        assert not image.isNull()
-        assert project.layoutManager().layoutByName("村风险隐患一张图 A4") is not None
+        # QGIS's own export keeps Qt's radical ToUnicode entries (only ours fixes them): map them back to compare.
+        text = pdf_text(tmp_path / "p.pdf").translate(radical_map(pick_cjk_font()))
+        assert "东镇东一村风险隐患一张图" in text and "张三" in text and "13800000001" in text
     finally:
         project.clear()
-        os.remove(Path(routed_package) / "onemap_sheets.gpkg")
+        reloaded.clear()
+        for name in ("onemap_sheets.gpkg", "atlas-test.qgz"):
+            if (Path(routed_package) / name).exists():
+                os.remove(Path(routed_package) / name)
 
 
 def test_processing_algorithm_prints_and_reports_bad_codes(routed_package, tmp_path):
@@ -196,3 +208,16 @@ def test_processing_algorithm_prints_and_reports_bad_codes(routed_package, tmp_p
                                                        "OUTPUT": str(tmp_path)}, feedback=QgsProcessingFeedback())
     finally:
         plugin.unload()
+
+
+def test_no_cjk_font_fails_loudly_instead_of_printing_boxes(routed_package, tmp_path, monkeypatch):
+    from risk_one_map.errors import MissingDependency
+    from risk_one_map.layers import qgis_fonts
+
+    def none_installed(*args, **kwargs):
+        raise MissingDependency(qgis_fonts.FONT_INSTALL_HINT)
+
+    monkeypatch.setattr(qgis_fonts, "pick_cjk_font", none_installed)
+    with pytest.raises(MissingDependency, match="fonts-noto-cjk"):
+        export_village_sheets(routed_package, tmp_path, villages=["110109001201"])
+    assert not list(tmp_path.rglob("*.pdf"))
