@@ -174,6 +174,7 @@ def main(argv=None):
     ap.add_argument("--memory-cells", type=float, default=0, help="also run a windowed peak-memory check on a raster "
                                                                  "of this many cells (1e9 = 4 GB file)")
     ap.add_argument("--memory-villages", type=int, default=10000)
+    ap.add_argument("--memory-only", action="store_true", help="only the memory check")
     ap.add_argument("--keep", help="folder for the synthetic files (default: a temporary folder)")
     args = ap.parse_args(argv)
 
@@ -181,6 +182,9 @@ def main(argv=None):
     from risk_one_map.analysis import exposure as ex
     work = Path(args.keep or tempfile.mkdtemp(prefix="expo-bench-"))
     work.mkdir(parents=True, exist_ok=True)
+    if args.memory_only:
+        print(f"versions: {versions()}")
+        return memory_check(args, work)
     print(f"versions: {versions()}")
     print(f"times are the best of {args.repeat} run(s) for ours, the raster read and exactextract's extraction")
     print(f"machine: {os.cpu_count()} cores; work folder {work}")

@@ -450,13 +450,15 @@ def gather(source, row_off: int, col_off: int, rows: np.ndarray, cols: np.ndarra
     return _gather_rows(source, row_off, col_off, rows, cols, tick, block_rows)
 
 
-def _gather_columns(source, row_off, col_off, rows, cols, tick):
-    H, W = source.height, source.width
-    rr = rows - row_off
-    cc = cols - col_off
+def _queries(source, row_off, col_off, rows, cols):
+    """Raster size, query cells in raster indices, four zeroed output arrays and fresh stats."""
     n = len(rows)
-    S, p, K, k = (np.zeros(n) for _ in range(4))
-    stats = RasterStats()
+    return (source.height, source.width, rows - row_off, cols - col_off, tuple(np.zeros(n) for _ in range(4)),
+            RasterStats())
+
+
+def _gather_columns(source, row_off, col_off, rows, cols, tick):
+    H, W, rr, cc, (S, p, K, k), stats = _queries(source, row_off, col_off, rows, cols)
     order = np.argsort(cc, kind="stable")  # inputs are runs sorted by column: a merge, not a full sort
     cc_sorted = cc[order]
     width = int(max(1, min(W, 256e6 // (40 * max(H, 1)))))
@@ -491,12 +493,7 @@ def _gather_columns(source, row_off, col_off, rows, cols, tick):
 
 
 def _gather_rows(source, row_off, col_off, rows, cols, tick, block_rows):
-    H, W = source.height, source.width
-    rr = rows - row_off
-    cc = cols - col_off
-    n = len(rows)
-    S, p, K, k = (np.zeros(n) for _ in range(4))
-    stats = RasterStats()
+    H, W, rr, cc, (S, p, K, k), stats = _queries(source, row_off, col_off, rows, cols)
     inside_c = (cc >= 0) & (cc < W)
     order = np.argsort(np.where(inside_c, rr, -1), kind="stable")
     rr_sorted = np.where(inside_c, rr, -1)[order]
