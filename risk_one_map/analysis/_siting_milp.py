@@ -11,6 +11,7 @@ through scipy.optimize.milp (used by analysis/siting.py). Pure numpy/scipy, no m
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -33,17 +34,23 @@ class MilpOutcome:
 
 
 def solve(c, A, lb, ub, integrality, var_lb, var_ub, *, time_limit, gap_tol, constant=0.0, known=None,
-          presolve=True) -> MilpOutcome:
+          presolve=True, cutoff=None) -> MilpOutcome:
     """Solve with HiGHS. ``known``: the objective of a solution known to be feasible (same terms, minimised). If HiGHS
     claims an optimum or a bound worse than it, the answer cannot be right (the HiGHS 1.8 bundled with scipy 1.15 has
-    presolve bugs, e.g. on duplicate columns): solve again without presolve and say so in the message."""
+    presolve bugs, e.g. on duplicate columns): solve again without presolve and say so in the message.
+    ``cutoff``: an objective value (formulation terms, constant excluded) that no wanted solution exceeds; HiGHS prunes
+    with it from the start (option objective_bound, passed through scipy verbatim) and skips its primal heuristics."""
     t0 = time.monotonic()
     A = sparse.csr_array(A) if not isinstance(A, sparse.csr_array) else A
     options = {"disp": False, "presolve": bool(presolve), "mip_rel_gap": float(gap_tol)}
     if time_limit is not None:
         options["time_limit"] = max(float(time_limit), 0.05)
-    res = milp(c=np.asarray(c, float), integrality=integrality, bounds=Bounds(var_lb, var_ub),
-               constraints=[LinearConstraint(A, lb, ub)] if A.shape[0] else None, options=options)
+    if cutoff is not None and np.isfinite(cutoff):
+        options.update(objective_bound=float(cutoff), mip_heuristic_effort=0.0)
+    with warnings.catch_warnings():  # scipy warns that it passes HiGHS options it does not know verbatim
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res = milp(c=np.asarray(c, float), integrality=integrality, bounds=Bounds(var_lb, var_ub),
+                   constraints=[LinearConstraint(A, lb, ub)] if A.shape[0] else None, options=options)
     x = None if res.x is None else np.asarray(res.x)
     obj = float(res.fun) + constant if (x is not None and res.fun is not None) else np.inf
     if res.status == 0 and x is not None:
@@ -56,31 +63,18 @@ def solve(c, A, lb, ub, integrality, var_lb, var_ub, *, time_limit, gap_tol, con
             res.mip_dual_bound) else -np.inf
     out = MilpOutcome(x, obj, bound, int(res.status), str(res.message), time.monotonic() - t0,
                       int(A.shape[1]), int(A.shape[0]), int(A.nnz))
-    if known is not None and presolve and np.isfinite(known):
+    suspicious = out.status == 2  # "infeasible" is checked again too
+    if known is not None and np.isfinite(known):
         tol = 1e-7 * max(1.0, abs(known))
-        if (out.status == 0 and out.objective > known + tol) or out.bound > known + tol or out.status == 2:
-            again = solve(c, A, lb, ub, integrality, var_lb, var_ub, time_limit=time_limit, gap_tol=gap_tol,
-                          constant=constant, presolve=False)
-            again.seconds += out.seconds
-            again.message += " (solved again without presolve: HiGHS presolve contradicted a known solution)"
-            return again
+        suspicious |= (out.status == 0 and out.objective > known + tol) or out.bound > known + tol
+    if presolve and suspicious:
+        again = solve(c, A, lb, ub, integrality, var_lb, var_ub, time_limit=time_limit, gap_tol=gap_tol,
+                      constant=constant, presolve=False, cutoff=cutoff)
+        again.seconds += out.seconds
+        again.message += (" (checked again without presolve: HiGHS 1.8 presolve said infeasible or contradicted a "
+                          "known solution)")
+        return again
     return out
-
-
-def distinct_columns(A, n_cols=None) -> np.ndarray:
-    """Indices of the first of each group of identical, non-empty columns among the first ``n_cols`` of A."""
-    A = sparse.csc_array(A)
-    n_cols = A.shape[1] if n_cols is None else n_cols
-    seen, keep = set(), []
-    for j in range(n_cols):
-        a, b = A.indptr[j], A.indptr[j + 1]
-        if a == b:
-            continue
-        key = (A.indices[a:b].tobytes(), A.data[a:b].tobytes())
-        if key not in seen:
-            seen.add(key)
-            keep.append(j)
-    return np.asarray(keep, dtype=np.int64)
 
 
 # -------------------------------------------------------------------------------------------------- p-median

@@ -202,7 +202,8 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
 
     method "exact": multi-start fast swap (upper bound), Lagrangian relaxation (lower bound), reduced-cost elimination
     of sites and (demand, site) pairs that cannot beat the incumbent, then HiGHS on the strong formulation over what is
-    left, until the gap closes or ``time_limit`` runs out. method "heuristic": the first two steps only. Capacities (any finite ``problem.capacity``) switch to the capacitated MILP.
+    left, until the gap closes or ``time_limit`` runs out. method "heuristic": the first two steps only.
+    Capacities (any finite ``problem.capacity``) switch to the capacitated MILP.
     """
     if method not in ("exact", "heuristic"):
         raise RiskOneMapError(f"unknown method {method!r}; use 'exact' or 'heuristic'")
@@ -227,6 +228,8 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     # 2. lower bound: Lagrangian relaxation of the assignment rows (every iterate is a valid bound)
     if k == problem.n_free:
         lb, lam = best_ub, None  # every site open: nothing to choose
+    elif not np.isfinite(best_ub):
+        lb, lam = -np.inf, np.zeros(C.shape[0])  # no incumbent reaches everyone: the MILP decides
     else:
         remaining = None if time_limit is None else max(1.0, 0.5 * time_limit - (time.monotonic() - t_start))
         lb, ls = heur.lagrangian_bound(C, w, fixed, k, best_ub, iterations=lagrangian_iterations,
@@ -234,20 +237,25 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
         lam = ls.pop("lam")
         stats["lagrangian"] = ls
     progress(0.5)
-    if not np.isfinite(best_ub):
+    if method == "heuristic" and not np.isfinite(best_ub):
         warnings.append("some demand points cannot reach any chosen site by road; the objective is infinite")
-    if method == "heuristic" or lam is None or _gap(best_ub, lb) <= gap_tol or not np.isfinite(best_ub):
+    if method == "heuristic" or lam is None or _gap(best_ub, lb) <= gap_tol:
         progress(1.0)
         solver = "fast-swap interchange + Lagrangian bound" if lam is not None else "all sites open"
         return _finish(problem, "pmedian", k, None, best_mask, best_ub, lb, solver=solver, build=0.0,
                        solve=time.monotonic() - t_start, gap_tol=gap_tol, warnings=warnings, stats=stats)
     # 3. exact: reduced costs rule out sites and (demand, site) pairs that cannot beat the incumbent; HiGHS does the rest
-    closed, opened, _, pairs = heur.lagrangian_fixing(C, w, fixed, k, lam, best_ub)
+    if np.isfinite(best_ub):
+        closed, opened, _, pairs = heur.lagrangian_fixing(C, w, fixed, k, lam, best_ub)
+    else:
+        closed, opened, pairs = np.zeros_like(fixed), np.zeros_like(fixed), np.isfinite(C)
     c, A, rlb, rub, integ, vlb, vub, sites, (pi, pj), build_s = mip.pmedian_on_pairs(C, w, fixed, k, pairs, opened)
     stats.update(sites_ruled_out=int(closed.sum()), sites_fixed_open=int(opened.sum()), pairs=int(pi.size),
                  pairs_full=int(np.isfinite(C).sum()), n_vars=int(c.size), n_rows=int(A.shape[0]), nnz=int(A.nnz))
     remaining = None if time_limit is None else max(0.5, time_limit - (time.monotonic() - t_start))
-    out = mip.solve(c, A, rlb, rub, integ, vlb, vub, time_limit=remaining, gap_tol=gap_tol * 0.5, known=best_ub)
+    out = mip.solve(c, A, rlb, rub, integ, vlb, vub, time_limit=remaining, gap_tol=gap_tol * 0.5,
+                    known=best_ub if np.isfinite(best_ub) else None,
+                    cutoff=best_ub * (1 + 1e-7) + 1e-9 if np.isfinite(best_ub) else None)
     stats["milp_status"] = out.message
     if out.x is not None and out.status in (0, 1):
         cand = fixed.copy()
@@ -260,6 +268,9 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
         # HiGHS proved nothing on the pairs beats out.bound; pairs left out cannot beat the incumbent
         lb = max(lb, min(out.bound, best_ub))
     elif out.status == 2:
+        if not np.isfinite(best_ub):
+            raise RiskOneMapError(f"no choice of {k} new sites reaches every demand point by road; raise k, add "
+                                  f"candidate sites or check the road network")
         lb = best_ub  # nothing on the pairs is feasible below the incumbent: the incumbent is optimal
     else:
         lb = max(lb, min(out.bound, best_ub))
@@ -432,7 +443,6 @@ def p_center(problem: SitingProblem, k, *, time_limit: Optional[float] = 120.0, 
     lo, hi = 0, values.size - 1                      # answer in values[lo..hi]; values[hi] is feasible (best_val)
     proven_lo = lo
     checks, build_s, solve_s = 0, 0.0, 0.0
-    exact = True
     while lo < hi:
         if cancelled is not None and cancelled():
             from ..errors import Cancelled
@@ -443,24 +453,20 @@ def p_center(problem: SitingProblem, k, *, time_limit: Optional[float] = 120.0, 
         need = ~cov[:, fixed].any(axis=1)
         remaining = None if time_limit is None else max(0.5, time_limit - (time.monotonic() - t0))
         checks += 1
+        proven = True
         if not need.any():
             feasible, y = True, np.zeros(int(free.sum()), bool)
         elif not cov[need][:, free].any(axis=1).all():
             feasible, y = False, None
         else:
             sub = cov[np.ix_(need, free)]
-            out, y, b = mip.set_cover(sparse.csr_array(sub), time_limit=remaining, gap_tol=0.0,
-                                      known=float(mip.greedy_cover(sub).sum()))
-            build_s += b
-            solve_s += out.seconds
-            if out.status == 0:
-                feasible = y.sum() <= k
-            elif np.ceil(out.bound - 1e-6) > k:
-                feasible = False
-            elif y is not None and y.sum() <= k:
-                feasible = True
+            greedy = mip.greedy_cover(sub)
+            if greedy.sum() <= k:  # the greedy cover already fits: no MILP needed
+                feasible, y = True, greedy
             else:
-                feasible, exact = False, False   # unknown: search on, but the bound stays where it was proven
+                feasible, y, proven, b, sec = _cover_check(sub, k, remaining, float(greedy.sum()))
+                build_s += b
+                solve_s += sec
         if feasible:
             hi = mid
             mask = fixed.copy()
@@ -469,12 +475,11 @@ def p_center(problem: SitingProblem, k, *, time_limit: Optional[float] = 120.0, 
             best_mask, best_val = mask, float(C[:, mask].min(axis=1).max())
         else:
             lo = mid + 1
-            if exact:
-                proven_lo = lo
+            if proven:  # infeasible at R means infeasible below R too
+                proven_lo = max(proven_lo, lo)
         progress(min(0.95, checks / max(1.0, np.log2(max(values.size, 2)) + 1)))
         if time_limit is not None and time.monotonic() - t0 > time_limit:
             warnings.append("time limit reached during the radius search")
-            exact = False
             break
     bound = float(values[min(proven_lo, values.size - 1)]) if values.size else best_val
     bound = min(max(bound, lower), best_val)
@@ -483,6 +488,18 @@ def p_center(problem: SitingProblem, k, *, time_limit: Optional[float] = 120.0, 
     return _finish(problem, "pcenter", k, None, best_mask, best_val, bound, solver="radius search + HiGHS set-cover MILP",
                    build=build_s, solve=time.monotonic() - t0 - build_s, gap_tol=gap_tol, warnings=warnings,
                    stats=stats)
+
+
+def _cover_check(sub, k, time_limit, greedy_count):
+    """Can k sites cover every row of ``sub``? (feasible, chosen columns, proven, build s, solve s)."""
+    out, y, build = mip.set_cover(sparse.csr_array(sub), time_limit=time_limit, gap_tol=0.0, known=greedy_count)
+    if out.status == 0:
+        return bool(y.sum() <= k), y, True, build, out.seconds
+    if np.ceil(out.bound - 1e-6) > k:
+        return False, y, True, build, out.seconds
+    if y is not None and y.sum() <= k:
+        return True, y, True, build, out.seconds
+    return False, y, False, build, out.seconds  # unknown: search on, but the bound stays where it was proven
 
 
 # -------------------------------------------------------------------------------------------------- dispatch

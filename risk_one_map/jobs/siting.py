@@ -61,6 +61,7 @@ class SitingResult:
             lines.append(f"reach check {chk['zh']} {chk['limit_h']:g} h ({chk['source']}): "
                          f"{100 * chk['share']:.1f}% of people"
                          + (f"; beyond: {', '.join(chk['villages_beyond'][:10])}" if chk["villages_beyond"] else ""))
+        lines += [f"note: {n}" for n in s["notes"]]
         lines += [f"warning: {w}" for w in s["warnings"]]
         return lines
 

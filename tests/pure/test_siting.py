@@ -215,3 +215,14 @@ def test_job_on_the_sample_county_all_models(sample_package, tmp_path):
         assert s["optimal"] and s["bound"] is not None and s["gap"] is not None, (model, s)
         assert s["n_existing_kept"] >= 1 and len(res.allocation) > 0
     assert (pkg_dir / "depot_siting.json").is_file()
+
+
+def test_p_median_needs_a_choice_that_reaches_everyone_or_says_so():
+    cost = np.array([[1.0, np.inf, np.inf], [np.inf, 1.0, np.inf], [np.inf, np.inf, 1.0]])
+    problem = S.from_cost_matrix(cost, [1, 1, 1])
+    sol = S.p_median(problem, 3)
+    assert sol.objective == 3 and sol.optimal
+    with pytest.raises(RiskOneMapError, match="no choice of 2 new sites reaches every demand point"):
+        S.p_median(problem, 2)
+    heur = S.p_median(problem, 2, method="heuristic")
+    assert not heur.optimal and np.isinf(heur.objective) and heur.warnings
