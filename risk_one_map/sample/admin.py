@@ -1,14 +1,10 @@
-"""County, townships and villages: where the villages sit, the boundaries between them, names and 12-digit codes.
+"""County and villages: where the villages sit and the boundaries between them.
 
 Villages sit where people settle in the mountains: flat valley floors above the flood plain, near a stream.
 Their boundaries follow the ridges, as real ones do: every work cell of the county belongs to the village it is
 cheapest to walk to (a multi-source Dijkstra where climbing costs more than walking on the flat), and the cells are
 vectorised and simplified as one coverage, so villages tile townships and townships tile the county exactly.
-Townships group neighbouring villages around a seat; the county seat's township is 城关镇 and its nearest villages
-are urban communities (社区).
-
-Codes follow the NBS 统计用区划代码 layout: county = 6-digit county code + 000000; township = county6 + 3 digits + 000
-(镇 1xx, 乡 2xx where the counts allow, else 001..); village = township9 + 3 digits (社区 0xx, 村 2xx).
+The county seat's nearest villages are urban communities (社区); townships, names and codes: townships.py.
 """
 from __future__ import annotations
 
@@ -18,15 +14,13 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from rasterio import features
-from scipy import ndimage, sparse
+from scipy import ndimage
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Polygon
 
-from . import names
 from .grid import Grid, grid_graph, largest_component, polygonise
 from .terrain import Terrain
-
-CITY_CODE = "130600000000"  # the (fictional county's) parent prefecture: 保定市, mountainous Taihang foothills
+from .townships import group_townships, register
 
 
 @dataclass
@@ -79,8 +73,9 @@ def county_outline(centre, radius: float, rng: np.random.Generator) -> Polygon:
     theta = np.linspace(0.0, 2 * np.pi, 1440, endpoint=False)
     r = np.ones_like(theta)
     for k in range(2, 16):  # lobes and bays of every size, as where a boundary follows ridges and streams
-        r += rng.uniform(0.02, 0.12) / k ** 0.55 * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
-    r += 0.02 * ndimage.gaussian_filter1d(rng.standard_normal(theta.size), 4, mode="wrap") / 0.14
+        r += rng.uniform(0.02, 0.14) / k ** 0.9 * np.cos(k * theta + rng.uniform(0, 2 * np.pi))
+    jag = ndimage.gaussian_filter1d(rng.standard_normal(theta.size), 6, mode="wrap")
+    r += 0.025 * jag / (jag.std() or 1.0)
     r = np.clip(r, 0.45, None)
     r *= radius / np.sqrt(np.mean(r ** 2))  # keep the area close to pi * radius²
     return Polygon(np.column_stack([centre[0] + r * np.cos(theta), centre[1] + r * np.sin(theta)]))
@@ -99,10 +94,15 @@ def make_admin(terrain: Terrain, outline: Polygon, n_villages: int, rng: np.rand
     centres = np.column_stack(work.xy(*np.unravel_index(cells, work.shape)))
     is_comm = np.zeros(len(cells), bool)
     is_comm[:n_comm] = True
-    township_of, seats = _townships(label, centres, n_villages, n_comm, rng)
-    admin = _frames(polygons, label, mask, centres, township_of, seats, is_comm, rng)
-    admin.work = work
-    return admin
+    township_of, seats = group_townships(label, centres, n_villages, n_comm, rng)
+    reg = register(polygons, centres, township_of, seats, is_comm, rng)
+    new_index = np.empty(len(reg.order) + 1, dtype=np.int64)  # old village index -> row; the extra slot maps -1
+    new_index[reg.order] = np.arange(len(reg.order))
+    new_index[-1] = -1
+    return Admin(county=reg.county, townships=reg.townships, villages=reg.villages, label=new_index[label],
+                 mask=mask, centres=centres[reg.order], township_of=reg.township_of, township_seats=reg.seats,
+                 is_community=is_comm[reg.order], seat=int(new_index[0]), county_code=reg.county_code,
+                 county_name=reg.county_name, work=work)
 
 
 def settlement_suitability(terrain: Terrain) -> np.ndarray:
@@ -116,7 +116,7 @@ def settlement_suitability(terrain: Terrain) -> np.ndarray:
 
 
 def _county_seat(terrain: Terrain, mask, suit) -> int:
-    """The widest flat reach of the main river valley, well inside the county: where a county town grows."""
+    """The widest, lowest flat reach of the main river valley, well inside the county: where a county town grows."""
     work = terrain.work
     inner = ndimage.distance_transform_edt(mask) * work.cell
     river = np.zeros(work.shape, bool)
@@ -126,7 +126,8 @@ def _county_seat(terrain: Terrain, mask, suit) -> int:
     river[work.rc(x[ok], y[ok])] = True
     near_river = ndimage.distance_transform_edt(~river) * work.cell
     broad = ndimage.uniform_filter(np.exp(-(terrain.work_slope / 6.0) ** 2), 9)
-    score = np.where(mask & (near_river < 1500) & (inner > 0.25 * inner.max()), suit * broad, -1.0)
+    low = np.exp(-(terrain.work_dem - terrain.work_dem[mask].min()) / 150.0)  # towns grow where the valley opens out
+    score = np.where(mask & (near_river < 1500) & (inner > 0.25 * inner.max()), suit * broad * low, -1.0)
     return int(np.argmax(score))
 
 
@@ -205,102 +206,3 @@ def _vectorise(work: Grid, label, mask, n: int) -> np.ndarray:
     for geom, value in zip(geoms, values):
         parts[value].append(geom)
     return np.array([shapely.union_all(p) if len(p) > 1 else p[0] for p in parts], dtype=object)
-
-
-def _townships(label, centres, n_villages: int, n_comm: int, rng):
-    """Group villages into townships: seats by k-means, then each village to the nearest seat *through* neighbours
-    (a Dijkstra on the village adjacency graph), so every township is one piece. Village 0 (the county seat) is a seat;
-    the county town's other communities (villages 1..n_comm-1) never are.
-    """
-    n = len(centres)
-    n_town = max(4, int(round(n_villages / 12.0)))
-    centroids = centres[rng.choice(n, n_town, replace=False)]
-    for _ in range(12):
-        d = np.hypot(centres[:, None, 0] - centroids[None, :, 0], centres[:, None, 1] - centroids[None, :, 1])
-        near = d.argmin(axis=1)
-        for t in range(n_town):
-            if np.any(near == t):
-                centroids[t] = centres[near == t].mean(axis=0)
-    d = np.hypot(centres[:, None, 0] - centroids[None, :, 0], centres[:, None, 1] - centroids[None, :, 1])
-    seats = []
-    for t in np.argsort(d[0]):  # the county seat's cluster first, so it keeps the county seat
-        taken = np.isin(np.arange(n), seats) | (np.arange(n) < n_comm)
-        free = np.where(taken, np.inf, d[:, t])
-        seats.append(0 if not seats else int(np.argmin(free)))
-    seats = np.asarray(seats)
-    a = np.concatenate([label[:, :-1].ravel(), label[:-1, :].ravel()])
-    b = np.concatenate([label[:, 1:].ravel(), label[1:, :].ravel()])
-    pair = (a != b) & (a >= 0) & (b >= 0)
-    a, b = a[pair], b[pair]
-    w = np.hypot(*(centres[a] - centres[b]).T) + 1.0
-    graph = sparse.coo_matrix((w, (a, b)), shape=(n, n)).tocsr()
-    _, _, source = dijkstra(graph, directed=False, indices=seats, min_only=True, return_predecessors=True)
-    seat_rank = {int(s): t for t, s in enumerate(seats)}
-    township_of = np.array([seat_rank.get(int(s), 0) for s in source])
-    return township_of, seats
-
-
-def _frames(polygons, label, mask, centres, township_of, seats, is_comm, rng) -> Admin:
-    county6 = "1306" + f"{90 + int(rng.integers(0, 10)):02d}"
-    county_code = county6 + "000000"
-    county_name = names.county_name(rng)
-    n_town = len(seats)
-    # the county seat township first, then the others outwards from it (a natural reading order for the codes)
-    d_seat = np.hypot(*(centres[seats] - centres[0]).T)
-    town_order = np.argsort(d_seat, kind="stable")
-    kinds = ["镇"] + ["镇" if rng.random() < 0.65 else "乡" for _ in range(n_town - 1)]
-    nbs_style = kinds.count("镇") <= 99 and kinds.count("乡") <= 199
-    used_towns: set = {"城关镇"}
-    town_rows, village_rows = [], []
-    counters = {"镇": 100, "乡": 200}
-    new_index = np.empty(len(centres), dtype=np.int64)
-    new_town = np.empty(n_town, dtype=np.int64)
-    code3s = []
-    for rank in range(n_town):
-        if nbs_style:
-            counters[kinds[rank]] += 1
-            code3s.append(counters[kinds[rank]])
-        else:
-            code3s.append(rank + 1)
-    by_code = np.argsort(code3s, kind="stable")  # rows in code order: 镇 1xx before 乡 2xx
-    for row, rank in enumerate(by_code):
-        t, kind = town_order[rank], kinds[rank]
-        town_code = f"{county6}{code3s[rank]:03d}000"
-        town_name = "城关镇" if rank == 0 else names.township_name(rng, used_towns, kind)
-        new_town[t] = row
-        members = np.flatnonzero(township_of == t)
-        seat = seats[t]
-        # seat first, then communities, then villages outwards from the seat
-        members = members[np.lexsort((np.hypot(*(centres[members] - centres[seat]).T), members != seat))]
-        used: set = set()
-        n_comm = n_vill = 0
-        for v in members:
-            if is_comm[v]:
-                n_comm += 1
-                code = f"{town_code[:9]}{n_comm:03d}"
-                name = "城关社区" if v == 0 else names.community_name(rng, used)
-                used.add(name)
-            else:
-                n_vill += 1
-                code = f"{town_code[:9]}{200 + n_vill:03d}" if n_vill <= 799 else f"{town_code[:9]}{n_comm + n_vill:03d}"
-                name = names.village_name(rng, used)
-            new_index[v] = len(village_rows)
-            village_rows.append({"code": code, "name": name, "parent_code": town_code, "_old": int(v)})
-        town_rows.append({"code": town_code, "name": town_name, "parent_code": county_code, "_seat": int(seat)})
-    order = np.array([r.pop("_old") for r in village_rows])
-    vgeom = polygons[order]
-    crs = None
-    villages = gpd.GeoDataFrame(village_rows, geometry=list(vgeom), crs=crs)
-    town_of_new = new_town[township_of[order]]
-    tgeom = [shapely.coverage_union_all(vgeom[town_of_new == t]) for t in range(n_town)]
-    seat_new = np.array([new_index[r.pop("_seat")] for r in town_rows])
-    townships = gpd.GeoDataFrame(town_rows, geometry=tgeom, crs=crs)
-    county = gpd.GeoDataFrame([{"code": county_code, "name": county_name, "parent_code": CITY_CODE}],
-                              geometry=[shapely.coverage_union_all(vgeom)], crs=crs)
-    relabel = np.full(len(order) + 1, -1, dtype=np.int64)
-    relabel[:-1] = new_index
-    new_label = np.where(label >= 0, relabel[label], -1)
-    return Admin(county=county, townships=townships, villages=villages, label=new_label, mask=mask,
-                 centres=centres[order], township_of=town_of_new, township_seats=seat_new,
-                 is_community=is_comm[order], seat=int(new_index[0]), county_code=county_code,
-                 county_name=county_name)

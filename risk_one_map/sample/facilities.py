@@ -42,7 +42,10 @@ class SiteFinder:
         out = np.full((len(centres), 2), np.nan)
         fine = self.terrain.fine
         n_try = 40
-        for lo, hi in BANDS_M:
+        # the rings outwards, then once more relaxed (steeper, further from a road), never on unsafe ground
+        passes = [(lo, hi, max_slope, max_road_m) for lo, hi in BANDS_M]
+        passes += [(lo, hi, 1.8 * max_slope, 3.0 * max_road_m) for lo, hi in BANDS_M]
+        for lo, hi, max_slope, max_road_m in passes:
             todo = np.flatnonzero(np.isnan(out[:, 0]))
             if not len(todo):
                 break

@@ -18,7 +18,8 @@ from .roster import Roster
 from .settlement import Settlement
 from .terrain import Terrain
 
-SPOTS = ("村口", "桥下", "小学门前", "村委会前", "涵洞", "河滩路", "老街", "下穿道", "广场", "卫生室旁")
+SPOTS = ("村口", "桥下", "小学门前", "村委会前", "涵洞", "河滩路", "老街", "广场", "卫生室旁")
+TOWN_SPOTS = ("下穿道", "地下通道", "路口", "老街", "农贸市场", "桥下", "小区门前")  # 社区: streets, not lanes
 
 
 def make_lowpoints(terrain: Terrain, admin: Admin, settlement: Settlement, roster: Roster, crs,
@@ -38,7 +39,7 @@ def make_lowpoints(terrain: Terrain, admin: Admin, settlement: Settlement, roste
         if site is None:
             continue
         x, y = site
-        radius = rng.uniform(35.0, 110.0)
+        radius = rng.uniform(25.0, 65.0)  # a dip under a bridge or a lane: tenths of a hectare
         _carve(fine, terrain.dem, x, y, radius, rng.uniform(0.6, 2.2))
         depth, area, (px, py) = _measure(fine, terrain.dem, x, y, radius)
         home = int(admin.village_at(px, py)[0])
@@ -114,8 +115,9 @@ def _measure(fine, dem, x, y, radius):
 
 
 def _name(rng, village_name: str, used: set) -> str:
+    spots = TOWN_SPOTS if village_name.endswith("社区") else SPOTS
     for _ in range(20):
-        name = f"{village_name}{SPOTS[int(rng.integers(len(SPOTS)))]}积水点"
+        name = f"{village_name}{spots[int(rng.integers(len(spots)))]}积水点"
         if name not in used:
             used.add(name)
             return name

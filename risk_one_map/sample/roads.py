@@ -63,7 +63,8 @@ def make_roads(terrain: Terrain, admin: Admin, settlement: Settlement, river_nam
     targets = []
     for hx, hy, v, n_h in hamlets[["x", "y", "village", "households"]].itertuples(index=False):
         kind = "village" if n_h >= SMALL_HAMLET else "path"
-        targets.append((int(work.flat(hx, hy)), kind, f"{names.short(vnames[int(v)])}{'村道' if kind == 'village' else '小路'}"))
+        suffix = "村道" if kind == "village" else "小路"
+        targets.append((int(work.flat(hx, hy)), kind, f"{names.short(vnames[int(v)])}{suffix}"))
     _connect(graph, on_network, targets, add)
     return _to_lines(work, edges, crs)
 

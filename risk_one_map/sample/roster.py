@@ -43,7 +43,8 @@ class Roster:
     def add_village_officials(self, villages: pd.DataFrame) -> None:
         """村支书 and 网格员 for every village (社区: the community party secretary and its grid workers)."""
         for code, name, households in villages[["code", "name", "households"]].itertuples(index=False):
-            self.add(code, "村支书", f"{name}防灾减灾第一责任人：接收预警后5分钟内叫应，组织全村转移避险")
+            whole = "全社区" if name.endswith("社区") else "全村"
+            self.add(code, "村支书", f"{name}防灾减灾第一责任人：接收预警后5分钟内叫应，组织{whole}转移避险")
             n_grid = max(1, int(np.ceil(households / 120.0)))
             per = int(np.ceil(households / n_grid))
             for g in range(1, n_grid + 1):

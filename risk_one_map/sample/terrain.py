@@ -95,7 +95,8 @@ def _main_river(work: Grid, centre, radius, rng):
     normal = np.array([-(p1 - p0)[1], (p1 - p0)[0]]) / length
     offset = np.zeros_like(t)
     for harmonic in range(1, 9):  # long bends
-        offset += 0.045 * length / harmonic ** 1.3 * rng.uniform(0.4, 1.0) * np.sin(np.pi * harmonic * t + rng.uniform(0, 2 * np.pi))
+        amplitude = 0.045 * length / harmonic ** 1.3 * rng.uniform(0.4, 1.0)
+        offset += amplitude * np.sin(np.pi * harmonic * t + rng.uniform(0, 2 * np.pi))
     # incised meanders: smoothed noise (not a sine) so bends differ in size, as in a real mountain valley
     step = length / (len(t) - 1)
     wiggle = ndimage.gaussian_filter1d(rng.standard_normal(len(t)), sigma=450.0 / step, mode="nearest")
@@ -263,7 +264,8 @@ def _hillslopes(work: Grid, bed, floor_w, mountain, rng) -> np.ndarray:
 def _fine_dem(fine: Grid, k: int, work_z, river, rng):
     """Upsampled climb surface + texture (rougher on steep ground) + the river bed; also the river's fine cells."""
     dem = upsample(work_z, k)
-    relief = upsample(np.clip(ndimage.maximum_filter(work_z, 3) - ndimage.minimum_filter(work_z, 3), 0, None), k, order=1)
+    relief = np.clip(ndimage.maximum_filter(work_z, 3) - ndimage.minimum_filter(work_z, 3), 0, None)
+    relief = upsample(relief, k, order=1)
     rough = np.clip(relief / (6.0 * fine.cell * k), 0.0, 1.0)  # 0 on floors, 1 on steep ground
     texture = 0.65 * smooth_noise(rng, fine.shape, 4.0) + 0.35 * smooth_noise(rng, fine.shape, 1.2)
     dem += texture * (0.6 + 22.0 * rough)
