@@ -8,17 +8,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsProject, QgsSettings
+from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsProject
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
-from . import deps
+from . import deps, i18n, settings
 from .errors import RiskOneMapError
+from .i18n import tr
 
-MENU = "风险隐患一张图"
+MENU = "风险隐患一张图"  # the menu keeps its Chinese name in every language (users look for it by that name)
 TOOLBAR = "风险隐患一张图 Risk One Map"
 LOG_TAG = "Risk One Map"
-SETTINGS_LAST_PACKAGE = "/risk_one_map/last_package"
+SETTINGS_LAST_PACKAGE = settings.PREFIX + "last_package"
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icons" / "icon.svg"
 
 
@@ -29,6 +31,8 @@ class RiskOneMapPlugin:
         self.actions = []
         self.toolbar = None
         self.missing = {}
+        self.dock = None
+        self.dialogs = {}
 
     # ------------------------------------------------------------------------------------------ Processing
     def initProcessing(self):  # noqa: N802 (QGIS's name)
@@ -40,28 +44,112 @@ class RiskOneMapPlugin:
 
     # ------------------------------------------------------------------------------------------ GUI
     def initGui(self):  # noqa: N802
+        i18n.install_translator()
         self.initProcessing()
         icon = QIcon(str(ICON_PATH))
         self.toolbar = self.iface.addToolBar(TOOLBAR)
         self.toolbar.setObjectName("RiskOneMapToolbar")
-        open_action = QAction(icon, "打开一张图包…", self.iface.mainWindow())
-        open_action.setObjectName("RiskOneMapOpenPackage")
-        open_action.setToolTip("打开一张图包…（加载 onemap.gpkg、人口与地形栅格，按图层组分组并配好样式）\n"
-                               "Open a one-map package: load, group and style its layers")
-        open_action.triggered.connect(self.open_package)
+        open_action = self._action("RiskOneMapOpenPackage", tr("打开一张图包…"), self.open_package, icon,
+                                   tip=tr("加载 onemap.gpkg、人口与地形栅格，按图层组分组并配好样式"))
         self._add(open_action)
+        dock_action = self._action("RiskOneMapDock", tr("乡镇出图面板"), self.toggle_dock, icon, checkable=True,
+                                   tip=tr("选乡镇、选村，打印本村风险隐患一张图"))
+        self._add(dock_action)
+        self.dock_action = dock_action
+        for key, text, slot in (
+                ("RiskOneMapImport", tr("导入数据…"), self.open_import),
+                ("RiskOneMapCheck", tr("检查一张图包…"), lambda: self.open_algorithm("checkpackage")),
+                ("RiskOneMapExposure", tr("人口暴露分析…"), lambda: self.open_analysis("exposure")),
+                ("RiskOneMapEvacuation", tr("转移避险分析…"), lambda: self.open_analysis("evacuation")),
+                ("RiskOneMapSiting", tr("物资储备点选址…"), lambda: self.open_analysis("siting")),
+                ("RiskOneMapAtlas", tr("批量打印村图…"), lambda: self.open_algorithm("villageatlas")),
+                ("RiskOneMapSample", tr("生成示例县…"), lambda: self.open_algorithm("sampledata"))):
+            self._add(self._action(key, text, slot), toolbar=False)
         self.missing = deps.missing()
         if self.missing:
             message = deps.install_message(self.missing)
             QgsMessageLog.logMessage(message, LOG_TAG, Qgis.Warning)
             self.iface.messageBar().pushMessage(MENU, message, Qgis.Warning, 0)
+        for note in deps.wheel_warnings():
+            QgsMessageLog.logMessage(note, LOG_TAG, Qgis.Info)
+        self.create_dock()
 
-    def _add(self, action):
+    def _action(self, name, text, slot, icon=None, tip="", checkable=False):
+        action = QAction(icon, text, self.iface.mainWindow()) if icon is not None else QAction(
+            text, self.iface.mainWindow())
+        action.setObjectName(name)
+        if tip:
+            action.setToolTip(f"{text}\n{tip}")
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        return action
+
+    def _add(self, action, toolbar=True):
         self.iface.addPluginToMenu(MENU, action)
-        self.toolbar.addAction(action)
+        if toolbar:
+            self.toolbar.addAction(action)
         self.actions.append(action)
 
+    # ------------------------------------------------------------------------------------------ dock, dialogs
+    def create_dock(self):
+        from .ui.dock import TownshipDock
+        self.dock = TownshipDock(self.iface, loader=self.load_if_needed, parent=self.iface.mainWindow())
+        self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
+        self.dock.visibilityChanged.connect(self.dock_action.setChecked)
+        self.dock_action.setChecked(self.dock.isVisible())
+        return self.dock
+
+    def toggle_dock(self, checked=None):
+        if self.dock is None:
+            self.create_dock()
+        visible = (not self.dock.isVisible()) if checked is None else bool(checked)
+        self.dock.setVisible(visible)
+        if visible:
+            self.dock.raise_()
+
+    def open_import(self, checked=False):
+        from .ui.import_dialog import ImportDialog
+        dialog = self.dialogs.get("import") or ImportDialog(self.iface, loader=self.load_if_needed)
+        self.dialogs["import"] = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def open_analysis(self, key, checked=False):
+        from .ui.analysis_dialog import AnalysisDialog
+        dialog = self.dialogs.get(key) or AnalysisDialog(self.iface, key)
+        self.dialogs[key] = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def open_algorithm(self, name, params=None):
+        """The Processing dialog of riskonemap:<name> (runs as a task; the package pre-filled)."""
+        import processing
+        last = settings.value("last_package")
+        defaults = dict(params or {})
+        if last and name != "sampledata":
+            defaults.setdefault("PACKAGE", last)
+        return processing.execAlgorithmDialog(f"riskonemap:{name}", defaults)
+
+    def load_if_needed(self, path) -> dict:
+        """Load the package into the current project unless its layers are there already."""
+        from .layers import model
+        gpkg = str((Path(path) / model.GPKG_NAME).resolve())
+        present = {lyr.source().split("|")[0] for lyr in QgsProject.instance().mapLayers().values()}
+        if gpkg in present:
+            return {}
+        return self.load(path)
+
     def unload(self):
+        if self.dock is not None:
+            self.iface.removeDockWidget(self.dock)
+            self.dock.deleteLater()
+            self.dock = None
+        for dialog in self.dialogs.values():
+            dialog.close()
+            dialog.deleteLater()
+        self.dialogs = {}
         for action in self.actions:
             self.iface.removePluginMenu(MENU, action)
             if self.toolbar is not None:
@@ -74,15 +162,14 @@ class RiskOneMapPlugin:
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
+        i18n.remove_translator()
 
     # ------------------------------------------------------------------------------------------ actions
     def open_package(self, checked=False, path=None):
         """Ask for a package folder (unless ``path`` is given) and load it into the current project."""
-        settings = QgsSettings()
         if path is None:
-            start = settings.value(SETTINGS_LAST_PACKAGE, str(Path.home()))
-            path = QFileDialog.getExistingDirectory(self.iface.mainWindow(), "打开一张图包 Open a one-map package",
-                                                    start)
+            start = settings.value("last_package") or str(Path.home())
+            path = QFileDialog.getExistingDirectory(self.iface.mainWindow(), tr("打开一张图包"), start)
             if not path:
                 return None
         try:
@@ -90,8 +177,10 @@ class RiskOneMapPlugin:
         except RiskOneMapError as exc:
             self.iface.messageBar().pushMessage(MENU, str(exc), Qgis.Critical, 10)
             return None
-        settings.setValue(SETTINGS_LAST_PACKAGE, str(path))
-        self.iface.messageBar().pushMessage(MENU, f"已加载 {len(layers)} 个图层 Loaded {len(layers)} layers: {path}",
+        settings.remember_package(path)
+        if self.dock is not None and (self.dock.package is None or Path(self.dock.package) != Path(path)):
+            self.dock.set_package(path)
+        self.iface.messageBar().pushMessage(MENU, tr("已加载 {n} 个图层：{path}").format(n=len(layers), path=path),
                                             Qgis.Success, 5)
         return layers
 

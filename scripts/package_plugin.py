@@ -2,7 +2,8 @@
 """Build dist/risk_one_map-<version>.zip, the file QGIS's plugin manager installs ("Install from ZIP").
 
 The zip holds one folder, risk_one_map/, with the package code, its resources, metadata.txt copied in from the
-top level, LICENSE/README if present, and compiled translations (.qm) when `lrelease` is on the PATH; no tests,
+top level, LICENSE/README if present, and compiled translations (.qm: Qt's lrelease when on the PATH, else the
+pure-Python writer risk_one_map.i18n.compile_ts); no tests,
 caches or build leftovers. Pure Python (no QGIS needed); refuses to build when metadata.txt's version differs
 from risk_one_map.__version__.
 
@@ -50,15 +51,19 @@ def _included(path: Path) -> bool:
 
 
 def compile_translations(staging: Path) -> list:
-    """risk_one_map/resources/i18n/*.ts -> .qm beside them in ``staging``, if lrelease exists; else nothing."""
+    """risk_one_map/resources/i18n/*.ts -> .qm in ``staging``: lrelease (qttools5-dev-tools) when installed, else
+    the pure-Python writer (same file format; tests/qgis/test_ui.py loads its output with QTranslator)."""
     tool = shutil.which("lrelease") or shutil.which("lrelease-qt5")
     ts_files = sorted((ROOT / PACKAGE / "resources" / "i18n").glob("*.ts"))
-    if not tool or not ts_files:
-        return []
     out = []
     for ts in ts_files:
         qm = staging / ts.with_suffix(".qm").name
-        subprocess.run([tool, "-silent", str(ts), "-qm", str(qm)], check=True)
+        if tool:
+            subprocess.run([tool, "-silent", str(ts), "-qm", str(qm)], check=True)
+        else:
+            sys.path.insert(0, str(ROOT))
+            from risk_one_map.i18n import compile_ts
+            compile_ts(ts, qm)
         out.append(qm)
     return out
 

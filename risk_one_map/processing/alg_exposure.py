@@ -1,14 +1,17 @@
 """Processing algorithm 'riskonemap:exposure': a thin wrapper over risk_one_map.jobs.exposure."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingOutputFile,
+from qgis.core import (QgsProcessingException, QgsProcessingOutputFile,
                        QgsProcessingOutputFolder, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
                        QgsProcessingParameterFile)
 
 from ..errors import Cancelled, RiskOneMapError
+from .base import RiskOneMapAlgorithm
 
 
-class ExposureAlgorithm(QgsProcessingAlgorithm):
+class ExposureAlgorithm(RiskOneMapAlgorithm):
+    NAME = "exposure"
+    FEATURE = "analysis"  # canExecute says what to install; prepareAlgorithm loads the geo wheels safely in QGIS
     PACKAGE = "PACKAGE"
     MODE = "MODE"
     SOURCE = "SOURCE"

@@ -1,10 +1,13 @@
-"""What every Risk One Map algorithm shares: icon, group, dependency check, progress wiring, error wrapping."""
+"""What every Risk One Map algorithm shares: icon, group, dependency check, progress wiring, error wrapping,
+safe loading of the geo wheels inside QGIS (``prepareAlgorithm``), and styled output layers: the analysis layers
+an algorithm wrote into the package are loaded on completion, styled by a layer post-processor."""
 from __future__ import annotations
 
 import contextlib
 from pathlib import Path
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import (QgsProcessingAlgorithm, QgsProcessingContext, QgsProcessingException,
+                       QgsProcessingLayerPostProcessorInterface)
 from qgis.PyQt.QtGui import QIcon
 
 from .. import deps
@@ -37,6 +40,56 @@ def user_errors():
         raise QgsProcessingException(str(exc)) from exc
     except RiskOneMapError as exc:
         raise QgsProcessingException(str(exc)) from exc
+
+
+# Layers each algorithm writes into onemap.gpkg and offers to load when it finishes (toolbox, modeler outputs).
+OUTPUT_LAYERS = {
+    "exposure": ("exposure_villages",),
+    "evacuation": ("evacuation_zones", "evacuation_routes", "shelter_load", "unserved"),
+    "isochrones": ("shelter_isochrones",),
+    "sitedepots": ("depot_sites", "depot_allocation"),
+}
+
+
+class StyleOutputPostProcessor(QgsProcessingLayerPostProcessorInterface):
+    """Styles a loaded output layer like the package loader would. QGIS keeps only a pointer to a post-processor,
+    so the instances live on the class (one per layer name; they hold no other state)."""
+
+    instances: dict = {}
+
+    def __init__(self, layer_name: str):
+        super().__init__()
+        self.layer_name = layer_name
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        from ..layers.qgis_outputs import display_name, style_output
+        layer.setName(display_name(self.layer_name))
+        style_output(layer, self.layer_name)
+
+    @classmethod
+    def create(cls, layer_name: str) -> "StyleOutputPostProcessor":
+        if layer_name not in cls.instances:
+            cls.instances[layer_name] = cls(layer_name)
+        return cls.instances[layer_name]
+
+
+def load_on_completion(context, package, layer_names) -> list:
+    """Ask Processing to load ``layer_names`` of ``package``'s GeoPackage when the algorithm has finished, each
+    styled by its post-processor. Returns the URIs."""
+    from ..layers.qgis_outputs import display_name, gpkg_uri
+    from ..layers.qgis_project import gpkg_layer_names
+    from ..layers import model
+    present = set(gpkg_layer_names(Path(package) / model.GPKG_NAME))
+    uris = []
+    for name in layer_names:
+        if name not in present:
+            continue
+        uri = gpkg_uri(package, name)
+        details = QgsProcessingContext.LayerDetails(display_name(name), context.project(), name)
+        details.setPostProcessor(StyleOutputPostProcessor.create(name))
+        context.addLayerToLoadOnCompletion(uri, details)
+        uris.append(uri)
+    return uris
 
 
 class RiskOneMapAlgorithm(QgsProcessingAlgorithm):
@@ -75,3 +128,18 @@ class RiskOneMapAlgorithm(QgsProcessingAlgorithm):
         if gone:
             return False, deps.install_message(gone)
         return True, ""
+
+    def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
+        """Main thread, before processAlgorithm: load the geo wheels safely (deps.native_imports) and remember
+        the package whose output layers are to be loaded."""
+        deps.native_imports()
+        self._package_for_outputs = None
+        if self.NAME in OUTPUT_LAYERS and self.parameterDefinition("PACKAGE") is not None:
+            self._package_for_outputs = self.parameterAsFile(parameters, "PACKAGE", context)
+        return True
+
+    def postProcessAlgorithm(self, context, feedback):  # noqa: N802
+        package = getattr(self, "_package_for_outputs", None)
+        if package:
+            load_on_completion(context, package, OUTPUT_LAYERS[self.NAME])
+        return {}

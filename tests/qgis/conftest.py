@@ -22,12 +22,18 @@ def qgis_app(tmp_path_factory):
     from qgis.core import QgsApplication
     from risk_one_map.layers.qgis_app import ensure_app
     app = ensure_app(settings_dir=str(tmp_path_factory.mktemp("qgis-settings")))
+    from qgis.core import QgsSettings
+    QgsSettings().setValue("locale/userLocale", "zh_CN")  # the plugin's first language; tests switch to en_US
     plugins = Path(QgsApplication.pkgDataPath()) / "python" / "plugins"
     if plugins.is_dir() and str(plugins) not in sys.path:
         sys.path.append(str(plugins))
     from processing.core.Processing import Processing
     Processing.initialize()
     yield app
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "qgis_process: runs the real qgis_process on the built plugin zip (CI runs it)")
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +44,8 @@ def tiny_package(tmp_path_factory):
 
 
 class StubIface:
-    """Just enough of QgisInterface for the plugin: a main window, toolbars, the plugin menu, a message bar."""
+    """Just enough of QgisInterface for the plugin: a main window, toolbars, the plugin menu, dock widgets, a
+    message bar that records what it was given."""
 
     def __init__(self):
         from qgis.gui import QgsMapCanvas
@@ -47,8 +54,9 @@ class StubIface:
         self.canvas = QgsMapCanvas()
         self.menus = {}
         self.toolbars = []
-        self.messages = []  # (title, text, level) of every pushMessage
+        self.messages = []  # (title, text, level) of every pushMessage / pushWidget
         self.bar = _MessageBar(self.messages)
+        self.docks = []
 
     def mainWindow(self):  # noqa: N802
         return self.window
@@ -64,6 +72,14 @@ class StubIface:
         self.toolbars.append(toolbar)
         return toolbar
 
+    def addDockWidget(self, area, dock):  # noqa: N802
+        self.window.addDockWidget(area, dock)
+        self.docks.append(dock)
+
+    def removeDockWidget(self, dock):  # noqa: N802
+        self.window.removeDockWidget(dock)
+        self.docks.remove(dock)
+
     def addPluginToMenu(self, menu, action):  # noqa: N802
         self.menus.setdefault(menu, []).append(action)
 
@@ -76,9 +92,19 @@ class StubIface:
 class _MessageBar:
     def __init__(self, messages):
         self.messages = messages
+        self.widgets = []  # message items pushed with pushWidget (their buttons can be clicked in tests)
 
     def pushMessage(self, title, text, level=0, duration=-1):  # noqa: N802
         self.messages.append((title, text, level))
+
+    @staticmethod
+    def createMessage(title, text, parent=None):  # noqa: N802
+        from qgis.gui import QgsMessageBar
+        return QgsMessageBar.createMessage(title, text, parent)
+
+    def pushWidget(self, widget, level=0, duration=0):  # noqa: N802
+        self.widgets.append(widget)
+        self.messages.append((widget.title(), widget.text(), level))
 
 
 @pytest.fixture

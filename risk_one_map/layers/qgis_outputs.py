@@ -1,0 +1,76 @@
+"""Analysis outputs as QGIS layers: Chinese names, model aliases, the package's styles.
+
+Used by the Processing layer post-processor (``processing/base.py``) and by the analyst dialogs, so an output
+looks the same whichever door produced it.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable, Optional
+
+from qgis.core import QgsProject, QgsVectorLayer
+
+from . import model
+
+# Chinese display names of the analysis layers the jobs write into onemap.gpkg.
+OUTPUT_NAMES = {
+    "exposure_villages": "人口暴露（按村）",
+    "exposure_townships": "人口暴露（按乡镇）",
+    "evacuation_zones": "撤离区",
+    "evacuees": "需转移住户",
+    "evacuation_routes": "转移路线",
+    "shelter_load": "避难场所负荷",
+    "unserved": "未能安置",
+    "shelter_isochrones": "避难场所步行等时圈",
+    "evacuation_villages": "转移人数（按村）",
+    "depot_sites": "储备点选址结果",
+    "depot_allocation": "储备点服务范围",
+}
+GROUP = "分析结果"
+
+
+def display_name(layer_name: str) -> str:
+    spec = model.LAYER_BY_NAME.get(layer_name)
+    return OUTPUT_NAMES.get(layer_name) or (spec.zh if spec else layer_name)
+
+
+def gpkg_uri(package, layer_name: str) -> str:
+    return f"{Path(package) / model.GPKG_NAME}|layername={layer_name}"
+
+
+def style_output(layer: QgsVectorLayer, layer_name: str) -> None:
+    """Aliases from the model and the style the package loader would give this layer."""
+    from . import qgis_style
+    if not layer.isValid():
+        return
+    qgis_style.apply_field_config(layer, model.LAYER_BY_NAME.get(layer_name))
+    if layer.isSpatial():
+        qgis_style.apply_style(layer, qgis_style.style_key(layer_name, layer.geometryType()))
+
+
+def output_layer(package, layer_name: str) -> Optional[QgsVectorLayer]:
+    layer = QgsVectorLayer(gpkg_uri(package, layer_name), display_name(layer_name), "ogr")
+    if not layer.isValid():
+        return None
+    style_output(layer, layer_name)
+    return layer
+
+
+def add_outputs(package, layer_names: Iterable[str], project: Optional[QgsProject] = None) -> list:
+    """Add the named output layers of ``package`` to ``project`` under one "分析结果" group (replacing
+    layers of the same source added before). Returns the layers added."""
+    project = project or QgsProject.instance()
+    root = project.layerTreeRoot()
+    group = root.findGroup(GROUP) or root.insertGroup(0, GROUP)
+    added = []
+    for name in layer_names:
+        uri = gpkg_uri(package, name)
+        for old in [lyr for lyr in project.mapLayers().values() if lyr.source() == uri]:
+            project.removeMapLayer(old.id())
+        layer = output_layer(package, name)
+        if layer is None:
+            continue
+        project.addMapLayer(layer, False)
+        group.addLayer(layer)
+        added.append(layer)
+    return added

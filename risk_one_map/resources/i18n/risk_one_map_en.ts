@@ -1,0 +1,355 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en" sourcelanguage="zh_CN">
+<context>
+    <name>RiskOneMap</name>
+    <message>
+        <source>打开一张图包…</source>
+        <translation>Open a one-map package…</translation>
+    </message>
+    <message>
+        <source>乡镇出图面板</source>
+        <translation>Township print panel</translation>
+    </message>
+    <message>
+        <source>加载 onemap.gpkg、人口与地形栅格，按图层组分组并配好样式</source>
+        <translation>Load onemap.gpkg and the population and terrain rasters, grouped and styled</translation>
+    </message>
+    <message>
+        <source>选乡镇、选村，打印本村风险隐患一张图</source>
+        <translation>Pick a township and a village, print the village's risk map</translation>
+    </message>
+    <message>
+        <source>导入数据…</source>
+        <translation>Import data…</translation>
+    </message>
+    <message>
+        <source>检查一张图包…</source>
+        <translation>Check a package…</translation>
+    </message>
+    <message>
+        <source>人口暴露分析…</source>
+        <translation>Population exposure…</translation>
+    </message>
+    <message>
+        <source>转移避险分析…</source>
+        <translation>Evacuation…</translation>
+    </message>
+    <message>
+        <source>物资储备点选址…</source>
+        <translation>Supply depot siting…</translation>
+    </message>
+    <message>
+        <source>批量打印村图…</source>
+        <translation>Print village sheets…</translation>
+    </message>
+    <message>
+        <source>生成示例县…</source>
+        <translation>Sample county…</translation>
+    </message>
+    <message>
+        <source>打开一张图包</source>
+        <translation>Open a one-map package</translation>
+    </message>
+    <message>
+        <source>已加载 {n} 个图层：{path}</source>
+        <translation>Loaded {n} layers: {path}</translation>
+    </message>
+    <message>
+        <source>默认值 default（可修改）</source>
+        <translation>default (adjustable, no norm)</translation>
+    </message>
+    <message>
+        <source>人口暴露分析</source>
+        <translation>Population exposure</translation>
+    </message>
+    <message>
+        <source>转移避险分析</source>
+        <translation>Evacuation</translation>
+    </message>
+    <message>
+        <source>物资储备点选址</source>
+        <translation>Supply depot siting</translation>
+    </message>
+    <message>
+        <source>选择…</source>
+        <translation>Choose…</translation>
+    </message>
+    <message>
+        <source>一张图数据包</source>
+        <translation>One-map package</translation>
+    </message>
+    <message>
+        <source>运行</source>
+        <translation>Run</translation>
+    </message>
+    <message>
+        <source>选择一张图包文件夹</source>
+        <translation>Choose a one-map package folder</translation>
+    </message>
+    <message>
+        <source>正在计算……进度见窗口底部的任务栏，可在那里取消。</source>
+        <translation>Computing… progress is in the task bar at the bottom of the window, where you can cancel.</translation>
+    </message>
+    <message>
+        <source>计算方式</source>
+        <translation>Method</translation>
+    </message>
+    <message>
+        <source>人口来源</source>
+        <translation>Population source</translation>
+    </message>
+    <message>
+        <source>绘制乡镇柱状图</source>
+        <translation>Township bar charts</translation>
+    </message>
+    <message>
+        <source>最远步行距离（米，0 = 不限）</source>
+        <translation>Farthest walk (m, 0 = any)</translation>
+    </message>
+    <message>
+        <source>模型</source>
+        <translation>Model</translation>
+    </message>
+    <message>
+        <source>新增储备点数</source>
+        <translation>New depots</translation>
+    </message>
+    <message>
+        <source>时限（分钟，0 = 县级时限）</source>
+        <translation>Time limit (min, 0 = county guidance)</translation>
+    </message>
+    <message>
+        <source>需求</source>
+        <translation>Demand</translation>
+    </message>
+    <message>
+        <source>保留现有储备点</source>
+        <translation>Keep existing depots</translation>
+    </message>
+    <message>
+        <source>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</source>
+        <translation>This folder is not a one-map package (onemap.gpkg is missing): {path}</translation>
+    </message>
+    <message>
+        <source>精确（按面积比例）</source>
+        <translation>Exact (cell share of area)</translation>
+    </message>
+    <message>
+        <source>快速（按格网中心）</source>
+        <translation>Fast (cell centres)</translation>
+    </message>
+    <message>
+        <source>自动</source>
+        <translation>Automatic</translation>
+    </message>
+    <message>
+        <source>人口格网</source>
+        <translation>Population raster</translation>
+    </message>
+    <message>
+        <source>住户点</source>
+        <translation>Household points</translation>
+    </message>
+    <message>
+        <source>村人口表（按面积）</source>
+        <translation>Village table (area-weighted)</translation>
+    </message>
+    <message>
+        <source>P-中位：总加权时间最短</source>
+        <translation>p-median: least population-weighted drive time</translation>
+    </message>
+    <message>
+        <source>最大覆盖：时限内覆盖人口最多</source>
+        <translation>MCLP: most people within the time limit</translation>
+    </message>
+    <message>
+        <source>集合覆盖：最少新增点覆盖全部</source>
+        <translation>LSCP: fewest new depots reaching everyone</translation>
+    </message>
+    <message>
+        <source>P-中心：最远时间最短</source>
+        <translation>p-center: least worst drive time</translation>
+    </message>
+    <message>
+        <source>常住人口</source>
+        <translation>Resident population</translation>
+    </message>
+    <message>
+        <source>1-3级风险暴露人口</source>
+        <translation>People exposed at risk levels 1-3</translation>
+    </message>
+    <message>
+        <source>完成，已加载 {n} 个结果图层。</source>
+        <translation>Done; {n} result layers added to the map.</translation>
+    </message>
+    <message>
+        <source>风险隐患一张图 · 乡镇出图</source>
+        <translation>Risk One Map · township prints</translation>
+    </message>
+    <message>
+        <source>请选择一张图包文件夹</source>
+        <translation>Choose a one-map package folder</translation>
+    </message>
+    <message>
+        <source>打印本村一张图</source>
+        <translation>Print this village's map</translation>
+    </message>
+    <message>
+        <source>打印全镇</source>
+        <translation>Print the whole township</translation>
+    </message>
+    <message>
+        <source>正在打印……进度见窗口底部的任务栏，可在那里取消。</source>
+        <translation>Printing… progress is in the task bar at the bottom of the window, where you can cancel.</translation>
+    </message>
+    <message>
+        <source>风险隐患一张图</source>
+        <translation>Risk One Map</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>Open folder</translation>
+    </message>
+    <message>
+        <source>乡镇（街道）</source>
+        <translation>Township</translation>
+    </message>
+    <message>
+        <source>村（社区）</source>
+        <translation>Village</translation>
+    </message>
+    <message>
+        <source>输出到：{folder}（A3）</source>
+        <translation>Prints go to: {folder} (A3)</translation>
+    </message>
+    <message>
+        <source>打印 {name} 一张图</source>
+        <translation>Print the map of {name}</translation>
+    </message>
+    <message>
+        <source>打印 {name} 全部村图</source>
+        <translation>Print every village of {name}</translation>
+    </message>
+    <message>
+        <source>已打印：{file}</source>
+        <translation>Printed: {file}</translation>
+    </message>
+    <message>
+        <source>已打印 {n} 张村图（新打印 {w} 张）</source>
+        <translation>{n} village sheets ready ({w} newly printed)</translation>
+    </message>
+    <message>
+        <source>打印没有完成：{reason}</source>
+        <translation>The print did not finish: {reason}</translation>
+    </message>
+    <message>
+        <source>常住人口 {n} 人</source>
+        <translation>{n} residents</translation>
+    </message>
+    <message>
+        <source>{n} 户</source>
+        <translation>{n} households</translation>
+    </message>
+    <message>
+        <source>导入数据为一张图包</source>
+        <translation>Import data into a one-map package</translation>
+    </message>
+    <message>
+        <source>添加文件…</source>
+        <translation>Add files…</translation>
+    </message>
+    <message>
+        <source>移除所选</source>
+        <translation>Remove selected</translation>
+    </message>
+    <message>
+        <source>导入</source>
+        <translation>Import</translation>
+    </message>
+    <message>
+        <source>选择要导入的文件</source>
+        <translation>Choose files to import</translation>
+    </message>
+    <message>
+        <source>输出一张图包文件夹</source>
+        <translation>Output package folder</translation>
+    </message>
+    <message>
+        <source>正在读取文件……</source>
+        <translation>Reading the files…</translation>
+    </message>
+    <message>
+        <source>预览导入文件</source>
+        <translation>Preview import files</translation>
+    </message>
+    <message>
+        <source>正在导入……进度见窗口底部的任务栏，可在那里取消。</source>
+        <translation>Importing… progress is in the task bar at the bottom of the window, where you can cancel.</translation>
+    </message>
+    <message>
+        <source>文件（图层）</source>
+        <translation>File (layer)</translation>
+    </message>
+    <message>
+        <source>识别为</source>
+        <translation>Taken as</translation>
+    </message>
+    <message>
+        <source>编码</source>
+        <translation>Encoding</translation>
+    </message>
+    <message>
+        <source>坐标系</source>
+        <translation>CRS</translation>
+    </message>
+    <message>
+        <source>字段匹配</source>
+        <translation>Fields matched</translation>
+    </message>
+    <message>
+        <source>字段对照（所选文件）：* 为必填字段</source>
+        <translation>Field mapping (selected file): * = required field</translation>
+    </message>
+    <message>
+        <source>模型字段</source>
+        <translation>Model field</translation>
+    </message>
+    <message>
+        <source>中文名</source>
+        <translation>Chinese name</translation>
+    </message>
+    <message>
+        <source>来源字段</source>
+        <translation>Source field</translation>
+    </message>
+    <message>
+        <source>匹配方式</source>
+        <translation>Matched by</translation>
+    </message>
+    <message>
+        <source>请先添加文件并选择输出文件夹。</source>
+        <translation>Add files and choose an output folder first.</translation>
+    </message>
+    <message>
+        <source>导入数据</source>
+        <translation>Import data</translation>
+    </message>
+    <message>
+        <source>{n} 个图层待导入。选择一行查看字段对照。</source>
+        <translation>{n} layers to import. Select a row to see its field mapping.</translation>
+    </message>
+    <message>
+        <source>（不导入）</source>
+        <translation>(not imported)</translation>
+    </message>
+    <message>
+        <source>已导入：保留 {k}，修复 {r}，拒绝 {x}。</source>
+        <translation>Imported: {k} kept, {r} repaired, {x} rejected.</translation>
+    </message>
+    <message>
+        <source>已取消，没有写入任何文件。</source>
+        <translation>Cancelled; nothing was written.</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,355 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="zh_CN">
+<context>
+    <name>RiskOneMap</name>
+    <message>
+        <source>打开一张图包…</source>
+        <translation>打开一张图包…</translation>
+    </message>
+    <message>
+        <source>乡镇出图面板</source>
+        <translation>乡镇出图面板</translation>
+    </message>
+    <message>
+        <source>加载 onemap.gpkg、人口与地形栅格，按图层组分组并配好样式</source>
+        <translation>加载 onemap.gpkg、人口与地形栅格，按图层组分组并配好样式</translation>
+    </message>
+    <message>
+        <source>选乡镇、选村，打印本村风险隐患一张图</source>
+        <translation>选乡镇、选村，打印本村风险隐患一张图</translation>
+    </message>
+    <message>
+        <source>导入数据…</source>
+        <translation>导入数据…</translation>
+    </message>
+    <message>
+        <source>检查一张图包…</source>
+        <translation>检查一张图包…</translation>
+    </message>
+    <message>
+        <source>人口暴露分析…</source>
+        <translation>人口暴露分析…</translation>
+    </message>
+    <message>
+        <source>转移避险分析…</source>
+        <translation>转移避险分析…</translation>
+    </message>
+    <message>
+        <source>物资储备点选址…</source>
+        <translation>物资储备点选址…</translation>
+    </message>
+    <message>
+        <source>批量打印村图…</source>
+        <translation>批量打印村图…</translation>
+    </message>
+    <message>
+        <source>生成示例县…</source>
+        <translation>生成示例县…</translation>
+    </message>
+    <message>
+        <source>打开一张图包</source>
+        <translation>打开一张图包</translation>
+    </message>
+    <message>
+        <source>已加载 {n} 个图层：{path}</source>
+        <translation>已加载 {n} 个图层：{path}</translation>
+    </message>
+    <message>
+        <source>默认值 default（可修改）</source>
+        <translation>默认值 default（可修改）</translation>
+    </message>
+    <message>
+        <source>人口暴露分析</source>
+        <translation>人口暴露分析</translation>
+    </message>
+    <message>
+        <source>转移避险分析</source>
+        <translation>转移避险分析</translation>
+    </message>
+    <message>
+        <source>物资储备点选址</source>
+        <translation>物资储备点选址</translation>
+    </message>
+    <message>
+        <source>选择…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>一张图数据包</source>
+        <translation>一张图数据包</translation>
+    </message>
+    <message>
+        <source>运行</source>
+        <translation>运行</translation>
+    </message>
+    <message>
+        <source>选择一张图包文件夹</source>
+        <translation>选择一张图包文件夹</translation>
+    </message>
+    <message>
+        <source>正在计算……进度见窗口底部的任务栏，可在那里取消。</source>
+        <translation>正在计算……进度见窗口底部的任务栏，可在那里取消。</translation>
+    </message>
+    <message>
+        <source>计算方式</source>
+        <translation>计算方式</translation>
+    </message>
+    <message>
+        <source>人口来源</source>
+        <translation>人口来源</translation>
+    </message>
+    <message>
+        <source>绘制乡镇柱状图</source>
+        <translation>绘制乡镇柱状图</translation>
+    </message>
+    <message>
+        <source>最远步行距离（米，0 = 不限）</source>
+        <translation>最远步行距离（米，0 = 不限）</translation>
+    </message>
+    <message>
+        <source>模型</source>
+        <translation>模型</translation>
+    </message>
+    <message>
+        <source>新增储备点数</source>
+        <translation>新增储备点数</translation>
+    </message>
+    <message>
+        <source>时限（分钟，0 = 县级时限）</source>
+        <translation>时限（分钟，0 = 县级时限）</translation>
+    </message>
+    <message>
+        <source>需求</source>
+        <translation>需求</translation>
+    </message>
+    <message>
+        <source>保留现有储备点</source>
+        <translation>保留现有储备点</translation>
+    </message>
+    <message>
+        <source>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</source>
+        <translation>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</translation>
+    </message>
+    <message>
+        <source>精确（按面积比例）</source>
+        <translation>精确（按面积比例）</translation>
+    </message>
+    <message>
+        <source>快速（按格网中心）</source>
+        <translation>快速（按格网中心）</translation>
+    </message>
+    <message>
+        <source>自动</source>
+        <translation>自动</translation>
+    </message>
+    <message>
+        <source>人口格网</source>
+        <translation>人口格网</translation>
+    </message>
+    <message>
+        <source>住户点</source>
+        <translation>住户点</translation>
+    </message>
+    <message>
+        <source>村人口表（按面积）</source>
+        <translation>村人口表（按面积）</translation>
+    </message>
+    <message>
+        <source>P-中位：总加权时间最短</source>
+        <translation>P-中位：总加权时间最短</translation>
+    </message>
+    <message>
+        <source>最大覆盖：时限内覆盖人口最多</source>
+        <translation>最大覆盖：时限内覆盖人口最多</translation>
+    </message>
+    <message>
+        <source>集合覆盖：最少新增点覆盖全部</source>
+        <translation>集合覆盖：最少新增点覆盖全部</translation>
+    </message>
+    <message>
+        <source>P-中心：最远时间最短</source>
+        <translation>P-中心：最远时间最短</translation>
+    </message>
+    <message>
+        <source>常住人口</source>
+        <translation>常住人口</translation>
+    </message>
+    <message>
+        <source>1-3级风险暴露人口</source>
+        <translation>1-3级风险暴露人口</translation>
+    </message>
+    <message>
+        <source>完成，已加载 {n} 个结果图层。</source>
+        <translation>完成，已加载 {n} 个结果图层。</translation>
+    </message>
+    <message>
+        <source>风险隐患一张图 · 乡镇出图</source>
+        <translation>风险隐患一张图 · 乡镇出图</translation>
+    </message>
+    <message>
+        <source>请选择一张图包文件夹</source>
+        <translation>请选择一张图包文件夹</translation>
+    </message>
+    <message>
+        <source>打印本村一张图</source>
+        <translation>打印本村一张图</translation>
+    </message>
+    <message>
+        <source>打印全镇</source>
+        <translation>打印全镇</translation>
+    </message>
+    <message>
+        <source>正在打印……进度见窗口底部的任务栏，可在那里取消。</source>
+        <translation>正在打印……进度见窗口底部的任务栏，可在那里取消。</translation>
+    </message>
+    <message>
+        <source>风险隐患一张图</source>
+        <translation>风险隐患一张图</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>乡镇（街道）</source>
+        <translation>乡镇（街道）</translation>
+    </message>
+    <message>
+        <source>村（社区）</source>
+        <translation>村（社区）</translation>
+    </message>
+    <message>
+        <source>输出到：{folder}（A3）</source>
+        <translation>输出到：{folder}（A3）</translation>
+    </message>
+    <message>
+        <source>打印 {name} 一张图</source>
+        <translation>打印 {name} 一张图</translation>
+    </message>
+    <message>
+        <source>打印 {name} 全部村图</source>
+        <translation>打印 {name} 全部村图</translation>
+    </message>
+    <message>
+        <source>已打印：{file}</source>
+        <translation>已打印：{file}</translation>
+    </message>
+    <message>
+        <source>已打印 {n} 张村图（新打印 {w} 张）</source>
+        <translation>已打印 {n} 张村图（新打印 {w} 张）</translation>
+    </message>
+    <message>
+        <source>打印没有完成：{reason}</source>
+        <translation>打印没有完成：{reason}</translation>
+    </message>
+    <message>
+        <source>常住人口 {n} 人</source>
+        <translation>常住人口 {n} 人</translation>
+    </message>
+    <message>
+        <source>{n} 户</source>
+        <translation>{n} 户</translation>
+    </message>
+    <message>
+        <source>导入数据为一张图包</source>
+        <translation>导入数据为一张图包</translation>
+    </message>
+    <message>
+        <source>添加文件…</source>
+        <translation>添加文件…</translation>
+    </message>
+    <message>
+        <source>移除所选</source>
+        <translation>移除所选</translation>
+    </message>
+    <message>
+        <source>导入</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>选择要导入的文件</source>
+        <translation>选择要导入的文件</translation>
+    </message>
+    <message>
+        <source>输出一张图包文件夹</source>
+        <translation>输出一张图包文件夹</translation>
+    </message>
+    <message>
+        <source>正在读取文件……</source>
+        <translation>正在读取文件……</translation>
+    </message>
+    <message>
+        <source>预览导入文件</source>
+        <translation>预览导入文件</translation>
+    </message>
+    <message>
+        <source>正在导入……进度见窗口底部的任务栏，可在那里取消。</source>
+        <translation>正在导入……进度见窗口底部的任务栏，可在那里取消。</translation>
+    </message>
+    <message>
+        <source>文件（图层）</source>
+        <translation>文件（图层）</translation>
+    </message>
+    <message>
+        <source>识别为</source>
+        <translation>识别为</translation>
+    </message>
+    <message>
+        <source>编码</source>
+        <translation>编码</translation>
+    </message>
+    <message>
+        <source>坐标系</source>
+        <translation>坐标系</translation>
+    </message>
+    <message>
+        <source>字段匹配</source>
+        <translation>字段匹配</translation>
+    </message>
+    <message>
+        <source>字段对照（所选文件）：* 为必填字段</source>
+        <translation>字段对照（所选文件）：* 为必填字段</translation>
+    </message>
+    <message>
+        <source>模型字段</source>
+        <translation>模型字段</translation>
+    </message>
+    <message>
+        <source>中文名</source>
+        <translation>中文名</translation>
+    </message>
+    <message>
+        <source>来源字段</source>
+        <translation>来源字段</translation>
+    </message>
+    <message>
+        <source>匹配方式</source>
+        <translation>匹配方式</translation>
+    </message>
+    <message>
+        <source>请先添加文件并选择输出文件夹。</source>
+        <translation>请先添加文件并选择输出文件夹。</translation>
+    </message>
+    <message>
+        <source>导入数据</source>
+        <translation>导入数据</translation>
+    </message>
+    <message>
+        <source>{n} 个图层待导入。选择一行查看字段对照。</source>
+        <translation>{n} 个图层待导入。选择一行查看字段对照。</translation>
+    </message>
+    <message>
+        <source>（不导入）</source>
+        <translation>（不导入）</translation>
+    </message>
+    <message>
+        <source>已导入：保留 {k}，修复 {r}，拒绝 {x}。</source>
+        <translation>已导入：保留 {k}，修复 {r}，拒绝 {x}。</translation>
+    </message>
+    <message>
+        <source>已取消，没有写入任何文件。</source>
+        <translation>已取消，没有写入任何文件。</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,68 @@
+"""The plugin's settings, in one place.
+
+User settings live in QgsSettings under ``/risk_one_map/`` (per QGIS profile); choices that belong to a project
+(the package it shows, the township and village last picked in the dock) are written into the project with
+``QgsProject.writeEntry`` so they travel with the .qgz. Nothing else in the plugin reads or writes settings.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+PREFIX = "/risk_one_map/"
+PROJECT_SCOPE = "risk_one_map"
+
+# QgsSettings keys (without the prefix) and their defaults.
+DEFAULTS = {
+    "last_package": "",        # the folder last opened or picked in the dock
+    "atlas_page": "A3",        # page of the dock's prints (A3 on the wall; A4 for the 明白卡 folder)
+    "atlas_dpi": 150,
+    "import_last_dir": "",
+    "locale_override": "",     # "" = follow QGIS
+}
+
+
+def _settings():
+    from qgis.core import QgsSettings
+    return QgsSettings()
+
+
+def value(key: str, default=None):
+    """A setting under /risk_one_map/ (typed like its default in DEFAULTS)."""
+    fallback = DEFAULTS.get(key) if default is None else default
+    raw = _settings().value(PREFIX + key, fallback)
+    if isinstance(fallback, bool):
+        return raw in (True, "true", "True", "1", 1)
+    if isinstance(fallback, int) and not isinstance(fallback, bool):
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            return fallback
+    return "" if raw is None else raw
+
+
+def set_value(key: str, val) -> None:
+    _settings().setValue(PREFIX + key, val)
+
+
+def last_package() -> Optional[Path]:
+    text = value("last_package")
+    return Path(text) if text else None
+
+
+def remember_package(path) -> None:
+    set_value("last_package", str(path))
+
+
+# ------------------------------------------------------------------------------------------------ per project
+def project_value(key: str, default: str = "", project=None) -> str:
+    from qgis.core import QgsProject
+    project = project or QgsProject.instance()
+    text, ok = project.readEntry(PROJECT_SCOPE, key, default)
+    return text if ok else default
+
+
+def set_project_value(key: str, val: str, project=None) -> None:
+    from qgis.core import QgsProject
+    project = project or QgsProject.instance()
+    project.writeEntry(PROJECT_SCOPE, key, str(val))

@@ -1,0 +1,244 @@
+"""Analyst dialogs: exposure, evacuation, depot siting, with editable defaults, each labelled with its source.
+
+A small form per analysis: the package, the options of the job, and the adjustable defaults of
+``model.DEFAULTS`` (radii, walking speeds, reach times ...), each with the norm it comes from or
+"默认值 default（可修改）" where no norm was found. 运行 runs the job (risk_one_map.jobs, the CLI's path) as a
+background task; when it is done the message bar gives the summary and the output layers are added to the map,
+styled. The dialog computes nothing itself.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from qgis.core import Qgis
+from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                                 QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+                                 QWidget)
+
+from .. import settings
+from ..i18n import tr
+from ..layers import model
+from .tasks import JobTask, one_line
+
+
+@dataclass
+class Choice:
+    key: str
+    label: str
+    options: list  # [(value, label)]
+
+
+@dataclass
+class Number:
+    key: str
+    label: str
+    value: float
+    minimum: float = 0.0
+    maximum: float = 1e9
+    decimals: int = 0
+    zero_is_none: bool = False
+
+
+@dataclass
+class Check:
+    key: str
+    label: str
+    value: bool = True
+
+
+@dataclass
+class Default:
+    """An adjustable default of model.DEFAULTS; ``into``/``sub`` put it into a dict argument (radii, reach_hours)."""
+    name: str
+    into: str = ""
+    sub: str = ""
+
+
+@dataclass
+class Analysis:
+    key: str
+    title: str
+    job: str  # "module:function"
+    outputs: tuple
+    fields: list = field(default_factory=list)
+    fixed: tuple = ()  # model.DEFAULTS shown read-only (the job reads them itself)
+
+
+def analyses() -> dict:
+    """The three analyses, their options and defaults (labels translated at call time)."""
+    return {
+        "exposure": Analysis("exposure", tr("人口暴露分析"), "risk_one_map.jobs.exposure:run",
+                             ("exposure_villages",), [
+                                 Choice("mode", tr("计算方式"), [("exact", tr("精确（按面积比例）")),
+                                                               ("fast", tr("快速（按格网中心）"))]),
+                                 Choice("source", tr("人口来源"), [("auto", tr("自动")), ("raster", tr("人口格网")),
+                                                               ("households", tr("住户点")),
+                                                               ("villages", tr("村人口表（按面积）"))]),
+                                 Check("charts", tr("绘制乡镇柱状图"), True)]),
+        "evacuation": Analysis("evacuation", tr("转移避险分析"), "risk_one_map.jobs.evacuation:run",
+                               ("evacuation_zones", "evacuation_routes", "shelter_load", "unserved"), [
+                                   Default("walk_kmh"), Default("walk_kmh_vulnerable"),
+                                   *[Default(f"evac_radius_{k}_m", "radii", k) for k in model.GEOHAZARD_KINDS],
+                                   Default("evac_radius_flood_lowpoint_m", "radii", "flood_lowpoint"),
+                                   Number("max_walk_m", tr("最远步行距离（米，0 = 不限）"), 0, 0, 100000,
+                                          zero_is_none=True)],
+                               fixed=("m2_per_person_emergency", "m2_per_person_fixed", "radius_emergency_m",
+                                      "radius_fixed_m")),
+        "siting": Analysis("siting", tr("物资储备点选址"), "risk_one_map.jobs.siting:run",
+                           ("depot_sites", "depot_allocation"), [
+                               Choice("model", tr("模型"), [("pmedian", tr("P-中位：总加权时间最短")),
+                                                           ("mclp", tr("最大覆盖：时限内覆盖人口最多")),
+                                                           ("lscp", tr("集合覆盖：最少新增点覆盖全部")),
+                                                           ("pcenter", tr("P-中心：最远时间最短"))]),
+                               Number("k", tr("新增储备点数"), 3, 0, 1000),
+                               Number("max_minutes", tr("时限（分钟，0 = 县级时限）"), 0, 0, 100000,
+                                      zero_is_none=True),
+                               Choice("demand", tr("需求"), [("population", tr("常住人口")),
+                                                            ("exposure", tr("1-3级风险暴露人口"))]),
+                               Check("keep_existing", tr("保留现有储备点"), True),
+                               Default("depot_reach_county_h", "reach_hours", "county"),
+                               Default("depot_reach_city_h", "reach_hours", "city"),
+                               Default("depot_reach_province_h", "reach_hours", "province")]),
+    }
+
+
+def source_label(d: model.Default) -> str:
+    """Where a default comes from: the norm, or that it is this project's adjustable default."""
+    return d.source if d.is_norm else tr("默认值 default（可修改）")
+
+
+class AnalysisDialog(QDialog):
+    def __init__(self, iface, key: str, package=None, parent=None):
+        super().__init__(parent or (iface.mainWindow() if iface is not None else None))
+        self.iface = iface
+        self.analysis = analyses()[key]
+        self.widgets = {}
+        self.task: Optional[JobTask] = None
+        self.setWindowTitle(self.analysis.title)
+        self.setMinimumWidth(560)
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.package_edit = QLineEdit(str(package or settings.value("last_package") or ""))
+        browse = QPushButton(tr("选择…"))
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.package_edit, 1)
+        row.addWidget(browse)
+        holder = QWidget()
+        holder.setLayout(row)
+        form.addRow(tr("一张图数据包"), holder)
+        for spec in self.analysis.fields:
+            form.addRow(*self._row(spec))
+        for name in self.analysis.fixed:
+            d = model.DEFAULTS[name]
+            form.addRow(f"{d.zh}（{d.unit}）", QLabel(f"{d.value:g}    {source_label(d)}"))
+        lay.addLayout(form)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        self.buttons = QDialogButtonBox()
+        self.run_button = self.buttons.addButton(tr("运行"), QDialogButtonBox.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.Close)
+        self.run_button.clicked.connect(self.run)
+        self.buttons.rejected.connect(self.reject)
+        lay.addWidget(self.buttons)
+
+    def _browse(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, tr("选择一张图包文件夹"), self.package_edit.text())
+        if path:
+            self.package_edit.setText(path)
+
+    def _row(self, spec):
+        if isinstance(spec, Choice):
+            w = QComboBox()
+            for value, label in spec.options:
+                w.addItem(label, value)
+            self.widgets[spec.key] = (spec, w)
+            return spec.label, w
+        if isinstance(spec, Check):
+            w = QCheckBox()
+            w.setChecked(spec.value)
+            self.widgets[spec.key] = (spec, w)
+            return spec.label, w
+        if isinstance(spec, Number):
+            w = QDoubleSpinBox() if spec.decimals else QSpinBox()
+            if spec.decimals:
+                w.setDecimals(spec.decimals)
+            w.setRange(spec.minimum, spec.maximum)
+            w.setValue(spec.value)
+            self.widgets[spec.key] = (spec, w)
+            return spec.label, w
+        d = model.DEFAULTS[spec.name]
+        w = QDoubleSpinBox()
+        w.setDecimals(2)
+        w.setRange(0.01, 1e6)
+        w.setValue(float(d.value))
+        w.setToolTip(source_label(d))
+        holder = QWidget()
+        row = QHBoxLayout(holder)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(w)
+        src = QLabel(source_label(d))
+        src.setObjectName(f"source_{spec.name}")
+        row.addWidget(src, 1)
+        self.widgets[spec.name] = (spec, w)
+        return f"{d.zh}（{d.unit}）", holder
+
+    # ------------------------------------------------------------------------------------------ values
+    def arguments(self) -> dict:
+        """Keyword arguments for the job from the form (defaults left unchanged are not passed)."""
+        kwargs = {}
+        for key, (spec, w) in self.widgets.items():
+            if isinstance(spec, Choice):
+                kwargs[key] = w.currentData()
+            elif isinstance(spec, Check):
+                kwargs[key] = w.isChecked()
+            elif isinstance(spec, Number):
+                v = w.value()
+                kwargs[key] = None if spec.zero_is_none and v == 0 else v
+            else:
+                d = model.DEFAULTS[spec.name]
+                v = float(w.value())
+                if spec.into:
+                    if abs(v - float(d.value)) > 1e-9:
+                        kwargs.setdefault(spec.into, {})[spec.sub] = v
+                else:
+                    kwargs[spec.name] = v
+        if self.analysis.key == "siting" and kwargs.get("model") == "lscp":
+            kwargs["k"] = None
+        return kwargs
+
+    def package(self) -> Path:
+        return Path(self.package_edit.text().strip())
+
+    # ------------------------------------------------------------------------------------------ run
+    def run(self) -> Optional[JobTask]:
+        pkg = self.package()
+        if not (pkg / model.GPKG_NAME).is_file():
+            self.status.setText(tr("这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}").format(path=pkg))
+            return None
+        settings.remember_package(pkg)
+        self.run_button.setEnabled(False)
+        self.status.setText(tr("正在计算……进度见窗口底部的任务栏，可在那里取消。"))
+        self.task = JobTask(self.analysis.title, self.analysis.job, str(pkg), on_done=self._done,
+                            on_error=self._failed, **self.arguments())
+        return self.task.start()
+
+    def _done(self, result) -> None:
+        from ..layers.qgis_outputs import add_outputs
+        self.run_button.setEnabled(True)
+        lines = result.summary_lines() if hasattr(result, "summary_lines") else []
+        self.status.setText("\n".join(lines[:8]))
+        added = add_outputs(self.package(), self.analysis.outputs)
+        if self.iface is not None:
+            self.iface.messageBar().pushMessage(
+                self.analysis.title, tr("完成，已加载 {n} 个结果图层。").format(n=len(added))
+                + (" " + lines[0] if lines else ""), Qgis.Success, 10)
+
+    def _failed(self, exc) -> None:
+        self.run_button.setEnabled(True)
+        self.status.setText(one_line(exc))
+        if self.iface is not None:
+            self.iface.messageBar().pushMessage(self.analysis.title, one_line(exc), Qgis.Critical, 10)
