@@ -208,6 +208,27 @@ class Edges:
         return pc
 
 
+    def crossings(self, height: int, c0: Optional[int] = None, c1: Optional[int] = None, stride: int = 1):
+        """Crossings with the column centre lines u = j + 0.5, for columns j in [c0, c1) (all if None), sorted down
+        each line; half-open in u. ``stride`` > 1 keeps every stride-th line only (a sample, for cheap checks)."""
+        u0, r0, u1, r1, lab = self.u0, self.r0, self.u1, self.r1, self.label
+        lo, hi = np.minimum(u0, u1), np.maximum(u0, u1)
+        first = np.ceil(lo - 0.5)
+        stop = np.ceil(hi - 0.5)
+        if c0 is not None:
+            first = np.maximum(first, c0)
+            stop = np.minimum(stop, c1)
+        first = np.ceil(first / stride) * stride
+        n = np.maximum(np.ceil((stop - first) / stride), 0).astype(np.int64)
+        e = np.repeat(np.arange(len(u0)), n)
+        j = np.repeat(first, n) + stride * _ragged_arange(n)
+        r = r0[e] + (j + 0.5 - u0[e]) * (r1[e] - r0[e]) / (u1[e] - u0[e])
+        sgn = -np.sign(u1[e] - u0[e])
+        key = j * float(height + 2) + r
+        o = np.argsort(key, kind="stable")
+        return Crossings(j[o].astype(np.int64), r[o], (sgn * lab[e])[o], sgn[o], key[o])
+
+
 def polygon_pieces(geoms_grid, labels, grid: Grid) -> Pieces:
     """Cut the rings of polygons (already in grid units, oriented CCW in map units) at every grid line.
 
@@ -827,23 +848,8 @@ class Crossings:
 
 
 def centre_crossings(geoms_grid, labels, height: int, stride: int = 1) -> Crossings:
-    """Crossings of polygon rings (grid units) with the column centre lines, half-open in u, sorted.
-
-    ``stride`` > 1 keeps every stride-th column line only (a sample, for cheap checks).
-    """
-    a, b, lab = _ring_edges(geoms_grid, labels)
-    u0, r0, u1, r1 = a[:, 0], a[:, 1], b[:, 0], b[:, 1]
-    lo, hi = np.minimum(u0, u1), np.maximum(u0, u1)
-    first = np.ceil((np.ceil(lo - 0.5)) / stride) * stride
-    n = np.maximum(np.ceil((np.ceil(hi - 0.5) - first) / stride), 0).astype(np.int64)
-    e = np.repeat(np.arange(len(u0)), n)
-    j = np.repeat(first, n) + stride * _ragged_arange(n)
-    uc = j + 0.5
-    r = r0[e] + (uc - u0[e]) * (r1[e] - r0[e]) / (u1[e] - u0[e])
-    sgn = -np.sign(u1[e] - u0[e])
-    key = j * float(height + 2) + r
-    o = np.argsort(key, kind="stable")
-    return Crossings(j[o].astype(np.int64), r[o], (sgn * lab[e])[o], sgn[o], key[o])
+    """Crossings of polygon rings (grid units) with the column centre lines (see Edges.crossings)."""
+    return Edges.of(geoms_grid, labels).crossings(height, stride=stride)
 
 
 def centre_rows(r):

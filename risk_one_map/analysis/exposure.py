@@ -299,14 +299,19 @@ def _open_raster(raster):
     if isinstance(raster, RasterInput):
         src = cv.ArraySource(raster.array, raster.nodata, raster.name)
         return raster, src, _crs(raster.crs), (lambda: None)
+    import contextlib
     import rasterio
+    stack = contextlib.ExitStack()
+    # every tile is read once: GDAL's block cache (5% of RAM by default) would only add to the peak memory
+    stack.enter_context(rasterio.Env(GDAL_CACHEMAX=64 * 2 ** 20))
     try:
-        ds = rasterio.open(raster)
+        ds = stack.enter_context(rasterio.open(raster))
     except Exception as exc:  # rasterio.errors.RasterioIOError
+        stack.close()
         raise RiskOneMapError(f"cannot read the raster: {exc}", file=raster) from exc
     info = RasterInput(None, ds.transform, ds.crs, ds.nodata, str(raster))
     src = cv.RasterioSource(ds, name=str(raster))
-    return info, src, _crs(ds.crs), ds.close
+    return info, src, _crs(ds.crs), stack.close
 
 
 def _crs(value):
@@ -365,15 +370,6 @@ class _Engine:
 
     def run(self) -> dict:
         return self._exact() if self.mode == "exact" else self._fast()
-
-    def _gather(self, rows, cols):
-        if self.src is None:
-            z = np.zeros(len(rows))
-            return z, z, z, z
-        S, p, K, k, stats = cv.gather(self.src, self.row_off, self.col_off, rows, cols, tick=self.steps.sub)
-        self.raster_stats = stats
-        self._check_values(stats)
-        return S, p, K, k
 
     def _exact(self) -> dict:
         """Column band by column band (everything here is local to a column), so memory follows the band."""
@@ -446,33 +442,47 @@ class _Engine:
                                   f"set them to nodata or to 0", file=self.src.name)
 
     def _fast(self) -> dict:
+        """Cell centres, column band by column band like the exact mode (crossings are local to a column)."""
         H = self.grid.height
-        cross_v = cv.centre_crossings(self.vgeoms, np.arange(1, self.n + 1), H)
-        cross = {k: cv.centre_crossings(g, levels, H) for k, (g, levels) in self.rgeoms.items()}
-        allc = [cross_v] + list(cross.values())
-        rows = np.concatenate([cv.centre_rows(c.r) for c in allc])
-        cols = np.concatenate([c.col for c in allc])
-        S, p, K, k = self._gather(rows, cols)
-        self.steps.next()
-        parts, at = [], 0
-        for c in allc:
-            parts.append((S[at:at + len(c.col)], K[at:at + len(c.col)]))
-            at += len(c.col)
-        self.overlap = cv.overlap_cells(cross_v)
-        pop, cells, known = cv.fast_layer_sums(cross_v, self.n, *parts[0])
+        nl = len(LEVELS)
         A = self.cell_area
-        out = {"village": (pop, cells * A, known * A), "joint": {}, "zone_area": {}}
-        for i, (key, c) in enumerate(cross.items()):
-            levels = cv.highest_level_labels(c, len(LEVELS))
-            jp, jc, jk = cv.fast_joint(cross_v, parts[0][0], parts[0][1], c, parts[i + 1][0], parts[i + 1][1],
-                                       self.n, len(LEVELS), labels_b=levels)
-            out["joint"][key] = (jp, jc * A, jk * A)
-            zp, zc, zk = cv.fast_layer_sums(c, len(LEVELS), *parts[i + 1], labels=levels)
-            out["zone_area"][key] = np.concatenate([[0.0], zc[1:]]) * A
-            self.steps.sub((i + 1) / max(len(cross), 1))
-        out["raster_stats"] = self.raster_stats
-        out["overlap_cells"] = self.overlap
-        out["cell_area"] = self.cell_area
+        Ev = cv.Edges.of(self.vgeoms, np.arange(1, self.n + 1))
+        Ez = {k: cv.Edges.of(g, levels) for k, (g, levels) in self.rgeoms.items()}
+        vsum = [np.zeros(self.n + 1) for _ in range(3)]
+        joint = {k: [np.zeros((self.n + 1, nl + 1)) for _ in range(3)] for k in Ez}
+        zone_cells = {k: np.zeros(nl + 1) for k in Ez}
+        stats = cv.RasterStats()
+        self.overlap = 0
+        bands = cv.column_bands(self.grid, self.col_off, self.src)
+        for bi, (c0, c1) in enumerate(bands):
+            whole = len(bands) == 1
+            lim = (None, None) if whole else (c0, c1)
+            cvb = Ev.crossings(H, *lim)
+            cz = {k: e.crossings(H, *lim) for k, e in Ez.items()}
+            allc = [cvb] + list(cz.values())
+            rows = np.concatenate([cv.centre_rows(c.r) for c in allc])
+            cols = np.concatenate([c.col for c in allc])
+            S, _, K, _ = self._band_values(rows, cols, c0, c1, whole, stats)
+            parts, at = [], 0
+            for c in allc:
+                parts.append((S[at:at + len(c.col)], K[at:at + len(c.col)]))
+                at += len(c.col)
+            self.overlap += cv.overlap_cells(cvb)
+            for acc, v in zip(vsum, cv.fast_layer_sums(cvb, self.n, *parts[0])):
+                acc += v
+            for i, (key, c) in enumerate(cz.items()):
+                levels = cv.highest_level_labels(c, nl)
+                for acc, v in zip(joint[key], cv.fast_joint(cvb, parts[0][0], parts[0][1], c, parts[i + 1][0],
+                                                             parts[i + 1][1], self.n, nl, labels_b=levels)):
+                    acc += v
+                zone_cells[key] += cv.fast_layer_sums(c, nl, *parts[i + 1], labels=levels)[1]
+            self.steps.sub((bi + 1) / len(bands))
+        self._check_values(stats)
+        self.steps.next()
+        out = {"village": (vsum[0], vsum[1] * A, vsum[2] * A),
+               "joint": {k: (j[0], j[1] * A, j[2] * A) for k, j in joint.items()},
+               "zone_area": {k: np.concatenate([[0.0], z[1:]]) * A for k, z in zone_cells.items()},
+               "raster_stats": stats if self.src else None, "overlap_cells": self.overlap, "cell_area": A}
         exact_area = shapely.area(np.asarray(self.villages.geometry.values, dtype=object))
         rel = np.abs(out["village"][1][1:] - exact_area) / np.maximum(exact_area, 1e-12)
         out["fast_error"] = {"max_rel_area_error": float(rel.max()) if len(rel) else 0.0,
