@@ -641,7 +641,9 @@ def _tables(villages, zones, regions, sums, source, households, townships, mode,
     vt["households_total"] = total_hh
     vt["area_m2"] = v_area
     vt["exposed_any"] = exposed
-    vt["unexposed"] = total - exposed
+    unexposed = total - exposed
+    unexposed[np.abs(unexposed) <= 1e-9 * np.maximum(total, 1.0)] = 0.0  # float residue, not people
+    vt["unexposed"] = unexposed
     vt["exposed_l1_2"] = any_pop[:, :2].sum(axis=1)
     vt["exposed_l1"] = any_pop[:, 0]
     vt["share_l1_2"] = _safe_div(vt["exposed_l1_2"].to_numpy(), total)
