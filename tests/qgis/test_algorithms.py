@@ -1,0 +1,93 @@
+"""Every riskonemap algorithm runs through processing.run on a private copy of the sample county and gives the
+same numbers as the jobs the CLI calls; analysis outputs are offered for loading with a styling post-processor."""
+from __future__ import annotations
+
+import shutil
+
+import pandas as pd
+import pytest
+from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsVectorLayer
+
+import risk_one_map
+
+EXPECTED = {"checkpackage", "sampledata", "importdata", "exposure", "evacuation", "isochrones", "sitedepots",
+            "villageatlas"}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def provider():
+    plugin = risk_one_map.classFactory(None)
+    plugin.initProcessing()
+    yield QgsApplication.processingRegistry().providerById("riskonemap")
+    plugin.unload()
+
+
+@pytest.fixture
+def county(sample_package, tmp_path):
+    return shutil.copytree(sample_package.path, tmp_path / "county")
+
+
+def _run(alg_id, params):
+    import processing
+    context = QgsProcessingContext()
+    context.setProject(QgsProject.instance())
+    result = processing.run(alg_id, params, context=context, feedback=QgsProcessingFeedback())
+    return result, context
+
+
+def test_every_job_has_an_algorithm_with_a_stable_lowercase_id(provider):
+    names = {a.name() for a in provider.algorithms()}
+    assert EXPECTED <= names and all(n == n.lower() and n.isidentifier() for n in names)
+
+
+def test_exposure_algorithm_equals_the_job_and_loads_a_styled_layer(county, tmp_path):
+    from risk_one_map.jobs.exposure import run
+    result, context = _run("riskonemap:exposure", {"PACKAGE": str(county), "MODE": 0, "SOURCE": 0,
+                                                   "CHARTS": False})
+    alg_rows = pd.read_csv(result["OUTPUT_CSV"])
+    cli_pkg = shutil.copytree(county, tmp_path / "cli")
+    run(cli_pkg, mode="exact", source="auto", charts=False)
+    cli_rows = pd.read_csv(cli_pkg / "exposure.csv")
+    pd.testing.assert_frame_equal(alg_rows, cli_rows)
+    loads = context.layersToLoadOnCompletion()
+    assert len(loads) == 1
+    uri, details = next(iter(loads.items()))
+    assert uri.endswith("layername=exposure_villages") and details.postProcessor() is not None
+    layer = QgsVectorLayer(uri, "x", "ogr")
+    details.postProcessor().postProcessLayer(layer, context, QgsProcessingFeedback())
+    assert layer.name() == "人口暴露（按村）" and layer.renderer() is not None
+
+
+def test_evacuation_and_siting_algorithms_equal_the_jobs(county, tmp_path):
+    from risk_one_map.jobs import evacuation, siting
+    ev, _ = _run("riskonemap:evacuation", {"PACKAGE": str(county)})
+    cli = shutil.copytree(county, tmp_path / "cli")
+    job = evacuation.run(cli)
+    assert ev["ASSIGNED"] == job.stats["assigned_households"] and ev["UNSERVED"] == job.stats["unserved_households"]
+    pd.testing.assert_frame_equal(pd.read_csv(ev["OUTPUT_SHELTER_LOAD"]), pd.read_csv(cli / "shelter_load.csv"))
+    si, context = _run("riskonemap:sitedepots", {"PACKAGE": str(county), "MODEL": 0, "K": 2, "TIME_LIMIT": 60})
+    job = siting.run(cli, model="pmedian", k=2, time_limit_s=60)
+    assert si["OUTPUT_OBJECTIVE"] == pytest.approx(job.summary["objective"], rel=1e-9)
+    assert {u.split("=")[-1] for u in context.layersToLoadOnCompletion()} == {"depot_sites", "depot_allocation"}
+    iso, _ = _run("riskonemap:isochrones", {"PACKAGE": str(county)})
+    assert iso["OUTPUT_PACKAGE"] == str(county)
+
+
+def test_checkpackage_sampledata_import_and_atlas_run(county, tmp_path):
+    check, _ = _run("riskonemap:checkpackage", {"PACKAGE": str(county)})
+    assert check["VALID"] is True
+    out = tmp_path / "sheets"
+    village = pd.read_csv(county / "exposure.csv")["village_code"].astype(str).iloc[0] if (
+        county / "exposure.csv").is_file() else None
+    import geopandas as gpd
+    codes = gpd.read_file(county / "onemap.gpkg", layer="villages")["code"].astype(str).tolist()
+    atlas, _ = _run("riskonemap:villageatlas", {"PACKAGE": str(county), "VILLAGES": village or codes[0],
+                                                "OUTPUT": str(out)})
+    assert atlas["WRITTEN"] == 1 and list(out.rglob("*.pdf"))
+    shelters = gpd.read_file(county / "onemap.gpkg", layer="shelters")
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shelters.rename(columns={"name": "名称"}).to_file(raw / "shelters.gpkg", layer="shelters", driver="GPKG")
+    imp, _ = _run("riskonemap:importdata", {"INPUTS": [str(raw / "shelters.gpkg")], "OPEN": False,
+                                            "OUTPUT": str(tmp_path / "imported")})
+    assert imp["KEPT"] + imp["REPAIRED"] == len(shelters) and (tmp_path / "imported" / "onemap.qgz").is_file()
