@@ -231,6 +231,7 @@ class TownshipDock(QDockWidget):
             return None
         found = self._find_villages_layer()
         if found is None and self.loader is not None:
+            self._just_loaded = True
             try:
                 self.loader(str(self.package))
             except Exception as exc:  # noqa: BLE001 (shown, never raised into Qt)
@@ -263,23 +264,33 @@ class TownshipDock(QDockWidget):
         feature = next(layer.getFeatures(request), None)
         if feature is None or not feature.hasGeometry():
             return None
-        canvas = self.iface.mapCanvas()
-        extent = feature.geometry().boundingBox()
-        if canvas is not None:
-            dest = canvas.mapSettings().destinationCrs()
-            if dest.isValid() and dest != layer.crs():
-                extent = QgsCoordinateTransform(layer.crs(), dest, QgsProject.instance()).transformBoundingBox(extent)
-            extent.scale(1.25)
-            canvas.setExtent(extent)
-            canvas.refresh()
-            layer.selectByIds([feature.id()])
-            try:
-                canvas.flashFeatureIds(layer, [feature.id()])
-            except (AttributeError, TypeError):
-                pass
+        extent = self._zoom(layer, feature)
+        if getattr(self, "_just_loaded", False):
+            # QGIS zooms to the full extent once the first layers of an empty project are drawn: zoom again after
+            self._just_loaded = False
+            from qgis.PyQt.QtCore import QTimer
+            QTimer.singleShot(400, lambda: self._zoom(layer, feature))
         village = self.village()
         if village is not None:
             self.info.setText(self._village_info(feature))
+        return extent
+
+    def _zoom(self, layer, feature) -> QgsRectangle:
+        canvas = self.iface.mapCanvas()
+        extent = feature.geometry().boundingBox()
+        if canvas is None:
+            return extent
+        dest = canvas.mapSettings().destinationCrs()
+        if dest.isValid() and dest != layer.crs():
+            extent = QgsCoordinateTransform(layer.crs(), dest, QgsProject.instance()).transformBoundingBox(extent)
+        extent.scale(1.25)
+        canvas.setExtent(extent)
+        canvas.refresh()
+        layer.selectByIds([feature.id()])
+        try:
+            canvas.flashFeatureIds(layer, [feature.id()])
+        except (AttributeError, TypeError):
+            pass
         return extent
 
     def _village_info(self, feature) -> str:
