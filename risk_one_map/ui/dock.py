@@ -269,11 +269,23 @@ class TownshipDock(QDockWidget):
             # QGIS zooms to the full extent once the first layers of an empty project are drawn: zoom again after
             self._just_loaded = False
             from qgis.PyQt.QtCore import QTimer
-            QTimer.singleShot(400, lambda: self._zoom(layer, feature))
+            QTimer.singleShot(400, lambda lid=layer.id(), fid=feature.id(): self._zoom_later(lid, fid))
         village = self.village()
         if village is not None:
             self.info.setText(self._village_info(feature))
         return extent
+
+    def _zoom_later(self, layer_id: str, fid: int) -> None:
+        """The deferred zoom, only if the layer (and this dock) still exist."""
+        try:
+            layer = QgsProject.instance().mapLayer(layer_id)
+            if layer is None or self.package is None:
+                return
+            feature = layer.getFeature(fid)
+            if feature.isValid() and feature.hasGeometry():
+                self._zoom(layer, feature)
+        except RuntimeError:  # the dock was deleted in the meantime
+            return
 
     def _zoom(self, layer, feature) -> QgsRectangle:
         canvas = self.iface.mapCanvas()
