@@ -258,7 +258,9 @@ def _hillslopes(work: Grid, bed, floor_w, mountain, rng) -> np.ndarray:
     z_min = float(bed[channel].min())
     graph = with_super_source(graph, cells, bed.ravel()[cells] - z_min + 1e-3)
     climb = dijkstra(graph, directed=True, indices=graph.shape[0] - 1)
-    return (climb[:-1] + z_min - 1e-3).reshape(work.shape)
+    z = (climb[:-1] + z_min - 1e-3).reshape(work.shape)
+    # grid distances leave flat facets along the 8 step directions; a light blur rounds them off
+    return ndimage.gaussian_filter(z, 0.9)
 
 
 def _fine_dem(fine: Grid, k: int, work_z, river, rng):
