@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import sys
 import tempfile
@@ -32,6 +33,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def _pdf_pages(path: Path) -> int:
     import re
     return max(1, len(re.findall(rb"/Type\s*/Page\b", path.read_bytes())))
+
+
+def _cpu(who) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def rss_mb() -> float:
@@ -52,7 +58,7 @@ def qgis_atlas(sheet, codes, out: Path, settings) -> float:
     atlas.updateFeatures()
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    result, error = QgsLayoutExporter.exportToPdfs(atlas, str(out), settings)
+    result, error = QgsLayoutExporter.exportToPdfs(atlas, str(out / "atlas.pdf"), settings)  # its folder counts
     seconds = time.perf_counter() - t0
     if result != QgsLayoutExporter.Success:
         raise RuntimeError(f"QGIS atlas export failed: {error}")
@@ -176,23 +182,32 @@ def main() -> int:
                   f"{(last - first) / max(1, len(samples) - 2 * k) * 1000:+.1f} MB per 1000 pages)")
         renderer.close()
 
-        # 3. whole runs in N processes vs 1 (start-up included).
+        # 3. whole runs in N processes vs 1 (start-up included). On a machine others share, wall time follows the
+        # load; CPU seconds (this process's for 1, the children's for N) show whether the work itself grew.
         n_pages = args.parallel_pages or len(all_codes)
         par_codes = all_codes[:n_pages]
+        load = os.getloadavg()[0]
+        cpu0 = _cpu(resource.RUSAGE_SELF)
         t0 = time.perf_counter()
         export_village_sheets(pkg, work / "p1", villages=par_codes, page=args.page, dpi=args.dpi, workers=1,
                               force=True)
         one = time.perf_counter() - t0
-        print(f"whole run, 1 process: {len(par_codes)} pages in {one:.1f} s ({len(par_codes) / one:.2f} pages/s)")
+        cpu_one = _cpu(resource.RUSAGE_SELF) - cpu0
+        print(f"whole run, 1 process: {len(par_codes)} pages in {one:.1f} s ({len(par_codes) / one:.2f} pages/s), "
+              f"{cpu_one:.1f} CPU s; load average {load:.1f} on {os.cpu_count()} cores")
         for n in args.workers:
             if n <= 1:
                 continue
+            load = os.getloadavg()[0]
+            cpu0 = _cpu(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
             export_village_sheets(pkg, work / f"p{n}", villages=par_codes, page=args.page, dpi=args.dpi, workers=n,
                                   force=True)
             tn = time.perf_counter() - t0
+            cpu_n = _cpu(resource.RUSAGE_CHILDREN) - cpu0
             print(f"whole run, {n} processes: {tn:.1f} s, speed-up {one / tn:.2f} = {one / tn / n:.2f}·N "
-                  f"(target >= 0.8·N; {os.cpu_count()} cores on this machine)")
+                  f"(target >= 0.8·N); {cpu_n:.1f} CPU s in the workers ({cpu_n / cpu_one:.2f}× the single run's: "
+                  f"the extra is {n - 1} more QGIS start-up(s)); load average {load:.1f} on {os.cpu_count()} cores")
     finally:
         if args.keep:
             print(f"output kept in {work}")
