@@ -895,13 +895,14 @@ def fast_joint(cross_a: Crossings, ga, ka, cross_b: Crossings, gb, kb, n_a: int,
     shape = (n_a + 1, n_b + 1)
     la = np.rint(np.cumsum(cross_a.dlabel)).astype(np.int64)  # a's label after each of its crossings
     lb = np.rint(np.cumsum(cross_b.dlabel)).astype(np.int64) if labels_b is None else labels_b
-    la_before = np.concatenate([[0], la[:-1]])
+    la_pad = np.concatenate([[0], la])  # la_pad[i] = a's label before its crossing i (and after all: la_pad[-1])
+    la_before = la_pad[:-1]
     lb_before = np.concatenate([[0], lb[:-1]])
     ra = centre_rows(cross_a.r).astype(np.float64)
     rb = centre_rows(cross_b.r).astype(np.float64)
     # a's label at each b crossing: a's crossings up to the same key count as before it
     j = np.searchsorted(cross_a.key, cross_b.key, "right")
-    a_at_b = np.where(j > 0, la[np.maximum(j - 1, 0)], 0)
+    a_at_b = la_pad[j]  # a band may hold crossings of b and none of a
     # a's crossings inside b's regions: between b crossing i and i + 1 of the same column, with lb[i] > 0
     inside = np.flatnonzero((lb[:-1] > 0) & (lb[:-1] <= n_b) & (cross_b.col[1:] == cross_b.col[:-1]))
     counts = j[inside + 1] - j[inside]

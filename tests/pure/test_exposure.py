@@ -223,6 +223,17 @@ def test_narrow_column_bands_give_the_same_numbers(monkeypatch, mode):
                                   pd.DataFrame(banded.villages.drop(columns="geometry")), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("mode", ["exact", "fast"])
+def test_a_band_with_a_zone_and_no_village(monkeypatch, mode):
+    monkeypatch.setattr(cv, "BAND_BUDGET_BYTES", 24 * 14 * 3)  # narrow bands: some hold the far zone only
+    z = pd.concat([zones(), gpd.GeoDataFrame({"id": ["Z9"], "hazard_type": ["marine"], "risk_level": [1]},
+                                             geometry=[box(X0 + 300, Y0, X0 + 400, Y0 + 50)], crs=CRS)],
+                  ignore_index=True)
+    res = compute_exposure(villages(), z, raster=ones(), mode=mode)
+    assert not (res.rows.hazard_type == "marine").any()
+    assert any("marine level 1" in w for w in res.warnings)
+
+
 def test_engine_matches_brute_force_on_random_polygons():
     rng = np.random.default_rng(1)
     arr = (rng.random((30, 40)) * 5).astype(np.float64)
