@@ -24,6 +24,14 @@ other layer has no boundary in the piece's cell, that label is read from a runni
 intersections and the fragments located exactly (point in polygon, a hair off the piece on the interior side, so that
 shared and coincident boundaries are counted once).
 
+Everything above is local to a column, so the work goes band of columns by band of columns: each band reads one
+full-height stripe of the raster (tiles are read once), cuts only the boundaries that cross it, and adds its sums.
+Memory follows the band, not the raster (a 1e9-cell raster runs in about 1.2 GB).
+
+The fast mode counts each cell wholly where its centre is: boundaries are crossed with the vertical lines through
+cell centres only, and a pair's total telescopes over the crossings (no cutting, no dissolving of overlapping zones:
+one coverage count per level gives the highest level in force).
+
 Everything here works in grid units: ``u = (x - x0) / w`` to the right, ``r = (y0 - y) / h`` downwards.
 """
 from __future__ import annotations
