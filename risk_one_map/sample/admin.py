@@ -18,6 +18,7 @@ from scipy import ndimage
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import Polygon
 
+from ..errors import RiskOneMapError
 from .grid import Grid, grid_graph, largest_component, polygonise
 from .terrain import Terrain
 from .townships import group_townships, register
@@ -182,7 +183,7 @@ def _place_villages(work: Grid, mask, suit, seat: int, n: int, n_comm: int, rng)
             buckets.setdefault((bx, by), []).append((cx[i], cy[i]))
         spacing *= 0.85
         if spacing < work.cell * 1.5:
-            raise ValueError(f"the county has room for only {len(chosen)} villages, not {n}")
+            raise RiskOneMapError(f"the sample county has room for only {len(chosen)} villages, not {n}")
     return np.asarray(chosen, dtype=np.int64)
 
 

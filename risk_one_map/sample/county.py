@@ -16,6 +16,7 @@ from typing import Optional
 import numpy as np
 from pyproj import CRS, Transformer
 
+from ..errors import RiskOneMapError
 from ..layers import model
 from ..layers.package import Package, write_package
 from ..progress import CancelledFn, ProgressFn, Steps
@@ -53,7 +54,7 @@ def make_sample_county(villages: int = 48, seed: int = 7, progress: Optional[Pro
     """Generate the sample county in memory. Same ``seed`` and ``villages`` -> identical tables and rasters."""
     villages = int(villages)
     if villages < 8:
-        raise ValueError("the sample county needs at least 8 villages")
+        raise RiskOneMapError(f"the sample county needs at least 8 villages, not {villages}")
     steps = Steps(progress, cancelled, weights=(4, 2, 2, 2, 1, 3, 1, 1, 1))
     ss = np.random.SeedSequence(int(seed))
     rngs = {name: np.random.Generator(np.random.PCG64(child)) for name, child in zip(STREAMS, ss.spawn(len(STREAMS)))}

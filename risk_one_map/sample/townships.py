@@ -13,6 +13,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from ..errors import RiskOneMapError
 from . import names
 
 CITY_CODE = "130600000000"  # the (fictional county's) parent prefecture: 保定市, mountainous Taihang foothills
@@ -127,7 +128,7 @@ def register(polygons, centres, township_of, seats, is_comm, rng) -> Register:
             else:
                 n_vill += 1
                 if n_vill > 799:
-                    raise ValueError(f"township {town_name} has more villages than 3-digit codes 201..999 allow")
+                    raise RiskOneMapError(f"township {town_name} has more villages than codes 201..999 allow")
                 code = f"{town_code[:9]}{200 + n_vill:03d}"  # 村 (村委会): 201..
                 name = names.village_name(rng, used)
             old_index.append(int(v))

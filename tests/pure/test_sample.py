@@ -173,3 +173,14 @@ def test_build_writes_a_package_that_reads_back(sample_package):
     assert sample_package.dem_raster.is_file() and sample_package.population_raster.is_file()
     villages = sample_package.read("villages")
     assert villages.crs.to_epsg() == 4548 and len(villages) == 12
+
+
+def test_a_cancelled_build_writes_nothing(tmp_path):
+    from risk_one_map.errors import Cancelled
+    from risk_one_map.sample.county import build_sample_county
+    calls = []
+    with pytest.raises(Cancelled):
+        build_sample_county(tmp_path / "out", villages=12, seed=1, progress=calls.append,
+                            cancelled=lambda: len(calls) > 3)
+    assert not (tmp_path / "out").exists() and list(tmp_path.iterdir()) == []
+    assert calls == sorted(calls) and all(0.0 <= f <= 1.0 for f in calls)
