@@ -33,7 +33,7 @@ def template_layer(key: str, tmp: Path):
         _tiny_tiff(path)
         return QgsRasterLayer(str(path), key, "gdal")
     name, _, variant = key.partition("_polygon") if key.endswith("_polygon") else (key, "", "")
-    spec = model.LAYER_BY_NAME.get(name)
+    spec = model.layer_spec_any(name)  # a model layer or an analysis output
     if key.startswith("analysis_"):
         geometry = {"point": "Point", "line": "LineString", "polygon": "Polygon"}[key.split("_", 1)[1]]
     elif key.endswith("_polygon"):

@@ -13,6 +13,7 @@ from typing import Optional
 
 from ..errors import RiskOneMapError
 from ..layers import model
+from ..layers.qgis_style import ROUTE_LEGEND, style_routes  # noqa: F401 (ROUTE_LEGEND kept importable here)
 from . import templates as T
 from .sheet_data import SheetData, build_sheet_data
 
@@ -21,7 +22,6 @@ HELPER_GROUP = "村图制图（勿删）"
 # Helper layers on the package's villages/townships, named as the legend shows them.
 HIGHLIGHT, MASK = "本村界线", "村外范围"
 LOCATOR_HIGHLIGHT, LOCATOR_VILLAGES, LOCATOR_TOWNSHIPS = "位置图-本村", "位置图-村界", "位置图-镇界"
-ROUTE_LEGEND = "撤离路线（箭头指向安置地点）"
 RISK_LEGEND = "风险区划（各灾种最高等级）"
 ATLAS_CODE = "attribute(@atlas_feature, 'code')"
 
@@ -189,32 +189,6 @@ def _risk_layer(lyr):
     lyr.setRenderer(renderer)
     lyr.setOpacity(0.5)
     return lyr
-
-
-def style_routes(layer) -> None:
-    """Evacuation routes as green arrows along the road, pointing to the shelter (lines run origin -> shelter)."""
-    from qgis.core import (QgsLineSymbol, QgsMarkerLineSymbolLayer, QgsMarkerSymbol, QgsSimpleLineSymbolLayer,
-                           QgsSingleSymbolRenderer)
-    from qgis.PyQt.QtGui import QColor
-    green = QColor(model.ROUTE_COLOUR)
-    casing = QgsSimpleLineSymbolLayer(QColor(255, 255, 255, 220), 1.8)
-    line = QgsSimpleLineSymbolLayer(green, 1.0)
-    arrows = QgsMarkerLineSymbolLayer(True, 12.0)
-    arrows.setPlacement(QgsMarkerLineSymbolLayer.Interval)
-    arrows.setOffsetAlongLine(6.0)
-    head = QgsMarkerSymbol.createSimple({"name": "filled_arrowhead", "color": green.name(), "size": "4.2",
-                                         "outline_color": "#ffffff", "outline_width": "0.25", "angle": "0"})
-    arrows.setSubSymbol(head)
-    end = QgsMarkerLineSymbolLayer(True, 0)
-    end.setPlacement(QgsMarkerLineSymbolLayer.LastVertex)
-    end.setSubSymbol(head.clone())
-    symbol = QgsLineSymbol()
-    symbol.deleteSymbolLayer(0)
-    for sl in (casing, line, arrows, end):  # appendSymbolLayer takes ownership; the list constructor does not
-        symbol.appendSymbolLayer(sl)
-    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
-    layer.setName(ROUTE_LEGEND)
-    layer.setLabelsEnabled(False)
 
 
 def _label_whole_townships(layer) -> None:

@@ -337,6 +337,72 @@ def layer_title(name: str) -> str:
     return spec.zh if spec is not None else OUTPUT_LAYER_TITLES.get(name, name)
 
 
+# The map layers the analyses write, with their fields (aliases for QGIS), in drawing order inside each geometry
+# (top first). Not in LAYERS: the checker and importer never ask for them; QGIS loads them into their own group,
+# above the model's.
+GROUP_ANALYSIS = "分析结果"
+_HH = (F("household_id", "str", "住户编号"), F("village_code", "str", "所在村代码"), F("people", "int", "人数", min=0),
+       F("vulnerable", "int", "有脆弱人群", min=0, max=1))
+_ZONE_IDS = (F("zone_ids", "str", "所在撤离区"),)
+_PSEUDO = (F("pseudo", "int", "虚拟住户（按人口栅格）", min=0, max=1),)
+OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields) for name, geometry,
+                      fields in (
+    ("depot_sites", ("Point",), (
+        F("id", "str", "编号"), F("name", "str", "名称"), F("level", "str", "等级"), F("capacity", "float", "有效库容"),
+        F("existing", "int", "现有储备点", min=0, max=1), F("status", "str", "选址结果"),
+        F("source_layer", "str", "来源图层"), F("served_population", "float", "服务人口"),
+        F("villages", "int", "服务村数"), F("max_time_min", "float", "最长送达时间(分钟)"))),
+    ("unserved", ("Point",), _HH + (F("reason", "str", "原因"), F("detail", "str", "说明")) + _ZONE_IDS + _PSEUDO),
+    ("shelter_load", ("Point",), (
+        F("shelter_id", "str", "场所编号"), F("name", "str", "名称"), F("capacity", "int", "容纳人数"),
+        F("assigned", "int", "安置人数"), F("load_ratio", "float", "负荷率"), F("shelter_class", "str", "类别"),
+        F("households", "int", "安置户数"), F("status", "str", "状态"), F("capacity_source", "str", "容量来源"),
+        F("max_distance_m", "float", "最远步行距离(米)"), F("standard_violations", "int", "超服务半径户数"),
+        F("village_code", "str", "所在村代码"))),
+    ("evacuees", ("Point",), _HH + (
+        F("shelter_id", "str", "安置场所编号"), F("shelter_name", "str", "安置场所"),
+        F("shelter_class", "str", "场所类别"), F("distance_m", "float", "步行距离(米)"),
+        F("walk_min", "float", "步行时间(分钟)"), F("walk_kmh", "float", "步行速度(km/h)"),
+        F("meets_standard", "str", "符合服务半径"), F("standard_note", "str", "不符合说明"))
+     + _ZONE_IDS + (F("hazard_ids", "str", "隐患编号"),) + _PSEUDO),
+    ("evacuation_routes", ("LineString",), (
+        F("shelter_id", "str", "安置场所编号"), F("shelter_name", "str", "安置场所"), F("people", "int", "人数"),
+        F("households", "int", "户数"))),
+    ("depot_allocation", ("LineString",), (
+        F("village_code", "str", "村代码"), F("village_name", "str", "村名"), F("depot_id", "str", "储备点编号"),
+        F("depot_name", "str", "储备点"), F("time_min", "float", "送达时间(分钟)"), F("population", "float", "人口"),
+        F("within_T", "int", "时限内送达", min=0, max=1),
+        F("within_county_guidance", "int", "县级时限内送达", min=0, max=1))),
+    ("evacuation_zones", ("Polygon",), (
+        F("zone_id", "str", "撤离区编号"), F("ring", "float", "范围倍数"), F("hazard_layer", "str", "隐患图层"),
+        F("hazard_id", "str", "隐患编号"), F("hazard_name", "str", "隐患名称"), F("kind", "str", "类型"),
+        F("basis", "str", "划定依据"), F("radius_m", "float", "撤离半径(米)"),
+        F("radius_is_default", "int", "默认半径", min=0, max=1), F("households", "int", "户数"),
+        F("people", "int", "人数"), F("vulnerable_households", "int", "有脆弱人群户数"))),
+    ("shelter_isochrones", ("Polygon",), (
+        F("shelter_id", "str", "场所编号"), F("minutes", "int", "步行时间(分钟)"), F("area_m2", "float", "面积(平方米)"),
+        F("road_m", "float", "道路长度(米)"))),
+    ("exposure_villages", ("Polygon",), (
+        F("code", "str", "村代码"), F("name", "str", "村名"), F("township_code", "str", "乡镇代码"),
+        F("population_total", "float", "常住人口"), F("households_total", "float", "总户数"),
+        F("area_m2", "float", "面积(平方米)"), F("exposed_any", "float", "暴露人口（任一等级）"),
+        F("unexposed", "float", "未暴露人口"), F("exposed_l1_2", "float", "1-2级风险区人口"),
+        F("exposed_l1", "float", "1级风险区人口"), F("share_l1_2", "float", "1-2级风险区人口占比"))
+     + tuple(F(f"{h.key}_l1_2", "float", f"{h.zh}1-2级风险区人口") for h in HAZARD_TYPES)
+     + (F("source", "str", "人口来源"),)),
+))
+OUTPUT_LAYER_BY_NAME = {s.name: s for s in OUTPUT_LAYERS}
+# Coded values of the outputs, shown in Chinese (the analyses write English keys).
+UNSERVED_REASONS = {"no route": "无可达路线", "no capacity": "容量不足"}
+SHELTER_STATUSES = {"open": "可用", "in danger zone": "位于危险区", "no location": "无位置", "no capacity": "无容量"}
+DEPOT_STATUSES = {"existing": "现有", "new": "新选址"}
+
+
+def layer_spec_any(name: str) -> Optional[LayerSpec]:
+    """The spec of a package layer or of an analysis output layer, None for anything else."""
+    return LAYER_BY_NAME.get(name) or OUTPUT_LAYER_BY_NAME.get(name)
+
+
 ROAD_DRIVE_KMH = {"county": 60.0, "township": 40.0, "village": 25.0, "path": 5.0}  # default
 ROAD_KINDS = {"county": "县道", "township": "乡道", "village": "村道", "path": "小路"}
 LOWPOINT_SOURCES = {"ledger": "积水台账", "model": "模型计算", "dem": "DEM洼地"}

@@ -15,7 +15,7 @@ from typing import Optional
 from ..errors import Cancelled, RiskOneMapError
 from . import model
 
-GROUP_ANALYSIS = "分析结果"  # layers the model does not know (analysis outputs), above everything else
+GROUP_ANALYSIS = model.GROUP_ANALYSIS  # analysis outputs and layers the model does not know, above everything else
 OTHER_HAZARD = "other"
 
 
@@ -32,7 +32,10 @@ RASTERS = (
     RasterSpec("population", model.POPULATION_RASTER, "人口分布（人/格）", model.GROUP_NETWORK, False),
     RasterSpec("dem", model.DEM_RASTER, "地形晕渲（DEM）", model.GROUP_ADMIN, True),
 )
-HIDDEN_BY_DEFAULT = {"depot_candidates"}  # planning inputs: in the legend, unchecked
+# In the legend, unchecked: planning inputs; analysis outputs that repeat a shown layer (shelter_load, the
+# shelters), cover the map (exposure_villages, shelter_isochrones) or matter only zoomed in (evacuees).
+HIDDEN_BY_DEFAULT = {"depot_candidates", "exposure_villages", "evacuees", "shelter_load", "shelter_isochrones",
+                     "depot_allocation"}
 
 _KIND_OF_FAMILY = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
 # Drawing order inside a group: points over lines over polygons over tables; rasters at the bottom.
@@ -217,10 +220,10 @@ def _plan(pkg: Path, names: list) -> list:
     """What to load, in final order: groups top first, and inside each group points, lines, polygons, tables,
     rasters, then model order."""
     gpkg = pkg / model.GPKG_NAME
-    model_index = {s.name: i for i, s in enumerate(model.LAYERS)}
+    model_index = {s.name: i for i, s in enumerate(model.LAYERS + model.OUTPUT_LAYERS)}
     entries = []
     for name in names:
-        spec = model.LAYER_BY_NAME.get(name)
+        spec = model.layer_spec_any(name)  # a model layer or an analysis output (aliases, geometry of an empty one)
         kind = _vector_kind(gpkg, name)
         geometry_type = None
         if kind == "unknown":  # e.g. an empty layer written without a geometry type: take the model's

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Optional
 
 from qgis.core import (
-    QgsCategorizedSymbolRenderer, QgsColorRampShader, QgsEditorWidgetSetup, QgsFillSymbol, QgsHillshadeRenderer,
-    QgsLinePatternFillSymbolLayer, QgsLineSymbol, QgsMapLayer, QgsMarkerSymbol, QgsPalLayerSettings, QgsRasterLayer,
-    QgsRasterShader, QgsRectangle, QgsRendererCategory, QgsRuleBasedLabeling, QgsRuleBasedRenderer,
-    QgsSimpleFillSymbolLayer, QgsSimpleLineSymbolLayer, QgsSingleBandPseudoColorRenderer, QgsSingleSymbolRenderer,
-    QgsSvgMarkerSymbolLayer, QgsTextBufferSettings, QgsTextFormat, QgsUnitTypes, QgsVectorLayer,
-    QgsVectorLayerSimpleLabeling, QgsWkbTypes,
+    QgsApplication, QgsCategorizedSymbolRenderer, QgsColorRampShader, QgsEditorWidgetSetup, QgsFeatureRequest,
+    QgsFillSymbol, QgsGraduatedSymbolRenderer, QgsHillshadeRenderer, QgsLinePatternFillSymbolLayer, QgsLineSymbol,
+    QgsMapLayer, QgsMarkerLineSymbolLayer, QgsMarkerSymbol, QgsPalLayerSettings, QgsRasterLayer, QgsRasterShader,
+    QgsRectangle, QgsRendererCategory, QgsRendererRange, QgsRuleBasedLabeling, QgsRuleBasedRenderer,
+    QgsSimpleFillSymbolLayer, QgsSimpleLineSymbolLayer, QgsSimpleMarkerSymbolLayer, QgsSingleBandPseudoColorRenderer,
+    QgsSingleSymbolRenderer, QgsSvgMarkerSymbolLayer, QgsTextBufferSettings, QgsTextFormat, QgsUnitTypes,
+    QgsVectorLayer, QgsVectorLayerSimpleLabeling, QgsWkbTypes,
 )
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QFont
@@ -30,10 +31,11 @@ STYLE_DIR = Path(__file__).resolve().parent.parent / "resources" / "styles"
 # What a QML carries. Fields (aliases, widgets) stay out: they come from the model in code.
 QML_CATEGORIES = (QgsMapLayer.Symbology | QgsMapLayer.Labeling | QgsMapLayer.Rendering
                   | QgsMapLayer.CustomProperties)
-FIXED_BREAKS_PROPERTY = "risk_one_map/fixed_breaks"  # set to true in population.qml to keep its class breaks
+FIXED_BREAKS_PROPERTY = "risk_one_map/fixed_breaks"  # true in population/exposure_villages.qml: keep the breaks
 
 # Colours beyond the model's: admin lines, hazard red and flood blue from the GB/T 37230 warning colours.
 HAZARD_RED = model.WARNING_COLOURS[1]
+ORANGE = model.WARNING_COLOURS[2]
 FLOOD_BLUE = model.WARNING_COLOURS[4]
 DEPOT_BROWN = "#8c510a"
 CANDIDATE_PURPLE = "#7b3294"
@@ -42,6 +44,18 @@ POPULATION_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 GEOHAZARD_MARKERS = {"landslide": "triangle", "rockfall": "diamond", "debris_flow": "pentagon",
                      "ground_collapse": "circle", "ground_fissure": "cross_fill", "subsidence": "square"}
 SHELTER_SIZES = {"emergency": 3.0, "short_term": 3.8, "long_term": 4.6}  # mm
+# Analysis outputs (DOMAIN.md: routes green arrows, shelters green squares; warning orange/red for danger).
+EXPOSURE_REDS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # light -> dark, ColorBrewer Reds
+EXPOSURE_BREAKS = (100, 200, 400, 800, math.inf)  # people; re-cut at the layer's own values on load
+EVACUEE_ORANGE = "#f57c00"
+DEPOT_PURPLE = "#3f007d"
+ALLOCATION_GREY_PURPLE = "#8c82a8"
+ISOCHRONE_GREENS = {5: "#1a9641", 10: "#66bd63", 15: "#a6d96a"}  # minutes -> colour, nearest band darkest
+LOAD_CLASSES = ((0.8, model.SHELTER_COLOUR, 3.0, "负荷 ≤ 80%"), (1.0, ORANGE, 3.8, "负荷 80%–100%"),
+                (math.inf, HAZARD_RED, 4.6, "超负荷 > 100%"))  # upper load_ratio, colour, mm, legend
+TOP = 1e12  # the upper bound of an open-ended graduated class
+DETAIL_SCALE = 25000  # point outputs and their labels: from 1:25 000 inwards (a village, not the county)
+ROUTE_LEGEND = "撤离路线（箭头指向安置地点）"  # the village sheet's legend text for the routes
 
 # A water drop, in SVG with QGIS's param() so the colours stay editable in the style dialog.
 DROP_SVG = (
@@ -53,12 +67,15 @@ DROP_SVG = (
 # ------------------------------------------------------------------------------------------------ public helpers
 def style_key(layer_name: str, geometry_type: int) -> str:
     """The style file stem for a package layer: its model name, ``<name>_polygon`` when a point layer comes as
-    polygons (shelters, flood_lowpoints), ``analysis_<geometry>`` for layers the model does not know."""
+    polygons (shelters, flood_lowpoints), the output name for an analysis output of the expected geometry,
+    ``analysis_<geometry>`` for any other layer the model does not know."""
     spec = model.LAYER_BY_NAME.get(layer_name)
     kind = {QgsWkbTypes.PointGeometry: "point", QgsWkbTypes.LineGeometry: "line",
             QgsWkbTypes.PolygonGeometry: "polygon"}.get(geometry_type, "table")
     if spec is None:
-        return f"analysis_{kind}"
+        output = model.OUTPUT_LAYER_BY_NAME.get(layer_name)
+        family = {"point": "Point", "line": "LineString", "polygon": "Polygon"}.get(kind)
+        return layer_name if output is not None and family in output.geometry else f"analysis_{kind}"
     if kind == "polygon" and spec.geometry and spec.geometry[0] == "Point":
         return f"{layer_name}_polygon"
     return layer_name
@@ -88,6 +105,8 @@ def apply_style(layer: QgsMapLayer, key: str, font: Optional[str] = None) -> str
         smooth_resampling(layer)
     if key == "risk_zones" and isinstance(layer, QgsVectorLayer):
         relabel_risk_levels(layer)
+    if key == "exposure_villages" and isinstance(layer, QgsVectorLayer):
+        fit_graduated_classes(layer)
     layer.triggerRepaint()
     return how
 
@@ -131,6 +150,18 @@ def value_labels(layer_name: str, f: model.FieldSpec) -> dict:
         return dict(model.SHELTER_CLASSES)
     if f.name == "source" and layer_name == "flood_lowpoints":
         return dict(getattr(model, "LOWPOINT_SOURCES", {}))
+    if f.name == "kind" and layer_name == "evacuation_zones":
+        return dict(model.GEOHAZARD_KINDS, flood_lowpoint=model.layer_title("flood_lowpoints"))
+    if f.name == "hazard_layer" and layer_name == "evacuation_zones":
+        return {name: model.layer_title(name) for name in ("geohazard_zones", "geohazard_points", "flood_lowpoints")}
+    if f.name == "reason" and layer_name == "unserved":
+        return dict(model.UNSERVED_REASONS)
+    if f.name == "status" and layer_name == "shelter_load":
+        return dict(model.SHELTER_STATUSES)
+    if f.name == "status" and layer_name == "depot_sites":
+        return dict(model.DEPOT_STATUSES)
+    if f.name == "meets_standard":
+        return {"True": "是", "False": "否"}
     if f.type == "int" and f.min == 0 and f.max == 1:
         return {1: "是", 0: "否"}
     return {}
@@ -200,6 +231,38 @@ def fit_population_classes(layer: QgsRasterLayer) -> None:
     if not colours or values is None or values.size == 0:
         return
     _set_population_shader(layer, population_breaks(values, len(colours)), colours)
+
+
+def fit_graduated_classes(layer: QgsVectorLayer) -> None:
+    """Re-cut a graduated style's classes above zero at this layer's own quantiles (nice round numbers), keeping
+    the symbols; a class of exactly zero stays as it is. Skipped if the style sets ``risk_one_map/fixed_breaks``."""
+    if str(layer.customProperty(FIXED_BREAKS_PROPERTY, "false")).lower() in ("true", "1", "yes"):
+        return
+    renderer = layer.renderer()
+    if not isinstance(renderer, QgsGraduatedSymbolRenderer) or layer.fields().indexOf(renderer.classAttribute()) < 0:
+        return
+    zero = [r for r in renderer.ranges() if r.upperValue() <= 0]
+    symbols = [r.symbol().clone() for r in renderer.ranges() if r.upperValue() > 0]
+    request = QgsFeatureRequest().setFlags(QgsFeatureRequest.NoGeometry).setSubsetOfAttributes(
+        [renderer.classAttribute()], layer.fields())
+    values = []
+    for feature in layer.getFeatures(request):
+        try:
+            value = float(feature[renderer.classAttribute()])
+        except (TypeError, ValueError):
+            continue
+        if value > 0 and math.isfinite(value):
+            values.append(value)
+    if not symbols or not values:
+        return
+    bounds = population_breaks(values, len(symbols))
+    symbols = symbols[-len(bounds):]  # fewer distinct breaks than classes: keep the darkest colours
+    for i in reversed(range(len(renderer.ranges()))):
+        renderer.deleteClass(i)
+    for r in zero:
+        renderer.addClassRange(QgsRendererRange(r.lowerValue(), r.upperValue(), r.symbol().clone(), r.label()))
+    for r in _ranges(bounds, symbols):
+        renderer.addClassRange(r)
 
 
 def smooth_resampling(layer: QgsRasterLayer) -> None:
@@ -384,9 +447,7 @@ def _households(layer, font):
     root.appendChild(other)
     root.appendChild(vulnerable)
     layer.setRenderer(QgsRuleBasedRenderer(root))
-    layer.setScaleBasedVisibility(True)
-    layer.setMinimumScale(25000)  # shown from 1:25 000 inwards (the most zoomed-out scale it draws at)
-    layer.setMaximumScale(0)
+    _detail_only(layer)
     layer.setLabelsEnabled(False)
 
 
@@ -421,6 +482,141 @@ def _analysis_polygon(layer, font):
     layer.setLabelsEnabled(False)
 
 
+def _exposure_villages(layer, font):
+    """Choropleth of the people in level 1-2 risk zones, light to dark red; villages with none light grey."""
+    zero = _symbol(QgsFillSymbol, [QgsSimpleFillSymbolLayer(QColor("#f0f0f0"), Qt.SolidPattern, QColor("#7f0000"),
+                                                              Qt.SolidLine, 0.2)])
+    symbols = [_symbol(QgsFillSymbol, [QgsSimpleFillSymbolLayer(QColor(c), Qt.SolidPattern, QColor("#7f0000"),
+                                                                 Qt.SolidLine, 0.2)]) for c in EXPOSURE_REDS]
+    renderer = QgsGraduatedSymbolRenderer("exposed_l1_2", [QgsRendererRange(0, 0, zero, "0")]
+                                          + _ranges(EXPOSURE_BREAKS, symbols))
+    renderer.setClassificationMethod(QgsApplication.classificationMethodRegistry().method("Quantile"))
+    layer.setRenderer(renderer)
+    layer.setOpacity(0.85)  # the hillshade shows through, the risk zones below hardly
+    layer.setLabelsEnabled(False)
+
+
+def _evacuation_zones(layer, font):
+    """The zone itself hatched warning orange in a red outline, named after its hazard along the outline; the wider
+    rings (1.5×, 2×) dashed orange outlines, only when zoomed in to a village."""
+    hatch = QgsLinePatternFillSymbolLayer()
+    hatch.setLineAngle(135)  # across the hazard zones' 45° red hatch
+    hatch.setDistance(2.0)
+    hatch.setColor(QColor(ORANGE))
+    hatch.subSymbol().setColor(QColor(ORANGE))
+    hatch.subSymbol().symbolLayer(0).setWidth(0.25)
+    core = _symbol(QgsFillSymbol, [hatch, QgsSimpleLineSymbolLayer(QColor(HAZARD_RED), 0.5)])
+    ring = QgsSimpleLineSymbolLayer(QColor(ORANGE), 0.35)
+    ring.setPenStyle(Qt.DashLine)
+    is_core = 'coalesce("ring", 1) <= 1'
+    # Short legend words: the sheet's legend column is narrow.
+    layer.setRenderer(_rules([(core, is_core, "危险区或撤离半径", 0),
+                              (_symbol(QgsFillSymbol, [ring]), "ELSE", "扩大撤离范围", 50000)]))
+    _label(layer, f'if({is_core}, "hazard_name", NULL)', font, 7.5, "#b30000", priority=3,
+           placement=QgsPalLayerSettings.PerimeterCurved, expression=True, max_scale=50000)
+
+
+def _evacuation_routes(layer, font):
+    style_routes(layer, name=None)
+
+
+def _evacuees(layer, font):
+    layer.setRenderer(QgsSingleSymbolRenderer(_marker("circle", EVACUEE_ORANGE, 1.8, outline_width=0.3)))
+    _detail_only(layer)
+    layer.setLabelsEnabled(False)
+
+
+def _unserved(layer, font):
+    halo = QgsSimpleMarkerSymbolLayer(QgsSimpleMarkerSymbolLayer.Cross2, 3.2)
+    halo.setStrokeColor(QColor(255, 255, 255, 230))
+    halo.setStrokeWidth(1.1)
+    cross = QgsSimpleMarkerSymbolLayer(QgsSimpleMarkerSymbolLayer.Cross2, 3.2)
+    cross.setStrokeColor(QColor(HAZARD_RED))
+    cross.setStrokeWidth(0.6)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsMarkerSymbol, [halo, cross])))
+    _label(layer, 'represent_value("reason")', font, 7, "#a50000", priority=2, expression=True,
+           max_scale=DETAIL_SCALE)
+
+
+def _shelter_load(layer, font):
+    """Green / orange / red squares, larger as the load grows; shelters not open (in a danger zone, no capacity)
+    grey."""
+    is_open = "coalesce(\"status\", 'open') = 'open' AND \"load_ratio\" IS NOT NULL"
+    rules, lower = [], None
+    for upper, colour, size, legend in LOAD_CLASSES:
+        test = is_open + (f' AND "load_ratio" > {lower:g}' if lower is not None else "") + (
+            f' AND "load_ratio" <= {upper:g}' if math.isfinite(upper) else "")
+        rules.append((_marker("square", colour, size), test, legend, 0))
+        lower = upper
+    rules.append((_marker("square", "#9e9e9e", 2.6), "ELSE", "不可用（危险区内、无容量等）", 0))
+    layer.setRenderer(_rules(rules))
+    # Right under the square, over the road it stands on: round the point the shelter's name leaves no room.
+    _label(layer, "format_number(100 * \"load_ratio\", 0) || '%'", font, 7, "#333333", priority=6, expression=True,
+           max_scale=50000, placement=QgsPalLayerSettings.OverPoint)
+    settings = layer.labeling().settings()
+    settings.quadOffset = QgsPalLayerSettings.QuadrantBelow
+    settings.yOffset = 2.0  # mm
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+
+
+def _shelter_isochrones(layer, font):
+    """Nested walking-time bands, the nearest drawn on top; see-through greens with an outline."""
+    ranges, lower = [], 0
+    for i, (minutes, colour) in enumerate(ISOCHRONE_GREENS.items()):
+        fill = QColor(colour)
+        fill.setAlpha(60)
+        sl = QgsSimpleFillSymbolLayer(fill, Qt.SolidPattern, QColor(colour).darker(120), Qt.SolidLine, 0.3)
+        sl.setRenderingPass(len(ISOCHRONE_GREENS) - i)
+        ranges.append(QgsRendererRange(lower, minutes, _symbol(QgsFillSymbol, [sl]), f"{minutes} 分钟内"))
+        lower = minutes
+    outer = QgsSimpleFillSymbolLayer(QColor(255, 255, 255, 0), Qt.NoBrush, QColor(colour), Qt.DashLine, 0.25)
+    ranges.append(QgsRendererRange(lower, TOP, _symbol(QgsFillSymbol, [outer]), f"> {lower} 分钟"))
+    renderer = QgsGraduatedSymbolRenderer("minutes", ranges)
+    renderer.setUsingSymbolLevels(True)
+    layer.setRenderer(renderer)
+    layer.setLabelsEnabled(False)
+
+
+def _depot_sites(layer, font):
+    categories = [
+        QgsRendererCategory("new", _marker("star", DEPOT_PURPLE, 6.0, outline_width=0.5), "新选址储备点"),
+        QgsRendererCategory("existing", _marker("star", "#807dba", 6.0, outline=DEPOT_PURPLE, outline_width=0.6),
+                            "现有储备点（保留）"),
+        QgsRendererCategory("", _marker("star", DEPOT_PURPLE, 6.0, outline_width=0.5), "其他"),
+    ]
+    layer.setRenderer(QgsCategorizedSymbolRenderer("status", categories))
+    _label(layer, "name", font, 9, DEPOT_PURPLE, bold=True, priority=9)
+
+
+def _depot_allocation(layer, font):
+    colour = QColor(ALLOCATION_GREY_PURPLE)
+    colour.setAlpha(220)
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsLineSymbol, [QgsSimpleLineSymbolLayer(colour, 0.35)])))
+    layer.setLabelsEnabled(False)
+
+
+def style_routes(layer, name: Optional[str] = ROUTE_LEGEND) -> None:
+    """Evacuation routes as green arrows along the road, pointing to the shelter (lines run origin -> shelter), the
+    look of the village sheet and the county map alike. The layer is renamed ``name`` (default: the sheet legend's
+    text) unless ``name`` is None."""
+    green = QColor(model.ROUTE_COLOUR)
+    casing = QgsSimpleLineSymbolLayer(QColor(255, 255, 255, 220), 1.8)
+    line = QgsSimpleLineSymbolLayer(green, 1.0)
+    arrows = QgsMarkerLineSymbolLayer(True, 12.0)
+    arrows.setPlacement(QgsMarkerLineSymbolLayer.Interval)
+    arrows.setOffsetAlongLine(6.0)
+    head = QgsMarkerSymbol.createSimple({"name": "filled_arrowhead", "color": green.name(), "size": "4.2",
+                                         "outline_color": "#ffffff", "outline_width": "0.25", "angle": "0"})
+    arrows.setSubSymbol(head)
+    end = QgsMarkerLineSymbolLayer(True, 0)
+    end.setPlacement(QgsMarkerLineSymbolLayer.LastVertex)
+    end.setSubSymbol(head.clone())
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsLineSymbol, [casing, line, arrows, end])))
+    if name is not None:
+        layer.setName(name)
+    layer.setLabelsEnabled(False)
+
+
 _BUILDERS = {
     "county": _county, "townships": _townships, "villages": _villages, "risk_zones": _risk_zones,
     "geohazard_points": _geohazard_points, "geohazard_zones": _geohazard_zones,
@@ -429,6 +625,10 @@ _BUILDERS = {
     "depot_candidates": _depot_candidates, "roads": _roads, "households": _households,
     "population": _population, "dem": _dem,
     "analysis_point": _analysis_point, "analysis_line": _analysis_line, "analysis_polygon": _analysis_polygon,
+    "exposure_villages": _exposure_villages, "evacuation_zones": _evacuation_zones,
+    "evacuation_routes": _evacuation_routes, "evacuees": _evacuees, "unserved": _unserved,
+    "shelter_load": _shelter_load, "shelter_isochrones": _shelter_isochrones, "depot_sites": _depot_sites,
+    "depot_allocation": _depot_allocation,
 }
 STYLE_KEYS = tuple(_BUILDERS)  # every QML make_styles.py writes
 
@@ -453,6 +653,40 @@ def _marker(shape: str, colour: str, size: float, outline: str = "#ffffff", outl
                                          "outline_width": str(outline_width), "size": str(size)})
 
 
+def _rules(rules):
+    """A rule-based renderer from ``(symbol, filter or "ELSE", legend, most zoomed-out scale or 0)``, rule keys
+    fixed so the generated QML stays stable."""
+    root = QgsRuleBasedRenderer.Rule(None)
+    root.setRuleKey("root")
+    for i, (symbol, test, legend, scale) in enumerate(rules):
+        is_else = test == "ELSE"
+        rule = QgsRuleBasedRenderer.Rule(symbol, 0, int(scale), "ELSE" if is_else else test, legend, "", is_else)
+        rule.setRuleKey(f"rule{i}")
+        root.appendChild(rule)
+    return QgsRuleBasedRenderer(root)
+
+
+def _ranges(bounds, symbols) -> list:
+    """Graduated classes (0, b1], (b1, b2], …, the last bound may be infinite (stored as ``TOP``)."""
+    out, lower = [], 0.0
+    for bound, symbol in zip(bounds, symbols):
+        out.append(QgsRendererRange(lower, TOP if math.isinf(bound) else float(bound), symbol,
+                                    _class_label(lower, bound)))
+        lower = bound
+    return out
+
+
+def _class_label(lower: float, bound: float) -> str:
+    return f"> {_fmt(lower)}" if math.isinf(bound) else f"{_fmt(lower)} – {_fmt(bound)}"
+
+
+def _detail_only(layer: QgsVectorLayer) -> None:
+    """Drawn from ``DETAIL_SCALE`` inwards only (a village), like the households."""
+    layer.setScaleBasedVisibility(True)
+    layer.setMinimumScale(DETAIL_SCALE)  # the most zoomed-out scale it draws at
+    layer.setMaximumScale(0)
+
+
 def _svg_base64(svg: str) -> str:
     import base64
     return "base64:" + base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -463,14 +697,20 @@ def _geometry_word(layer: QgsVectorLayer) -> str:
 
 
 def _label(layer: QgsVectorLayer, field: str, font: str, size: float, colour: str, bold: bool = False,
-           priority: int = 5, placement=None) -> None:
-    if layer.fields().indexOf(field) < 0 and not layer.fields().count() == 0:
+           priority: int = 5, placement=None, expression: bool = False, max_scale: float = 0) -> None:
+    """Simple labels of ``field`` (an expression if ``expression``), from 1:``max_scale`` inwards if given."""
+    if not expression and layer.fields().indexOf(field) < 0 and not layer.fields().count() == 0:
         layer.setLabelsEnabled(False)
         return
     settings = QgsPalLayerSettings()
     settings.fieldName = field
+    settings.isExpression = expression
     settings.enabled = True
     settings.priority = priority
+    if max_scale:
+        settings.scaleVisibility = True
+        settings.minimumScale = max_scale  # the most zoomed-out scale the labels show at
+        settings.maximumScale = 0
     settings.setFormat(_text_format(font, size, colour, bold))
     geometry = layer.geometryType()
     if placement is not None:
@@ -512,11 +752,7 @@ def _set_population_shader(layer: QgsRasterLayer, bounds, colours) -> None:
     items = [QgsColorRampShader.ColorRampItem(0.0, QColor(0, 0, 0, 0), "0")]
     lower = 0.0
     for bound, colour in zip(bounds, colours):
-        if math.isinf(bound):
-            label = f"> {_fmt(lower)}"
-        else:
-            label = f"{_fmt(lower)} – {_fmt(bound)}"
-        items.append(QgsColorRampShader.ColorRampItem(float(bound), colour, label))
+        items.append(QgsColorRampShader.ColorRampItem(float(bound), colour, _class_label(lower, bound)))
         lower = bound
     ramp = QgsColorRampShader(0.0, float(bounds[-2]) if len(bounds) > 1 else 1.0)
     ramp.setColorRampType(QgsColorRampShader.Discrete)

@@ -160,3 +160,87 @@ def test_a_folder_without_onemap_gpkg_is_refused(tmp_path):
     with pytest.raises(RiskOneMapError, match="onemap.gpkg"):
         load_package(project, tmp_path)
     assert not project.mapLayers()
+
+
+# ------------------------------------------------------------------------------------------------ analysis outputs
+OUTPUT_RENDERER = {  # renderer type, checked in the legend by default
+    "depot_sites": ("categorizedSymbol", True), "unserved": ("singleSymbol", True),
+    "shelter_load": ("RuleRenderer", False), "evacuees": ("singleSymbol", False),
+    "evacuation_routes": ("singleSymbol", True), "depot_allocation": ("singleSymbol", False),
+    "evacuation_zones": ("RuleRenderer", True), "shelter_isochrones": ("graduatedSymbol", False),
+    "exposure_villages": ("graduatedSymbol", False),
+}
+OUTPUT_LABELLED = {"depot_sites", "unserved", "shelter_load", "evacuation_zones"}
+
+
+@pytest.fixture(scope="module")
+def analysed(sample_package, tmp_path_factory):
+    """A copy of the sample county with every analysis run, loaded into a project."""
+    import shutil
+    from risk_one_map.jobs import evacuation, exposure, siting
+    pkg = tmp_path_factory.mktemp("analysed") / "county"
+    shutil.copytree(sample_package.path, pkg)
+    exposure.run(pkg, charts=False)
+    evacuation.run(pkg)
+    siting.run(pkg, k=2, time_limit_s=20)
+    project = QgsProject()
+    layers = load_package(project, pkg)
+    yield project, layers
+    project.clear()
+
+
+def test_every_output_has_its_own_style_from_a_qml_and_a_sensible_default_visibility(analysed):
+    project, layers = analysed
+    group = project.layerTreeRoot().findGroup(GROUP_ANALYSIS)
+    assert project.layerTreeRoot().children()[0] is group
+    for name, (renderer, shown) in OUTPUT_RENDERER.items():
+        layer = layers[name]
+        assert layer.name() == model.OUTPUT_LAYER_TITLES[name]
+        assert qgis_style.style_key(name, layer.geometryType()) == name
+        assert qgis_style.style_path(name).is_file(), name
+        assert layer.renderer().type() == renderer, name
+        node = group.findLayer(layer.id())
+        assert node is not None and node.itemVisibilityChecked() == shown, name
+        assert layer.labelsEnabled() == (name in OUTPUT_LABELLED), name
+        if layer.labelsEnabled():
+            assert is_installed(layer.labeling().settings().format().font().family()), name
+    assert layers["evacuees"].hasScaleBasedVisibility() and layers["evacuees"].minimumScale() > 0
+    # points over lines over polygons
+    rank = {QgsWkbTypes.PointGeometry: 0, QgsWkbTypes.LineGeometry: 1, QgsWkbTypes.PolygonGeometry: 2}
+    order = [rank.get(n.layer().geometryType(), 3) for n in group.children()]
+    assert order == sorted(order)
+
+
+def test_output_fields_all_have_chinese_aliases(analysed):
+    _, layers = analysed
+    for name in OUTPUT_RENDERER:
+        layer = layers[name]
+        for i, f in enumerate(layer.fields()):
+            if f.name() != "fid":
+                assert layer.attributeAlias(i) not in ("", f.name()), (name, f.name())
+    reason = layers["unserved"].editorWidgetSetup(layers["unserved"].fields().indexOf("reason"))
+    assert {v: k for item in reason.config()["map"] for k, v in item.items()}["no route"] == "无可达路线"
+
+
+def test_output_symbols_follow_the_domain_colours(analysed):
+    from qgis.core import QgsMarkerLineSymbolLayer
+    _, layers = analysed
+    route = layers["evacuation_routes"].renderer().symbol()
+    parts = [route.symbolLayer(i) for i in range(route.symbolLayerCount())]
+    assert model.ROUTE_COLOUR in {p.color().name() for p in parts}  # a green line under a white casing
+    assert any(isinstance(p, QgsMarkerLineSymbolLayer) for p in parts)  # with arrows
+    rules = layers["shelter_load"].renderer().rootRule().children()
+    assert [r.symbol().color().name() for r in rules[:3]] == [model.SHELTER_COLOUR, model.WARNING_COLOURS[2],
+                                                              model.WARNING_COLOURS[1]]
+    assert rules[-1].isElse()
+    ranges = layers["exposure_villages"].renderer().ranges()
+    assert ranges[0].upperValue() == 0 and ranges[1].lowerValue() == 0
+    uppers = [r.upperValue() for r in ranges]
+    assert uppers == sorted(uppers)
+    lightness = [r.symbol().color().lightness() for r in ranges[1:]]
+    assert lightness == sorted(lightness, reverse=True)  # light -> dark red
+
+
+def test_an_output_of_another_geometry_gets_the_generic_style():
+    assert qgis_style.style_key("evacuees", QgsWkbTypes.PolygonGeometry) == "analysis_polygon"
+    assert qgis_style.style_key("something_else", QgsWkbTypes.LineGeometry) == "analysis_line"
