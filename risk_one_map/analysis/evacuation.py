@@ -487,36 +487,40 @@ def _whole_households(h, s, cost, flow, unserved, supply, capacity):
 
 
 def shelter_distances(reversed_csr, shelter_nodes, shelter_legs, limits, target_nodes, target_legs,
-                      progress: Optional[Callable[[float], None]] = None, max_cells: float = 2.0e7):
+                      progress: Optional[Callable[[float], None]] = None, node_xy: Optional[np.ndarray] = None,
+                      max_cells: float = 2.0e7):
     """Walking distances from targets to shelters within each shelter's limit, access legs included.
 
-    One bounded Dijkstra per shelter over the reversed graph (scipy, shelters batched so that a batch's dense
-    distance rows stay under ``max_cells``). Returns sparse pairs ``(shelter row, target row, metres)``.
+    One bounded Dijkstra per shelter over the reversed graph, on the part of the graph within the limit when node
+    coordinates are given (``network.local_searches``). Returns sparse pairs ``(shelter row, target row, metres)``.
     """
     shelter_nodes, shelter_legs = np.asarray(shelter_nodes, np.int64), np.asarray(shelter_legs, float)
     limits = np.asarray(limits, float)
     target_nodes, target_legs = np.asarray(target_nodes, np.int64), np.asarray(target_legs, float)
-    n = reversed_csr.shape[0]
-    batch = max(1, int(max_cells // max(n, 1)))
     rows, cols, vals = [], [], []
     done = 0
-    for lim in np.unique(limits):
-        group = np.flatnonzero(limits == lim)
-        for b in range(0, len(group), batch):
-            idx = group[b:b + batch]
-            net_lim = float(lim - shelter_legs[idx].min())
-            done += len(idx)
-            if len(target_nodes) == 0 or net_lim < 0:
-                continue
-            sub = dijkstra(reversed_csr, directed=True, indices=shelter_nodes[idx], limit=net_lim)[:, target_nodes]
-            r, c = np.nonzero(np.isfinite(sub))
-            d = sub[r, c] + shelter_legs[idx][r] + target_legs[c]
-            ok = d <= lim + 1e-9
-            rows.append(idx[r[ok]])
-            cols.append(c[ok])
-            vals.append(d[ok])
-            if progress is not None:
-                progress(done / len(limits))
+    if len(target_nodes) == 0 or len(shelter_nodes) == 0:
+        z = np.zeros(0, np.int64)
+        return z, z, np.zeros(0)
+    t_order = np.argsort(target_nodes, kind="stable")
+    t_sorted = target_nodes[t_order]
+    for members, nodes, dist in nw.local_searches(reversed_csr, node_xy, shelter_nodes, limits, max_cells=max_cells):
+        # targets inside this part of the graph
+        lo, hi = np.searchsorted(t_sorted, nodes[0]), np.searchsorted(t_sorted, nodes[-1], side="right")
+        cand = t_order[lo:hi]
+        pos = np.searchsorted(nodes, target_nodes[cand])
+        inside = nodes[np.minimum(pos, len(nodes) - 1)] == target_nodes[cand]
+        cand, pos = cand[inside], pos[inside]
+        sub = dist[:, pos]
+        r, c = np.nonzero(np.isfinite(sub))
+        d = sub[r, c] + shelter_legs[members][r] + target_legs[cand[c]]
+        ok = d <= limits[members][r] + 1e-9
+        rows.append(members[r[ok]])
+        cols.append(cand[c[ok]])
+        vals.append(d[ok])
+        done += len(members)
+        if progress is not None:
+            progress(done / len(limits))
     if not rows:
         z = np.zeros(0, np.int64)
         return z, z, np.zeros(0)
@@ -595,8 +599,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     acc_h = nw.attach_points(net, ev.geometry.values if H else np.zeros(0, object))
     if barriers and H and ez.nnz:
         # an evacuee starts on a road inside its own zones or outside all zones, never in another zone
-        ezl = ez.tolil().rows
-        bad = np.array([e >= 0 and not set(ezl[e]) <= set(zs) for e, zs in zip(acc_h.edge, zone_sets)], dtype=bool)
+        bad = _outside_own_zones(ez, acc_h.edge, zone_sets, len(zgeom))
         if bad.any():
             again = nw.attach_points(net, ev.geometry.values[bad], allowed_edges=free_edge)
             for f in ("edge", "t", "leg"):
@@ -634,7 +637,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     open_idx = np.flatnonzero(use)
     tgt_rows = np.flatnonzero(start >= 0)
     r_, c_, pdist = shelter_distances(GT, s_node[open_idx], acc_s.leg[open_idx], limit[open_idx],
-                                      start[tgt_rows], acc_h.leg[tgt_rows], progress=steps.sub)
+                                      start[tgt_rows], acc_h.leg[tgt_rows], progress=steps.sub, node_xy=G.xy)
     ph, ps = tgt_rows[c_], open_idx[r_]
     t_dist = time.perf_counter() - t_dist
 
@@ -773,26 +776,47 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     return EvacuationPlan(ev_out, unserved, shelter_load, route_frame, issues, stats, comp_table)
 
 
+def _outside_own_zones(edge_zones, edges, zone_sets, n_zones) -> np.ndarray:
+    """True where the edge lies in a zone that is not one of the evacuee's own zones (vectorised)."""
+    ez = edge_zones.tocsr()
+    edges = np.asarray(edges, np.int64)
+    has = edges >= 0
+    counts = np.zeros(len(edges), dtype=np.int64)
+    counts[has] = np.diff(ez.indptr)[edges[has]]
+    who = np.repeat(np.arange(len(edges)), counts)
+    starts = np.repeat(ez.indptr[np.maximum(edges, 0)], counts)
+    within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    zone = ez.indices[starts + within]
+    own_n = np.array([len(z) for z in zone_sets], dtype=np.int64)
+    own_keys = np.repeat(np.arange(len(zone_sets)), own_n) * (n_zones + 1) + \
+        (np.concatenate([np.asarray(z, np.int64) for z in zone_sets]) if own_n.sum() else np.zeros(0, np.int64))
+    foreign = ~np.isin(who * (n_zones + 1) + zone, own_keys)
+    return np.bincount(who[foreign], minlength=len(edges)) > 0
+
+
 def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dist, sid, sname, crs, steps):
     """People per road piece per shelter, from one search per used shelter with predecessors."""
     import geopandas as gpd
     lookup = G.arc_lookup()
     used = np.unique(sidx[assigned])
-    batch = max(1, int(1.0e7 // max(G.n, 1)))
-    rec_s, rec_arc, rec_p, rec_h = [], [], [], []
-    for b in range(0, len(used), batch):
-        idx = used[b:b + batch]
-        lim = float(np.nanmax(dist[assigned & np.isin(sidx, idx)])) + 1.0
-        _, pred = dijkstra(GT, directed=True, indices=s_node[idx], limit=lim, return_predecessors=True)
-        for r, j in enumerate(idx):
-            hh = np.flatnonzero(assigned & (sidx == j))
-            which, tail, head = nw.trace_paths(pred[r], start[hh])
-            arc = lookup(tail, head)
+    far = pd.Series(dist[assigned]).groupby(sidx[assigned]).max().reindex(used).to_numpy() + 1.0
+    placed = np.flatnonzero(assigned)
+    placed = placed[np.argsort(sidx[placed], kind="stable")]
+    members_of = dict(zip(used, np.split(placed, np.searchsorted(sidx[placed], used)[1:])))
+    rec_s, rec_arc, rec_p = [], [], []
+    done = 0
+    for members, nodes, _, pred in nw.local_searches(GT, G.xy, s_node[used], np.ceil(far), predecessors=True,
+                                                     max_cells=1.0e7):
+        for r, j in enumerate(used[members]):
+            hh = members_of[j]
+            local = np.searchsorted(nodes, start[hh])
+            which, tail, head = nw.trace_paths(pred[r], local)
+            arc = lookup(nodes[tail], nodes[head])
             rec_s.append(np.full(len(arc), j))
             rec_arc.append(arc)
             rec_p.append(people[hh][which])
-            rec_h.append(np.ones(len(arc), np.int64))
-        steps.sub((b + len(idx)) / len(used))
+        done += len(members)
+        steps.sub(done / len(used))
     s_all, arc_all, p_all = np.concatenate(rec_s), np.concatenate(rec_arc), np.concatenate(rec_p)
     ok = (arc_all >= 0) & (G.edge[np.maximum(arc_all, 0)] >= 0)
     s_all, arc_all, p_all = s_all[ok], arc_all[ok], p_all[ok]
@@ -811,13 +835,15 @@ def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dis
                           "households": np.r_[key["n"].to_numpy(), np.ones(len(hh), np.int64),
                                               np.bincount(sidx[hh], minlength=len(sid))[used_s]],
                           "geometry": np.r_[geoms, np.asarray(legs_h, dtype=object), np.asarray(legs_s, dtype=object)]})
-    frame = frame[[g is not None and not g.is_empty and g.length > 0 for g in frame.geometry]]
+    frame = frame[np.nan_to_num(shapely.length(frame["geometry"].to_numpy())) > 0]
     # one feature per shelter and flow: road pieces carrying the same people merged into lines
-    out = []
-    for (s_, p_, n_), grp in frame.groupby(["s", "people", "households"], sort=True):
-        merged = shapely.line_merge(shapely.multilinestrings(list(grp.geometry)))
-        out.append((sid[s_], sname[s_], int(p_), int(n_), merged))
-    res = pd.DataFrame(out, columns=["shelter_id", "shelter_name", "people", "households", "geometry"])
+    keys = frame[["s", "people", "households"]].to_numpy(np.int64)
+    uniq, group = np.unique(keys, axis=0, return_inverse=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")
+    merged = shapely.line_merge(shapely.multilinestrings(frame["geometry"].to_numpy()[order], indices=group[order]))
+    res = pd.DataFrame({"shelter_id": sid[uniq[:, 0]], "shelter_name": sname[uniq[:, 0]], "people": uniq[:, 1],
+                        "households": uniq[:, 2], "geometry": merged})
     return gpd.GeoDataFrame(res, geometry="geometry", crs=crs)
 
 
@@ -897,31 +923,46 @@ def shelter_isochrones(net: nw.RoadNetwork, shelters, *, minutes: Sequence[float
     if len(sh) == 0 or net.n_edges == 0:
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=sh.crs)
     pieces, acc, T = reach_pieces(net, pts, minutes, walk_kmh)
-    geoms = nw.arc_geometry(net, pieces.edge.to_numpy(), pieces.t0.to_numpy(), pieces.t1.to_numpy())
     bands = np.asarray(sorted(float(m) for m in minutes))
+    # a piece already drawn in the band below (same shelter, edge and extent) is not buffered again
+    key = pd.MultiIndex.from_arrays([pieces.point, pieces.edge, pieces.t0.round(3), pieces.t1.round(3)])
+    band_i = np.searchsorted(bands, pieces.minutes.to_numpy())
+    seen_below = np.zeros(len(pieces), dtype=bool)
+    for bi in range(1, len(bands)):
+        here = np.flatnonzero(band_i == bi)
+        seen_below[here] = key[here].isin(key[band_i == bi - 1])
+    geoms = nw.arc_geometry(net, pieces.edge.to_numpy(), pieces.t0.to_numpy(), pieces.t1.to_numpy())
+    piece_len = (pieces.t1 - pieces.t0).to_numpy()
     legs_ok = np.isfinite(acc.leg)
     leg_lines = np.full(len(sh), None, dtype=object)
     if legs_ok.any():
         leg_lines[legs_ok] = shapely.linestrings(np.stack([acc.point_xy[legs_ok], acc.xy[legs_ok]], axis=1))
     rows = []
-    key = pieces.point.to_numpy() * len(bands) + np.searchsorted(bands, pieces.minutes.to_numpy())
-    order = np.argsort(key, kind="stable")
-    key_sorted = key[order]
-    bounds = np.searchsorted(key_sorted, np.arange(len(sh) * len(bands) + 1))
+    group = pieces.point.to_numpy() * len(bands) + band_i
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(sh) * len(bands) + 1))
     for k in range(len(sh)):
+        area = None
         for bi, band in enumerate(bands):
             sel = order[bounds[k * len(bands) + bi]:bounds[k * len(bands) + bi + 1]]
-            parts = list(geoms[sel])
+            road_m = float(piece_len[sel].sum())
+            new = [g for g in geoms[sel[~seen_below[sel]]] if g is not None]
             if legs_ok[k] and acc.leg[k] <= T[bi]:
-                parts.append(leg_lines[k] if acc.leg[k] > 0 else pts[k])
-            if not parts:
+                new.append(leg_lines[k] if acc.leg[k] > 0 else pts[k])
+                road_m += float(acc.leg[k])
+            if not new and area is None:
                 continue
-            line = shapely.geometrycollections(parts)
-            rows.append((sh[id_column][k], band, float(shapely.length(line)), line))
+            if new:
+                parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(
+                    [g for g in new if g.geom_type == "LineString"]))) if any(
+                    g.geom_type == "LineString" for g in new) else np.zeros(0, object)
+                extra = [g for g in new if g.geom_type != "LineString"]
+                blobs = shapely.buffer(np.r_[parts, np.asarray(extra, dtype=object)], width_m, quad_segs=2)
+                area = shapely.union_all(np.r_[blobs, [area]] if area is not None else blobs)
+            rows.append((sh[id_column][k], band, road_m, area))
     if not rows:
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=sh.crs)
-    frame = pd.DataFrame(rows, columns=[id_column, "minutes", "road_m", "lines"])
-    frame["geometry"] = shapely.buffer(frame["lines"].to_numpy(), width_m, quad_segs=4)
+    frame = pd.DataFrame(rows, columns=[id_column, "minutes", "road_m", "geometry"])
     frame["area_m2"] = shapely.area(frame["geometry"].to_numpy()).round(1)
     frame["road_m"] = frame["road_m"].round(1)
     frame["minutes"] = frame["minutes"].astype(int) if all(float(b).is_integer() for b in bands) else frame["minutes"]

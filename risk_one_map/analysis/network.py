@@ -29,8 +29,7 @@ from typing import Optional, Sequence
 import numpy as np
 import scipy.sparse as sp
 import shapely
-import shapely.ops  # a submodule that `import shapely` does not always load
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 _ROUND = 3  # node coordinates are merged at millimetre precision
 
@@ -96,9 +95,15 @@ def _first_of_pairs(tail, head, weight) -> np.ndarray:
     """Indices of the lightest arc of each (tail, head) pair, sorted by (tail, head)."""
     if len(tail) == 0:
         return np.zeros(0, dtype=np.int64)
-    order = np.lexsort((weight, head, tail))
-    t, h = tail[order], head[order]
-    first = np.r_[True, (t[1:] != t[:-1]) | (h[1:] != h[:-1])]
+    key = tail.astype(np.int64) * (int(max(tail.max(), head.max())) + 1) + head
+    order = np.argsort(key, kind="stable")
+    k = key[order]
+    if not (k[1:] == k[:-1]).any():
+        return order
+    # parallel arcs: order each run of equal keys by weight, keep the first
+    order = order[np.lexsort((weight[order], k))]
+    k = key[order]
+    first = np.r_[True, k[1:] != k[:-1]]
     return order[first]
 
 
@@ -166,13 +171,12 @@ def _from_pieces(pieces: np.ndarray, road: np.ndarray) -> RoadNetwork:
     u, v = inv[:m], inv[m:]
     loop = u == v  # closed rings with no other junction: keep them as two halves so they stay routable
     if loop.any():
-        halves = []
-        for e in np.flatnonzero(loop):
-            g = pieces[e]
-            halves += [shapely.ops.substring(g, 0, g.length / 2), shapely.ops.substring(g, g.length / 2, g.length)]
+        rings = np.repeat(pieces[loop], 2)
+        half = np.repeat(shapely.length(pieces[loop]) / 2, 2)
+        halves = substrings(rings, np.where(np.arange(len(rings)) % 2, half, 0), np.where(np.arange(len(rings)) % 2,
+                                                                                             2 * half, half))
         keep = ~loop
-        return _from_pieces(np.r_[pieces[keep], np.array(halves, dtype=object)],
-                            np.r_[road[keep], np.repeat(road[loop], 2)])
+        return _from_pieces(np.r_[pieces[keep], halves], np.r_[road[keep], np.repeat(road[loop], 2)])
     return RoadNetwork(uniq.astype(float), u.astype(np.int64), v.astype(np.int64), shapely.length(pieces),
                        pieces, np.asarray(road, dtype=np.int64))
 
@@ -229,6 +233,51 @@ def _snap_dangles(net: RoadNetwork, tol: float) -> RoadNetwork:
                        net.dropped)
 
 
+def substrings(geoms, start, end) -> np.ndarray:
+    """Pieces of lines between distances ``start`` and ``end`` along them, vectorised (2D).
+
+    ``end < start`` gives the piece reversed; an empty piece or a missing line gives None.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    a, b = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    out = np.full(len(geoms), None, dtype=object)
+    valid = np.array([g is not None for g in geoms], dtype=bool) if len(geoms) else np.zeros(0, bool)
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    length = np.zeros(len(geoms))
+    length[valid] = shapely.length(geoms[valid])
+    lo, hi = np.clip(lo, 0, length), np.clip(hi, 0, length)
+    ok = np.flatnonzero(valid & (hi - lo > 1e-9))
+    if len(ok) == 0:
+        return out
+    g, lo, hi = geoms[ok], lo[ok], hi[ok]
+    coords, line_of = shapely.get_coordinates(g, return_index=True)
+    seg = np.hypot(*np.diff(coords, axis=0).T)
+    seg[line_of[1:] != line_of[:-1]] = 1.0  # a one-metre gap between lines keeps each line's measures apart
+    key = np.r_[0.0, np.cumsum(seg)]
+    first = np.searchsorted(line_of, np.arange(len(g)))
+    base = key[first]
+    i_lo = np.searchsorted(key, base + lo, side="right")
+    i_hi = np.searchsorted(key, base + hi, side="left")
+    i_hi = np.maximum(i_hi, i_lo)
+    counts = i_hi - i_lo + 2
+    piece = np.repeat(np.arange(len(g)), counts)
+    pos = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    xy = np.empty((len(piece), 2))
+    p_lo = shapely.get_coordinates(shapely.line_interpolate_point(g, lo))
+    p_hi = shapely.get_coordinates(shapely.line_interpolate_point(g, hi))
+    is_first, is_last = pos == 0, pos == counts[piece] - 1
+    mid = ~is_first & ~is_last
+    xy[is_first] = p_lo
+    xy[is_last] = p_hi
+    xy[mid] = coords[(i_lo[piece] + pos - 1)[mid]]
+    lines = shapely.linestrings(xy, indices=piece)
+    rev = (a > b)[ok]
+    if rev.any():
+        lines[rev] = shapely.reverse(lines[rev])
+    out[ok] = lines
+    return out
+
+
 def split_edges(net: RoadNetwork, edges, positions):
     """Split edges at distances along them; returns the new network and the node id of each split position.
 
@@ -247,7 +296,7 @@ def split_edges(net: RoadNetwork, edges, positions):
     inner = np.flatnonzero(~at_u & ~at_v)
     xy = [net.xy]
     keep = np.ones(net.n_edges, dtype=bool)
-    nu, nv, ng, nr = [], [], [], []
+    nu, nv, ng, n0, n1, xy_edge = [], [], [], [], [], []
     next_node = net.n_nodes
     by_edge = {}
     for k in inner:
@@ -263,19 +312,22 @@ def split_edges(net: RoadNetwork, edges, positions):
             ids.append(next_node)
             out_nodes[k] = next_node
             next_node += 1
-        g = net.geometry[e]
         bounds = [0.0] + cuts + [net.length[e]]
         chain = [int(net.u[e])] + ids + [int(net.v[e])]
-        xy.append(shapely.get_coordinates(shapely.line_interpolate_point(g, np.asarray(cuts))))
-        for i in range(len(bounds) - 1):
-            nu.append(chain[i])
-            nv.append(chain[i + 1])
-            ng.append(shapely.ops.substring(g, bounds[i], bounds[i + 1]))
-            nr.append(net.road[e])
+        xy.append(np.asarray(cuts))
+        xy_edge.append(np.full(len(cuts), e))
+        nu += chain[:-1]
+        nv += chain[1:]
+        ng += [e] * (len(bounds) - 1)
+        n0 += bounds[:-1]
+        n1 += bounds[1:]
         keep[e] = False
     if not ng:
         return net, out_nodes
-    ng = np.array(ng, dtype=object)
+    cut_e = np.concatenate(xy_edge)
+    xy = [net.xy, shapely.get_coordinates(shapely.line_interpolate_point(net.geometry[cut_e], np.concatenate(xy[1:])))]
+    nr = net.road[ng]
+    ng = substrings(net.geometry[ng], n0, n1)
     new = RoadNetwork(np.vstack(xy), np.r_[net.u[keep], nu].astype(np.int64), np.r_[net.v[keep], nv].astype(np.int64),
                       np.r_[net.length[keep], shapely.length(ng)], np.r_[net.geometry[keep], ng],
                       np.r_[net.road[keep], nr].astype(np.int64), list(net.snapped), list(net.dropped))
@@ -344,7 +396,7 @@ def attach_points(net: RoadNetwork, points, *, max_leg_m: Optional[float] = None
     t = np.zeros(n)
     leg = np.full(n, np.inf)
     pxy = np.full((n, 2), np.nan)
-    good = np.array([g is not None and not g.is_empty for g in pts], dtype=bool) if n else np.zeros(0, bool)
+    good = ~shapely.is_missing(pts) & ~shapely.is_empty(pts) if n else np.zeros(0, bool)
     if good.any():
         pxy[good] = shapely.get_coordinates(shapely.centroid(pts[good]))[:, :2]
     cand = np.arange(net.n_edges) if allowed_edges is None else np.flatnonzero(allowed_edges)
@@ -353,8 +405,14 @@ def attach_points(net: RoadNetwork, points, *, max_leg_m: Optional[float] = None
     tree = shapely.STRtree(net.geometry[cand])
     gi = np.flatnonzero(good)
     qp = shapely.points(pxy[gi])
-    (pi, ej), dist = tree.query_nearest(qp, return_distance=True, all_matches=False,
-                                        max_distance=max_leg_m if max_leg_m else None)
+    # a bounded nearest search first (fast), the unbounded one only for points left without a road
+    first = min(200.0, max_leg_m) if max_leg_m else 200.0
+    (pi, ej), dist = tree.query_nearest(qp, return_distance=True, all_matches=False, max_distance=first)
+    if (max_leg_m is None or max_leg_m > first) and len(pi) < len(qp):
+        rest = np.setdiff1d(np.arange(len(qp)), pi)
+        (pi2, ej2), dist2 = tree.query_nearest(qp[rest], return_distance=True, all_matches=False,
+                                               max_distance=max_leg_m if max_leg_m else None)
+        pi, ej, dist = np.r_[pi, rest[pi2]], np.r_[ej, ej2], np.r_[dist, dist2]
     rows = gi[pi]
     e = cand[ej]
     edge[rows] = e
@@ -382,6 +440,7 @@ class WalkGraph:
     t0: np.ndarray
     t1: np.ndarray
     base_of: np.ndarray  # node -> node of the un-layered graph (identity unless layered)
+    xy: Optional[np.ndarray] = None  # (n, 2) node coordinates (a layer copy sits where its original does)
 
     def csr(self, weight=None, transpose: bool = False) -> sp.csr_matrix:
         w = self.length if weight is None else weight
@@ -454,9 +513,10 @@ def walk_graph(net: RoadNetwork, access: Sequence[Access]):
         t0s += [cs, cf]
         t1s += [cf, cs]
     n = n_base + int(has.sum())
+    all_xy = np.concatenate([a.xy for a in access]) if access else np.zeros((0, 2))
     g = WalkGraph(n, n_base, np.concatenate(tails).astype(np.int64), np.concatenate(heads).astype(np.int64),
                   np.concatenate(lens), np.concatenate(eds).astype(np.int64), np.concatenate(t0s),
-                  np.concatenate(t1s), np.arange(n, dtype=np.int64))
+                  np.concatenate(t1s), np.arange(n, dtype=np.int64), np.vstack([net.xy, all_xy[has]]))
     out, k = [], 0
     for e in edges:
         out.append(point_node[k:k + len(e)])
@@ -475,14 +535,17 @@ class BarrierGraph:
     """
 
     graph: WalkGraph
-    layer_of: list  # per group: array (n_plain,) -> layered node id or -1
+    layers: list  # per group: (sorted plain node ids, their layered ids)
 
     def node_for(self, group: int, nodes) -> np.ndarray:
         nodes = np.asarray(nodes, dtype=np.int64)
+        plain, layered = self.layers[group]
         out = nodes.copy()
-        ok = nodes >= 0
-        lay = self.layer_of[group][nodes[ok]]
-        out[np.flatnonzero(ok)[lay >= 0]] = lay[lay >= 0]
+        if len(plain) == 0 or len(nodes) == 0:
+            return out
+        pos = np.clip(np.searchsorted(plain, nodes), 0, len(plain) - 1)
+        hit = (plain[pos] == nodes) & (nodes >= 0)
+        out[hit] = layered[pos[hit]]
         return out
 
 
@@ -491,41 +554,107 @@ def barrier_graph(g: WalkGraph, edge_zones: sp.csr_matrix, groups: Sequence[Sequ
 
     ``edge_zones``: boolean (edges × zones) from :func:`edge_polygons`; ``groups``: per evacuee group the zone
     indices its members stand in. Every group layer gets one-way, zero-length exits to the shared layer, so a route
-    may leave its own zones and never enter another (nor come back into its own).
+    may leave its own zones and never enter another (nor come back into its own). The work per group follows the
+    size of its zones.
     """
     ez = sp.csr_matrix(edge_zones, dtype=np.int32)
-    n_zones_of_edge = np.asarray(ez.sum(axis=1)).ravel()
+    n_zones_of_edge = np.diff(ez.indptr)
     arc_edge = g.edge
     arc_nz = np.where(arc_edge >= 0, n_zones_of_edge[np.maximum(arc_edge, 0)], 0)
     free = arc_nz == 0
     tails, heads, lens = [g.tail[free]], [g.head[free]], [g.length[free]]
     eds, t0s, t1s = [g.edge[free]], [g.t0[free]], [g.t1[free]]
     base_of = [np.arange(g.n, dtype=np.int64)]
-    layer_of = []
-    n = g.n
+    # arcs touching each zone (CSC of the zoned arcs)
     zoned = np.flatnonzero(~free)
-    ez_zoned_arcs = ez[np.maximum(arc_edge[zoned], 0)]
+    az = ez[arc_edge[zoned]].tocsc()
+    layers = []
+    n = g.n
     for zones in groups:
-        zones = np.asarray(sorted(set(int(z) for z in zones)), dtype=np.int64)
-        inside = np.asarray(ez_zoned_arcs[:, zones].sum(axis=1)).ravel() if len(zones) else np.zeros(len(zoned))
-        arcs = zoned[(inside > 0) & (inside == arc_nz[zoned])]
-        mapping = np.full(g.n, -1, dtype=np.int64)
-        if len(arcs):
-            nodes = np.unique(np.r_[g.tail[arcs], g.head[arcs]])
-            mapping[nodes] = n + np.arange(len(nodes))
-            tails += [mapping[g.tail[arcs]], mapping[nodes]]
-            heads += [mapping[g.head[arcs]], nodes]
-            lens += [g.length[arcs], np.zeros(len(nodes))]
-            eds += [g.edge[arcs], np.full(len(nodes), -1)]
-            t0s += [g.t0[arcs], np.zeros(len(nodes))]
-            t1s += [g.t1[arcs], np.zeros(len(nodes))]
-            base_of.append(nodes)
-            n += len(nodes)
-        layer_of.append(mapping)
+        zones = sorted(set(int(z) for z in zones))
+        touching = [zoned[az.indices[az.indptr[z]:az.indptr[z + 1]]] for z in zones if 0 <= z < az.shape[1]]
+        if touching:
+            cand, count = np.unique(np.concatenate(touching), return_counts=True)
+            arcs = cand[count == arc_nz[cand]]
+        else:
+            arcs = np.zeros(0, dtype=np.int64)
+        if len(arcs) == 0:
+            layers.append((np.zeros(0, np.int64), np.zeros(0, np.int64)))
+            continue
+        nodes = np.unique(np.r_[g.tail[arcs], g.head[arcs]])
+        ids = n + np.arange(len(nodes))
+        tails += [ids[np.searchsorted(nodes, g.tail[arcs])], ids]
+        heads += [ids[np.searchsorted(nodes, g.head[arcs])], nodes]
+        lens += [g.length[arcs], np.zeros(len(nodes))]
+        eds += [g.edge[arcs], np.full(len(nodes), -1)]
+        t0s += [g.t0[arcs], np.zeros(len(nodes))]
+        t1s += [g.t1[arcs], np.zeros(len(nodes))]
+        base_of.append(nodes)
+        layers.append((nodes, ids))
+        n += len(nodes)
+    base_of = np.concatenate(base_of)
     wg = WalkGraph(n, g.n_base, *(np.concatenate(x) for x in (tails, heads)), np.concatenate(lens),
-                   np.concatenate(eds).astype(np.int64), np.concatenate(t0s), np.concatenate(t1s),
-                   np.concatenate(base_of))
-    return BarrierGraph(wg, layer_of)
+                   np.concatenate(eds).astype(np.int64), np.concatenate(t0s), np.concatenate(t1s), base_of,
+                   None if g.xy is None else g.xy[base_of])
+    return BarrierGraph(wg, layers)
+
+
+def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits, *, predecessors: bool = False,
+                   max_cells: float = 2.0e7):
+    """Bounded Dijkstra from many sources, each on the part of the graph it can reach.
+
+    scipy's Dijkstra pays O(nodes) per source whatever its ``limit``; a walk of at most L metres never leaves the
+    disc of radius L (roads are never shorter than the straight line), so sources are grouped in square tiles of
+    side L and each tile searches only the nodes within L of the tile. Yields
+    ``(source positions, node ids of the part, distances[, predecessors])`` with rows in source order and columns
+    (and predecessor values) as positions in the node ids. Without ``xy`` or with an infinite limit the whole
+    graph is searched.
+    """
+    sources = np.asarray(sources, dtype=np.int64)
+    limits = np.asarray(limits, dtype=float)
+    n = csr.shape[0]
+    for lim in np.unique(limits):
+        group = np.flatnonzero(limits == lim)
+        if xy is None or not np.isfinite(lim) or lim <= 0:
+            tiles = [(group, None)]
+        else:
+            # nodes bucketed in cells of side lim; a tile searches its cell and the eight around it
+            origin = np.nanmin(xy, axis=0) - lim
+            ncell = np.floor((xy - origin) / lim).astype(np.int64)
+            span = int(ncell[:, 1].max()) + 3
+            nkey = ncell[:, 0] * span + ncell[:, 1]
+            norder = np.argsort(nkey, kind="stable")
+            nkey_sorted = nkey[norder]
+            cell = np.floor((xy[sources[group]] - origin) / lim).astype(np.int64)
+            skey = cell[:, 0] * span + cell[:, 1]
+            order = np.argsort(skey, kind="stable")
+            cuts = np.flatnonzero(np.r_[True, skey[order][1:] != skey[order][:-1], True])
+            tiles = []
+            for a, b in zip(cuts[:-1], cuts[1:]):
+                members = group[order[a:b]]
+                cx, cy = cell[order[a]]
+                parts = [norder[np.searchsorted(nkey_sorted, (cx + dx) * span + cy - 1):
+                                np.searchsorted(nkey_sorted, (cx + dx) * span + cy + 1, side="right")]
+                         for dx in (-1, 0, 1)]
+                tiles.append((members, np.sort(np.concatenate(parts))))
+            # cutting the graph pays only when the parts are small next to it
+            if np.mean([len(t[1]) for t in tiles]) > 0.2 * n:
+                tiles = [(group, None)]
+        for members, nodes in tiles:
+            if nodes is None:
+                sub, local = csr, sources[members]
+                nodes = np.arange(n)
+            else:
+                sub = csr[nodes][:, nodes]
+                local = np.searchsorted(nodes, sources[members])
+            batch = max(1, int(max_cells // max(len(nodes), 1)))
+            for b in range(0, len(members), batch):
+                res = dijkstra(sub, directed=True, indices=local[b:b + batch], limit=float(lim),
+                               return_predecessors=predecessors)
+                if predecessors:
+                    yield members[b:b + batch], nodes, res[0], res[1]
+                else:
+                    yield members[b:b + batch], nodes, res
 
 
 # --------------------------------------------------------------------------------------------------
@@ -600,10 +729,7 @@ def arc_geometry(net: RoadNetwork, edge, t0, t1) -> np.ndarray:
     out[whole_fwd] = net.geometry[edge[whole_fwd]]
     if whole_rev.any():
         out[whole_rev] = shapely.reverse(net.geometry[edge[whole_rev]])
-    for i in np.flatnonzero(valid & ~whole_fwd & ~whole_rev):
-        g = net.geometry[edge[i]]
-        if t0[i] <= t1[i]:
-            out[i] = shapely.ops.substring(g, t0[i], t1[i])
-        else:
-            out[i] = shapely.reverse(shapely.ops.substring(g, t1[i], t0[i]))
+    part = np.flatnonzero(valid & ~whole_fwd & ~whole_rev)
+    if len(part):
+        out[part] = substrings(net.geometry[edge[part]], t0[part], t1[part])
     return out

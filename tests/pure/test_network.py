@@ -101,3 +101,30 @@ def test_arc_geometry_cuts_the_covered_piece():
     g = nw.arc_geometry(net, [0, 0, 0], [0, 100, 20], [100, 0, 50])
     assert g[0].equals(net.geometry[0]) and shapely.get_coordinates(g[1])[0].tolist() == [100, 0]
     assert g[2].length == 30
+
+
+def test_substrings_cut_bent_lines_both_ways():
+    bent = LineString([(0, 0), (10, 0), (10, 10), (20, 10)])
+    a, b, c, d = nw.substrings([bent, bent, bent, None], [5, 18, 0, 0], [15, 2, 30, 1])
+    assert shapely.get_coordinates(a).tolist() == [[5, 0], [10, 0], [10, 5]]
+    assert shapely.get_coordinates(b).tolist() == [[10, 8], [10, 0], [2, 0]]
+    assert c.equals(bent) and d is None
+
+
+def test_local_searches_match_a_whole_graph_search():
+    rng = np.random.default_rng(0)
+    side = 30
+    ij = np.indices((side, side)).reshape(2, -1).T.astype(float) * 100
+    lines = [LineString([p, p + [100, 0]]) for p in ij if p[0] < (side - 1) * 100] + \
+        [LineString([p, p + [0, 100]]) for p in ij if p[1] < (side - 1) * 100]
+    net = nw.build_network(lines)
+    csr = net.csr()
+    src = rng.choice(net.n_nodes, 12, replace=False)
+    limits = np.where(np.arange(12) % 2, 250.0, 700.0)
+    full = dijkstra(csr, indices=src)
+    for members, nodes, dist in nw.local_searches(csr, net.xy, src, limits):
+        for r, m in enumerate(members):
+            want = np.where(full[m] <= limits[m], full[m], np.inf)
+            got = np.full(net.n_nodes, np.inf)
+            got[nodes] = dist[r]
+            assert np.allclose(np.where(np.isfinite(want), want, -1), np.where(np.isfinite(got), got, -1))

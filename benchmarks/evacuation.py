@@ -1,0 +1,334 @@
+"""Evacuation benchmark: one run, ratios against peers on the same graph.
+
+    .venv/bin/pip install -r requirements-bench.txt -c .venv/constraints.txt   # networkx (the others ship already)
+    .venv/bin/python benchmarks/evacuation.py                  # default sizes, about 1-2 minutes
+    .venv/bin/python benchmarks/evacuation.py --side 707 --households 100000 --shelters 500   # the issue's sizes
+
+The graph: a jittered square grid of ``side``² junctions, ``spacing`` m apart, with 8 % of the blocks' edges missing
+(so it has dead ends and detours); ``zones`` circular danger zones of 150-400 m; ``households`` evacuee households
+inside them (1-6 people, 10 % vulnerable); ``shelters`` shelters at random junctions (80 % fixed, 20 % emergency),
+with room for about 1.1 × the people, so that capacities bind. Those inside a zone are closed, as in the product.
+
+Cases:
+1. nearest shelter for every junction: scipy.sparse.csgraph multi-source Dijkstra (``min_only``) vs networkx
+   ``multi_source_dijkstra_path_length`` (networkx graph built beforehand, not timed).
+2. optimal capacitated assignment including network distances (our barrier graph, one bounded Dijkstra per shelter,
+   OR-Tools min-cost flow) vs OR-Tools' flow alone on the same arcs (target: ≤ 1.5×); scipy's HiGHS LP on the same
+   arcs when they are few enough (``--lp-max-arcs``).
+3. isochrones (``--minutes``) for every shelter: our one bounded search (cost follows the nodes reached) vs QGIS's
+   ``native:serviceareafromlayer`` (one full search per start point) on ``--qgis-shelters`` of them: the same
+   shelters, the same lines (target: ≥ 100× faster); polygons (buffered lines) timed apart.
+Timings on a shared 2-core machine are noisy: compare within one run.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.metadata
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import geopandas as gpd  # noqa: E402
+import pandas as pd  # noqa: E402
+import shapely  # noqa: E402
+from scipy.sparse.csgraph import dijkstra  # noqa: E402
+
+from risk_one_map.analysis import evacuation as ev  # noqa: E402
+from risk_one_map.analysis import network as nw  # noqa: E402
+
+CRS = "EPSG:4548"
+
+
+def version(name):
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+class Clock:
+    def __init__(self):
+        self.t = {}
+
+    def __call__(self, name):
+        clock = self
+
+        class _Ctx:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
+
+            def __exit__(self, *exc):
+                clock.t[name] = time.perf_counter() - self.t0
+        return _Ctx()
+
+
+def grid_network(side: int, spacing: float, rng) -> nw.RoadNetwork:
+    n = side * side
+    ij = np.indices((side, side)).reshape(2, -1).T
+    xy = ij * spacing + rng.uniform(-0.2, 0.2, (n, 2)) * spacing + 500_000.0
+    idx = np.arange(n).reshape(side, side)
+    u = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+    v = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+    keep = rng.random(len(u)) > 0.08
+    u, v = u[keep], v[keep]
+    geoms = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
+    return nw.RoadNetwork(xy, u.astype(np.int64), v.astype(np.int64), shapely.length(geoms), geoms,
+                          np.arange(len(u), dtype=np.int64))
+
+
+def scenario(args, rng):
+    net = grid_network(args.side, args.spacing, rng)
+    lo, hi = net.xy.min(axis=0), net.xy.max(axis=0)
+    centres = rng.uniform(lo + 500, hi - 500, (args.zones, 2))
+    radii = rng.uniform(150, 400, args.zones)
+    zgeom = shapely.buffer(shapely.points(centres), radii, quad_segs=8)
+    zones = gpd.GeoDataFrame({"zone_id": [f"Z{i}@1" for i in range(args.zones)],
+                              "hazard_id": [f"Z{i}" for i in range(args.zones)], "ring": 1.0},
+                             geometry=zgeom, crs=CRS)
+    which = rng.integers(0, args.zones, args.households)
+    ang, rad = rng.uniform(0, 2 * np.pi, args.households), np.sqrt(rng.random(args.households)) * radii[which] * 0.95
+    hxy = centres[which] + np.c_[np.cos(ang), np.sin(ang)] * rad[:, None]
+    people = rng.integers(1, 7, args.households)
+    hh = gpd.GeoDataFrame({"id": [f"H{i}" for i in range(args.households)], "village_code": "V",
+                           "people": people, "vulnerable": np.where(rng.random(args.households) < 0.1, "独居老人", "")},
+                          geometry=shapely.points(hxy), crs=CRS)
+    nodes = rng.choice(net.n_nodes, args.shelters, replace=False)
+    cls = np.where(rng.random(args.shelters) < 0.2, "emergency", "short_term")
+    cap = np.maximum(1, rng.dirichlet(np.ones(args.shelters)) * people.sum() * 1.1).astype(int)
+    sh = gpd.GeoDataFrame({"id": [f"S{i}" for i in range(args.shelters)], "name": [f"S{i}" for i in range(args.shelters)],
+                           "shelter_class": cls, "capacity": cap},
+                          geometry=shapely.points(net.xy[nodes] + 15.0), crs=CRS)
+    return net, zones, hh, sh
+
+
+def qgis_service_area(net, points_xy, cost_m, clock):
+    """native:serviceareafromlayer on the same lines and start points; None (with the reason) if QGIS is missing."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsProcessingFeedback,
+                               QgsVectorLayer)
+        from risk_one_map.layers.qgis_app import ensure_app
+    except ImportError as exc:
+        return None, f"QGIS is not importable ({exc})"
+    ensure_app(settings_dir=tempfile.mkdtemp(prefix="qgis-bench-"))
+    plugins = Path(QgsApplication.pkgDataPath()) / "python" / "plugins"
+    if str(plugins) not in sys.path:
+        sys.path.append(str(plugins))
+    try:
+        import processing
+        from processing.core.Processing import Processing
+        Processing.initialize()
+    except ImportError as exc:
+        return None, f"QGIS Processing is not importable ({exc})"
+    lines = QgsVectorLayer(f"LineString?crs={CRS}", "roads", "memory")
+    feats = []
+    for g in shapely.to_wkb(net.geometry):
+        f = QgsFeature()
+        geom = QgsGeometry()
+        geom.fromWkb(g)
+        f.setGeometry(geom)
+        feats.append(f)
+    lines.dataProvider().addFeatures(feats)
+    pts = QgsVectorLayer(f"Point?crs={CRS}", "shelters", "memory")
+    pfeats = []
+    for x, y in points_xy:
+        f = QgsFeature()
+        f.setGeometry(QgsGeometry.fromPointXY(QgsPointXY(float(x), float(y))))
+        pfeats.append(f)
+    pts.dataProvider().addFeatures(pfeats)
+    with clock("qgis"):
+        res = processing.run("native:serviceareafromlayer", {
+            "INPUT": lines, "STRATEGY": 0, "DEFAULT_DIRECTION": 2, "TOLERANCE": 0, "START_POINTS": pts,
+            "TRAVEL_COST2": cost_m, "TRAVEL_COST": cost_m, "INCLUDE_BOUNDS": False,
+            "OUTPUT_LINES": "TEMPORARY_OUTPUT"}, feedback=QgsProcessingFeedback())
+    out = res["OUTPUT_LINES"]
+    wkb = [bytes(f.geometry().asWkb()) for f in out.getFeatures()]
+    length = shapely.length(shapely.union_all(shapely.from_wkb(wkb))) if wkb else 0.0  # each road once
+    return length, None
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--side", type=int, default=320, help="junctions per grid side (default 320: ~100k nodes; 707: 500k)")
+    p.add_argument("--spacing", type=float, default=50.0, help="grid spacing in metres (default 50)")
+    p.add_argument("--households", type=int, default=30000, help="evacuee households (default 30000; issue: 100000)")
+    p.add_argument("--shelters", type=int, default=100, help="shelters (default 100; issue: 500)")
+    p.add_argument("--zones", type=int, default=300, help="danger zones (default 300)")
+    p.add_argument("--max-walk-m", type=float, default=3000.0, help="farthest walk to a fixed shelter (default 3000)")
+    p.add_argument("--minutes", type=float, nargs="+", default=[5, 10, 15], help="isochrone bands (default 5 10 15)")
+    p.add_argument("--qgis-shelters", type=int, default=5, help="shelters given to QGIS's service area (default 5)")
+    p.add_argument("--lp-max-arcs", type=int, default=300_000, help="run the HiGHS LP peer up to this many arcs")
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    clock = Clock()
+    print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {version('scipy')}, "
+          f"shapely {shapely.__version__}, ortools {version('ortools')}, networkx {version('networkx')}, "
+          f"cpus {os.cpu_count()}")
+    with clock("scenario"):
+        net, zones, hh, sh = scenario(args, rng)
+    print(f"graph: {net.n_nodes} junctions, {net.n_edges} edges; {args.zones} danger zones; "
+          f"{args.households} households; {args.shelters} shelters (scenario built in {clock.t['scenario']:.1f} s)")
+
+    # 1. nearest shelter: scipy vs networkx
+    csr = net.csr()
+    s_nodes = np.unique(shapely.STRtree(shapely.points(net.xy)).query_nearest(sh.geometry.values)[1])
+    with clock("scipy_nearest"):
+        d_scipy = dijkstra(csr, directed=False, indices=s_nodes, min_only=True)
+    print(f"\n1. nearest shelter for every junction ({len(s_nodes)} sources)")
+    print(f"   scipy multi-source Dijkstra   {clock.t['scipy_nearest'] * 1000:9.0f} ms")
+    try:
+        import networkx as nx
+        G = nx.from_scipy_sparse_array(csr)
+        with clock("nx_nearest"):
+            d_nx = nx.multi_source_dijkstra_path_length(G, set(s_nodes.tolist()))
+        probe = rng.choice(net.n_nodes, 1000)
+        same = all(abs(d_nx[int(k)] - d_scipy[k]) < 1e-6 if np.isfinite(d_scipy[k]) else int(k) not in d_nx
+                   for k in probe)
+        print(f"   networkx multi_source_dijkstra {clock.t['nx_nearest'] * 1000:8.0f} ms   "
+              f"ratio networkx/scipy {clock.t['nx_nearest'] / clock.t['scipy_nearest']:.1f}x  (same distances: {same})")
+        del G, d_nx
+    except ImportError:
+        print("   networkx not installed: pip install -r requirements-bench.txt (skipped)")
+
+    # 2. the capacitated assignment
+    print(f"\n2. optimal assignment, {args.households} households x {args.shelters} shelters, "
+          f"fixed shelters within {args.max_walk_m:g} m, emergency within 500 m")
+    with clock("who"):
+        evac, _ = ev.households_in_zones(zones, hh)
+        cap, _ = ev.shelter_capacity(sh)
+    with clock("plan"):
+        plan = ev.plan_evacuation(net, zones, evac, cap, max_walk_m=args.max_walk_m, routes=False)
+    st = plan.stats
+    t_dist, t_flow = st["seconds"]["distances"], st["seconds"]["assignment"]
+    print(f"   barrier graph {st['graph_nodes']} nodes ({st['groups']} evacuee groups); "
+          f"{st['candidate_arcs']} household-shelter arcs; placed {st['assigned_households']}, "
+          f"unserved {st['unserved_households']} ({st['no_route']} no route, {st['no_capacity']} no capacity); "
+          f"split households repaired {st['split_repaired']}/{st['split_households']}")
+    print(f"   whole plan (graph, distances, flow, tables)  {clock.t['plan']:7.2f} s")
+    print(f"     network distances (bounded Dijkstra)      {t_dist:7.2f} s")
+    print(f"     OR-Tools flow + whole households           {t_flow:7.2f} s")
+    # the flow alone, on the same arcs, as a peer would run it given the costs
+    H, S = len(evac), len(cap)
+    # the plan keeps its arcs internal: recompute them with the same public pieces on the same graph
+    with clock("arcs"):
+        pieces = _arcs(net, zones, evac, cap, plan, args.max_walk_m)
+    ph, ps, pdist = pieces
+    cost = np.rint(pdist * 10).astype(np.int64)
+    people = evac["people"].to_numpy(np.int64)
+    capacity = np.where(plan.shelter_load["status"].to_numpy() == "open", cap["capacity"].to_numpy(np.int64), 0)
+    M = (2 * S + 2) * int(cost.max()) + 1
+    with clock("flow_alone"):
+        flow, unserved, _ = ev.solve_transport(ph, ps, cost, people, capacity, M, "ortools")
+    ratio = (t_dist + t_flow) / clock.t["flow_alone"]
+    print(f"   OR-Tools SimpleMinCostFlow alone, same arcs {clock.t['flow_alone']:7.2f} s   "
+          f"ratio (distances + flow)/flow alone {ratio:.2f}x  (target <= 1.5x); "
+          f"whole plan/flow alone {clock.t['plan'] / clock.t['flow_alone']:.2f}x")
+    obj_ortools = int((flow * cost).sum())
+    if len(ph) <= args.lp_max_arcs:
+        with clock("lp"):
+            flow_lp, _, _ = ev.solve_transport(ph, ps, cost, people, capacity, M, "scipy")
+        print(f"   scipy HiGHS LP, same arcs                    {clock.t['lp']:7.2f} s   ratio LP/OR-Tools "
+              f"{clock.t['lp'] / clock.t['flow_alone']:.1f}x  (same objective: {int((flow_lp * cost).sum()) == obj_ortools})")
+    else:
+        print(f"   scipy HiGHS LP skipped ({len(ph)} arcs > --lp-max-arcs {args.lp_max_arcs})")
+    with clock("routes"):
+        plan_r = ev.plan_evacuation(net, zones, evac, cap, max_walk_m=args.max_walk_m, routes=True)
+    print(f"   route lines for every placed household      {plan_r.stats['seconds']['routes']:7.2f} s "
+          f"({len(plan_r.routes)} route features)")
+
+    # 3. isochrones
+    open_sh = cap[(plan.shelter_load["status"] == "open").to_numpy()].reset_index(drop=True)
+    open_sh["shelter_id"] = open_sh["id"]
+    T = max(args.minutes) * 4000 / 60
+    print(f"\n3. isochrones {args.minutes} min at 4 km/h around {len(open_sh)} open shelters "
+          f"(farthest {T:.0f} m)")
+    pts = np.array([g for g in open_sh.geometry.values], dtype=object)
+    with clock("reach_all"):
+        pieces_all, _, _ = ev.reach_pieces(net, pts, args.minutes, 4.0)
+    with clock("polygons"):
+        iso = ev.shelter_isochrones(net, open_sh, minutes=args.minutes, walk_kmh=4.0)
+    k = min(args.qgis_shelters, len(open_sh))
+    # far-apart shelters so that each one's area is its own (QGIS does not split areas between shelters)
+    chosen = _spread(pts, k, T * 2.5)
+    with clock("reach_k"):
+        pieces_k, _, _ = ev.reach_pieces(net, pts[chosen], [max(args.minutes)], 4.0)
+    ours_len = float((pieces_k.t1 - pieces_k.t0).sum())
+    print(f"   ours, lines, all {len(open_sh)} shelters, {len(args.minutes)} bands   {clock.t['reach_all']:7.3f} s "
+          f"({clock.t['reach_all'] / max(len(open_sh), 1) * 1000:.1f} ms per shelter)")
+    print(f"   ours, polygons (buffered lines) as well       {clock.t['polygons']:7.3f} s ({len(iso)} polygons)")
+    print(f"   ours, lines, the {len(chosen)} shelters given to QGIS    {clock.t['reach_k']:7.3f} s "
+          f"({ours_len / 1000:.1f} km of road)")
+    length, why = qgis_service_area(net, [(g.x, g.y) for g in pts[chosen[:1]]], T, clock)
+    if length is None:
+        print(f"   QGIS native:serviceareafromlayer skipped: {why}")
+    else:
+        t1 = clock.t["qgis"]
+        length, _ = qgis_service_area(net, [(g.x, g.y) for g in pts[chosen]], T, clock)
+        tk = clock.t["qgis"]
+        marginal_q = (tk - t1) / max(len(chosen) - 1, 1)
+        per_o = clock.t["reach_all"] / max(len(open_sh), 1)
+        print(f"   QGIS native:serviceareafromlayer, 1 shelter  {t1:7.2f} s; {len(chosen)} shelters {tk:7.2f} s "
+              f"({length / 1000:.1f} km of road; one graph per run, one full search per shelter)")
+        print(f"   ratio QGIS/ours, the same {len(chosen)} shelters, end to end: {tk / clock.t['reach_k']:.0f}x  "
+              f"(target >= 100x)")
+        print(f"   per extra shelter: QGIS {marginal_q * 1000:.0f} ms vs ours {per_o * 1000:.2f} ms "
+              f"(all {len(open_sh)} in one search): {marginal_q / per_o:.0f}x; QGIS for all {len(open_sh)} would take "
+              f"~{t1 + marginal_q * (len(open_sh) - 1):.0f} s vs our {clock.t['reach_all']:.2f} s: "
+              f"{(t1 + marginal_q * (len(open_sh) - 1)) / clock.t['reach_all']:.0f}x")
+    return 0
+
+
+def _spread(pts, k, gap):
+    xy = shapely.get_coordinates(pts)
+    chosen = [0]
+    for i in range(1, len(xy)):
+        if len(chosen) >= k:
+            break
+        if np.min(np.hypot(*(xy[chosen] - xy[i]).T)) > gap:
+            chosen.append(i)
+    return np.array(chosen)
+
+
+def _arcs(net, zones, evac, cap, plan, max_walk_m):
+    """The household-shelter arcs of the plan, recomputed with the same public pieces (not timed as ours)."""
+    zgeom = np.asarray(zones.geometry.values, dtype=object)
+    cut = nw.split_at_polygons(net, zgeom)
+    ez = nw.edge_polygons(cut, zgeom)
+    free = np.asarray(ez.sum(axis=1)).ravel() == 0
+    acc_h = nw.attach_points(cut, evac.geometry.values)
+    zone_sets = [tuple(z) for z in evac["zone_index"]]
+    ezl = ez.tolil().rows
+    bad = np.array([e >= 0 and not set(ezl[e]) <= set(zs) for e, zs in zip(acc_h.edge, zone_sets)], dtype=bool)
+    if bad.any():
+        again = nw.attach_points(cut, evac.geometry.values[bad], allowed_edges=free)
+        acc_h.edge[bad], acc_h.t[bad], acc_h.leg[bad] = again.edge, again.t, again.leg
+    status = plan.shelter_load["status"].to_numpy()
+    spt = np.asarray(cap.geometry.values, dtype=object)
+    acc_s = nw.attach_points(cut, spt, allowed_edges=free)
+    acc_s.edge[status != "open"] = -1
+    g, (h_node, s_node) = nw.walk_graph(cut, [acc_h, acc_s])
+    keys = np.array([",".join(map(str, z)) for z in zone_sets], dtype=object)
+    groups, group_of = np.unique(keys, return_inverse=True)
+    bg = nw.barrier_graph(g, ez, [[int(z) for z in k.split(",") if z] for k in groups])
+    start = np.full(len(evac), -1, dtype=np.int64)
+    for gi in range(len(groups)):
+        m = group_of == gi
+        start[m] = bg.node_for(gi, h_node[m])
+    use = np.flatnonzero((status == "open") & (acc_s.edge >= 0))
+    lim = np.where(cap["shelter_class"].to_numpy()[use] == "emergency", 500.0, max_walk_m)
+    rows = np.flatnonzero(start >= 0)
+    r, c, d = ev.shelter_distances(bg.graph.csr(transpose=True), s_node[use], acc_s.leg[use], lim, start[rows],
+                                   acc_h.leg[rows])
+    return rows[c], use[r], d
+
+
+if __name__ == "__main__":
+    sys.exit(main())
