@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
 SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 
-APT_PACKAGES="python3-qgis qgis-providers qgis python3-venv python3-pip python3-gdal fonts-noto-cjk xvfb xauth poppler-utils"
+APT_PACKAGES="python3-qgis qgis-providers qgis python3-venv python3-pip python3-gdal python3-matplotlib fonts-noto-cjk xvfb xauth poppler-utils"
 missing=""
 for p in $APT_PACKAGES; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

@@ -236,6 +236,9 @@ def write_package(out_dir, layers: Mapping[str, object], rasters: Optional[Mappi
         raise RiskOneMapError("the output folder exists and is not empty (use --overwrite to replace it)", file=out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_dir, 0o777 & ~umask)  # mkdtemp makes 0700; the package is an ordinary folder once renamed
     try:
         tmp_pkg = Package(tmp_dir)
         for name, frame in layers.items():

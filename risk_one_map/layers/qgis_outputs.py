@@ -12,26 +12,11 @@ from qgis.core import QgsProject, QgsVectorLayer
 
 from . import model
 
-# Chinese display names of the analysis layers the jobs write into onemap.gpkg.
-OUTPUT_NAMES = {
-    "exposure_villages": "人口暴露（按村）",
-    "exposure_townships": "人口暴露（按乡镇）",
-    "evacuation_zones": "撤离区",
-    "evacuees": "需转移住户",
-    "evacuation_routes": "转移路线",
-    "shelter_load": "避难场所负荷",
-    "unserved": "未能安置",
-    "shelter_isochrones": "避难场所步行等时圈",
-    "evacuation_villages": "转移人数（按村）",
-    "depot_sites": "储备点选址结果",
-    "depot_allocation": "储备点服务范围",
-}
 GROUP = "分析结果"
 
 
 def display_name(layer_name: str) -> str:
-    spec = model.LAYER_BY_NAME.get(layer_name)
-    return OUTPUT_NAMES.get(layer_name) or (spec.zh if spec else layer_name)
+    return model.layer_title(layer_name)
 
 
 def gpkg_uri(package, layer_name: str) -> str:
@@ -43,7 +28,7 @@ def style_output(layer: QgsVectorLayer, layer_name: str) -> None:
     from . import qgis_style
     if not layer.isValid():
         return
-    qgis_style.apply_field_config(layer, model.LAYER_BY_NAME.get(layer_name))
+    qgis_style.apply_field_config(layer, model.layer_spec_any(layer_name))
     if layer.isSpatial():
         qgis_style.apply_style(layer, qgis_style.style_key(layer_name, layer.geometryType()))
 
