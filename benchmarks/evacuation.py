@@ -165,6 +165,7 @@ def main(argv=None) -> int:
     p.add_argument("--minutes", type=float, nargs="+", default=[5, 10, 15], help="isochrone bands (default 5 10 15)")
     p.add_argument("--qgis-shelters", type=int, default=5, help="shelters given to QGIS's service area (default 5)")
     p.add_argument("--lp-max-arcs", type=int, default=300_000, help="run the HiGHS LP peer up to this many arcs")
+    p.add_argument("--no-polygons", action="store_true", help="skip the isochrone polygons (buffering is slow)")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
@@ -253,8 +254,10 @@ def main(argv=None) -> int:
     pts = np.array([g for g in open_sh.geometry.values], dtype=object)
     with clock("reach_all"):
         pieces_all, _, _ = ev.reach_pieces(net, pts, args.minutes, 4.0)
-    with clock("polygons"):
-        iso = ev.shelter_isochrones(net, open_sh, minutes=args.minutes, walk_kmh=4.0)
+    iso = []
+    if not args.no_polygons:
+        with clock("polygons"):
+            iso = ev.shelter_isochrones(net, open_sh, minutes=args.minutes, walk_kmh=4.0)
     k = min(args.qgis_shelters, len(open_sh))
     # far-apart shelters so that each one's area is its own (QGIS does not split areas between shelters)
     chosen = _spread(pts, k, T * 2.5)
@@ -263,7 +266,8 @@ def main(argv=None) -> int:
     ours_len = float((pieces_k.t1 - pieces_k.t0).sum())
     print(f"   ours, lines, all {len(open_sh)} shelters, {len(args.minutes)} bands   {clock.t['reach_all']:7.3f} s "
           f"({clock.t['reach_all'] / max(len(open_sh), 1) * 1000:.1f} ms per shelter)")
-    print(f"   ours, polygons (buffered lines) as well       {clock.t['polygons']:7.3f} s ({len(iso)} polygons)")
+    if not args.no_polygons:
+        print(f"   ours, polygons (buffered lines) as well       {clock.t['polygons']:7.3f} s ({len(iso)} polygons)")
     print(f"   ours, lines, the {len(chosen)} shelters given to QGIS    {clock.t['reach_k']:7.3f} s "
           f"({ours_len / 1000:.1f} km of road)")
     length, why = qgis_service_area(net, [(g.x, g.y) for g in pts[chosen[:1]]], T, clock)

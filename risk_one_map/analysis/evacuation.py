@@ -477,8 +477,11 @@ def _whole_households(h, s, cost, flow, unserved, supply, capacity):
             return False
         for k in split[np.argsort(-supply[split], kind="stable")]:
             repaired += place(k)
-        # room a split household could not use goes to the households left out, nearest first
-        left = np.flatnonzero((chosen < 0) & (np.diff(starts) > 0) & (supply <= room.max(initial=0)))
+        # room a split household could not use goes to the households left out, nearest first (only those with
+        # a candidate shelter that has room for them now: room only shrinks)
+        fits = np.zeros(H, dtype=bool)
+        fits[h[room[s] >= supply[h]]] = True
+        left = np.flatnonzero((chosen < 0) & fits)
         best = np.full(H, np.inf)
         np.minimum.at(best, h, cost)
         for k in left[np.argsort(best[left], kind="stable")]:
@@ -502,15 +505,13 @@ def shelter_distances(reversed_csr, shelter_nodes, shelter_legs, limits, target_
     if len(target_nodes) == 0 or len(shelter_nodes) == 0:
         z = np.zeros(0, np.int64)
         return z, z, np.zeros(0)
-    t_order = np.argsort(target_nodes, kind="stable")
-    t_sorted = target_nodes[t_order]
+    where = np.full(reversed_csr.shape[0], -1, dtype=np.int64)  # node -> column in the current part
     for members, nodes, dist in nw.local_searches(reversed_csr, node_xy, shelter_nodes, limits, max_cells=max_cells):
-        # targets inside this part of the graph
-        lo, hi = np.searchsorted(t_sorted, nodes[0]), np.searchsorted(t_sorted, nodes[-1], side="right")
-        cand = t_order[lo:hi]
-        pos = np.searchsorted(nodes, target_nodes[cand])
-        inside = nodes[np.minimum(pos, len(nodes) - 1)] == target_nodes[cand]
-        cand, pos = cand[inside], pos[inside]
+        where[nodes] = np.arange(len(nodes))
+        pos = where[target_nodes]
+        cand = np.flatnonzero(pos >= 0)  # targets inside this part of the graph
+        pos = pos[cand]
+        where[nodes] = -1
         sub = dist[:, pos]
         r, c = np.nonzero(np.isfinite(sub))
         d = sub[r, c] + shelter_legs[members][r] + target_legs[cand[c]]
@@ -761,7 +762,8 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         "households": int(H), "people": int(people.sum()), "assigned_households": int(assigned.sum()),
         "assigned_people": int(people[assigned].sum()), "unserved_households": int(un.sum()),
         "unserved_people": int(people[un].sum()), "no_route": int((reason == NO_ROUTE).sum()),
-        "no_capacity": int((reason == NO_CAPACITY).sum()), "shelters_open": int(use.sum()),
+        "no_capacity": int((reason == NO_CAPACITY).sum()), "no_route_blocked": int(blocked.sum()),
+        "shelters_open": int(use.sum()),
         "candidate_arcs": int(len(ph)), "solver": solver_name, "split_households": n_split,
         "split_repaired": n_repaired, "total_person_m": float(np.nansum(dist[assigned] * people[assigned])),
         "standard_violations": int((notes != None).sum()), "groups": int(len(groups)),  # noqa: E711
@@ -805,8 +807,9 @@ def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dis
     members_of = dict(zip(used, np.split(placed, np.searchsorted(sidx[placed], used)[1:])))
     rec_s, rec_arc, rec_p = [], [], []
     done = 0
-    for members, nodes, _, pred in nw.local_searches(GT, G.xy, s_node[used], np.ceil(far), predecessors=True,
-                                                     max_cells=1.0e7):
+    quantum = 250.0  # few distinct limits: one graph cut per limit, shared by the shelters that have it
+    for members, nodes, _, pred in nw.local_searches(GT, G.xy, s_node[used], np.ceil(far / quantum) * quantum,
+                                                     predecessors=True, max_cells=1.0e7):
         for r, j in enumerate(used[members]):
             hh = members_of[j]
             local = np.searchsorted(nodes, start[hh])

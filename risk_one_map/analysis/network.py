@@ -405,14 +405,7 @@ def attach_points(net: RoadNetwork, points, *, max_leg_m: Optional[float] = None
     tree = shapely.STRtree(net.geometry[cand])
     gi = np.flatnonzero(good)
     qp = shapely.points(pxy[gi])
-    # a bounded nearest search first (fast), the unbounded one only for points left without a road
-    first = min(200.0, max_leg_m) if max_leg_m else 200.0
-    (pi, ej), dist = tree.query_nearest(qp, return_distance=True, all_matches=False, max_distance=first)
-    if (max_leg_m is None or max_leg_m > first) and len(pi) < len(qp):
-        rest = np.setdiff1d(np.arange(len(qp)), pi)
-        (pi2, ej2), dist2 = tree.query_nearest(qp[rest], return_distance=True, all_matches=False,
-                                               max_distance=max_leg_m if max_leg_m else None)
-        pi, ej, dist = np.r_[pi, rest[pi2]], np.r_[ej, ej2], np.r_[dist, dist2]
+    pi, ej, dist = _nearest(tree, net.geometry[cand], qp, max_leg_m)
     rows = gi[pi]
     e = cand[ej]
     edge[rows] = e
@@ -421,6 +414,35 @@ def attach_points(net: RoadNetwork, points, *, max_leg_m: Optional[float] = None
     xy = np.full((n, 2), np.nan)
     xy[rows] = shapely.get_coordinates(shapely.line_interpolate_point(net.geometry[e], t[rows]))
     return Access(edge, t, leg, xy, pxy)
+
+
+def _nearest(tree, geoms, qp, max_leg_m):
+    """Nearest geometry of ``tree`` for each point: candidates within a radius growing 4× a round (GEOS's nearest
+    search is slow on many lines), the closest wins (ties: the lowest index). Returns (point, geometry, distance)."""
+    n = len(qp)
+    best = np.full(n, -1, dtype=np.int64)
+    dist = np.full(n, np.inf)
+    todo = np.arange(n)
+    r = 25.0
+    while len(todo):
+        lim = r if max_leg_m is None else min(r, float(max_leg_m))
+        qi, ej = tree.query(qp[todo], predicate="dwithin", distance=lim)
+        if len(qi):
+            d = shapely.distance(qp[todo[qi]], geoms[ej])
+            order = np.lexsort((ej, d, qi))
+            sel = order[np.r_[True, qi[order][1:] != qi[order][:-1]]]
+            best[todo[qi[sel]]] = ej[sel]
+            dist[todo[qi[sel]]] = d[sel]
+        todo = todo[best[todo] < 0]
+        if (max_leg_m is not None and lim >= max_leg_m) or not len(todo):
+            break
+        if r > 2.0e5:  # far from every road: one exact search for the rest
+            (pi, pj), pd_ = tree.query_nearest(qp[todo], return_distance=True, all_matches=False)
+            best[todo[pi]], dist[todo[pi]] = pj, pd_
+            break
+        r *= 4.0
+    found = np.flatnonzero(best >= 0)
+    return found, best[found], dist[found]
 
 
 @dataclass

@@ -44,7 +44,9 @@ class EvacuationResult:
         lines = [
             f"evacuation: {len(ring1)} hazard zones, {s['households']} households ({s['people']} people) must leave; "
             f"{s['assigned_households']} placed in {s['shelters_open']} open shelters, "
-            f"{s['unserved_households']} unserved ({s['no_route']} no route, {s['no_capacity']} no capacity)",
+            f"{s['unserved_households']} unserved ({s['no_route']} no route"
+            + (f", {s['no_route_blocked']} of them only through other danger zones" if s["no_route_blocked"] else "")
+            + f", {s['no_capacity']} no capacity)",
         ]
         if s["assigned_people"]:
             lines.append(f"evacuation: mean walk {s['total_person_m'] / max(s['assigned_people'], 1):.0f} m per person "

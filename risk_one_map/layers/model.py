@@ -394,7 +394,8 @@ OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP
 OUTPUT_LAYER_BY_NAME = {s.name: s for s in OUTPUT_LAYERS}
 # Coded values of the outputs, shown in Chinese (the analyses write English keys).
 UNSERVED_REASONS = {"no route": "无可达路线", "no capacity": "容量不足"}
-SHELTER_STATUSES = {"open": "可用", "in danger zone": "位于危险区", "no location": "无位置", "no capacity": "无容量"}
+SHELTER_STATUSES = {"open": "可用", "in danger zone": "位于危险区", "no location": "无位置", "no capacity": "无容量",
+                    "no road": "无道路可达"}
 DEPOT_STATUSES = {"existing": "现有", "new": "新选址"}
 
 
