@@ -112,7 +112,7 @@ class SheetRenderer:
                  fit_tables: bool = True):
         from qgis.core import QgsLayoutExporter, QgsRenderContext
         from ..layers.qgis_fonts import pick_cjk_font
-        from .layout import TableFitter, build_sheet_project, radical_map
+        from .layout import LegendFitter, TableFitter, build_sheet_project, radical_map
         self.sheet = build_sheet_project(package_dir, data, page, template)
         self.layout, self.atlas = self.sheet.layout, self.sheet.atlas
         self.exporter = QgsLayoutExporter(self.layout)
@@ -129,6 +129,7 @@ class SheetRenderer:
         self.features = {f["code"]: f for f in coverage.getFeatures()}
         self.radicals = radical_map(pick_cjk_font())
         self.fitter = TableFitter(self.layout, T.spec_for(page)) if fit_tables else None
+        self.legend_fitter = LegendFitter(self.layout) if fit_tables else None
         self.atlas.beginRender()
 
     def render(self, job: SheetJob) -> None:
@@ -144,6 +145,10 @@ class SheetRenderer:
             if self.fitter is not None:
                 self.fitter.prepare()
             result = self.exporter.exportToPdf(str(tmp), self.settings)
+            if result == QgsLayoutExporter.Success and self.legend_fitter is not None and \
+                    self.legend_fitter.overflows():
+                self.legend_fitter.fit()  # this village's map shows more than the legend box holds: again, fitted
+                result = self.exporter.exportToPdf(str(tmp), self.settings)
             if result != QgsLayoutExporter.Success:
                 raise RiskOneMapError(f"QGIS could not write the PDF (exporter code {result})", file=job.pdf)
             fix_tounicode(tmp, self.radicals)
@@ -153,6 +158,8 @@ class SheetRenderer:
         finally:
             if self.fitter is not None:
                 self.fitter.cleanup()
+            if self.legend_fitter is not None:
+                self.legend_fitter.restore()
             if tmp.exists():
                 tmp.unlink()
 

@@ -575,3 +575,59 @@ def _resized(fmt, size: float):
     font.setPointSizeF(size)
     out.setFont(font)
     return out
+
+
+class LegendFitter:
+    """After a page is exported, the legend knows what this village's map shows (the filter by map content is
+    computed while painting); if that does not fit the template's box, add a column, then shrink type and
+    symbols step by step, so that the page can be exported again with the whole legend. ``restore`` undoes it."""
+
+    MAX_STEPS = 5
+
+    def __init__(self, layout):
+        from qgis.core import QgsLegendStyle
+        self.legend = layout.itemById(T.LEGEND)
+        self.styles = (QgsLegendStyle.Title, QgsLegendStyle.Group, QgsLegendStyle.Subgroup,
+                       QgsLegendStyle.SymbolLabel)
+        self.saved = None
+
+    def overflows(self) -> bool:
+        if self.legend is None:
+            return False
+        from qgis.core import QgsLegendRenderer
+        need = QgsLegendRenderer(self.legend.model(), self.legend.legendSettings()).minimumSize()
+        box = self.legend.rect()
+        return need.height() > box.height() + 0.3 or need.width() > box.width() + 0.3
+
+    def fit(self) -> bool:
+        """Adjust until the legend fits (True) or the smallest step is reached (False)."""
+        lg = self.legend
+        self.saved = (lg.columnCount(), {s: lg.styleFont(s) for s in self.styles}, lg.symbolWidth(),
+                      lg.symbolHeight())
+        columns, fonts, width, height = self.saved
+        lg.setColumnCount(columns + 1)
+        for step in range(1, self.MAX_STEPS + 1):
+            if not self.overflows():
+                break
+            scale = 1.0 - 0.08 * step
+            for style, font in fonts.items():
+                smaller = type(font)(font)
+                smaller.setPointSizeF(font.pointSizeF() * scale)
+                lg.setStyleFont(style, smaller)
+            lg.setSymbolWidth(width * scale)
+            lg.setSymbolHeight(height * scale)
+        lg.invalidateCache()
+        return not self.overflows()
+
+    def restore(self) -> None:
+        if self.saved is None:
+            return
+        columns, fonts, width, height = self.saved
+        lg = self.legend
+        lg.setColumnCount(columns)
+        for style, font in fonts.items():
+            lg.setStyleFont(style, font)
+        lg.setSymbolWidth(width)
+        lg.setSymbolHeight(height)
+        lg.invalidateCache()
+        self.saved = None

@@ -221,3 +221,20 @@ def test_no_cjk_font_fails_loudly_instead_of_printing_boxes(routed_package, tmp_
     with pytest.raises(MissingDependency, match="fonts-noto-cjk"):
         export_village_sheets(routed_package, tmp_path, villages=["110109001201"])
     assert not list(tmp_path.rglob("*.pdf"))
+
+
+def test_a_legend_too_long_for_its_box_gets_another_column_and_smaller_type(routed_package, tmp_path):
+    from qgis.core import QgsLayoutSize
+
+    from risk_one_map.atlas.export import SheetJob, SheetRenderer
+    renderer = SheetRenderer(routed_package, build_sheet_data(routed_package))
+    try:
+        legend = renderer.layout.itemById("legend")
+        legend.attemptResize(QgsLayoutSize(75, 22))
+        renderer.render(SheetJob("110109002201", tmp_path / "a.pdf"))
+        assert renderer.legend_fitter.overflows()  # the template's settings are back for the next village
+        assert renderer.legend_fitter.fit() and legend.columnCount() == 3
+        renderer.legend_fitter.restore()
+        assert legend.columnCount() == 2
+    finally:
+        renderer.close()
