@@ -77,8 +77,9 @@ def _swap_once(C, w, open_idx, free_open, closed, eps):
     return float(profit[o, i]), int(free_open[o]), int(closed[i])
 
 
-def interchange(C, w, fixed, k, *, starts=5, seed=0, time_limit=None, cancelled=None, allowed=None):
-    """Multi-start fast-swap p-median heuristic. Returns (best open mask, best cost, stats)."""
+def interchange(C, w, fixed, k, *, starts=5, seed=0, time_limit=None, cancelled=None, allowed=None, initial=None):
+    """Multi-start fast-swap p-median heuristic: a greedy start (or ``initial``), then random starts (local optima on
+    county-size instances differ by 1 % or more, so many starts pay). Returns (best open mask, best cost, stats)."""
     n, m = C.shape
     allowed = ~fixed if allowed is None else (allowed & ~fixed)
     free = np.flatnonzero(allowed)
@@ -87,7 +88,9 @@ def interchange(C, w, fixed, k, *, starts=5, seed=0, time_limit=None, cancelled=
     best_mask, best_cost, swaps, done_starts = None, np.inf, 0, 0
     eps = 1e-9 * max(1.0, float(w.sum()) * float(C.max()))
     for s in range(max(1, int(starts))):
-        if s == 0:
+        if s == 0 and initial is not None:
+            mask = initial.copy()
+        elif s == 0:
             mask = greedy_fill(C, w, fixed.copy(), k, allowed)
         else:
             mask = fixed.copy()
@@ -115,7 +118,7 @@ def interchange(C, w, fixed, k, *, starts=5, seed=0, time_limit=None, cancelled=
     return best_mask, best_cost, {"starts": done_starts, "swaps": swaps, "seconds": time.monotonic() - t0}
 
 
-def lagrangian_bound(C, w, fixed, k, upper, *, iterations=300, time_limit=None, cancelled=None):
+def lagrangian_bound(C, w, fixed, k, upper, *, iterations=300, time_limit=None, cancelled=None, lam0=None, theta=2.0):
     """A lower bound on the p-median optimum by subgradient optimisation of the Lagrangian dual.
 
     Relaxing "each demand is assigned once" with multipliers lam gives
@@ -126,9 +129,9 @@ def lagrangian_bound(C, w, fixed, k, upper, *, iterations=300, time_limit=None, 
     WC = w[:, None] * C
     n = C.shape[0]
     srt = np.sort(np.where(np.isfinite(WC), WC, np.nan), axis=1)
-    lam = np.nan_to_num(srt[:, min(1, C.shape[1] - 1)], nan=0.0)  # second-best weighted cost
+    lam = np.nan_to_num(srt[:, min(1, C.shape[1] - 1)], nan=0.0) if lam0 is None else lam0.copy()
     free = np.flatnonzero(~fixed)
-    best, theta, stall = -np.inf, 2.0, 0
+    best, stall = -np.inf, 0
     best_lam = lam.copy()
     for it in range(int(iterations)):
         red = np.minimum(WC - lam[:, None], 0.0)  # inf - lam -> inf -> 0
@@ -154,6 +157,16 @@ def lagrangian_bound(C, w, fixed, k, upper, *, iterations=300, time_limit=None, 
     return best, {"iterations": it + 1, "seconds": time.monotonic() - t0, "n": n, "lam": best_lam}
 
 
+def lagrangian_pick(C, w, fixed, k, lam):
+    """The sites the Lagrangian relaxation opens at ``lam`` (a good start for the interchange)."""
+    rho = np.minimum(w[:, None] * C - lam[:, None], 0.0).sum(axis=0)
+    pick = fixed.copy()
+    free = np.flatnonzero(~fixed)
+    if k > 0:
+        pick[free[np.argpartition(rho[free], k - 1)[:k]]] = True
+    return pick
+
+
 def lagrangian_fixing(C, w, fixed, k, lam, upper):
     """Sites that the Lagrangian bound at ``lam`` proves closed (y_j = 0) or open (y_j = 1) in every solution
     cheaper than ``upper``. Returns (closed mask, open mask, bound)."""
@@ -175,6 +188,30 @@ def lagrangian_fixing(C, w, fixed, k, lam, upper):
         pair_ok = base + np.maximum(w[:, None] * C - lam[:, None], 0.0) + extra[None, :] <= upper + tol
     pair_ok &= np.isfinite(C) & ~closed[None, :]
     return closed, opened, base, pair_ok
+
+
+def lagrangian_probe(C, w, fixed, k, lam, upper, incumbent, *, iterations=40, time_limit=None, cancelled=None):
+    """Stronger than reduced costs: for each site, re-optimise the Lagrangian with that site forced the other way
+    than in the incumbent (open if closed, closed if open), warm-started from ``lam``. A site whose forced bound
+    exceeds ``upper`` is fixed as in the incumbent for every better solution. Returns (closed mask, open mask)."""
+    t0 = time.monotonic()
+    m = C.shape[1]
+    closed, opened = np.zeros(m, bool), np.zeros(m, bool)
+    tol = 1e-9 * max(1.0, abs(upper))
+    target = upper + 1e-6 * max(1.0, abs(upper))  # aim the steps just above the incumbent
+    for j in np.flatnonzero(~fixed):
+        if (time_limit is not None and time.monotonic() - t0 > time_limit) or (cancelled is not None and cancelled()):
+            break
+        if incumbent[j]:
+            cols = np.flatnonzero(np.arange(m) != j)
+            b, _ = lagrangian_bound(C[:, cols], w, fixed[cols], k, target, iterations=iterations, lam0=lam, theta=2.0)
+            opened[j] = b > upper + tol
+        else:
+            fx = fixed.copy()
+            fx[j] = True
+            b, _ = lagrangian_bound(C, w, fx, k - 1, target, iterations=iterations, lam0=lam, theta=2.0)
+            closed[j] = b > upper + tol
+    return closed, opened
 
 
 def gonzalez(C, fixed, k, allowed=None):

@@ -195,7 +195,8 @@ def _finite_penalised(C):
 
 # -------------------------------------------------------------------------------------------------- p-median
 def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Optional[float] = 120.0,
-             gap_tol: float = DEFAULT_GAP_TOL, starts: int = 5, seed: int = 0, lagrangian_iterations: int = 1000,
+             gap_tol: float = DEFAULT_GAP_TOL, starts: int = 16, seed: int = 0, lagrangian_iterations: int = 1000,
+             probe_iterations: int = 60,
              progress: Optional[Callable[[float], None]] = None,
              cancelled: Optional[Callable[[], bool]] = None) -> SitingSolution:
     """Minimise the weighted travel cost with k new sites (fixed ones kept).
@@ -236,6 +237,13 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
                                        time_limit=remaining, cancelled=cancelled)
         lam = ls.pop("lam")
         stats["lagrangian"] = ls
+        # the relaxation's own sites, polished by the interchange, often beat the multi-start
+        lmask, _, _ = heur.interchange(Cp, w, fixed, k, starts=1, initial=heur.lagrangian_pick(C, w, fixed, k, lam),
+                                       time_limit=heur_limit, cancelled=cancelled)
+        lval = _true_cost(C, w, lmask)
+        stats["lagrangian_start_improved"] = bool(lval < best_ub)
+        if lval < best_ub:
+            best_mask, best_ub = lmask, lval
     progress(0.5)
     if method == "heuristic" and not np.isfinite(best_ub):
         warnings.append("some demand points cannot reach any chosen site by road; the objective is infinite")
@@ -247,6 +255,25 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     # 3. exact: reduced costs rule out sites and (demand, site) pairs that cannot beat the incumbent; HiGHS does the rest
     if np.isfinite(best_ub):
         closed, opened, _, pairs = heur.lagrangian_fixing(C, w, fixed, k, lam, best_ub)
+        # probing: each remaining site forced the other way, a few warm-started subgradient steps each
+        keep = np.flatnonzero(~closed)
+        probe_limit = None if time_limit is None else 0.15 * time_limit
+        pc, po = heur.lagrangian_probe(C[:, keep], w, fixed[keep], k, lam, best_ub, best_mask[keep],
+                                       iterations=probe_iterations, time_limit=probe_limit, cancelled=cancelled)
+        stats["sites_ruled_out_by_probing"] = int(pc.sum())
+        closed[keep[pc]] = True
+        opened[keep[po]] = True
+        if pc.any():  # without those sites the Lagrangian bound rises: re-optimise it and rule out more pairs
+            keep = np.flatnonzero(~closed)
+            lb2, ls2 = heur.lagrangian_bound(C[:, keep], w, fixed[keep], k, best_ub, iterations=300, lam0=lam,
+                                             time_limit=probe_limit, cancelled=cancelled)
+            lb = max(lb, min(lb2, best_ub))
+            c2, o2, _, p2 = heur.lagrangian_fixing(C[:, keep], w, fixed[keep], k, ls2["lam"], best_ub)
+            closed[keep[c2]] = True
+            opened[keep[o2]] = True
+            pairs = np.zeros_like(pairs)
+            pairs[:, keep] = p2
+        pairs &= ~closed[None, :]
     else:
         closed, opened, pairs = np.zeros_like(fixed), np.zeros_like(fixed), np.isfinite(C)
     c, A, rlb, rub, integ, vlb, vub, sites, (pi, pj), build_s = mip.pmedian_on_pairs(C, w, fixed, k, pairs, opened)
