@@ -101,7 +101,9 @@ def fmt(x, digits=6):
 
 def line(label, sol, setup, total):
     print(f"  ours   {label:<28} total {total:7.2f} s (setup {setup:.2f}, build {sol.build_seconds:.2f}, "
-          f"solve {sol.solve_seconds:.2f})  objective {fmt(sol.objective, 10)}  bound {fmt(sol.bound, 10)}  "
+          f"solve {sol.solve_seconds:.2f}" + (f", of which HiGHS {sol.stats['milp_seconds']:.2f}"
+                                              if "milp_seconds" in sol.stats else "")
+          + f")  objective {fmt(sol.objective, 10)}  bound {fmt(sol.bound, 10)}  "
           f"gap {100 * sol.gap:.4g}%  {'OPTIMAL' if sol.optimal else 'not proven'}  [{sol.solver}]")
 
 

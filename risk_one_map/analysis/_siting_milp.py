@@ -2,7 +2,7 @@
 through scipy.optimize.milp (used by analysis/siting.py). Pure numpy/scipy, no modelling layer.
 
 - ``pmedian_on_pairs``: the strong p-median formulation (x_ij <= y_j) on the (demand, site) pairs that Lagrangian
-  reduced costs leave possible. (A radius formulation (Elloumi 2010), cut to each demand's nearest levels and widened
+  reduced costs and probing leave possible. (A radius formulation (Elloumi 2010), cut to each demand's nearest levels and widened
   where the cut bound, was tried first: on 2000 x 200 it took about twice as long in HiGHS as this one.)
 - ``capacitated_pmedian``: splittable assignment x_ij with x_ij <= y_j and sum_i w_i x_ij <= Q_j y_j.
 - ``coverage``: MCLP (max covered weight with at most k sites) and set cover (LSCP, fewest sites) on a 0/1 coverage

@@ -9,8 +9,9 @@ Pure numpy/scipy. The core follows spopt's ``from_cost_matrix`` pattern::
 ``k`` counts the NEW sites to open; sites marked ``fixed`` (existing depots kept) are always open on top of them.
 Costs are any non-negative unit (minutes in this project); ``np.inf`` marks an unreachable pair.
 
-Exact answers come from HiGHS (scipy.optimize.milp) on sparse matrices built here directly; large p-medians use a
-multi-start fast-swap heuristic as the upper bound and a Lagrangian bound. Every answer carries its objective, a
+Exact answers come from HiGHS (scipy.optimize.milp) on sparse matrices built here directly; for the p-median a
+multi-start fast-swap heuristic and a Lagrangian bound first rule out most sites and pairs (see ``p_median``), and
+with ``method="heuristic"`` they are the whole answer (large cases). Every answer carries its objective, a
 proven bound and the gap; ``optimal`` is True only when the gap is within ``gap_tol``.
 Demand points with zero weight are left out (nobody to supply); all-zero demand is an error.
 """
@@ -201,9 +202,13 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
              cancelled: Optional[Callable[[], bool]] = None) -> SitingSolution:
     """Minimise the weighted travel cost with k new sites (fixed ones kept).
 
-    method "exact": multi-start fast swap (upper bound), Lagrangian relaxation (lower bound), reduced-cost elimination
-    of sites and (demand, site) pairs that cannot beat the incumbent, then HiGHS on the strong formulation over what is
-    left, until the gap closes or ``time_limit`` runs out. method "heuristic": the first two steps only.
+    method "exact": (1) multi-start fast swap, also started from the relaxation's sites (upper bound); (2) Lagrangian
+    relaxation of the assignment rows (lower bound); (3) reduced-cost tests and probing (each site forced the other
+    way, a few warm-started subgradient steps) rule out the sites and (demand, site) pairs that cannot beat the
+    incumbent, and the bound is re-optimised without them; (4) HiGHS solves the strong formulation (x_ij <= y_j) on
+    what is left, with the incumbent as cut-off, until the gap closes or ``time_limit`` runs out. On 2000 x 200, k=10
+    this leaves ~5,000 of 400,000 pairs. The closer the incumbent, the stronger (3): starts are worth their time.
+    method "heuristic": (1) and (2) only.
     Capacities (any finite ``problem.capacity``) switch to the capacitated MILP.
     """
     if method not in ("exact", "heuristic"):
@@ -284,6 +289,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
                     known=best_ub if np.isfinite(best_ub) else None,
                     cutoff=best_ub * (1 + 1e-7) + 1e-9 if np.isfinite(best_ub) else None)
     stats["milp_status"] = out.message
+    stats["milp_seconds"] = round(out.seconds, 3)
     if out.x is not None and out.status in (0, 1):
         cand = fixed.copy()
         cand[sites[out.x[:sites.size] > 0.5]] = True
@@ -305,7 +311,8 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
                         f"not proven optimal")
     progress(1.0)
     return _finish(problem, "pmedian", k, None, best_mask, best_ub, lb,
-                   solver="HiGHS MILP on Lagrangian-reduced pairs + fast swap", build=build_s, solve=out.seconds,
+                   solver="HiGHS MILP on Lagrangian-reduced pairs + fast swap", build=build_s,
+                   solve=time.monotonic() - t_start - build_s,
                    gap_tol=gap_tol, warnings=warnings, stats=stats)
 
 

@@ -208,6 +208,8 @@ def run(package_dir, *, model: str = "pmedian", k: Optional[int] = None, max_min
     points, weights = _demand(pkg, villages, demand, notes)
     sites, fixed = _sites(pkg, keep_existing)
     sites = sites.to_crs(villages.crs)
+    if model != "lscp":  # bad k is said before the drive times are built
+        siting._check_k(siting.from_cost_matrix(np.zeros((1, len(sites))), fixed=fixed), k, siting.MODEL_NAMES[model])
     T = None
     if max_minutes is not None:
         T = float(max_minutes)

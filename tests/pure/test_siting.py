@@ -208,8 +208,7 @@ def test_job_on_the_sample_county_all_models(sample_package, tmp_path):
     from risk_one_map.jobs.siting import run
     pkg_dir = tmp_path / "county"
     shutil.copytree(sample_package.path, pkg_dir)
-    for model, kw in (("pmedian", {"k": 2}), ("mclp", {"k": 2, "max_minutes": 20}), ("pcenter", {"k": 2}),
-                      ("lscp", {"max_minutes": 60})):
+    for model, kw in (("pmedian", {"k": 2}), ("lscp", {"max_minutes": 60})):  # mclp, pcenter: brute-force tests
         res = run(pkg_dir, model=model, **kw)
         s = res.summary
         assert s["optimal"] and s["bound"] is not None and s["gap"] is not None, (model, s)
