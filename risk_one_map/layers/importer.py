@@ -31,7 +31,7 @@ import numpy as np
 
 from ..errors import RiskOneMapError
 from ..progress import Steps
-from . import crs_detect, fieldmap, model
+from . import crs_detect, fieldmap, model, raster_import
 from .package import atomic_path, write_package
 from .readers import Source, parse_inputs, read_input
 
@@ -141,6 +141,11 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
         crs_detect.parse_crs(crs)
     user = mapping if isinstance(mapping, dict) else (fieldmap.load_mapping(mapping) if mapping else {})
     files = parse_inputs(inputs, layer_for)
+    rasters = [raster_import.raster_target(path, layer) for path, layer in files if raster_import.is_raster(path)]
+    files = [(path, layer) for path, layer in files if not raster_import.is_raster(path)]
+    if not files:
+        raise RiskOneMapError("give at least one vector file (villages, hazards...) beside the rasters: "
+                              "the package CRS and extent come from them", file=rasters[0].path if rasters else None)
     out_resolved = out.resolve()
     for path, _ in files:
         if out_resolved in path.resolve().parents:
@@ -152,7 +157,10 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
     for i, (path, layer) in enumerate(files):
         steps.sub(i / len(files))
         sources.extend(read_input(path, layer, encoding=encoding, crs=crs))
-    target, crs_note = crs_detect.target_crs([s.crs for s in sources if s.crs is not None], _centre_lon(sources))
+    centre = _centre_lon(sources)
+    if centre is None and rasters:
+        centre = raster_import.centre_lon(rasters[0], crs)
+    target, crs_note = crs_detect.target_crs([s.crs for s in sources if s.crs is not None], centre)
     report = ImportReport(out, crs=crs_note)
     records = []
     steps.next()
@@ -167,9 +175,21 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
         s.counts.update(r.row["status"] for r in records if r.row.get("_source") is s)
     for r in report.rows:
         r.pop("_source", None)
+    warped = {}
+    for item in rasters:
+        steps.check()
+        array, transform, rcrs, nodata, note = raster_import.warp(item, target, crs)
+        name = raster_import.RASTER_TARGETS[item.target]
+        if name in warped:
+            raise RiskOneMapError(f"two rasters for {name}; give one", file=item.path)
+        warped[name] = (array, transform, rcrs, nodata)
+        report.rows.append({"source_file": str(item.path), "source_layer": "band 1", "source_fid": None,
+                            "target_layer": name, "status": REPAIRED, "reason": "reprojected into the package CRS",
+                            "detail": f"{item.target} by {item.rule}: {note}"})
+        report.notes.append(f"{item.path.name} -> {name}: {note}")
     layers[REPORT_LAYER] = report.frame()
     steps.check()
-    write_package(out, layers, overwrite=overwrite)
+    write_package(out, layers, rasters=warped, overwrite=overwrite)
     with atomic_path(out / REPORT_CSV, suffix=".csv") as tmp:
         report.frame().to_csv(tmp, index=False, encoding="utf-8-sig")
     steps.done()

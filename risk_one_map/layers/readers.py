@@ -89,7 +89,8 @@ def _key(path) -> str:
 
 
 def _check_layer(layer: str, where: str) -> str:
-    if layer not in fieldmap.KNOWN_TARGETS:
+    from .raster_import import RASTER_TARGETS
+    if layer not in fieldmap.KNOWN_TARGETS and layer not in RASTER_TARGETS:
         raise RiskOneMapError(f"unknown layer {layer!r} in {where!r}; known: {', '.join(fieldmap.KNOWN_TARGETS)}")
     return layer
 
