@@ -115,6 +115,8 @@ class SheetRenderer:
         from .layout import LegendFitter, TableFitter, build_sheet_project, radical_map
         self.sheet = build_sheet_project(package_dir, data, page, template)
         self.layout, self.atlas = self.sheet.layout, self.sheet.atlas
+        self.layout.undoStack().stack().clear()
+        self.layout.undoStack().blockCommands(True)  # no undo history: it would keep every page's changes
         self.exporter = QgsLayoutExporter(self.layout)
         settings = QgsLayoutExporter.PdfExportSettings()
         settings.dpi = float(dpi)
@@ -160,6 +162,7 @@ class SheetRenderer:
                 self.fitter.cleanup()
             if self.legend_fitter is not None:
                 self.legend_fitter.restore()
+            _delete_later_now()
             if tmp.exists():
                 tmp.unlink()
 
@@ -191,6 +194,13 @@ class SheetRenderer:
         self.atlas.endRender()
         self.exporter = None
         self.sheet.close()
+
+
+def _delete_later_now() -> None:
+    """Delete what QGIS handed to deleteLater (items and pages removed between villages): without an event loop,
+    as headless here, nothing else would, and every long table's continuation page would stay in memory."""
+    from qgis.PyQt.QtCore import QCoreApplication, QEvent
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
 
 
 def _worker_main(package_dir, data, page, dpi, template, tasks, results, cancel) -> None:
