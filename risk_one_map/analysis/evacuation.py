@@ -651,12 +651,14 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     unserved_cost = (2 * int(use.sum()) + 2) * max(max_cost, 1) + 1
     chosen = np.full(H, -1, dtype=np.int64)
     solver_name, n_split, n_repaired = "none", 0, 0
-    t_flow = time.perf_counter()
+    t_flow, t_whole = time.perf_counter(), 0.0
     if len(ph):
         flow, unserved_flow, solver_name = solve_transport(ph, ps, cost, people, np.where(use, cap, 0),
                                                            unserved_cost, solver)
+        t_whole = time.perf_counter()
         chosen, n_split, n_repaired = _whole_households(ph, ps, cost, flow, unserved_flow, people,
                                                         np.where(use, cap, 0))
+        t_whole = time.perf_counter() - t_whole
         # households of 0 people: nearest candidate
         zero = np.flatnonzero((people == 0) & (chosen < 0))
         if len(zero):
@@ -679,7 +681,10 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     walk_min = dist / speed
     s_cls = np.where(assigned, cls[np.maximum(sidx, 0)], None)
     notes = np.full(H, None, dtype=object)
-    for k in np.flatnonzero(assigned):
+    is_em = assigned & (s_cls == "emergency")
+    flagged = (is_em & ((dist > r_em + 1e-6) | (walk_min > emergency_walk_min + 1e-9))) | \
+        (assigned & ~is_em & (dist > r_fix + 1e-6))
+    for k in np.flatnonzero(flagged):
         if s_cls[k] == "emergency":
             msg = []
             if dist[k] > r_em + 1e-6:
@@ -770,7 +775,8 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         "graph_nodes": int(G.n), "road_components": int(len(comp_table)),
         "walk_kmh": walk_kmh, "walk_kmh_vulnerable": walk_v,
         "max_walk_m": max_walk_m if np.isfinite(max_walk_m) else None,
-        "seconds": {"distances": round(t_dist, 3), "assignment": round(t_flow, 3), "routes": round(t_routes, 3)}}
+        "seconds": {"distances": round(t_dist, 3), "assignment": round(t_flow, 3),
+                    "whole_households": round(t_whole, 3), "routes": round(t_routes, 3)}}
     if len(comp_table) > 1:
         issues.append(_issue("warning", "roads", None, "geometry",
                              f"the road network has {len(comp_table)} disconnected pieces; the largest has "

@@ -49,6 +49,14 @@ class RoadNetwork:
     road: np.ndarray          # (m,) index of the source road feature; -1 for snap connectors
     snapped: list = field(default_factory=list)   # dicts: node, x, y, gap_m, joined_to ("node" or "edge")
     dropped: list = field(default_factory=list)   # dicts: road index, reason (empty or invalid geometry)
+    _tree: object = field(default=None, repr=False, compare=False)
+
+    @property
+    def tree(self) -> shapely.STRtree:
+        """An STRtree of the edge geometries, built once."""
+        if self._tree is None:
+            self._tree = shapely.STRtree(self.geometry)
+        return self._tree
 
     @property
     def n_nodes(self) -> int:
@@ -341,8 +349,7 @@ def split_at_polygons(net: RoadNetwork, polygons) -> RoadNetwork:
     if len(polys) == 0 or net.n_edges == 0:
         return net
     rings = shapely.boundary(polys)
-    tree = shapely.STRtree(net.geometry)
-    ri, ei = tree.query(rings, predicate="intersects")
+    ri, ei = net.tree.query(rings, predicate="intersects")
     if len(ri) == 0:
         return net
     crossings = shapely.intersection(net.geometry[ei], rings[ri])
@@ -359,12 +366,13 @@ def edge_polygons(net: RoadNetwork, polygons) -> sp.csr_matrix:
     m = net.n_edges
     if len(polys) == 0 or m == 0:
         return sp.csr_matrix((m, len(polys)), dtype=bool)
-    mid = shapely.line_interpolate_point(net.geometry, 0.5, normalized=True)
-    valid = np.array([g is not None and not g.is_empty for g in polys])
+    valid = ~shapely.is_missing(polys) & ~shapely.is_empty(polys)
+    near = np.unique(net.tree.query(polys[valid], predicate="intersects")[1])  # only edges near a polygon
+    mid = shapely.line_interpolate_point(net.geometry[near], 0.5, normalized=True)
     tree = shapely.STRtree(np.where(valid, polys, shapely.Point()))
     ei, pj = tree.query(mid, predicate="within")
     keep = valid[pj]
-    return sp.csr_matrix((np.ones(keep.sum(), dtype=bool), (ei[keep], pj[keep])), shape=(m, len(polys)))
+    return sp.csr_matrix((np.ones(keep.sum(), dtype=bool), (near[ei[keep]], pj[keep])), shape=(m, len(polys)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -402,12 +410,13 @@ def attach_points(net: RoadNetwork, points, *, max_leg_m: Optional[float] = None
     cand = np.arange(net.n_edges) if allowed_edges is None else np.flatnonzero(allowed_edges)
     if n == 0 or len(cand) == 0 or not good.any():
         return Access(edge, t, leg, np.full((n, 2), np.nan), pxy)
-    tree = shapely.STRtree(net.geometry[cand])
     gi = np.flatnonzero(good)
     qp = shapely.points(pxy[gi])
-    pi, ej, dist = _nearest(tree, net.geometry[cand], qp, max_leg_m)
+    if allowed_edges is None:
+        pi, e, dist = _nearest(net.tree, net.geometry, qp, max_leg_m)
+    else:  # the shared tree, candidates outside the allowed edges dropped
+        pi, e, dist = _nearest(net.tree, net.geometry, qp, max_leg_m, np.asarray(allowed_edges, dtype=bool))
     rows = gi[pi]
-    e = cand[ej]
     edge[rows] = e
     leg[rows] = dist
     t[rows] = shapely.line_locate_point(net.geometry[e], qp[pi])
@@ -416,7 +425,7 @@ def attach_points(net: RoadNetwork, points, *, max_leg_m: Optional[float] = None
     return Access(edge, t, leg, xy, pxy)
 
 
-def _nearest(tree, geoms, qp, max_leg_m):
+def _nearest(tree, geoms, qp, max_leg_m, allowed=None):
     """Nearest geometry of ``tree`` for each point: candidates within a radius growing 4× a round (GEOS's nearest
     search is slow on many lines), the closest wins (ties: the lowest index). Returns (point, geometry, distance)."""
     n = len(qp)
@@ -427,6 +436,8 @@ def _nearest(tree, geoms, qp, max_leg_m):
     while len(todo):
         lim = r if max_leg_m is None else min(r, float(max_leg_m))
         qi, ej = tree.query(qp[todo], predicate="dwithin", distance=lim)
+        if allowed is not None:
+            qi, ej = qi[allowed[ej]], ej[allowed[ej]]
         if len(qi):
             d = shapely.distance(qp[todo[qi]], geoms[ej])
             order = np.lexsort((ej, d, qi))
@@ -437,8 +448,10 @@ def _nearest(tree, geoms, qp, max_leg_m):
         if (max_leg_m is not None and lim >= max_leg_m) or not len(todo):
             break
         if r > 2.0e5:  # far from every road: one exact search for the rest
-            (pi, pj), pd_ = tree.query_nearest(qp[todo], return_distance=True, all_matches=False)
-            best[todo[pi]], dist[todo[pi]] = pj, pd_
+            sub = np.arange(len(geoms)) if allowed is None else np.flatnonzero(allowed)
+            (pi, pj), pd_ = shapely.STRtree(geoms[sub]).query_nearest(qp[todo], return_distance=True,
+                                                                       all_matches=False)
+            best[todo[pi]], dist[todo[pi]] = sub[pj], pd_
             break
         r *= 4.0
     found = np.flatnonzero(best >= 0)
@@ -621,6 +634,19 @@ def barrier_graph(g: WalkGraph, edge_zones: sp.csr_matrix, groups: Sequence[Sequ
     return BarrierGraph(wg, layers)
 
 
+def _subgraph(csr: sp.csr_matrix, nodes: np.ndarray, where: np.ndarray) -> sp.csr_matrix:
+    """``csr[nodes][:, nodes]`` in time proportional to the rows taken (scipy's column selection walks every
+    column); ``where`` is a scratch array of -1, returned as it came."""
+    rows = csr[nodes]
+    where[nodes] = np.arange(len(nodes))
+    col = where[rows.indices]
+    where[nodes] = -1
+    keep = col >= 0
+    row_of = np.repeat(np.arange(len(nodes)), np.diff(rows.indptr))
+    indptr = np.r_[0, np.cumsum(np.bincount(row_of[keep], minlength=len(nodes)))]
+    return sp.csr_matrix((rows.data[keep], col[keep], indptr), shape=(len(nodes), len(nodes)))
+
+
 def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits, *, predecessors: bool = False,
                    max_cells: float = 2.0e7):
     """Bounded Dijkstra from many sources, each on the part of the graph it can reach.
@@ -635,6 +661,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     sources = np.asarray(sources, dtype=np.int64)
     limits = np.asarray(limits, dtype=float)
     n = csr.shape[0]
+    where = np.full(n, -1, dtype=np.int64)
     for lim in np.unique(limits):
         group = np.flatnonzero(limits == lim)
         if xy is None or not np.isfinite(lim) or lim <= 0:
@@ -667,7 +694,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
                 sub, local = csr, sources[members]
                 nodes = np.arange(n)
             else:
-                sub = csr[nodes][:, nodes]
+                sub = _subgraph(csr, nodes, where)
                 local = np.searchsorted(nodes, sources[members])
             batch = max(1, int(max_cells // max(len(nodes), 1)))
             for b in range(0, len(members), batch):
