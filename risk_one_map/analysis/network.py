@@ -653,7 +653,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
 
     scipy's Dijkstra pays O(nodes) per source whatever its ``limit``; a walk of at most L metres never leaves the
     disc of radius L (roads are never shorter than the straight line), so sources are grouped in square tiles of
-    side L and each tile searches only the nodes within L of the tile. Yields
+    side L/2 and each tile searches only the nodes of the 5×5 tiles around it (a square of 2.5 L). Yields
     ``(source positions, node ids of the part, distances[, predecessors])`` with rows in source order and columns
     (and predecessor values) as positions in the node ids. Without ``xy`` or with an infinite limit the whole
     graph is searched.
@@ -667,14 +667,15 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
         if xy is None or not np.isfinite(lim) or lim <= 0:
             tiles = [(group, None)]
         else:
-            # nodes bucketed in cells of side lim; a tile searches its cell and the eight around it
-            origin = np.nanmin(xy, axis=0) - lim
-            ncell = np.floor((xy - origin) / lim).astype(np.int64)
-            span = int(ncell[:, 1].max()) + 3
+            # nodes bucketed in cells of side lim/2; a tile searches its cell and two rings of cells around it
+            side = lim / 2.0
+            origin = np.nanmin(xy, axis=0) - 2 * lim
+            ncell = np.floor((xy - origin) / side).astype(np.int64)
+            span = int(ncell[:, 1].max()) + 5
             nkey = ncell[:, 0] * span + ncell[:, 1]
             norder = np.argsort(nkey, kind="stable")
             nkey_sorted = nkey[norder]
-            cell = np.floor((xy[sources[group]] - origin) / lim).astype(np.int64)
+            cell = np.floor((xy[sources[group]] - origin) / side).astype(np.int64)
             skey = cell[:, 0] * span + cell[:, 1]
             order = np.argsort(skey, kind="stable")
             cuts = np.flatnonzero(np.r_[True, skey[order][1:] != skey[order][:-1], True])
@@ -682,12 +683,12 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
             for a, b in zip(cuts[:-1], cuts[1:]):
                 members = group[order[a:b]]
                 cx, cy = cell[order[a]]
-                parts = [norder[np.searchsorted(nkey_sorted, (cx + dx) * span + cy - 1):
-                                np.searchsorted(nkey_sorted, (cx + dx) * span + cy + 1, side="right")]
-                         for dx in (-1, 0, 1)]
+                parts = [norder[np.searchsorted(nkey_sorted, (cx + dx) * span + cy - 2):
+                                np.searchsorted(nkey_sorted, (cx + dx) * span + cy + 2, side="right")]
+                         for dx in (-2, -1, 0, 1, 2)]
                 tiles.append((members, np.sort(np.concatenate(parts))))
             # cutting the graph pays only when the parts are small next to it
-            if np.mean([len(t[1]) for t in tiles]) > 0.2 * n:
+            if np.mean([len(t[1]) for t in tiles]) > 0.35 * n:
                 tiles = [(group, None)]
         for members, nodes in tiles:
             if nodes is None:
