@@ -286,10 +286,11 @@ def apply_font(layout, family: str) -> None:
             multi.setContentTextFormat(swap(multi.contentTextFormat()))
 
 
-def _item(layout, item_id: str):
+def _item(layout, item_id: str, required: bool = False):
+    """The template's item ``item_id``; an office may delete any item but the main map from its copy."""
     item = layout.itemById(item_id)
-    if item is None:
-        raise RiskOneMapError(f"the layout template has no item with id {item_id!r}")
+    if item is None and required:
+        raise RiskOneMapError(f"the layout template has no item with id {item_id!r} (the main map)")
     return item
 
 
@@ -297,27 +298,31 @@ def bind_layout(layout, layers: dict, helpers: dict, sheets: dict) -> None:
     """Point the template's maps, legend, tables and atlas at this project's layers."""
     from qgis.core import QgsLegendRenderer
     coverage = sheets[T.SHEET_VILLAGES]
-    main = _item(layout, T.MAIN_MAP)
+    main = _item(layout, T.MAIN_MAP, required=True)
     main_layers = _main_layers(layers, helpers)
     main.setLayers(main_layers)
     main.setKeepLayerSet(True)
     main.setCrs(coverage.crs())
     locator = _item(layout, T.LOCATOR_MAP)
-    locator.setLayers([helpers[LOCATOR_HIGHLIGHT], helpers[LOCATOR_TOWNSHIPS], helpers[LOCATOR_VILLAGES]])
-    locator.setKeepLayerSet(True)
-    locator.setCrs(coverage.crs())
+    if locator is not None:
+        locator.setLayers([helpers[LOCATOR_HIGHLIGHT], helpers[LOCATOR_TOWNSHIPS], helpers[LOCATOR_VILLAGES]])
+        locator.setKeepLayerSet(True)
+        locator.setCrs(coverage.crs())
     legend = _item(layout, T.LEGEND)
-    legend.setAutoUpdateModel(False)
-    root = legend.model().rootGroup()
-    root.removeAllChildren()
-    for lyr in main_layers:
-        if lyr is helpers[MASK] or lyr is layers.get("dem"):  # a hillshade needs no legend
-            continue
-        node = root.addLayer(lyr)
-        QgsLegendRenderer.setNodeLegendStyle(node, _legend_style(lyr))
-    legend.updateLegend()
+    if legend is not None:
+        legend.setAutoUpdateModel(False)
+        root = legend.model().rootGroup()
+        root.removeAllChildren()
+        for lyr in main_layers:
+            if lyr is helpers[MASK] or lyr is layers.get("dem"):  # a hillshade needs no legend
+                continue
+            node = root.addLayer(lyr)
+            QgsLegendRenderer.setNodeLegendStyle(node, _legend_style(lyr))
+        legend.updateLegend()
     for item_id, (layer_name, _h, _e, _c) in T.TABLES.items():
         frame = _item(layout, item_id)
+        if frame is None:
+            continue
         table = frame.multiFrame()
         columns = table.columns()
         table.setVectorLayer(sheets[layer_name])

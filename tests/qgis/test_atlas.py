@@ -238,3 +238,22 @@ def test_a_legend_too_long_for_its_box_gets_another_column_and_smaller_type(rout
         assert legend.columnCount() == 2
     finally:
         renderer.close()
+
+
+def test_an_edited_template_still_prints(routed_package, tmp_path):
+    """A county office's copy of the .qpt, without the locator map and the exposure table and with a moved title."""
+    from qgis.core import QgsLayoutPoint, QgsProject, QgsReadWriteContext
+
+    from risk_one_map.atlas import templates
+    from risk_one_map.atlas.layout import load_layout
+    project = QgsProject()  # the layout needs its project alive
+    layout = load_layout(project, "A3")
+    for item_id in (templates.LOCATOR_MAP, templates.LOCATOR_TITLE, templates.EXPOSURE_TABLE,
+                    templates.EXPOSURE_TABLE + "_title"):
+        layout.removeLayoutItem(layout.itemById(item_id))
+    layout.itemById(templates.TITLE).attemptMove(QgsLayoutPoint(10, 12))
+    edited = tmp_path / "our_county_a3.qpt"
+    assert layout.saveAsTemplate(str(edited), QgsReadWriteContext())
+    res = export_village_sheets(routed_package, tmp_path / "out", villages=["110109001201"], template=edited)
+    text = pdf_text(res.written[0])
+    assert "东镇东一村风险隐患一张图" in text and "张三" in text and "人口暴露" not in text
