@@ -148,7 +148,8 @@ def evacuation_zones(points=None, danger_zones=None, lowpoints=None, *, radii: O
             kind = _text(p.get("kind"))
             if not _valid_geom(p.geometry):
                 issues.append(_issue("error", "geohazard_points", pid, "geometry",
-                                     "hazard point has no geometry: no evacuation zone, its households cannot be found"))
+                                     "hazard point has no geometry: no evacuation zone, "
+                                     "its households cannot be found"))
                 continue
             r = _num(p.get("evac_radius_m"))
             if r is not None and r > 0:
@@ -184,7 +185,8 @@ def evacuation_zones(points=None, danger_zones=None, lowpoints=None, *, radii: O
                 core = math.sqrt(area / math.pi) if area and area > 0 else 0.0
                 extent = g.centroid.buffer(core, 32) if core > 0 else g.centroid
             rows.append(dict(hazard_layer="flood_lowpoints", hazard_id=pid, hazard_name=_text(p.get("name")) or pid,
-                             kind="flood_lowpoint", basis="ponded extent + margin" + (" (default)" if margin_default else ""),
+                             kind="flood_lowpoint",
+                             basis="ponded extent + margin" + (" (default)" if margin_default else ""),
                              radius_m=core + margin, radius_is_default=bool(margin_default),
                              geometry=extent.buffer(margin, 32)))
     cols = ["zone_id", "ring", "hazard_layer", "hazard_id", "hazard_name", "kind", "basis", "radius_m",
@@ -733,7 +735,8 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
                 max_walk_m) else "") + "by road" + (" without crossing another danger zone" if barriers else ""))
     un = ~assigned
     unserved = gpd.GeoDataFrame(pd.DataFrame({
-        "household_id": ev["household_id"][un].to_numpy(object), "village_code": ev["village_code"][un].to_numpy(object),
+        "household_id": ev["household_id"][un].to_numpy(object),
+        "village_code": ev["village_code"][un].to_numpy(object),
         "people": people[un], "vulnerable": vul[un], "reason": reason[un], "detail": detail[un],
         "zone_ids": ev["zone_ids"][un].to_numpy(object), "pseudo": ev["pseudo"][un].to_numpy(bool)}),
         geometry=list(ev.geometry.values[un]) if H else [], crs=crs)

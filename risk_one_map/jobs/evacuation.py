@@ -151,7 +151,8 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
     issues += si
     roads = _walkable_roads(read["roads"])
     if roads is None or len(roads) == 0:
-        issues.append(ev._issue("error", "roads", None, None, "no walkable roads: every evacuee is unserved (no route)"))
+        issues.append(ev._issue("error", "roads", None, None,
+                                "no walkable roads: every evacuee is unserved (no route)"))
         roads = gpd.GeoDataFrame(geometry=[], crs=crs)
     network = nw.build_network(roads.geometry, tolerance=snap_tolerance_m)
     road_ids = roads["id"].astype(str).to_numpy() if "id" in roads.columns else np.arange(len(roads)).astype(str)
