@@ -544,6 +544,14 @@ class EvacuationPlan:
     components: object = None  # DataFrame of the road network's connected pieces
 
 
+def _pick(values, index) -> np.ndarray:
+    """``values[index]`` as objects, None where the index is -1."""
+    out = np.full(len(index), None, dtype=object)
+    ok = index >= 0
+    out[ok] = np.asarray(values, dtype=object)[index[ok]]
+    return out
+
+
 def _speed_m_per_min(kmh):
     return float(kmh) * 1000.0 / 60.0
 
@@ -681,7 +689,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     vul = ev["vulnerable"].to_numpy(bool) if H else np.zeros(0, bool)
     speed = np.where(vul, _speed_m_per_min(walk_v), _speed_m_per_min(walk_kmh))
     walk_min = dist / speed
-    s_cls = np.where(assigned, cls[np.maximum(sidx, 0)], None)
+    s_cls = _pick(cls, sidx)
     notes = np.full(H, None, dtype=object)
     is_em = assigned & (s_cls == "emergency")
     flagged = (is_em & ((dist > r_em + 1e-6) | (walk_min > emergency_walk_min + 1e-9))) | \
@@ -701,8 +709,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     sname = sh["name"].to_numpy(object)
     ev_out = pd.DataFrame({
         "household_id": ev["household_id"], "village_code": ev["village_code"], "people": people,
-        "vulnerable": vul, "shelter_id": np.where(assigned, sid[np.maximum(sidx, 0)], None),
-        "shelter_name": np.where(assigned, sname[np.maximum(sidx, 0)], None), "shelter_class": s_cls,
+        "vulnerable": vul, "shelter_id": _pick(sid, sidx), "shelter_name": _pick(sname, sidx), "shelter_class": s_cls,
         "distance_m": np.round(dist, 1), "walk_min": np.round(walk_min, 1),
         "walk_kmh": np.where(vul, walk_v, walk_kmh), "meets_standard": np.where(assigned, notes == None, None),  # noqa
         "standard_note": notes, "zone_ids": ev["zone_ids"], "hazard_ids": ev["hazard_ids"], "pseudo": ev["pseudo"]})

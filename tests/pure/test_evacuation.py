@@ -265,3 +265,35 @@ def test_job_on_the_sample_county(sample_package, tmp_path):
     load = res.plan.shelter_load
     assert (load.assigned <= load.capacity).all()
     assert len(res.isochrones) and len(res.plan.routes)
+
+
+def test_job_without_roads_shelters_or_households_reports_and_never_crashes(tmp_path):
+    from affine import Affine
+    from risk_one_map.jobs import evacuation as job
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import X0, Y0, tiny_layers
+    layers = tiny_layers()
+    del layers["roads"], layers["shelters"]
+    layers["geohazard_points"] = gpd.GeoDataFrame({"id": ["G1"], "name": ["滑坡"], "kind": ["landslide"]},
+                                                  geometry=[Point(X0 + 500, Y0 + 500)], crs=CRS)
+    pop = np.full((20, 20), 2.0, dtype="float32")  # 100 m cells over the county
+    pkg = write_package(tmp_path / "pkg", layers,
+                        rasters={"population.tif": (pop, Affine(100, 0, X0, 0, -100, Y0 + 2000), CRS, -1.0)})
+    res = job.run(pkg.path)
+    s = res.stats
+    assert s["households"] > 0 and s["assigned_households"] == 0 and s["no_route"] == s["households"]
+    assert res.plan.evacuees.pseudo.all()
+    assert {i["layer"] for i in res.issues if i["severity"] == "error"} >= {"roads", "shelters"}
+    assert (pkg.path / "unserved.csv").is_file()
+
+
+def test_job_with_no_hazards_writes_empty_layers(tmp_path):
+    import pyogrio
+    from risk_one_map.jobs import evacuation as job
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import tiny_layers
+    pkg = write_package(tmp_path / "pkg", tiny_layers())
+    res = job.run(pkg.path)
+    assert res.stats["households"] == 0 and res.summary_lines()
+    assert set(job.OUTPUT_LAYERS) <= set(pkg.layer_names())
+    assert len(pyogrio.read_dataframe(pkg.gpkg, layer="evacuees")) == 0
