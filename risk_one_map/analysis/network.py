@@ -23,6 +23,9 @@ The pieces, in the order a caller uses them:
 """
 from __future__ import annotations
 
+import os
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -648,7 +651,7 @@ def _subgraph(csr: sp.csr_matrix, nodes: np.ndarray, where: np.ndarray) -> sp.cs
 
 
 def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits, *, predecessors: bool = False,
-                   max_cells: float = 2.0e7):
+                   max_cells: float = 2.0e7, workers: Optional[int] = None):
     """Bounded Dijkstra from many sources, each on the part of the graph it can reach.
 
     scipy's Dijkstra pays O(nodes) per source whatever its ``limit``; a walk of at most L metres never leaves the
@@ -656,8 +659,33 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     side L/2 and each tile searches only the nodes of the 5×5 tiles around it (a square of 2.5 L). Yields
     ``(source positions, node ids of the part, distances[, predecessors])`` with rows in source order and columns
     (and predecessor values) as positions in the node ids. Without ``xy`` or with an infinite limit the whole
-    graph is searched.
+    graph is searched. Searches run on ``workers`` threads (scipy's Dijkstra releases the GIL; default: the CPU
+    count, at most 4), results still come in order, at most two per worker held at once.
     """
+    workers = max(1, min(4, os.cpu_count() or 1) if workers is None else int(workers))
+    tasks = _search_tasks(csr, xy, sources, limits, max_cells / (2 * workers if workers > 1 else 1))
+
+    def search(task):
+        members, nodes, sub, local, lim = task
+        res = dijkstra(sub, directed=True, indices=local, limit=lim, return_predecessors=predecessors)
+        return (members, nodes, res[0], res[1]) if predecessors else (members, nodes, res)
+
+    if workers == 1:
+        for task in tasks:
+            yield search(task)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending = deque()
+        for task in tasks:
+            pending.append(pool.submit(search, task))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+def _search_tasks(csr, xy, sources, limits, max_cells):
+    """(source positions, node ids, graph part, local sources, limit) for every batch of :func:`local_searches`."""
     sources = np.asarray(sources, dtype=np.int64)
     limits = np.asarray(limits, dtype=float)
     n = csr.shape[0]
@@ -699,12 +727,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
                 local = np.searchsorted(nodes, sources[members])
             batch = max(1, int(max_cells // max(len(nodes), 1)))
             for b in range(0, len(members), batch):
-                res = dijkstra(sub, directed=True, indices=local[b:b + batch], limit=float(lim),
-                               return_predecessors=predecessors)
-                if predecessors:
-                    yield members[b:b + batch], nodes, res[0], res[1]
-                else:
-                    yield members[b:b + batch], nodes, res
+                yield members[b:b + batch], nodes, sub, local[b:b + batch], float(lim)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -46,7 +46,8 @@ def register(sub) -> None:
     p.add_argument("--walk-kmh-vulnerable", type=float, default=None,
                    help=f"walking speed of vulnerable households (default {d['walk_kmh_vulnerable'].value} km/h)")
     p.add_argument("--max-walk-m", type=float, default=None,
-                   help="farthest walk to a fixed shelter that is considered (default: any distance by road)")
+                   help="farthest walk to a fixed shelter that is considered (default: any distance by road; "
+                        "a limit such as 5000 makes large counties much faster)")
     p.add_argument("--radius", type=_radius, action="append", default=[], metavar="KIND=METRES",
                    help=f"evacuation radius for hazard points with no danger zone and no evac_radius_m; kinds: {kinds}")
     p.add_argument("--minutes", type=_minutes, default=(5.0, 10.0, 15.0),

@@ -178,8 +178,8 @@ def test_households_outside_villages_and_cells_without_households():
     assert e.village_code["H1"] == "V1" and bool(e.vulnerable["H1"]) and e.people["H2"] == 1
     assert e.village_code["H2"] is None
     assert {i["field"] for i in issues} == {"people", "village_code"}
-    # V1 has a household point, so its cell adds nobody; V2's cell becomes a pseudo-household; cells outside
-    # every village are kept too (no village with household points covers them)
+    # V1 has a household point, so its cell adds nobody; V2 has none, so its cell becomes a pseudo-household;
+    # cells outside every village add nobody while there is a households layer
     pseudo = e[e.pseudo]
     assert "cell:0:1" in pseudo.index and "cell:0:0" not in pseudo.index and pseudo.people.eq(4).all()
 
