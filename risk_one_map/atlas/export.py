@@ -331,14 +331,17 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
                           merge_township: bool = False, png_preview: bool = False, workers: int = 1,
                           force: bool = False, progress: Optional[ProgressFn] = None,
                           cancelled: Optional[CancelledFn] = None, template=None,
-                          compile_unit: Optional[str] = None) -> ExportResult:
+                          compile_unit: Optional[str] = None, in_process: Optional[bool] = None) -> ExportResult:
     """Print the village sheets of the package at ``package_dir`` into ``out_dir``.
 
     One PDF per village at ``out_dir/<township name>/<village code>_<village name>.pdf`` (plus a PNG of page 1
     with ``png_preview``, and ``out_dir/<township name>_合订本.pdf`` per township with ``merge_township``).
     A village whose PDF is newer than the package files and the template is skipped unless ``force``.
     ``workers`` > 1 renders in that many processes. ``cancelled()`` stops between pages: finished PDFs stay,
-    no partial file is ever left. Raises RiskOneMapError on bad input, Cancelled when cancelled.
+    no partial file is ever left. ``in_process`` (default: when ``workers`` is 1) renders in this process; pass
+    False from a thread that is not the application's main thread (a QGIS task or Processing run in QGIS Desktop):
+    the layout is then built and printed in worker processes only. Raises RiskOneMapError on bad input, Cancelled
+    when cancelled.
     """
     from .sheet_data import build_sheet_data
     t0 = time.monotonic()
@@ -357,6 +360,7 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
         raise Cancelled()
     jobs, skipped = plan_jobs(data, out_dir, _inputs_mtime(package_dir, template), png_preview, force)
     workers = max(1, min(int(workers or 1), len(jobs) or 1, os.cpu_count() or 1))
+    in_process = (workers == 1) if in_process is None else bool(in_process)
     result = ExportResult(out_dir=out_dir, skipped=skipped, notes=list(data.notes), workers=workers)
     progress(0.05)
     merge_share = 0.05 if merge_township else 0.0
@@ -368,12 +372,11 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
         # Only the villages to render go to the workers (a smaller coverage layer, less to pickle).
         codes = {j.code for j in jobs}
         sub = _subset(data, codes)
-        run = _run_in_process if workers == 1 else _run_in_processes
         args = (package_dir, sub, jobs, spec.name, dpi, str(template))
-        if workers == 1:
-            run(*args, tick, cancelled)
+        if in_process:
+            _run_in_process(*args, tick, cancelled)
         else:
-            run(*args, workers, tick, cancelled)
+            _run_in_processes(*args, workers, tick, cancelled)
     result.written = [j.pdf for j in jobs]
     result.previews = [j.png for j in jobs if j.png is not None] + \
         [p.with_suffix(".png") for p in skipped if png_preview]

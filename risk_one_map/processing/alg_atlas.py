@@ -63,6 +63,9 @@ class VillageAtlasAlgorithm(RiskOneMapAlgorithm):
         township = (self.parameterAsString(parameters, self.TOWNSHIP, context) or "").strip() or None
         out = self.parameterAsString(parameters, self.OUTPUT, context)
         progress, cancelled = wire_feedback(feedback)
+        from qgis.PyQt.QtCore import QCoreApplication, QThread
+        # QGIS Desktop runs algorithms in a task thread: the sheet layout is then built in worker processes only.
+        main_thread = QThread.currentThread() == QCoreApplication.instance().thread()
         with user_errors():
             res = export_village_sheets(
                 package, out, villages=codes or None, township=township,
@@ -72,7 +75,7 @@ class VillageAtlasAlgorithm(RiskOneMapAlgorithm):
                 png_preview=self.parameterAsBoolean(parameters, self.PNG, context),
                 workers=self.parameterAsInt(parameters, self.WORKERS, context),
                 force=self.parameterAsBoolean(parameters, self.FORCE, context),
-                progress=progress, cancelled=cancelled)
+                progress=progress, cancelled=cancelled, in_process=None if main_thread else False)
         for line in res.summary_lines():
             feedback.pushInfo(line)
         return {self.OUTPUT: out, self.WRITTEN: len(res.written), self.SKIPPED: len(res.skipped)}
