@@ -8,6 +8,7 @@ segfault at exit, and the process is about to end anyway.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import sys
@@ -41,14 +42,36 @@ def ensure_app(settings_dir: Optional[str] = None):
     if settings_dir is None:
         settings_dir = _own_settings_dir = tempfile.mkdtemp(prefix="risk-one-map-qgis-")
         atexit.register(shutil.rmtree, settings_dir, True)
-    app = QgsApplication([b"risk-one-map"], True, settings_dir)
+    # Qt and QGIS name temporary folders after the application (argv[0]) and, with exitQgis() never called,
+    # leave them behind: a long batch (one process per atlas worker) would litter /tmp. The pid in the name lets
+    # each process remove exactly its own at exit, never a parallel worker's.
+    name = f"risk-one-map-{os.getpid()}"
+    app = QgsApplication([name.encode()], True, settings_dir)
+    atexit.register(_remove_temp_dirs, name)
     prefix = os.environ.get("QGIS_PREFIX_PATH") or (None if _resources_ok() else qgis_prefix_from_module())
     if prefix:
         QgsApplication.setPrefixPath(prefix, True)
     app.initQgis()
     _quiet_gdal_side_files()
+    _read_only_geopackages()
     _app = app
     return app
+
+
+def _remove_temp_dirs(name: str) -> None:
+    for path in Path(tempfile.gettempdir()).glob(f"{name}[-.]*"):  # folders, and empty temporary files
+        if path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(OSError):
+                path.unlink()
+
+
+def _read_only_geopackages() -> None:
+    """Opening a GeoPackage must not change it: QGIS would switch it to WAL journaling (a write, a new mtime and
+    -wal/-shm side files). This is the headless app's own settings folder, never a user's profile."""
+    from qgis.core import QgsSettings
+    QgsSettings().setValue("qgis/walForSqlite3", False)
 
 
 def _resources_ok() -> bool:

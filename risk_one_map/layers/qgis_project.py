@@ -157,6 +157,11 @@ def write_project_headless(pkg_path) -> Path:
         if crs is not None:
             project.setCrs(crs)
         project.setTitle(project_title(layers))
+        if "villages" in layers:
+            # The village sheets as atlas layouts, for the layout designer (built from the package as it is now:
+            # the CLI writes the project after the analyses).
+            from ..atlas.layout import add_village_layouts
+            add_village_layouts(project, pkg, pages=["A3", "A4"], layers=layers)
         _relative_paths(project)
         extent = _full_extent(layers, project)
         if extent is not None:

@@ -1,6 +1,7 @@
 """write_project_headless: onemap.qgz beside the data, relative paths, re-opens with every layer valid."""
 from __future__ import annotations
 
+import re
 import shutil
 import zipfile
 
@@ -8,6 +9,7 @@ import pytest
 from qgis.core import (QgsMapRendererParallelJob, QgsMapSettings, QgsProject, QgsRasterLayer, QgsVectorLayer)
 from qgis.PyQt.QtCore import QSize
 
+from risk_one_map.atlas.layout import HELPER_GROUP
 from risk_one_map.layers import model
 from risk_one_map.layers.qgis_project import write_project_headless
 
@@ -25,13 +27,16 @@ def test_project_is_written_atomically_beside_the_data(written):
     pkg, path, before = written
     assert path == pkg / model.PROJECT_NAME and path.is_file()
     after = sorted(p.name for p in pkg.iterdir())
-    assert sorted(set(before) | {model.PROJECT_NAME}) == after  # no temp files, no .aux.xml
+    # no temp files, no .aux.xml; the sheet tables of the print layouts beside the project
+    assert sorted(set(before) | {model.PROJECT_NAME, "onemap_sheets.gpkg"}) == after
     with zipfile.ZipFile(path) as zf:
         qgs = [n for n in zf.namelist() if n.endswith(".qgs")]
         assert qgs == ["onemap.qgs"]
         text = zf.read(qgs[0]).decode("utf-8")
     assert "<datasource>./onemap.gpkg|layername=villages</datasource>" in text
-    assert str(pkg) not in text  # relative paths only: the folder can be moved or zipped
+    # relative data sources: the folder can be moved or zipped (layouts keep an absolute source beside each layer
+    # id as QGIS's own fallback; layers are found by id, as the reopen test below shows on a moved copy)
+    assert not [d for d in re.findall(r"<datasource>([^<]*)</datasource>", text) if str(pkg) in d]
 
 
 def test_project_reopens_with_every_layer_valid_and_the_package_crs(written, tmp_path):
@@ -45,11 +50,14 @@ def test_project_reopens_with_every_layer_valid_and_the_package_crs(written, tmp
     assert all(layer.isValid() for layer in layers)
     villages = project.mapLayersByName(model.layer_spec("villages").zh)[0]
     assert project.crs() == villages.crs() and project.crs().isValid()
+    assert sorted(layout.name() for layout in project.layoutManager().layouts()) == [
+        "村风险隐患一张图 A3", "村风险隐患一张图 A4"]
     county = project.mapLayersByName(model.layer_spec("county").zh)[0]
     name = next(county.getFeatures())["name"]
     assert project.title() == f"{name}风险隐患一张图"
     assert not project.viewSettings().defaultViewExtent().isEmpty()
-    assert [g.name() for g in project.layerTreeRoot().children()] == list(model.GROUPS)
+    # the model's groups, then the print layouts' helper layers (collapsed, unchecked, last)
+    assert [g.name() for g in project.layerTreeRoot().children()] == list(model.GROUPS) + [HELPER_GROUP]
     assert any(isinstance(layer, QgsRasterLayer) for layer in layers)
     assert all(layer.fields().indexOf("name") < 0 or layer.displayExpression() for layer in layers
                if isinstance(layer, QgsVectorLayer))
