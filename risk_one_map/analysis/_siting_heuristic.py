@@ -137,8 +137,9 @@ def lagrangian_bound(C, w, fixed, k, upper, *, iterations=300, time_limit=None, 
         red = np.minimum(WC - lam[:, None], 0.0)  # inf - lam -> inf -> 0
         rho = red.sum(axis=0)
         pick = fixed.copy()
-        if k > 0:
-            pick[free[np.argpartition(rho[free], k - 1)[:k]]] = True
+        take = min(k, free.size)  # fewer sites than k left (probing): all of them
+        if take > 0:
+            pick[free[np.argpartition(rho[free], take - 1)[:take]]] = True
         value = float(lam.sum() + rho[pick].sum())
         if not np.isfinite(best) or value > best + 1e-12 * max(1.0, abs(best)):
             best, stall = max(best, value), 0
@@ -174,6 +175,7 @@ def lagrangian_fixing(C, w, fixed, k, lam, upper):
     free = np.flatnonzero(~fixed)
     srt = np.sort(rho[free])
     base = float(lam.sum() + rho[fixed].sum() + srt[:k].sum())
+    k = min(k, srt.size)
     kth = srt[k - 1] if k > 0 else -np.inf
     nxt = srt[k] if k < srt.size else np.inf
     tol = 1e-9 * max(1.0, abs(upper))

@@ -34,7 +34,7 @@ MODEL_NAMES = {"pmedian": "p-median (minimise population-weighted travel time)",
                "lscp": "LSCP (fewest depots reaching everyone within T)",
                "pcenter": "p-center (minimise the worst travel time)"}
 DEFAULT_GAP_TOL = 1e-6
-MILP_PAIRS_PER_SECOND = 2000  # p-median: run HiGHS only on at most this many pairs per second left
+MILP_PAIRS_PER_SECOND = 2000  # p-median: HiGHS gets at most this many (demand, site) pairs per second left
 _NAMES_SHOWN = 12
 
 
@@ -287,7 +287,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
                  pairs_full=int(np.isfinite(C).sum()), n_vars=int(c.size), n_rows=int(A.shape[0]), nnz=int(A.nnz))
     remaining = None if time_limit is None else max(0.5, time_limit - (time.monotonic() - t_start))
     if remaining is not None and np.isfinite(best_ub) and pi.size > MILP_PAIRS_PER_SECOND * remaining:
-        # HiGHS 1.8 does not stop its root LP at the time limit: a model this large for the time left would
+        # HiGHS (1.8 in scipy, 1.16 too) does not stop its root LP at the time limit: a model this large would
         # overrun it by minutes. Answer with the incumbent and the Lagrangian bound instead, and say so.
         warnings.append(f"time limit: the exact step was skipped ({pi.size} pairs left for {remaining:.0f} s); the "
                         f"answer is within {100 * _gap(best_ub, lb):.3g}% of the optimum, not proven optimal")

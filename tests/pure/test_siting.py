@@ -225,3 +225,18 @@ def test_p_median_needs_a_choice_that_reaches_everyone_or_says_so():
         S.p_median(problem, 2)
     heur = S.p_median(problem, 2, method="heuristic")
     assert not heur.optimal and np.isinf(heur.objective) and heur.warnings
+
+
+def test_p_median_with_probing_and_few_starts_matches_brute_force():
+    """Weak starts and a short Lagrangian leave work to the reductions and HiGHS; still the optimum."""
+    rng = np.random.default_rng(7)
+    probed = 0
+    for trial in range(30):
+        cost, w, fixed = instance(100 + trial, n=int(rng.integers(15, 40)), m=int(rng.integers(9, 13)),
+                                  n_fixed=int(trial % 4 == 0), zero_some=False)
+        k = int(rng.integers(2, 5))
+        best = min(w @ cost[:, s].min(axis=1) for s in subsets(fixed, k))
+        sol = S.p_median(S.from_cost_matrix(cost, w, fixed=fixed), k, starts=1, lagrangian_iterations=30)
+        probed += sol.stats.get("sites_ruled_out_by_probing", 0)
+        assert sol.objective == pytest.approx(best, rel=1e-9) and sol.optimal, (trial, sol.stats)
+    assert probed > 0
