@@ -227,7 +227,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     Cp, big = _finite_penalised(C)
     progress(0.02)
     # 1. upper bound: multi-start interchange
-    heur_limit = None if time_limit is None else 0.25 * time_limit
+    heur_limit = None if time_limit is None else (0.6 if method == "heuristic" else 0.25) * time_limit
     mask, _, hs = heur.interchange(Cp, w, fixed, k, starts=starts, seed=seed, time_limit=heur_limit, cancelled=cancelled)
     stats["heuristic"] = hs
     best_mask, best_ub = mask, _true_cost(C, w, mask)
@@ -238,14 +238,16 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     elif not np.isfinite(best_ub):
         lb, lam = -np.inf, np.zeros(C.shape[0])  # no incumbent reaches everyone: the MILP decides
     else:
-        remaining = None if time_limit is None else max(1.0, 0.5 * time_limit - (time.monotonic() - t_start))
+        share = 0.9 if method == "heuristic" else 0.5   # of the time limit, by the end of the bound
+        remaining = None if time_limit is None else max(1.0, share * time_limit - (time.monotonic() - t_start))
         lb, ls = heur.lagrangian_bound(C, w, fixed, k, best_ub, iterations=lagrangian_iterations,
                                        time_limit=remaining, cancelled=cancelled)
         lam = ls.pop("lam")
         stats["lagrangian"] = ls
         # the relaxation's own sites, polished by the interchange, often beat the multi-start
         lmask, _, _ = heur.interchange(Cp, w, fixed, k, starts=1, initial=heur.lagrangian_pick(C, w, fixed, k, lam),
-                                       time_limit=heur_limit, cancelled=cancelled)
+                                       time_limit=None if time_limit is None else 0.1 * time_limit,
+                                       cancelled=cancelled)
         lval = _true_cost(C, w, lmask)
         stats["lagrangian_start_improved"] = bool(lval < best_ub)
         if lval < best_ub:
