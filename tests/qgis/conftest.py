@@ -110,3 +110,14 @@ class _MessageBar:
 @pytest.fixture
 def iface():
     return StubIface()
+
+
+@pytest.fixture(scope="module")
+def provider():
+    """The plugin's Processing provider, registered as qgis_process does it (initProcessing, no iface)."""
+    import risk_one_map
+    from qgis.core import QgsApplication
+    plugin = risk_one_map.classFactory(None)
+    plugin.initProcessing()
+    yield QgsApplication.processingRegistry().providerById("riskonemap")
+    plugin.unload()

@@ -6,7 +6,7 @@ import shutil
 
 import pandas as pd
 import pytest
-from qgis.core import QgsApplication, QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsVectorLayer
+from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject, QgsVectorLayer
 
 import risk_one_map
 
@@ -14,12 +14,7 @@ EXPECTED = {"checkpackage", "sampledata", "importdata", "exposure", "evacuation"
             "villageatlas"}
 
 
-@pytest.fixture(scope="module", autouse=True)
-def provider():
-    plugin = risk_one_map.classFactory(None)
-    plugin.initProcessing()
-    yield QgsApplication.processingRegistry().providerById("riskonemap")
-    plugin.unload()
+pytestmark = pytest.mark.usefixtures("provider")  # tests/qgis/conftest.py: the plugin's provider, registered
 
 
 @pytest.fixture

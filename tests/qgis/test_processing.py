@@ -2,17 +2,10 @@
 from __future__ import annotations
 
 import pytest
-from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
-
-import risk_one_map
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
 
-@pytest.fixture(scope="module", autouse=True)
-def provider():
-    plugin = risk_one_map.classFactory(None)
-    plugin.initProcessing()
-    yield QgsApplication.processingRegistry().providerById("riskonemap")
-    plugin.unload()
+pytestmark = pytest.mark.usefixtures("provider")  # tests/qgis/conftest.py: the plugin's provider, registered
 
 
 class Feedback(QgsProcessingFeedback):

@@ -5,17 +5,10 @@ import json
 import shutil
 
 import pytest
-from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
-
-import risk_one_map
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
 
-@pytest.fixture(scope="module", autouse=True)
-def provider():
-    plugin = risk_one_map.classFactory(None)
-    plugin.initProcessing()
-    yield QgsApplication.processingRegistry().providerById("riskonemap")
-    plugin.unload()
+pytestmark = pytest.mark.usefixtures("provider")  # tests/qgis/conftest.py: the plugin's provider, registered
 
 
 def test_sitedepots_runs_pmedian_and_writes_the_summary(sample_package, tmp_path):
