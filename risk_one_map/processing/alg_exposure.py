@@ -25,25 +25,12 @@ class ExposureAlgorithm(RiskOneMapAlgorithm):
     SOURCE_LABELS = ("自动 Auto", "人口格网 Population raster", "住户点 Household points",
                      "村人口表（按面积） Village table (area-weighted)")
 
-    def name(self):
-        return "exposure"
-
-    def displayName(self):
-        return "人口暴露分析 Population exposure"
-
-    def group(self):
-        return "分析 Analysis"
-
-    def groupId(self):
-        return "analysis"
-
-    def shortHelpString(self):
-        return ("Population, households, area and vulnerable groups per village × hazard type × risk level "
-                "(1 = highest), plus 'any' rows counting each person once at the highest level. Writes the exposure "
-                "table and exposure_villages layer into onemap.gpkg, exposure.csv and charts/ in the package.")
-
-    def createInstance(self):
-        return type(self)()
+    DISPLAY = "人口暴露分析 Population exposure"
+    GROUP = "分析 Analysis"
+    GROUP_ID = "analysis"
+    HELP = ("Population, households, area and vulnerable groups per village × hazard type × risk level "
+            "(1 = highest), plus 'any' rows counting each person once at the highest level. Writes the exposure "
+            "table and exposure_villages layer into onemap.gpkg, exposure.csv and charts/ in the package.")
 
     def initAlgorithm(self, config=None):
         self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
