@@ -146,11 +146,9 @@ class SheetRenderer:
         try:
             if self.fitter is not None:
                 self.fitter.prepare()
+            if self.legend_fitter is not None:
+                self.legend_fitter.prepare()  # fit the legend to this village's map before the one export
             result = self.exporter.exportToPdf(str(tmp), self.settings)
-            if result == QgsLayoutExporter.Success and self.legend_fitter is not None and \
-                    self.legend_fitter.overflows():
-                self.legend_fitter.fit()  # this village's map shows more than the legend box holds: again, fitted
-                result = self.exporter.exportToPdf(str(tmp), self.settings)
             if result != QgsLayoutExporter.Success:
                 raise RiskOneMapError(f"QGIS could not write the PDF (exporter code {result})", file=job.pdf)
             fix_tounicode(tmp, self.radicals)

@@ -583,9 +583,11 @@ def _resized(fmt, size: float):
 
 
 class LegendFitter:
-    """After a page is exported, the legend knows what this village's map shows (the filter by map content is
-    computed while painting); if that does not fit the template's box, add a column, then shrink type and
-    symbols step by step, so that the page can be exported again with the whole legend. ``restore`` undoes it."""
+    """Per village, before export: the legend's filter by map content is computed only while the legend paints
+    (QgsLayoutItemLegend::paint runs the map hit test once per atlas feature), so ``prepare`` paints it once into
+    a throw-away QPicture; the export then reuses that filter instead of running the hit test again, so the page
+    costs what QGIS's own atlas costs. If what this village's map shows does not fit the template's box, add a
+    column, then shrink type and symbols step by step. ``restore`` undoes it."""
 
     MAX_STEPS = 5
 
@@ -595,6 +597,22 @@ class LegendFitter:
         self.styles = (QgsLegendStyle.Title, QgsLegendStyle.Group, QgsLegendStyle.Subgroup,
                        QgsLegendStyle.SymbolLabel)
         self.saved = None
+
+    def prepare(self) -> bool:
+        """Compute this page's legend content, and fit it if it overflows; True when it was refitted."""
+        if self.legend is None:
+            return False
+        from qgis.PyQt.QtGui import QPainter, QPicture
+        picture = QPicture()
+        painter = QPainter(picture)
+        try:
+            self.legend.paint(painter, None, None)
+        finally:
+            painter.end()
+        if not self.overflows():
+            return False
+        self.fit()
+        return True
 
     def overflows(self) -> bool:
         if self.legend is None:
