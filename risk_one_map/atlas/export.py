@@ -110,7 +110,7 @@ class SheetRenderer:
 
     def __init__(self, package_dir, data, page: str = "A3", dpi: float = 150, template=None,
                  fit_tables: bool = True):
-        from qgis.core import QgsLayoutExporter, QgsRenderContext
+        from qgis.core import QgsLayoutExporter
         from ..layers.qgis_fonts import pick_cjk_font
         from .layout import LegendFitter, TableFitter, build_sheet_project, radical_map
         self.sheet = build_sheet_project(package_dir, data, page, template)
@@ -118,15 +118,7 @@ class SheetRenderer:
         self.layout.undoStack().stack().clear()
         self.layout.undoStack().blockCommands(True)  # no undo history: it would keep every page's changes
         self.exporter = QgsLayoutExporter(self.layout)
-        settings = QgsLayoutExporter.PdfExportSettings()
-        settings.dpi = float(dpi)
-        settings.textRenderFormat = QgsRenderContext.TextFormatAlwaysText  # text stays text (searchable)
-        settings.rasterizeWholeImage = False
-        settings.forceVectorOutput = False
-        settings.appendGeoreference = True
-        settings.exportMetadata = True
-        settings.simplifyGeometries = True
-        self.settings = settings
+        self.settings = pdf_settings(dpi)
         coverage = self.atlas.coverageLayer()
         self.features = {f["code"]: f for f in coverage.getFeatures()}
         self.radicals = radical_map(pick_cjk_font())
@@ -165,22 +157,7 @@ class SheetRenderer:
                 tmp.unlink()
 
     def _preview(self, png: Path) -> None:
-        from qgis.core import QgsLayoutExporter
-        tmp = png.with_name(f".{png.stem}.{os.getpid()}.tmp.png")
-        settings = QgsLayoutExporter.ImageExportSettings()
-        settings.dpi = PREVIEW_DPI
-        settings.pages = [0]
-        from osgeo import gdal
-        gdal.PushErrorHandler("CPLQuietErrorHandler")  # QGIS tries to georeference the PNG; GDAL cannot update one
-        try:
-            result = self.exporter.exportToImage(str(tmp), settings)
-            if result != QgsLayoutExporter.Success:
-                raise RiskOneMapError(f"QGIS could not write the preview (exporter code {result})", file=png)
-            os.replace(tmp, png)
-        finally:
-            gdal.PopErrorHandler()
-            if tmp.exists():
-                tmp.unlink()
+        write_png(self.exporter, png, PREVIEW_DPI)
 
     def open_render(self) -> None:
         self.atlas.beginRender()
@@ -192,6 +169,51 @@ class SheetRenderer:
         self.atlas.endRender()
         self.exporter = None
         self.sheet.close()
+
+
+def checked_template(template, dpi: float) -> Path:
+    """The template path, once it is known to exist and ``dpi`` to be sensible; a one-line error otherwise."""
+    template = Path(template)
+    if not template.is_file():
+        raise RiskOneMapError("the layout template is missing (run scripts/make_layouts.py)", file=template)
+    if dpi <= 0 or dpi > 1200:
+        raise RiskOneMapError(f"dpi must be between 1 and 1200, not {dpi}")
+    return template
+
+
+def pdf_settings(dpi: float = 150):
+    """The PDF export settings of every sheet: text stays text (searchable, CJK extractable), vector where
+    possible, georeferenced, with metadata."""
+    from qgis.core import QgsLayoutExporter, QgsRenderContext
+    settings = QgsLayoutExporter.PdfExportSettings()
+    settings.dpi = float(dpi)
+    settings.textRenderFormat = QgsRenderContext.TextFormatAlwaysText  # text stays text (searchable)
+    settings.rasterizeWholeImage = False
+    settings.forceVectorOutput = False
+    settings.appendGeoreference = True
+    settings.exportMetadata = True
+    settings.simplifyGeometries = True
+    return settings
+
+
+def write_png(exporter, png: Path, dpi: float) -> None:
+    """The first page of ``exporter``'s layout as a PNG at ``dpi``, through a temporary file."""
+    from qgis.core import QgsLayoutExporter
+    tmp = png.with_name(f".{png.stem}.{os.getpid()}.tmp.png")
+    settings = QgsLayoutExporter.ImageExportSettings()
+    settings.dpi = float(dpi)
+    settings.pages = [0]
+    from osgeo import gdal
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # QGIS tries to georeference the PNG; GDAL cannot update one
+    try:
+        result = exporter.exportToImage(str(tmp), settings)
+        if result != QgsLayoutExporter.Success:
+            raise RiskOneMapError(f"QGIS could not write the preview (exporter code {result})", file=png)
+        os.replace(tmp, png)
+    finally:
+        gdal.PopErrorHandler()
+        if tmp.exists():
+            tmp.unlink()
 
 
 def _delete_later_now() -> None:
@@ -347,11 +369,7 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
     cancelled = cancelled or (lambda: False)
     package_dir, out_dir = Path(package_dir), Path(out_dir)
     spec = T.spec_for(page)
-    template = Path(template) if template else T.template_path(spec.name)
-    if not template.is_file():
-        raise RiskOneMapError("the layout template is missing", file=template)
-    if dpi <= 0 or dpi > 1200:
-        raise RiskOneMapError(f"dpi must be between 1 and 1200, not {dpi}")
+    template = checked_template(template or T.template_path(spec.name), dpi)
     progress(0.0)
     data = build_sheet_data(package_dir, villages=villages, township=township, compile_unit=compile_unit)
     if cancelled():

@@ -296,7 +296,6 @@ def _item(layout, item_id: str, required: bool = False):
 
 def bind_layout(layout, layers: dict, helpers: dict, sheets: dict) -> None:
     """Point the template's maps, legend, tables and atlas at this project's layers."""
-    from qgis.core import QgsLegendRenderer
     coverage = sheets[T.SHEET_VILLAGES]
     main = _item(layout, T.MAIN_MAP, required=True)
     main_layers = _main_layers(layers, helpers)
@@ -309,25 +308,10 @@ def bind_layout(layout, layers: dict, helpers: dict, sheets: dict) -> None:
         locator.setKeepLayerSet(True)
         locator.setCrs(coverage.crs())
     legend = _item(layout, T.LEGEND)
-    if legend is not None:
-        legend.setAutoUpdateModel(False)
-        root = legend.model().rootGroup()
-        root.removeAllChildren()
-        for lyr in main_layers:
-            if lyr is helpers[MASK] or lyr is layers.get("dem"):  # a hillshade needs no legend
-                continue
-            node = root.addLayer(lyr)
-            QgsLegendRenderer.setNodeLegendStyle(node, _legend_style(lyr))
-        legend.updateLegend()
+    if legend is not None:  # the mask and the hillshade need no legend
+        fill_legend(legend, [lyr for lyr in main_layers if lyr is not helpers[MASK] and lyr is not layers.get("dem")])
     for item_id, (layer_name, _h, _e, _c) in T.TABLES.items():
-        frame = _item(layout, item_id)
-        if frame is None:
-            continue
-        table = frame.multiFrame()
-        columns = table.columns()
-        table.setVectorLayer(sheets[layer_name])
-        table.setColumns(columns)  # setVectorLayer resets the columns to every field
-        table.refresh()
+        bind_table(_item(layout, item_id), sheets[layer_name])
     atlas = layout.atlas()
     atlas.setCoverageLayer(coverage)
     atlas.setEnabled(True)
@@ -336,6 +320,28 @@ def bind_layout(layout, layers: dict, helpers: dict, sheets: dict) -> None:
     atlas.setSortExpression('"code"')
     atlas.setPageNameExpression('"code" || \' \' || "name"')
     atlas.setFilenameExpression('"township" || \'/\' || "code" || \'_\' || "name"')
+
+
+def fill_legend(legend, layers) -> None:
+    """The legend shows ``layers`` in this order (not the project's tree), each styled by ``_legend_style``."""
+    from qgis.core import QgsLegendRenderer
+    legend.setAutoUpdateModel(False)
+    root = legend.model().rootGroup()
+    root.removeAllChildren()
+    for lyr in layers:
+        QgsLegendRenderer.setNodeLegendStyle(root.addLayer(lyr), _legend_style(lyr))
+    legend.updateLegend()
+
+
+def bind_table(frame, layer) -> None:
+    """Point the attribute table of a template's table ``frame`` (None: the office deleted it) at ``layer``."""
+    if frame is None:
+        return
+    table = frame.multiFrame()
+    columns = table.columns()
+    table.setVectorLayer(layer)
+    table.setColumns(columns)  # setVectorLayer resets the columns to every field
+    table.refresh()
 
 
 def _legend_style(layer):

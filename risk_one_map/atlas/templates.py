@@ -56,8 +56,9 @@ class Box:
 
 
 @dataclass(frozen=True)
-class PageSpec:
-    """Where everything goes on one paper size (mm from the page's top-left corner) and the type sizes (pt)."""
+class SheetSpec:
+    """What every sheet's page has, where it goes (mm from the page's top-left corner) and the type sizes (pt):
+    all the shared builders below (frame, labels, main map, legend, scale bar, tables) read."""
     name: str
     size: str
     landscape: bool
@@ -67,16 +68,21 @@ class PageSpec:
     title: Box
     subtitle: Box
     main_map: Box
-    locator: Box
     legend: Box
     legend_columns: int
-    tables: dict  # item id -> Box of its first frame (the title label sits just above it)
-    card: Box
-    population: Box
     footer: Box
     title_pt: float
     text_pt: float
     table_pt: float
+
+
+@dataclass(frozen=True)
+class PageSpec(SheetSpec):
+    """The village sheet on one paper size: a SheetSpec plus the locator map, tables, card and population line."""
+    locator: Box
+    tables: dict  # item id -> Box of its first frame (the title label sits just above it)
+    card: Box
+    population: Box
 
 
 A3 = PageSpec(
@@ -100,11 +106,16 @@ SPECS = {"A3": A3, "A4": A4}
 
 
 def spec_for(page: str) -> PageSpec:
+    return pick_page(SPECS, page)
+
+
+def pick_page(specs: dict, page: str):
+    """The spec of ``page`` (A3 or A4, any case) in ``specs``; a one-line error for any other page."""
     key = str(page).upper()
-    if key not in SPECS:
+    if key not in specs:
         from ..errors import RiskOneMapError
-        raise RiskOneMapError(f"unknown page {page!r}; use A3 or A4")
-    return SPECS[key]
+        raise RiskOneMapError(f"unknown page {page!r}; use {' or '.join(specs)}")
+    return specs[key]
 
 
 def template_path(page: str) -> Path:
@@ -114,14 +125,9 @@ def template_path(page: str) -> Path:
 # ------------------------------------------------------------------------------------------------ building
 def build_layout(project, page: str = "A3"):
     """A new QgsPrintLayout of the village sheet for ``page`` (no layers bound yet: the exporter binds them)."""
-    from qgis.core import QgsLayoutItemPage, QgsLayoutObject, QgsPrintLayout, QgsProperty
+    from qgis.core import QgsLayoutObject, QgsProperty
     spec = spec_for(page)
-    layout = QgsPrintLayout(project)
-    layout.initializeDefaults()
-    layout.setName(f"村风险隐患一张图 {spec.name}")
-    layout.pageCollection().page(0).setPageSize(spec.size, QgsLayoutItemPage.Landscape if spec.landscape
-                                                else QgsLayoutItemPage.Portrait)
-    _frame(layout, spec)
+    layout = new_layout(project, spec, f"村风险隐患一张图 {spec.name}")
     _label(layout, TITLE, '[% "title" %]', spec.title, spec.title_pt, bold=True, centre=True)
     _label(layout, SUBTITLE, '[% "subtitle" %]', spec.subtitle, spec.text_pt + 1, centre=True, colour="#333333")
     main = _main_map(layout, spec)
@@ -150,6 +156,18 @@ def build_layout(project, page: str = "A3"):
     return layout
 
 
+def new_layout(project, spec: SheetSpec, name: str):
+    """An empty QgsPrintLayout named ``name``: one page of ``spec``'s size and orientation, with its frame."""
+    from qgis.core import QgsLayoutItemPage, QgsPrintLayout
+    layout = QgsPrintLayout(project)
+    layout.initializeDefaults()
+    layout.setName(name)
+    layout.pageCollection().page(0).setPageSize(spec.size, QgsLayoutItemPage.Landscape if spec.landscape
+                                                else QgsLayoutItemPage.Portrait)
+    _frame(layout, spec)
+    return layout
+
+
 def _font(size: float, bold: bool = False):
     from qgis.PyQt.QtGui import QFont
     font = QFont(DEFAULT_FONT)
@@ -174,7 +192,7 @@ def _place(item, box: Box) -> None:
     item.attemptResize(QgsLayoutSize(box.w, box.h))
 
 
-def _frame(layout, spec: PageSpec) -> None:
+def _frame(layout, spec: SheetSpec) -> None:
     from qgis.core import QgsFillSymbol, QgsLayoutItemShape
     shape = QgsLayoutItemShape(layout)
     shape.setShapeType(QgsLayoutItemShape.Rectangle)
@@ -203,7 +221,7 @@ def _label(layout, item_id: str, text: str, box: Box, size: float, bold: bool = 
     return label
 
 
-def _main_map(layout, spec: PageSpec):
+def _main_map(layout, spec: SheetSpec):
     from qgis.core import QgsLayoutItemMap, QgsLayoutItemMapGrid
     from qgis.PyQt.QtGui import QColor
     m = QgsLayoutItemMap(layout)
@@ -280,7 +298,7 @@ def _locator(layout, spec: PageSpec) -> None:
     m.setDataDefinedProperties(props)
 
 
-def _legend(layout, spec: PageSpec, main) -> None:
+def _legend(layout, spec: SheetSpec, main) -> None:
     from qgis.core import QgsLayoutItemLegend, QgsLegendStyle
     legend = QgsLayoutItemLegend(layout)
     legend.setId(LEGEND)
@@ -308,7 +326,7 @@ def _legend(layout, spec: PageSpec, main) -> None:
     _place(legend, spec.legend)
 
 
-def _scale_and_north(layout, spec: PageSpec, main) -> None:
+def _scale_and_north(layout, spec: SheetSpec, main) -> None:
     from qgis.core import QgsLayoutItemPicture, QgsLayoutItemScaleBar, QgsScaleBarSettings, QgsUnitTypes
     m = spec.main_map
     bar = QgsLayoutItemScaleBar(layout)
@@ -342,11 +360,13 @@ def _scale_and_north(layout, spec: PageSpec, main) -> None:
     _place(north, Box(m.x + m.w - size - 3, m.y + 3, size, size * 1.3))
 
 
-def _table(layout, spec: PageSpec, item_id: str, box: Box) -> None:
+def _table(layout, spec: SheetSpec, item_id: str, box: Box, definition=None):
+    """An attribute table titled above ``box``: ``definition`` (layer, heading, empty text, columns) or
+    ``TABLES[item_id]``. Returns the table (its frame has id ``item_id``)."""
     from qgis.core import (QgsLayoutFrame, QgsLayoutItemAttributeTable, QgsLayoutMultiFrame, QgsLayoutTable,
                            QgsLayoutTableColumn)
     from qgis.PyQt.QtGui import QColor
-    layer_name, heading, empty, columns = TABLES[item_id]
+    layer_name, heading, empty, columns = definition or TABLES[item_id]
     _label(layout, item_id + "_title", heading, Box(box.x, box.y - 5.5, box.w, 5.5), spec.text_pt + 1, bold=True)
     table = QgsLayoutItemAttributeTable.create(layout)
     layout.addMultiFrame(table)
@@ -382,6 +402,7 @@ def _table(layout, spec: PageSpec, item_id: str, box: Box) -> None:
     frame.setId(item_id)
     _place(frame, box)
     table.addFrame(frame)
+    return table
 
 
 def _card(layout, spec: PageSpec) -> None:
@@ -427,10 +448,14 @@ def _mm(value: float):
 
 def write_template(page: str, path=None) -> Path:
     """Build the layout for ``page`` and save it as a .qpt (what scripts/make_layouts.py calls)."""
-    from qgis.core import QgsProject, QgsReadWriteContext
-    path = Path(path) if path else template_path(page)
-    project = QgsProject()
-    layout = build_layout(project, page)
+    from qgis.core import QgsProject
+    project = QgsProject()  # alive while the layout is saved
+    return save_template(build_layout(project, page), Path(path) if path else template_path(page))
+
+
+def save_template(layout, path: Path) -> Path:
+    """Save ``layout`` as a .qpt at ``path``."""
+    from qgis.core import QgsReadWriteContext
     path.parent.mkdir(parents=True, exist_ok=True)
     if not layout.saveAsTemplate(str(path), QgsReadWriteContext()):
         raise OSError(f"could not write {path}")

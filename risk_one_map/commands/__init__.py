@@ -9,6 +9,7 @@ Commands must stay thin: parse arguments, call the job in risk_one_map.jobs / an
 """
 from __future__ import annotations
 
+import contextlib
 import importlib
 import pkgutil
 
@@ -19,3 +20,14 @@ def command_modules() -> list:
         if not info.name.startswith("_"):
             mods.append(importlib.import_module(f"{__name__}.{info.name}"))
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
+
+
+@contextlib.contextmanager
+def needs_qgis(what: str = "printing"):
+    """A missing PyQGIS (ImportError) said in one line, with how to install it."""
+    from ..errors import RiskOneMapError
+    try:
+        yield
+    except ImportError as exc:
+        raise RiskOneMapError(f"{what} needs QGIS ({exc}); install it (Debian: python3-qgis) or run "
+                              f"scripts/setup.sh") from exc

@@ -33,15 +33,12 @@ def register(sub) -> None:
 def cmd_atlas(args) -> int:
     from ..atlas.export import export_village_sheets
     from ..cli import _run_with_progress
-    from ..errors import RiskOneMapError
-    try:
+    from . import needs_qgis
+    with needs_qgis():
         res = _run_with_progress("atlas", export_village_sheets, args.package, args.out,
                                  villages=args.village or None, township=args.township, page=args.page, dpi=args.dpi,
                                  merge_township=args.merge, png_preview=args.png, workers=args.workers,
                                  force=args.force, compile_unit=args.unit)
-    except ImportError as exc:
-        raise RiskOneMapError(f"printing needs QGIS ({exc}); install it (Debian: python3-qgis) or run "
-                              f"scripts/setup.sh") from exc
     for line in res.summary_lines():
         print(line)
     return 0

@@ -11,7 +11,7 @@ from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject, Q
 import risk_one_map
 
 EXPECTED = {"checkpackage", "sampledata", "importdata", "exposure", "evacuation", "isochrones", "sitedepots",
-            "villageatlas"}
+            "villageatlas", "depotmap"}
 
 
 pytestmark = pytest.mark.usefixtures("provider")  # tests/qgis/conftest.py: the plugin's provider, registered

@@ -1,0 +1,242 @@
+"""Print the county depot siting sheet (应急物资储备点选址图): one page, PDF written atomically.
+
+``export_depot_sheet`` is what the CLI (``risk-one-map depot-map``), the Processing algorithm and the demo call:
+the siting results read by ``depot_data``, the .qpt of ``depot_template`` loaded and bound to layers QGIS reads
+from a private copy of the package (printing never modifies it), the PDF written to a temporary file, its CJK
+text made extractable (``pdf_text.fix_tounicode``) and moved into place only when complete. Needs QGIS.
+"""
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional
+
+from ..errors import Cancelled, RiskOneMapError
+from ..layers import model
+from ..progress import CancelledFn, ProgressFn
+from . import depot_template as D
+from . import templates as T
+from .depot_data import DepotSheetData, build_depot_data, class_colours
+from .export import _delete_later_now, checked_template, pdf_settings, write_png
+
+PNG_DPI = 100
+MIN_TABLE_PT = 4.5
+# Package layers on the main map, top first, with the names the legend shows.
+MAP_LAYERS = (("depot_sites", "应急物资储备点"), ("depot_allocation", "服务分配（村 → 储备点）"), ("roads", "道路"),
+              ("county", "县界"), ("townships", "乡镇界"))
+MINUTES_LAYER = "村到所属储备点车程"
+UNSERVED = -1.0  # the minutes of a village no depot serves (no demand, no route)
+
+
+@dataclass
+class DepotMapResult:
+    pdf: Path
+    png: Optional[Path]
+    page: str
+    depots: int
+    notes: list = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary_lines(self) -> list:
+        lines = [f"depot siting sheet ({self.page}, {self.depots} depots): {self.pdf}"]
+        if self.png is not None:
+            lines.append(f"PNG preview: {self.png}")
+        return lines + [f"note: {n}" for n in self.notes]
+
+
+# ------------------------------------------------------------------------------------------------ layers
+def _package_layers(gpkg: Path, font: str) -> dict:
+    """The package layers of MAP_LAYERS that exist, styled as the project styles them, named for the legend."""
+    from qgis.core import QgsVectorLayer
+    from ..layers import qgis_style
+    from ..layers.qgis_project import gpkg_layer_names
+    present = set(gpkg_layer_names(gpkg))
+    out = {}
+    for name, title in MAP_LAYERS:
+        if name not in present:
+            continue
+        layer = QgsVectorLayer(f"{gpkg}|layername={name}", title, "ogr")
+        if not layer.isValid():
+            raise RiskOneMapError("QGIS cannot open this layer", file=gpkg, layer=name)
+        qgis_style.apply_field_config(layer, model.layer_spec_any(name))
+        qgis_style.apply_style(layer, qgis_style.style_key(name, layer.geometryType()), font)
+        out[name] = layer
+    _depot_symbols(out["depot_sites"])
+    if "townships" in out:
+        _township_labels(out["townships"])
+    return out
+
+
+def _township_labels(layer) -> None:
+    """Township names anywhere inside the township (not only at its centre, where a depot's name may sit), placed
+    on the whole polygon rather than its part inside the map (see layout._label_whole_townships)."""
+    from qgis.core import QgsPalLayerSettings, QgsVectorLayerSimpleLabeling
+    labeling = layer.labeling()
+    if isinstance(labeling, QgsVectorLayerSimpleLabeling):
+        settings = labeling.settings()
+        settings.placement = QgsPalLayerSettings.Horizontal
+        settings.centroidWhole = True
+        layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+
+
+def _depot_symbols(layer) -> None:
+    """New sites and existing depots in distinct shapes and colours (star / diamond, as in the project)."""
+    from qgis.core import QgsCategorizedSymbolRenderer, QgsRendererCategory
+    from ..layers.qgis_style import DEPOT_BROWN, DEPOT_PURPLE, _marker
+    layer.setRenderer(QgsCategorizedSymbolRenderer("status", [
+        QgsRendererCategory("new", _marker("star", DEPOT_PURPLE, 6.5, outline_width=0.5), "新建储备点（选址结果）"),
+        QgsRendererCategory("existing", _marker("diamond", DEPOT_BROWN, 5.0, outline_width=0.5), "现有储备点")]))
+
+
+def _minutes_layer(data: DepotSheetData, font: str):
+    """Villages shaded by drive minutes to their depot (graduated, the sheet's classes), names small."""
+    import shapely
+    from qgis.core import QgsFillSymbol, QgsGraduatedSymbolRenderer, QgsRendererRange
+    from ..layers.qgis_style import _label
+    from .layout import _memory_layer
+    v = data.villages
+    rows = v.drop(columns="geometry").assign(minutes=v["minutes"].fillna(UNSERVED)).to_dict("records")
+    layer = _memory_layer(MINUTES_LAYER, ("code", "name", "depot", "minutes", "people"), rows, data.crs,
+                          [shapely.to_wkb(g) for g in v.geometry], numeric=("minutes", "people"))
+
+    def fill(colour):
+        return QgsFillSymbol.createSimple({"color": colour, "outline_color": "#7a7a7a", "outline_width": "0.15"})
+
+    ranges, lower = [], 0.0
+    for bound, colour, label in zip(data.breaks, class_colours(len(data.breaks)), data.class_labels()):
+        ranges.append(QgsRendererRange(lower, bound, fill(colour), label))
+        lower = bound
+    unserved = int(v["minutes"].isna().sum())
+    ranges.append(QgsRendererRange(UNSERVED - 0.5, UNSERVED + 0.5, fill("#d9d9d9"), f"无需求或无路可达：{unserved} 村"))
+    layer.setRenderer(QgsGraduatedSymbolRenderer("minutes", ranges))
+    _label(layer, "name", font, 6.5, "#3a3a3a", priority=2)
+    return layer
+
+
+def _table_layer(data: DepotSheetData):
+    from .layout import _memory_layer
+    fields = tuple(data.depots.columns)
+    return _memory_layer(D.SHEET_DEPOTS, fields, data.depots.to_dict("records"))
+
+
+# ------------------------------------------------------------------------------------------------ the layout
+def _bind(layout, data: DepotSheetData, layers: dict, minutes, table_layer) -> None:
+    """Point the template's map, legend and table at the layers, set the texts and the county extent."""
+    from qgis.core import QgsExpressionContextUtils
+    from .layout import _item, bind_table, fill_legend
+    for name, value in data.variables.items():
+        QgsExpressionContextUtils.setLayoutVariable(layout, name, value)
+    main = _item(layout, T.MAIN_MAP, required=True)
+    shown = [layers[n] for n, _t in MAP_LAYERS if n in layers] + [minutes]  # the shading under every line
+    main.setLayers(shown)
+    main.setKeepLayerSet(True)
+    main.setCrs(minutes.crs())
+    _zoom_to_county(main, layers.get("county") or minutes)
+    legend = _item(layout, T.LEGEND)
+    if legend is not None:
+        fill_legend(legend, shown)
+    bind_table(_item(layout, D.DEPOT_TABLE), table_layer)
+
+
+def _zoom_to_county(main, layer) -> None:
+    """The whole county with a small margin, at a round scale (1:50 000, 1:125 000 ...)."""
+    extent = layer.extent()
+    extent.scale(1.04)
+    main.zoomToExtent(extent)
+    scale = main.scale()
+    if scale > 0 and math.isfinite(scale):
+        step = 10 ** math.floor(math.log10(scale)) / 4
+        main.setScale(math.ceil(scale / step - 1e-9) * step)
+
+
+def _fit_table(layout) -> bool:
+    """Shrink the depot table's type (to MIN_TABLE_PT) until its rows fit the frame; False if they still do not."""
+    from .layout import _item, _resized
+    frame = _item(layout, D.DEPOT_TABLE)
+    if frame is None:
+        return True
+    table = frame.multiFrame()
+    header, content = table.headerTextFormat(), table.contentTextFormat()
+    size = content.size()
+    while table.totalHeight() > frame.rect().height() + 0.05 and size - 0.5 >= MIN_TABLE_PT - 1e-9:
+        size -= 0.5
+        table.setHeaderTextFormat(_resized(header, header.size() * size / content.size()))
+        table.setContentTextFormat(_resized(content, size))
+        table.recalculateFrameSizes()
+    return table.totalHeight() <= frame.rect().height() + 0.05
+
+
+# ------------------------------------------------------------------------------------------------ printing
+def export_depot_sheet(package_dir, out_pdf, page: str = "A3", png: bool = False, dpi: float = 150,
+                       compile_unit: Optional[str] = None, template=None, progress: Optional[ProgressFn] = None,
+                       cancelled: Optional[CancelledFn] = None) -> DepotMapResult:
+    """Print the depot siting sheet of the package at ``package_dir`` to ``out_pdf`` (and ``out_pdf`` with .png
+    with ``png``). ``template``: an office's edited copy of depots_a3.qpt / depots_a4.qpt. Raises RiskOneMapError
+    (one line) when the package has no siting results or on bad input, Cancelled when ``cancelled()`` says so;
+    never leaves a partial file."""
+    t0 = time.monotonic()
+    progress = progress or (lambda f: None)
+    cancelled = cancelled or (lambda: False)
+
+    def step(fraction: float) -> None:
+        if cancelled():
+            raise Cancelled()
+        progress(fraction)
+
+    out_pdf = Path(out_pdf)
+    if out_pdf.suffix.lower() != ".pdf":
+        raise RiskOneMapError("the output must be a .pdf file", file=out_pdf)
+    spec = D.spec_for(page)
+    template = checked_template(template or D.template_path(spec.name), dpi)
+    step(0.0)
+    data = build_depot_data(package_dir, compile_unit=compile_unit)
+    step(0.1)
+    from ..layers.qgis_app import ensure_app
+    ensure_app()
+    from qgis.core import QgsLayoutExporter, QgsProject
+    from ..layers.qgis_fonts import pick_cjk_font
+    from .layout import LegendFitter, load_layout, private_copy, radical_map
+    from .pdf_text import fix_tounicode
+    import shutil
+    font = pick_cjk_font()  # fails loudly, before anything is written, when there is no CJK font
+    copy = private_copy(package_dir)
+    project = QgsProject()
+    notes = list(data.notes)
+    png_path = out_pdf.with_suffix(".png") if png else None
+    out_pdf.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out_pdf.with_name(f".{out_pdf.stem}.{os.getpid()}.tmp.pdf")
+    try:
+        layers = _package_layers(copy / model.GPKG_NAME, font)
+        minutes, table_layer = _minutes_layer(data, font), _table_layer(data)
+        for lyr in list(layers.values()) + [minutes, table_layer]:
+            project.addMapLayer(lyr, False)
+        project.setCrs(minutes.crs())
+        layout = load_layout(project, spec.name, template)
+        layout.setName(f"{D.LAYOUT_NAME} {spec.name}")
+        _bind(layout, data, layers, minutes, table_layer)
+        step(0.4)
+        if not _fit_table(layout):
+            notes.append("the depot table does not fit its frame even in small type: some rows are cut off")
+        LegendFitter(layout).prepare()
+        exporter = QgsLayoutExporter(layout)
+        result = exporter.exportToPdf(str(tmp), pdf_settings(dpi))
+        if result != QgsLayoutExporter.Success:
+            raise RiskOneMapError(f"QGIS could not write the PDF (exporter code {result})", file=out_pdf)
+        fix_tounicode(tmp, radical_map(font))
+        step(0.8)
+        if png_path is not None:
+            write_png(exporter, png_path, PNG_DPI)
+        progress(0.95)
+        os.replace(tmp, out_pdf)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+        project.removeAllMapLayers()
+        _delete_later_now()
+        shutil.rmtree(copy, ignore_errors=True)
+    progress(1.0)
+    return DepotMapResult(pdf=out_pdf, png=png_path, page=spec.name, depots=data.n_depots, notes=notes,
+                          seconds=time.monotonic() - t0)
