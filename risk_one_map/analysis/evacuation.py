@@ -508,20 +508,25 @@ def shelter_distances(reversed_csr, shelter_nodes, shelter_legs, limits, target_
         z = np.zeros(0, np.int64)
         return z, z, np.zeros(0)
     where = np.full(reversed_csr.shape[0], -1, dtype=np.int64)  # node -> column in the current part
-    for members, nodes, dist in nw.local_searches(reversed_csr, node_xy, shelter_nodes, limits, max_cells=max_cells):
+
+    def pairs(members, nodes, dist):
+        """The dense distances of one search batch, reduced to the targets within each shelter's limit."""
         where[nodes] = np.arange(len(nodes))
         pos = where[target_nodes]
-        cand = np.flatnonzero(pos >= 0)  # targets inside this part of the graph
-        pos = pos[cand]
         where[nodes] = -1
-        sub = dist[:, pos]
+        cand = np.flatnonzero(pos >= 0)  # targets inside this part of the graph
+        sub = dist[:, pos[cand]]
         r, c = np.nonzero(np.isfinite(sub))
         d = sub[r, c] + shelter_legs[members][r] + target_legs[cand[c]]
         ok = d <= limits[members][r] + 1e-9
-        rows.append(members[r[ok]])
-        cols.append(cand[c[ok]])
-        vals.append(d[ok])
-        done += len(members)
+        return len(members), members[r[ok]], cand[c[ok]], d[ok]
+
+    for searched, r, c, d in nw.local_searches(reversed_csr, node_xy, shelter_nodes, limits, max_cells=max_cells,
+                                               reduce=pairs):
+        rows.append(r)
+        cols.append(c)
+        vals.append(d)
+        done += searched
         if progress is not None:
             progress(done / len(limits))
     if not rows:
@@ -824,17 +829,25 @@ def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dis
     rec_s, rec_arc, rec_p = [], [], []
     done = 0
     quantum = 250.0  # few distinct limits: one graph cut per limit, shared by the shelters that have it
-    for members, nodes, _, pred in nw.local_searches(GT, G.xy, s_node[used], np.ceil(far / quantum) * quantum,
-                                                     predecessors=True, max_cells=1.0e7):
+
+    def arcs_used(members, nodes, _dist, pred):
+        """One search batch's predecessor trees reduced to (shelter, arc, people) steps of its households."""
+        out_s, out_arc, out_p = [], [], []
         for r, j in enumerate(used[members]):
             hh = members_of[j]
-            local = np.searchsorted(nodes, start[hh])
-            which, tail, head = nw.trace_paths(pred[r], local)
+            which, tail, head = nw.trace_paths(pred[r], np.searchsorted(nodes, start[hh]))
             arc = lookup(nodes[tail], nodes[head])
-            rec_s.append(np.full(len(arc), j))
-            rec_arc.append(arc)
-            rec_p.append(people[hh][which])
-        done += len(members)
+            out_s.append(np.full(len(arc), j))
+            out_arc.append(arc)
+            out_p.append(people[hh][which])
+        return len(members), out_s, out_arc, out_p
+
+    for searched, s_, arc_, p_ in nw.local_searches(GT, G.xy, s_node[used], np.ceil(far / quantum) * quantum,
+                                                   predecessors=True, max_cells=1.0e7, reduce=arcs_used):
+        rec_s += s_
+        rec_arc += arc_
+        rec_p += p_
+        done += searched
         steps.sub(done / len(used))
     s_all, arc_all, p_all = np.concatenate(rec_s), np.concatenate(rec_arc), np.concatenate(rec_p)
     ok = (arc_all >= 0) & (G.edge[np.maximum(arc_all, 0)] >= 0)

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -651,45 +650,107 @@ def _subgraph(csr: sp.csr_matrix, nodes: np.ndarray, where: np.ndarray) -> sp.cs
 
 
 def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits, *, predecessors: bool = False,
-                   max_cells: float = 2.0e7, workers: Optional[int] = None):
+                   max_cells: float = 2.0e7, reduce=None, workers: Optional[int] = None):
     """Bounded Dijkstra from many sources, each on the part of the graph it can reach.
 
     scipy's Dijkstra pays O(nodes) per source whatever its ``limit``; a walk of at most L metres never leaves the
     disc of radius L (roads are never shorter than the straight line), so sources are grouped in square tiles of
-    side L/2 and each tile searches only the nodes of the 5×5 tiles around it (a square of 2.5 L). Yields
-    ``(source positions, node ids of the part, distances[, predecessors])`` with rows in source order and columns
-    (and predecessor values) as positions in the node ids. Without ``xy`` or with an infinite limit the whole
-    graph is searched. Searches run on ``workers`` threads (scipy's Dijkstra releases the GIL; default: the CPU
-    count, at most 4), results still come in order, at most two per worker held at once.
+    side L/2 and each tile searches only the nodes of the 5×5 tiles around it (a square of 2.5 L). Without ``xy``
+    or with an infinite limit the whole graph is searched.
+
+    Yields, in source order, ``reduce(members, nodes, distances[, predecessors])`` (by default the tuple itself):
+    source positions, node ids of the part, and the dense results with columns (and predecessor values) as
+    positions in the node ids. scipy's Dijkstra holds the GIL, so threads do not help; with a ``reduce`` that
+    shrinks the dense results and enough work, the searches run in ``workers`` forked processes (default: the CPUs
+    this process may use, at most 4) that inherit the graph and ``reduce`` and send back only what ``reduce``
+    returns. See :func:`_can_fork` for when that is safe.
     """
-    workers = max(1, min(4, os.cpu_count() or 1) if workers is None else int(workers))
-    tasks = _search_tasks(csr, xy, sources, limits, max_cells / (2 * workers if workers > 1 else 1))
-
-    def search(task):
-        members, nodes, sub, local, lim = task
-        res = dijkstra(sub, directed=True, indices=local, limit=lim, return_predecessors=predecessors)
-        return (members, nodes, res[0], res[1]) if predecessors else (members, nodes, res)
-
-    if workers == 1:
+    tasks = _search_tasks(csr, xy, sources, limits, max_cells)
+    workers = _worker_count(workers)
+    if reduce is None or workers < 2 or not _can_fork() or _work_estimate(csr, xy, sources, limits) < _FORK_MIN_WORK:
+        where = np.full(csr.shape[0], -1, dtype=np.int64)
         for task in tasks:
-            yield search(task)
+            yield _search(csr, task, predecessors, reduce, where)
         return
-    with ThreadPoolExecutor(workers) as pool:
-        pending = deque()
-        for task in tasks:
-            pending.append(pool.submit(search, task))
-            if len(pending) >= 2 * workers:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    global _FORKED
+    _FORKED = (csr, predecessors, reduce)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            pending = deque()
+            for task in tasks:
+                pending.append(pool.submit(_forked_search, task))
+                if len(pending) >= 2 * workers:
+                    yield pending.popleft().result()
+            while pending:
                 yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+    finally:
+        _FORKED = None
+
+
+# A forked worker finds the graph and the reducer here (inherited at fork time, never pickled).
+_FORKED = None
+# Below this many node visits (sources × part sizes) forking costs more than it saves.
+_FORK_MIN_WORK = 2.0e6
+
+
+def _worker_count(workers: Optional[int]) -> int:
+    if workers is not None:
+        return max(1, int(workers))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def _can_fork() -> bool:
+    """Forking is safe here only on Linux and outside QGIS: a QGIS process (Desktop, qgis_process, a Processing
+    run) has Qt and GDAL threads whose locks a forked child could inherit held; there the searches run in turn."""
+    import sys
+    return sys.platform.startswith("linux") and "qgis.core" not in sys.modules and \
+        os.environ.get("RISK_ONE_MAP_NO_FORK", "") == ""
+
+
+def _work_estimate(csr, xy, sources, limits) -> float:
+    n = csr.shape[0]
+    limits = np.asarray(limits, dtype=float)
+    if xy is None or len(xy) == 0:
+        return float(n) * len(limits)
+    extent = np.ptp(xy, axis=0).clip(1.0)
+    share = np.minimum(1.0, (2.5 * np.where(np.isfinite(limits), limits, np.inf)) ** 2 / (extent[0] * extent[1]))
+    return float(n * share.sum())
+
+
+def _search(csr, task, predecessors, reduce, where):
+    members, nodes, local, lim = task
+    if nodes is None:
+        sub, nodes = csr, np.arange(csr.shape[0])
+    else:
+        sub = _subgraph(csr, nodes, where)
+    res = dijkstra(sub, directed=True, indices=local, limit=lim, return_predecessors=predecessors)
+    out = (members, nodes, res[0], res[1]) if predecessors else (members, nodes, res)
+    return out if reduce is None else reduce(*out)
+
+
+_WHERE = None
+
+
+def _forked_search(task):
+    global _WHERE
+    csr, predecessors, reduce = _FORKED
+    if _WHERE is None:
+        _WHERE = np.full(csr.shape[0], -1, dtype=np.int64)
+    return _search(csr, task, predecessors, reduce, _WHERE)
 
 
 def _search_tasks(csr, xy, sources, limits, max_cells):
-    """(source positions, node ids, graph part, local sources, limit) for every batch of :func:`local_searches`."""
+    """(source positions, node ids of the graph part or None for the whole graph, local sources, limit) for every
+    batch of :func:`local_searches`; the part itself is cut where the search runs."""
     sources = np.asarray(sources, dtype=np.int64)
     limits = np.asarray(limits, dtype=float)
     n = csr.shape[0]
-    where = np.full(n, -1, dtype=np.int64)
     for lim in np.unique(limits):
         group = np.flatnonzero(limits == lim)
         if xy is None or not np.isfinite(lim) or lim <= 0:
@@ -719,15 +780,10 @@ def _search_tasks(csr, xy, sources, limits, max_cells):
             if np.mean([len(t[1]) for t in tiles]) > 0.35 * n:
                 tiles = [(group, None)]
         for members, nodes in tiles:
-            if nodes is None:
-                sub, local = csr, sources[members]
-                nodes = np.arange(n)
-            else:
-                sub = _subgraph(csr, nodes, where)
-                local = np.searchsorted(nodes, sources[members])
-            batch = max(1, int(max_cells // max(len(nodes), 1)))
+            local = sources[members] if nodes is None else np.searchsorted(nodes, sources[members])
+            batch = max(1, int(max_cells // max(n if nodes is None else len(nodes), 1)))
             for b in range(0, len(members), batch):
-                yield members[b:b + batch], nodes, sub, local[b:b + batch], float(lim)
+                yield members[b:b + batch], nodes, local[b:b + batch], float(lim)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -128,3 +128,39 @@ def test_local_searches_match_a_whole_graph_search():
             got = np.full(net.n_nodes, np.inf)
             got[nodes] = dist[r]
             assert np.allclose(np.where(np.isfinite(want), want, -1), np.where(np.isfinite(got), got, -1))
+
+
+def test_forked_searches_give_what_searches_in_turn_give(monkeypatch):
+    """The parallel path (forked workers that send back only what ``reduce`` returns) changes nothing but time."""
+    import os
+    import sys
+    if not sys.platform.startswith("linux"):
+        return
+    rng = np.random.default_rng(1)
+    side = 30
+    ij = np.indices((side, side)).reshape(2, -1).T.astype(float) * 100
+    lines = [LineString([p, p + [100, 0]]) for p in ij if p[0] < (side - 1) * 100] + \
+        [LineString([p, p + [0, 100]]) for p in ij if p[1] < (side - 1) * 100]
+    net = nw.build_network(lines)
+    csr = net.csr()
+    src = rng.choice(net.n_nodes, 40, replace=False)
+    limits = np.where(np.arange(40) % 2, 250.0, 700.0)
+
+    def reached(members, nodes, dist):
+        r, c = np.nonzero(np.isfinite(dist))
+        return os.getpid(), (members[r], nodes[c], dist[r, c])
+
+    def run():
+        parts = list(nw.local_searches(csr, net.xy, src, limits, reduce=reached, workers=2, max_cells=5000))
+        pids = {pid for pid, _ in parts}
+        found = sorted(zip(*(np.concatenate(x).tolist() for x in zip(*(p for _, p in parts)))))
+        return pids, found
+
+    monkeypatch.setenv("RISK_ONE_MAP_NO_FORK", "1")
+    pids, in_turn = run()
+    assert pids == {os.getpid()} and len(in_turn) > 1000
+    monkeypatch.delenv("RISK_ONE_MAP_NO_FORK")
+    monkeypatch.setattr(nw, "_FORK_MIN_WORK", 0.0)
+    monkeypatch.setattr(nw, "_can_fork", lambda: True)  # also when this test process has QGIS loaded
+    pids, forked = run()
+    assert os.getpid() not in pids and forked == in_turn
