@@ -111,13 +111,16 @@ def test_substrings_cut_bent_lines_both_ways():
     assert c.equals(bent) and d is None
 
 
+def _grid(side: int, step: float = 100.0):
+    ij = np.indices((side, side)).reshape(2, -1).T.astype(float) * step
+    lines = [LineString([p, p + [step, 0]]) for p in ij if p[0] < (side - 1) * step] + \
+        [LineString([p, p + [0, step]]) for p in ij if p[1] < (side - 1) * step]
+    return nw.build_network(lines)
+
+
 def test_local_searches_match_a_whole_graph_search():
     rng = np.random.default_rng(0)
-    side = 30
-    ij = np.indices((side, side)).reshape(2, -1).T.astype(float) * 100
-    lines = [LineString([p, p + [100, 0]]) for p in ij if p[0] < (side - 1) * 100] + \
-        [LineString([p, p + [0, 100]]) for p in ij if p[1] < (side - 1) * 100]
-    net = nw.build_network(lines)
+    net = _grid(30)
     csr = net.csr()
     src = rng.choice(net.n_nodes, 12, replace=False)
     limits = np.where(np.arange(12) % 2, 250.0, 700.0)
@@ -137,11 +140,7 @@ def test_forked_searches_give_what_searches_in_turn_give(monkeypatch):
     if not sys.platform.startswith("linux"):
         return
     rng = np.random.default_rng(1)
-    side = 30
-    ij = np.indices((side, side)).reshape(2, -1).T.astype(float) * 100
-    lines = [LineString([p, p + [100, 0]]) for p in ij if p[0] < (side - 1) * 100] + \
-        [LineString([p, p + [0, 100]]) for p in ij if p[1] < (side - 1) * 100]
-    net = nw.build_network(lines)
+    net = _grid(30)
     csr = net.csr()
     src = rng.choice(net.n_nodes, 40, replace=False)
     limits = np.where(np.arange(40) % 2, 250.0, 700.0)
