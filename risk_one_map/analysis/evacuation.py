@@ -507,22 +507,16 @@ def shelter_distances(reversed_csr, shelter_nodes, shelter_legs, limits, target_
     if len(target_nodes) == 0 or len(shelter_nodes) == 0:
         z = np.zeros(0, np.int64)
         return z, z, np.zeros(0)
-    where = np.full(reversed_csr.shape[0], -1, dtype=np.int64)  # node -> column in the current part
 
-    def pairs(members, nodes, dist):
-        """The dense distances of one search batch, reduced to the targets within each shelter's limit."""
-        where[nodes] = np.arange(len(nodes))
-        pos = where[target_nodes]
-        where[nodes] = -1
-        cand = np.flatnonzero(pos >= 0)  # targets inside this part of the graph
-        sub = dist[:, pos[cand]]
-        r, c = np.nonzero(np.isfinite(sub))
-        d = sub[r, c] + shelter_legs[members][r] + target_legs[cand[c]]
+    def pairs(members, cand, dist):
+        """One search batch's distances to the targets in its part, reduced to those within each limit."""
+        r, c = np.nonzero(np.isfinite(dist))
+        d = dist[r, c] + shelter_legs[members][r] + target_legs[cand[c]]
         ok = d <= limits[members][r] + 1e-9
         return len(members), members[r[ok]], cand[c[ok]], d[ok]
 
     for searched, r, c, d in nw.local_searches(reversed_csr, node_xy, shelter_nodes, limits, max_cells=max_cells,
-                                               reduce=pairs):
+                                               targets=target_nodes, reduce=pairs):
         rows.append(r)
         cols.append(c)
         vals.append(d)
@@ -830,16 +824,20 @@ def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dis
     done = 0
     quantum = 250.0  # few distinct limits: one graph cut per limit, shared by the shelters that have it
 
+    where = np.full(G.n, -1, dtype=np.int64)  # node -> position in the current part
+
     def arcs_used(members, nodes, _dist, pred):
         """One search batch's predecessor trees reduced to (shelter, arc, people) steps of its households."""
         out_s, out_arc, out_p = [], [], []
+        where[nodes] = np.arange(len(nodes))
         for r, j in enumerate(used[members]):
             hh = members_of[j]
-            which, tail, head = nw.trace_paths(pred[r], np.searchsorted(nodes, start[hh]))
+            which, tail, head = nw.trace_paths(pred[r], where[start[hh]])
             arc = lookup(nodes[tail], nodes[head])
             out_s.append(np.full(len(arc), j))
             out_arc.append(arc)
             out_p.append(people[hh][which])
+        where[nodes] = -1
         return len(members), out_s, out_arc, out_p
 
     for searched, s_, arc_, p_ in nw.local_searches(GT, G.xy, s_node[used], np.ceil(far / quantum) * quantum,

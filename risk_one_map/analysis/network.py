@@ -636,21 +636,8 @@ def barrier_graph(g: WalkGraph, edge_zones: sp.csr_matrix, groups: Sequence[Sequ
     return BarrierGraph(wg, layers)
 
 
-def _subgraph(csr: sp.csr_matrix, nodes: np.ndarray, where: np.ndarray) -> sp.csr_matrix:
-    """``csr[nodes][:, nodes]`` in time proportional to the rows taken (scipy's column selection walks every
-    column); ``where`` is a scratch array of -1, returned as it came."""
-    rows = csr[nodes]
-    where[nodes] = np.arange(len(nodes))
-    col = where[rows.indices]
-    where[nodes] = -1
-    keep = col >= 0
-    row_of = np.repeat(np.arange(len(nodes)), np.diff(rows.indptr))
-    indptr = np.r_[0, np.cumsum(np.bincount(row_of[keep], minlength=len(nodes)))]
-    return sp.csr_matrix((rows.data[keep], col[keep], indptr), shape=(len(nodes), len(nodes)))
-
-
 def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits, *, predecessors: bool = False,
-                   max_cells: float = 2.0e7, reduce=None, workers: Optional[int] = None):
+                   max_cells: float = 2.0e7, targets=None, reduce=None, workers: Optional[int] = None):
     """Bounded Dijkstra from many sources, each on the part of the graph it can reach.
 
     scipy's Dijkstra pays O(nodes) per source whatever its ``limit``; a walk of at most L metres never leaves the
@@ -659,27 +646,39 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     or with an infinite limit the whole graph is searched.
 
     Yields, in source order, ``reduce(members, nodes, distances[, predecessors])`` (by default the tuple itself):
-    source positions, node ids of the part, and the dense results with columns (and predecessor values) as
-    positions in the node ids. scipy's Dijkstra holds the GIL, so threads do not help; with a ``reduce`` that
+    source positions, node ids of the part (in no particular order), and the dense results with columns (and
+    predecessor values) as positions in the node ids. With ``targets`` (node ids) it yields instead
+    ``reduce(members, target positions in this part, distances to them)``. scipy's Dijkstra holds the GIL, so threads do not help; with a ``reduce`` that
     shrinks the dense results and enough work, the searches run in ``workers`` forked processes (default: the CPUs
     this process may use, at most 4) that inherit the graph and ``reduce`` and send back only what ``reduce``
     returns. See :func:`_can_fork` for when that is safe.
     """
-    tasks = _search_tasks(csr, xy, sources, limits, max_cells)
+    sources = np.asarray(sources, dtype=np.int64)
+    cuts = _cuts(csr, xy, sources, limits)
+    if targets is not None:
+        if predecessors:
+            raise ValueError("local_searches: targets and predecessors do not go together")
+        targets = np.asarray(targets, dtype=np.int64)
+        for cut in cuts:
+            if cut.perm is not None:
+                ranks = cut.rank[targets]
+                order = np.argsort(ranks, kind="stable")
+                cut.targets = (order, ranks[order])
+    tasks = _tasks(cuts, max_cells)
     workers = _worker_count(workers)
-    if reduce is None or workers < 2 or not _can_fork() or _work_estimate(csr, xy, sources, limits) < _FORK_MIN_WORK:
+    if reduce is None or workers < 2 or not _can_fork() or _work(cuts) < _FORK_MIN_WORK:
         where = np.full(csr.shape[0], -1, dtype=np.int64)
         for task in tasks:
-            yield _search(csr, task, predecessors, reduce, where)
+            yield _search(csr, cuts, sources, targets, task, predecessors, reduce, where)
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
     global _FORKED
-    _FORKED = (csr, predecessors, reduce)
+    _FORKED = (csr, cuts, sources, targets, predecessors, reduce)
     try:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
             pending = deque()
-            for task in tasks:
+            for task in tasks:  # a task is a few numbers: the worker cuts its part of the graph itself
                 pending.append(pool.submit(_forked_search, task))
                 if len(pending) >= 2 * workers:
                     yield pending.popleft().result()
@@ -689,7 +688,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
         _FORKED = None
 
 
-# A forked worker finds the graph and the reducer here (inherited at fork time, never pickled).
+# A forked worker finds the graph, the cuts and the reducer here (inherited at fork time, never pickled).
 _FORKED = None
 # Below this many node visits (sources × part sizes) forking costs more than it saves.
 _FORK_MIN_WORK = 2.0e6
@@ -713,24 +712,143 @@ def _can_fork() -> bool:
         os.environ.get("RISK_ONE_MAP_NO_FORK", "") == ""
 
 
-def _work_estimate(csr, xy, sources, limits) -> float:
-    n = csr.shape[0]
+@dataclass
+class _Cut:
+    """The sources with one limit, and how the graph is cut for them.
+
+    Nodes are bucketed in square cells of side L/2 and renumbered cell by cell (``perm``: new number -> node), so
+    the part a tile of sources searches (its cell and two rings of cells around it, 5×5 cells) is five runs of
+    consecutive rows of the renumbered graph ``graph``: cutting it copies slices instead of gathering rows one by
+    one, which made cutting cost as much as searching. ``perm`` is None when the whole graph is searched.
+    """
+    limit: float
+    group: np.ndarray                 # source positions with this limit
+    tiles: list                       # (source positions, cell x, cell y)
+    sizes: np.ndarray                 # nodes in each tile's part
+    span: int = 0
+    keys: Optional[np.ndarray] = None  # cell key of each renumbered node (ascending)
+    perm: Optional[np.ndarray] = None
+    rank: Optional[np.ndarray] = None  # node -> new number
+    graph: Optional[sp.csr_matrix] = None
+    targets: Optional[tuple] = None   # (target positions sorted by new number, their new numbers)
+
+    def bounds(self, cx, cy):
+        first = (np.asarray(cx)[..., None] + np.arange(-2, 3)) * self.span + np.asarray(cy)[..., None]
+        return np.searchsorted(self.keys, first - 2), np.searchsorted(self.keys, first + 2, side="right")
+
+    def part(self, cx: int, cy: int, sources: np.ndarray, where: np.ndarray):
+        """(node ids of the part, in the order of the cut graph's rows; the cut graph; the positions of the node ids
+        ``sources`` in it). The cut graph has one more
+        node, last, with no arcs out: every arc that leaves the part ends there, so no arc needs to be dropped.
+        ``where`` is a scratch array of -1 over the graph's nodes, returned as it came."""
+        lo, hi = self.bounds(cx, cy)
+        keep = hi > lo
+        lo, hi = lo[keep], hi[keep]
+        g = self.graph
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])
+        m = len(rows)
+        first = g.indptr[lo]
+        cols = np.concatenate([g.indices[a:b] for a, b in zip(first, g.indptr[hi])])
+        data = np.concatenate([g.data[a:b] for a, b in zip(first, g.indptr[hi])])
+        base = np.r_[0, np.cumsum(g.indptr[hi] - first)]
+        indptr = np.concatenate([g.indptr[a:b] - g.indptr[a] + base[k] for k, (a, b) in enumerate(zip(lo, hi))]
+                                + [[base[-1], base[-1]]])
+        where[rows] = np.arange(m)
+        local = where[cols]
+        at = where[self.rank[sources]]
+        where[rows] = -1
+        local[local < 0] = m
+        runs = (lo, hi, np.r_[0, np.cumsum(hi - lo)[:-1]])  # renumbered ranges and where each starts in the part
+        return self.perm[rows], sp.csr_matrix((data, local, indptr), shape=(m + 1, m + 1)), at, runs
+
+
+def where_of(nodes: np.ndarray, ids, where: np.ndarray) -> np.ndarray:
+    """Positions of node ``ids`` in the array ``nodes`` (-1 where absent) through ``where``, a scratch array of -1
+    over all nodes, returned as it came: a gather instead of a sort."""
+    where[nodes] = np.arange(len(nodes))
+    out = where[np.asarray(ids, dtype=np.int64)]
+    where[nodes] = -1
+    return out
+
+
+def _renumbered(csr, perm):
+    """``csr`` with node ``perm[i]`` renumbered i (rows and columns)."""
+    rank = np.empty(len(perm), dtype=np.int64)
+    rank[perm] = np.arange(len(perm))
+    rows = csr[perm]
+    return sp.csr_matrix((rows.data, rank[rows.indices], rows.indptr), shape=csr.shape), rank
+
+
+def _cuts(csr, xy, sources, limits) -> list:
     limits = np.asarray(limits, dtype=float)
-    if xy is None or len(xy) == 0:
-        return float(n) * len(limits)
-    extent = np.ptp(xy, axis=0).clip(1.0)
-    share = np.minimum(1.0, (2.5 * np.where(np.isfinite(limits), limits, np.inf)) ** 2 / (extent[0] * extent[1]))
-    return float(n * share.sum())
+    n = csr.shape[0]
+    cuts = []
+    for lim in np.unique(limits):
+        group = np.flatnonzero(limits == lim)
+        whole = _Cut(float(lim), group, [(group, 0, 0)], np.array([n]))
+        if xy is None or not np.isfinite(lim) or lim <= 0:
+            cuts.append(whole)
+            continue
+        side = lim / 2.0
+        origin = np.nanmin(xy, axis=0) - 2 * lim
+        ncell = np.floor((xy - origin) / side).astype(np.int64)
+        span = int(ncell[:, 1].max()) + 5
+        nkey = ncell[:, 0] * span + ncell[:, 1]
+        norder = np.argsort(nkey, kind="stable")
+        cell = np.floor((xy[sources[group]] - origin) / side).astype(np.int64)
+        skey = cell[:, 0] * span + cell[:, 1]
+        order = np.argsort(skey, kind="stable")
+        cuts_at = np.flatnonzero(np.r_[True, skey[order][1:] != skey[order][:-1], True])
+        tiles = [(group[order[a:b]], *cell[order[a]]) for a, b in zip(cuts_at[:-1], cuts_at[1:])]
+        cut = _Cut(float(lim), group, tiles, np.zeros(len(tiles), np.int64), span, nkey[norder], norder)
+        lo, hi = cut.bounds(np.array([t[1] for t in tiles]), np.array([t[2] for t in tiles]))
+        cut.sizes = (hi - lo).sum(axis=1)
+        # cutting the graph pays only when the parts are small next to it
+        if cut.sizes.mean() > 0.35 * n:
+            cuts.append(whole)
+            continue
+        cut.graph, cut.rank = _renumbered(csr, norder)
+        cuts.append(cut)
+    return cuts
 
 
-def _search(csr, task, predecessors, reduce, where):
-    members, nodes, local, lim = task
-    if nodes is None:
-        sub, nodes = csr, np.arange(csr.shape[0])
+def _tasks(cuts, max_cells: float):
+    """(cut, tile, first and last member) for every batch of :func:`local_searches`, in source order per cut."""
+    for ci, cut in enumerate(cuts):
+        for ti, (members, _cx, _cy) in enumerate(cut.tiles):
+            batch = max(1, int(max_cells // max(int(cut.sizes[ti]), 1)))
+            for b in range(0, len(members), batch):
+                yield ci, ti, b, b + batch
+
+
+def _work(cuts) -> float:
+    return float(sum(int(size) * len(members) for cut in cuts for size, (members, _, _) in zip(cut.sizes, cut.tiles)))
+
+
+def _search(csr, cuts, sources, targets, task, predecessors, reduce, where):
+    ci, ti, b0, b1 = task
+    cut = cuts[ci]
+    members, cx, cy = cut.tiles[ti]
+    members = members[b0:b1]
+    if cut.perm is None:
+        sub, nodes, local = csr, np.arange(csr.shape[0]), sources[members]
     else:
-        sub = _subgraph(csr, nodes, where)
-    res = dijkstra(sub, directed=True, indices=local, limit=lim, return_predecessors=predecessors)
-    out = (members, nodes, res[0], res[1]) if predecessors else (members, nodes, res)
+        nodes, sub, local, runs = cut.part(cx, cy, sources[members], where)
+    res = dijkstra(sub, directed=True, indices=local, limit=cut.limit, return_predecessors=predecessors)
+    if targets is not None:
+        if cut.perm is None:
+            cand, cols = np.arange(len(targets)), targets
+        else:
+            # the targets in the part, found by the renumbered ranges instead of a look-up of every target
+            order, ranks = cut.targets
+            lo, hi, start = runs
+            a, b = np.searchsorted(ranks, lo), np.searchsorted(ranks, hi)
+            cand = np.concatenate([order[i:j] for i, j in zip(a, b)])
+            cols = np.concatenate([ranks[i:j] - l + o for i, j, l, o in zip(a, b, lo, start)])
+        out = (members, cand, res[:, cols])
+    else:
+        m = len(nodes)  # the cut graph's last node stands for everything outside the part: not returned
+        out = (members, nodes, res[0][:, :m], res[1][:, :m]) if predecessors else (members, nodes, res[:, :m])
     return out if reduce is None else reduce(*out)
 
 
@@ -739,51 +857,10 @@ _WHERE = None
 
 def _forked_search(task):
     global _WHERE
-    csr, predecessors, reduce = _FORKED
+    csr, cuts, sources, targets, predecessors, reduce = _FORKED
     if _WHERE is None:
         _WHERE = np.full(csr.shape[0], -1, dtype=np.int64)
-    return _search(csr, task, predecessors, reduce, _WHERE)
-
-
-def _search_tasks(csr, xy, sources, limits, max_cells):
-    """(source positions, node ids of the graph part or None for the whole graph, local sources, limit) for every
-    batch of :func:`local_searches`; the part itself is cut where the search runs."""
-    sources = np.asarray(sources, dtype=np.int64)
-    limits = np.asarray(limits, dtype=float)
-    n = csr.shape[0]
-    for lim in np.unique(limits):
-        group = np.flatnonzero(limits == lim)
-        if xy is None or not np.isfinite(lim) or lim <= 0:
-            tiles = [(group, None)]
-        else:
-            # nodes bucketed in cells of side lim/2; a tile searches its cell and two rings of cells around it
-            side = lim / 2.0
-            origin = np.nanmin(xy, axis=0) - 2 * lim
-            ncell = np.floor((xy - origin) / side).astype(np.int64)
-            span = int(ncell[:, 1].max()) + 5
-            nkey = ncell[:, 0] * span + ncell[:, 1]
-            norder = np.argsort(nkey, kind="stable")
-            nkey_sorted = nkey[norder]
-            cell = np.floor((xy[sources[group]] - origin) / side).astype(np.int64)
-            skey = cell[:, 0] * span + cell[:, 1]
-            order = np.argsort(skey, kind="stable")
-            cuts = np.flatnonzero(np.r_[True, skey[order][1:] != skey[order][:-1], True])
-            tiles = []
-            for a, b in zip(cuts[:-1], cuts[1:]):
-                members = group[order[a:b]]
-                cx, cy = cell[order[a]]
-                parts = [norder[np.searchsorted(nkey_sorted, (cx + dx) * span + cy - 2):
-                                np.searchsorted(nkey_sorted, (cx + dx) * span + cy + 2, side="right")]
-                         for dx in (-2, -1, 0, 1, 2)]
-                tiles.append((members, np.sort(np.concatenate(parts))))
-            # cutting the graph pays only when the parts are small next to it
-            if np.mean([len(t[1]) for t in tiles]) > 0.35 * n:
-                tiles = [(group, None)]
-        for members, nodes in tiles:
-            local = sources[members] if nodes is None else np.searchsorted(nodes, sources[members])
-            batch = max(1, int(max_cells // max(n if nodes is None else len(nodes), 1)))
-            for b in range(0, len(members), batch):
-                yield members[b:b + batch], nodes, local[b:b + batch], float(lim)
+    return _search(csr, cuts, sources, targets, task, predecessors, reduce, _WHERE)
 
 
 # --------------------------------------------------------------------------------------------------
