@@ -32,13 +32,45 @@ def kangxi_map() -> dict:
     return out
 
 
-def _object_span(data: bytes, number: int):
-    """(start, end) of the stream data of object ``number`` (the last definition wins, as in an update)."""
-    start = None
-    for m in re.finditer(rb"(?:^|[\r\n])%d\s+0\s+obj\b" % number, data):
-        start = m.end()
-    if start is None:
-        return None
+_OBJ = re.compile(rb"[\r\n](\d+)\s+0\s+obj\b")
+_XREF_SECTION = re.compile(rb"(\d+)\s+(\d+)[ \t]*\r?\n")
+_OBJ_AT = re.compile(rb"(\d+)\s+0\s+obj\b")
+# Only a radical's code can need a rewrite: match those (U+2E80..U+2FFF) instead of every entry of the map.
+_RADICAL_HEX = re.compile(rb"<(2[EeFf][0-9A-Fa-f]{2})>")
+
+
+def _object_starts(data: bytes, numbers) -> dict:
+    """Object number -> offset just after its "N 0 obj", for ``numbers``: from the cross-reference table that the
+    file's last ``startxref`` points to (what Qt writes), checked at each offset; else from one scan of the file
+    (the last definition wins, as in an update). A scan costs milliseconds on every printed page; the table, none."""
+    found = {}
+    at = data.rfind(b"startxref")
+    m = re.match(rb"startxref\s+(\d+)", data[at:at + 40]) if at >= 0 else None
+    if m and data.startswith(b"xref", int(m.group(1))):
+        pos = int(m.group(1)) + 4
+        while pos < len(data) and data[pos:pos + 1] in b"\r\n ":
+            pos += 1
+        section = _XREF_SECTION.match(data, pos)
+        if section:
+            first, count = int(section.group(1)), int(section.group(2))
+            table = section.end()
+            for number in numbers:
+                k = number - first
+                if 0 <= k < count:
+                    entry = data[table + 20 * k:table + 20 * k + 18]
+                    if entry.endswith(b"n"):
+                        off = int(entry[:10])
+                        obj = _OBJ_AT.match(data, off)
+                        if obj and int(obj.group(1)) == number:
+                            found[number] = obj.end()
+    if len(found) < len(numbers):
+        scanned = {int(m.group(1)): m.end() for m in _OBJ.finditer(data)}
+        found.update({n: scanned[n] for n in numbers if n not in found and n in scanned})
+    return found
+
+
+def _stream_span(data: bytes, start: int):
+    """(head, body, stop) of the stream of the object whose definition starts at ``start``, or None."""
     head = data.find(b"stream", start)
     end_obj = data.find(b"endobj", start)
     if head < 0 or (0 <= end_obj < head):
@@ -51,7 +83,7 @@ def _object_span(data: bytes, number: int):
     stop = data.find(b"endstream", body)
     if stop < 0:
         return None
-    return start, head, body, stop
+    return head, body, stop
 
 
 def fix_tounicode(path, mapping: Optional[Mapping[int, int]] = None) -> int:
@@ -59,40 +91,44 @@ def fix_tounicode(path, mapping: Optional[Mapping[int, int]] = None) -> int:
 
     ``mapping`` {radical: ideograph} (default: ``kangxi_map()``; pass the one from the font, which also covers
     the supplement block, e.g. ⻛ -> 风). Returns the number of entries changed. Compressed CMaps are left alone
-    (Qt writes them uncompressed).
+    (Qt writes them uncompressed). It runs once per printed page, so it reads the file once and scans it once.
     """
     path = Path(path)
-    mapping = dict(mapping or kangxi_map())
-    data = bytearray(path.read_bytes())
+    mapping = mapping or kangxi_map()
+    data = path.read_bytes()
+    numbers = {int(m.group(1)) for m in _TOUNICODE_REF.finditer(data)}
+    if not numbers:
+        return 0
+    starts = _object_starts(data, numbers)
     changed = 0
-    seen = set()
-    for m in _TOUNICODE_REF.finditer(data):
-        number = int(m.group(1))
-        if number in seen:
-            continue
-        seen.add(number)
-        span = _object_span(bytes(data), number)
+    edits = []
+
+    def repl(hm):
+        nonlocal changed
+        target = mapping.get(int(hm.group(1), 16))
+        if target is None:
+            return hm.group(0)
+        changed += 1
+        return b"<%04X>" % target
+
+    for number in sorted(numbers):
+        start = starts.get(number)
+        span = None if start is None else _stream_span(data, start)
         if span is None:
             continue
-        _, head, body, stop = span
-        if b"/Filter" in data[span[0]:head]:
+        head, body, stop = span
+        if b"/Filter" in data[start:head]:
             continue
-        cmap = bytes(data[body:stop])
-
-        def repl(hm):
-            nonlocal changed
-            cp = int(hm.group(1), 16)
-            target = mapping.get(cp)
-            if target is None:
-                return hm.group(0)
-            changed += 1
-            return b"<%04X>" % target
-
-        new = _HEX4.sub(repl, cmap)
+        cmap = data[body:stop]
+        new = _RADICAL_HEX.sub(repl, cmap)
         if new != cmap and len(new) == len(cmap):
-            data[body:stop] = new
-    if changed:
-        path.write_bytes(bytes(data))
+            edits.append((body, stop, new))
+    if not changed or not edits:
+        return 0
+    out = bytearray(data)
+    for body, stop, new in edits:
+        out[body:stop] = new
+    path.write_bytes(bytes(out))
     return changed
 
 
