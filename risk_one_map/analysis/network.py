@@ -1,4 +1,4 @@
-"""A walkable road graph for evacuation: build, attach points, search, draw.
+"""The road graph for evacuation (walking) and depot siting (driving): build, attach points, search, draw.
 
 PURE: numpy, scipy.sparse, shapely 2. Distances in metres in the package's projected CRS.
 
@@ -18,6 +18,7 @@ The pieces, in the order a caller uses them:
   they stand in), a copy of the arcs inside those zones with one-way exits to the shared layer. One search from a
   shelter over the reversed graph then gives every group's distances at once (the graph grows by the size of the
   zones, not by the number of groups).
+* :func:`drive_time_matrix` gives depot siting its village-to-site drive minutes over the same graph.
 * :func:`trace_paths` follows scipy predecessors from many targets at once; :func:`arc_geometry` cuts the road
   pieces an arc covers, for route lines.
 """
@@ -861,6 +862,59 @@ def _forked_search(task):
     if _WHERE is None:
         _WHERE = np.full(csr.shape[0], -1, dtype=np.int64)
     return _search(csr, cuts, sources, targets, task, predecessors, reduce, _WHERE)
+
+
+# --------------------------------------------------------------------------------------------------
+# Drive times (depot siting)
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class DriveTimes:
+    minutes: np.ndarray        # (n origins, n targets), inf = unreachable
+    snap_m: np.ndarray         # distance of each origin/target to the road (origins first); inf = no road
+    n_nodes: int
+    n_edges: int
+    n_components: int
+
+
+def drive_time_matrix(road_lines, road_kmh, origins, targets, *, access_kmh: float = 5.0,
+                      snap_m: float = 2.0) -> DriveTimes:
+    """Minutes from each origin point to each target point (shapely points, same projected CRS in metres).
+
+    The network is :func:`build_network`'s (split at crossings, dangling ends within ``snap_m`` joined); each piece
+    is driven at its road's ``road_kmh`` (snap connectors at the slowest road's speed); each point joins its nearest
+    road by an access leg at ``access_kmh`` (:func:`attach_points`, :func:`walk_graph`, so points on one piece are
+    joined directly). One Dijkstra from the targets (the fewer: the candidate sites) gives the whole matrix; roads
+    are two-way, so that is also origin to target. Unreachable pairs are ``inf``.
+    """
+    lines = np.asarray(list(road_lines), dtype=object)
+    kmh = np.asarray(road_kmh, dtype=float)
+    usable = (kmh > 0) & ~shapely.is_missing(lines)
+    lines, kmh = lines[usable], kmh[usable]
+    net = build_network(lines, tolerance=snap_m)
+    pts = np.concatenate([np.asarray(origins, dtype=object), np.asarray(targets, dtype=object)])
+    n_o, n_t = len(origins), len(targets)
+    acc = attach_points(net, pts)
+    minutes = np.full((n_o, n_t), np.inf)
+    if net.n_edges:
+        edge_kmh = np.where(net.road >= 0, kmh[np.maximum(net.road, 0)], kmh.min())
+        g, (node,) = walk_graph(net, [acc])
+        # csgraph reads an explicit 0 as "no arc": points at one spot are joined by a tiny positive time instead
+        arc_min = np.maximum(g.length / (edge_kmh[g.edge] * 1000.0 / 60.0), 1e-9)
+        access = acc.leg / (access_kmh * 1000.0 / 60.0)
+        o, t = np.flatnonzero(node[:n_o] >= 0), np.flatnonzero(node[n_o:] >= 0)
+        if len(o) and len(t):
+            dist = dijkstra(g.csr(weight=arc_min), directed=True, indices=node[n_o:][t])
+            minutes[np.ix_(o, t)] = dist[:, node[:n_o][o]].T + access[:n_o][o, None] + access[n_o:][t][None, :]
+    n_comp = len(net.components()[0]) if net.n_nodes else 0
+    return DriveTimes(np.ascontiguousarray(minutes), acc.leg, net.n_nodes, net.n_edges, int(n_comp))
+
+
+def straight_line_minutes(origins, targets, kmh: float) -> np.ndarray:
+    """Straight-line minutes at ``kmh`` (the fallback when a package has no roads)."""
+    o = shapely.get_coordinates(np.asarray(origins, dtype=object))
+    t = shapely.get_coordinates(np.asarray(targets, dtype=object))
+    d = np.hypot(o[:, None, 0] - t[None, :, 0], o[:, None, 1] - t[None, :, 1])
+    return d / (kmh * 1000.0 / 60.0)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -159,10 +159,10 @@ def _costs(pkg: Package, points, sites, access_kmh, straight_kmh, notes, warning
         roads = roads[roads.geometry.notna() & ~roads.geometry.is_empty]
     if roads is None or roads.empty:
         warnings.append(f"the package has no roads: travel times are STRAIGHT LINES at {straight_kmh:g} km/h")
-        from ..analysis._drive_times import straight_line_minutes
+        from ..analysis.network import straight_line_minutes
         return straight_line_minutes(points.to_numpy(), sites.geometry.to_numpy(), straight_kmh), \
             f"straight line at {straight_kmh:g} km/h (no roads in the package)"
-    from ..analysis._drive_times import drive_time_matrix
+    from ..analysis.network import drive_time_matrix
     roads = roads.to_crs(points.crs)
     kmh = pd.to_numeric(roads.get("drive_kmh"), errors="coerce") if "drive_kmh" in roads.columns else \
         pd.Series(np.nan, index=roads.index)

@@ -1,5 +1,6 @@
 """The walkable road graph on graphs small enough to draw on paper."""
 import numpy as np
+import pytest
 import shapely
 from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Point, box
@@ -163,3 +164,18 @@ def test_forked_searches_give_what_searches_in_turn_give(monkeypatch):
     monkeypatch.setattr(nw, "_can_fork", lambda: True)  # also when this test process has QGIS loaded
     pids, forked = run()
     assert os.getpid() not in pids and forked == in_turn
+
+
+def test_drive_times_follow_the_roads_at_their_speeds():
+    """Two roads in an L: 1 km at 60 km/h then 1 km at 30 km/h; origins 100 m off the road walk at 5 km/h."""
+    roads = [LineString([(0, 0), (1000, 0)]), LineString([(1000, 0), (1000, 1000)]),
+             LineString([(5000, 5000), (6000, 5000)])]  # an island nobody can drive to
+    origins = [shapely.Point(0, -100), shapely.Point(500, 0), shapely.Point(5500, 5000)]
+    targets = [shapely.Point(1000, 1000)]
+    dt = nw.drive_time_matrix(roads, [60, 30, 50], origins, targets, access_kmh=5.0)
+    walk = 100 / (5000 / 60)
+    assert dt.minutes[0, 0] == pytest.approx(walk + 1.0 + 2.0)
+    assert dt.minutes[1, 0] == pytest.approx(0.5 + 2.0)
+    assert np.isinf(dt.minutes[2, 0]) and dt.n_components == 2
+    assert dt.snap_m.tolist() == pytest.approx([100, 0, 0, 0])
+    assert nw.straight_line_minutes(origins[:1], targets, 60.0)[0, 0] == pytest.approx(np.hypot(1000, 1100) / 1000)
