@@ -52,10 +52,13 @@ OUTPUT_LAYERS = {
 
 
 class StyleOutputPostProcessor(QgsProcessingLayerPostProcessorInterface):
-    """Styles a loaded output layer like the package loader would. QGIS keeps only a pointer to a post-processor,
-    so the instances live on the class (one per layer name; they hold no other state)."""
+    """Styles a loaded output layer like the package loader would.
 
-    instances: dict = {}
+    The processing context takes ownership and deletes the post-processor when the context ends, so one is made
+    for every layer of every run (a cached one is dead by the second run: its layers were not loaded). The
+    references kept in ``alive`` only guard against Python collecting one before QGIS has used it."""
+
+    alive: list = []
 
     def __init__(self, layer_name: str):
         super().__init__()
@@ -68,9 +71,9 @@ class StyleOutputPostProcessor(QgsProcessingLayerPostProcessorInterface):
 
     @classmethod
     def create(cls, layer_name: str) -> "StyleOutputPostProcessor":
-        if layer_name not in cls.instances:
-            cls.instances[layer_name] = cls(layer_name)
-        return cls.instances[layer_name]
+        processor = cls(layer_name)
+        cls.alive = cls.alive[-63:] + [processor]
+        return processor
 
 
 def load_on_completion(context, package, layer_names) -> list:

@@ -86,3 +86,17 @@ def test_checkpackage_sampledata_import_and_atlas_run(county, tmp_path):
     imp, _ = _run("riskonemap:importdata", {"INPUTS": [str(raw / "shelters.gpkg")], "OPEN": False,
                                             "OUTPUT": str(tmp_path / "imported")})
     assert imp["KEPT"] + imp["REPAIRED"] == len(shelters) and (tmp_path / "imported" / "onemap.qgz").is_file()
+
+
+def test_outputs_load_styled_on_every_run_not_only_the_first(county):
+    """The context deletes its post-processors when it ends: a second run must bring its own (it once reused a
+    dead one, and the second run's layers were not loaded)."""
+    import gc
+    for _ in range(2):
+        _result, context = _run("riskonemap:isochrones", {"PACKAGE": str(county)})
+        (uri, details), = context.layersToLoadOnCompletion().items()
+        layer = QgsVectorLayer(uri, "x", "ogr")
+        details.postProcessor().postProcessLayer(layer, context, QgsProcessingFeedback())
+        assert layer.name() == "避难场所步行等时圈"
+        del context, details
+        gc.collect()
