@@ -254,27 +254,23 @@ def load_layout(project, page: str = "A3", template=None):
 
 
 def apply_font(layout, family: str) -> None:
-    """Set ``family`` on every text of the layout (labels, tables, legend, scale bar, grid), keeping sizes."""
+    """Set ``family`` on every text of the layout (labels, tables, legend, scale bar, grid), keeping sizes, with a
+    Latin family before it so that letters and digits stay extractable (``qgis_fonts.with_latin_first``)."""
     from qgis.core import (QgsLayoutItemAttributeTable, QgsLayoutItemLabel, QgsLayoutItemLegend,
                            QgsLayoutItemMap, QgsLayoutItemScaleBar, QgsLegendStyle)
+    from ..layers.qgis_fonts import with_latin_first
 
     def swap(fmt):
-        font = fmt.font()
-        font.setFamily(family)
-        fmt.setFont(font)
+        fmt.setFont(with_latin_first(fmt.font(), family))
         return fmt
 
     for item in layout.items():
         if isinstance(item, QgsLayoutItemLabel):
-            font = item.font()
-            font.setFamily(family)
-            item.setFont(font)
+            item.setFont(with_latin_first(item.font(), family))
         elif isinstance(item, QgsLayoutItemLegend):
             for style in (QgsLegendStyle.Title, QgsLegendStyle.Group, QgsLegendStyle.Subgroup,
                           QgsLegendStyle.SymbolLabel):
-                font = item.styleFont(style)
-                font.setFamily(family)
-                item.setStyleFont(style, font)
+                item.setStyleFont(style, with_latin_first(item.styleFont(style), family))
         elif isinstance(item, QgsLayoutItemScaleBar):
             item.setTextFormat(swap(item.textFormat()))
         elif isinstance(item, QgsLayoutItemMap):
@@ -556,7 +552,8 @@ class TableFitter:
         from qgis.PyQt.QtGui import QFont
         label = QgsLayoutItemLabel(self.layout)
         label.setText('[% "title" %]（续，第 [% @layout_page %] 页）')
-        font = QFont(pick_cjk_font())
+        from ..layers.qgis_fonts import with_latin_first
+        font = with_latin_first(QFont(), pick_cjk_font())
         font.setPointSizeF(self.spec.text_pt + 4)
         font.setBold(True)
         label.setFont(font)

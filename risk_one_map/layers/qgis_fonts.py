@@ -20,6 +20,12 @@ FONT_INSTALL_HINT = (
     "no Chinese (CJK) font found for map labels; install one: Debian/Ubuntu `sudo apt install fonts-noto-cjk`, "
     "Fedora `sudo dnf install google-noto-sans-cjk-fonts`; Windows and macOS ship Microsoft YaHei / PingFang")
 
+# Latin families to set before the CJK one on printed sheets. Qt shapes a run of digits that follows Latin letters
+# with Noto Sans CJK's proportional digit glyphs, which its PDF writer leaves out of the ToUnicode map: printed right,
+# "G108" then extracts (and searches) as "G". A Latin family first gives letters and digits their own glyphs and
+# CJK falls through to the second family (QFont.setFamilies, Qt >= 5.13).
+LATIN_FONT_FAMILIES = ("DejaVu Sans", "Liberation Sans", "Arial", "Noto Sans", "Segoe UI", "Helvetica")
+
 _picked = None
 
 
@@ -49,3 +55,13 @@ def pick_cjk_font(preferred=CJK_FONT_FAMILIES) -> str:
     if chinese:
         return sorted(chinese)[0]
     raise MissingDependency(FONT_INSTALL_HINT)
+
+
+def with_latin_first(font, cjk_family: str):
+    """``font`` (a QFont) set to ``cjk_family``, with an installed Latin family before it when there is one."""
+    font.setFamily(cjk_family)
+    families = installed_families()
+    latin = next((f for f in LATIN_FONT_FAMILIES if f in families), None)
+    if latin is not None and hasattr(font, "setFamilies"):
+        font.setFamilies([latin, cjk_family])
+    return font

@@ -264,3 +264,26 @@ def test_an_edited_template_still_prints(routed_package, tmp_path):
     res = export_village_sheets(routed_package, tmp_path / "out", villages=["110109001201"], template=edited)
     text = pdf_text(res.written[0])
     assert "东镇东一村风险隐患一张图" in text and "张三" in text and "人口暴露" not in text
+
+
+def test_latin_letters_and_digits_stay_searchable(tmp_path):
+    """Noto Sans CJK's digits after Latin letters print right but once extracted as nothing ("G108" -> "G"):
+    the sheets' texts put a Latin family first."""
+    from qgis.core import (QgsLayoutExporter, QgsLayoutItemLabel, QgsLayoutPoint, QgsLayoutSize, QgsPrintLayout,
+                           QgsProject)
+
+    from risk_one_map.atlas.export import pdf_settings
+    from risk_one_map.atlas.layout import apply_font
+    from risk_one_map.layers.qgis_fonts import pick_cjk_font
+    layout = QgsPrintLayout(QgsProject.instance())
+    layout.initializeDefaults()
+    label = QgsLayoutItemLabel(layout)
+    label.setText("G108国道边坡 ABC 123 电话 13800000085")
+    layout.addLayoutItem(label)
+    label.attemptMove(QgsLayoutPoint(10, 10))
+    label.attemptResize(QgsLayoutSize(200, 20))
+    apply_font(layout, pick_cjk_font())
+    pdf = tmp_path / "latin.pdf"
+    assert QgsLayoutExporter(layout).exportToPdf(str(pdf), pdf_settings(150)) == QgsLayoutExporter.Success
+    text = pdf_text(pdf)
+    assert "G108国道边坡" in text and "ABC123" in text and "13800000085" in text  # pdf_text drops spaces
