@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..analysis import evacuation as ev
 from ..analysis import network as nw
+from ..errors import names_the_package
 from ..layers import model
 from ..layers.package import Package, atomic_path
 from ..progress import Steps
@@ -113,6 +114,7 @@ def _zone_counts(zones, evacuees_all, households_all):
     return zones
 
 
+@names_the_package
 def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: Optional[float] = None,
         max_walk_m: Optional[float] = None, radii: Optional[dict] = None, rings: Sequence[float] = ev.RINGS,
         minutes: Sequence[float] = (5, 10, 15), isochrone_width_m: float = 50.0, snap_tolerance_m: float = 2.0,
@@ -218,6 +220,7 @@ class IsochronesResult:
         return [f"isochrones: {len(self.isochrones)} walking areas around {n} shelters (layer shelter_isochrones)"]
 
 
+@names_the_package
 def run_isochrones(package_dir, *, minutes: Sequence[float] = (5, 10, 15), walk_kmh: Optional[float] = None,
                    width_m: float = 50.0, snap_tolerance_m: float = 2.0, progress=None,
                    cancelled=None) -> IsochronesResult:

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from ..analysis.exposure import ROW_COLUMNS, ExposureResult, compute_exposure
-from ..errors import RiskOneMapError
+from ..errors import RiskOneMapError, names_the_package
 from ..layers.package import Package
 
 CSV_NAME = "exposure.csv"
@@ -21,6 +21,7 @@ CHARTS_DIR = "charts"
 LAYERS = ("exposure", "exposure_villages", "exposure_townships", "exposure_county")
 
 
+@names_the_package
 def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool = True, progress=None,
         cancelled=None) -> ExposureResult:
     pkg = Package(package_dir).require()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import siting
-from ..errors import RiskOneMapError
+from ..errors import RiskOneMapError, names_the_package
 from ..layers import model
 from ..layers.package import Package, atomic_path
 from ..progress import Steps
@@ -183,6 +183,7 @@ def _costs(pkg: Package, points, sites, access_kmh, straight_kmh, notes, warning
 
 
 # -------------------------------------------------------------------------------------------------- run
+@names_the_package
 def run(package_dir, *, model: str = "pmedian", k: Optional[int] = None, max_minutes: Optional[float] = None,
         max_time_h: Optional[float] = None, demand: str = "population", keep_existing: bool = True,
         time_limit_s: float = 120.0, method: str = "exact", people_per_capacity: Optional[float] = None,

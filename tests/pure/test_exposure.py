@@ -357,3 +357,16 @@ def test_fast_mode_matches_a_brute_force_centre_count():
             inside = shapely.contains_xy(vg.intersection(region), X, Y)
             got = row(res, code, "flood", level)
             assert (got.population if got is not None else 0.0) == pytest.approx(float(arr[inside].sum()), rel=1e-6)
+
+
+def test_a_bad_value_in_the_package_names_the_gpkg_file(tmp_path):
+    """The analysis names layer, feature and field; the job adds the file the user has to open."""
+    from risk_one_map.jobs import exposure as job
+    pkg = _package(tmp_path)
+    z = zones()
+    z["risk_level"] = z["risk_level"].astype(object)
+    z.loc[0, "risk_level"] = 7
+    pkg.write_layers({"risk_zones": z})
+    with pytest.raises(RiskOneMapError) as e:
+        job.run(pkg.path)
+    assert str(e.value).startswith(f"file {pkg.gpkg}, layer risk_zones, feature Z1")
