@@ -589,8 +589,8 @@ class LegendFitter:
     """Per village, before export: the legend's filter by map content is computed only while the legend paints
     (QgsLayoutItemLegend::paint runs the map hit test once per atlas feature), so ``prepare`` paints it once into
     a throw-away QPicture; the export then reuses that filter instead of running the hit test again, so the page
-    costs what QGIS's own atlas costs. If what this village's map shows does not fit the template's box, add a
-    column, then shrink type and symbols step by step. ``restore`` undoes it."""
+    costs what QGIS's own atlas costs. If what this village's map shows does not fit the template's box, shrink
+    type and symbols, with the template's columns or one more (``fit``). ``restore`` undoes it."""
 
     MAX_STEPS = 5
 
@@ -626,24 +626,40 @@ class LegendFitter:
         return need.height() > box.height() + 0.3 or need.width() > box.width() + 0.3
 
     def fit(self) -> bool:
-        """Adjust until the legend fits (True) or the smallest step is reached (False)."""
+        """Adjust until the legend fits (True) or the smallest step is reached (False): the template's columns or
+        one more, each with type and symbols shrunk step by step; whichever fits with the largest type wins
+        (fewer columns on a tie), so a legend that is only a little too tall is not squeezed into narrow columns."""
         lg = self.legend
         self.saved = (lg.columnCount(), {s: lg.styleFont(s) for s in self.styles}, lg.symbolWidth(),
                       lg.symbolHeight())
-        columns, fonts, width, height = self.saved
-        lg.setColumnCount(columns + 1)
-        for step in range(1, self.MAX_STEPS + 1):
-            if not self.overflows():
-                break
-            scale = 1.0 - 0.08 * step
-            for style, font in fonts.items():
-                smaller = type(font)(font)
-                smaller.setPointSizeF(font.pointSizeF() * scale)
-                lg.setStyleFont(style, smaller)
-            lg.setSymbolWidth(width * scale)
-            lg.setSymbolHeight(height * scale)
+        columns = self.saved[0]
+        best = None
+        for cols in (columns, columns + 1):
+            lg.setColumnCount(cols)
+            for step in range(1 if cols == columns else 0, self.MAX_STEPS + 1):
+                scale = 1.0 - 0.08 * step
+                if best is not None and scale <= best[1]:
+                    break
+                self._scale(scale)
+                if not self.overflows():
+                    best = (cols, scale)
+                    break
+        cols, scale = best or (columns + 1, 1.0 - 0.08 * self.MAX_STEPS)
+        lg.setColumnCount(cols)
+        self._scale(scale)
         lg.invalidateCache()
-        return not self.overflows()
+        return best is not None
+
+    def _scale(self, scale: float) -> None:
+        """The template's type and symbol sizes times ``scale``."""
+        _columns, fonts, width, height = self.saved
+        lg = self.legend
+        for style, font in fonts.items():
+            smaller = type(font)(font)
+            smaller.setPointSizeF(font.pointSizeF() * scale)
+            lg.setStyleFont(style, smaller)
+        lg.setSymbolWidth(width * scale)
+        lg.setSymbolHeight(height * scale)
 
     def restore(self) -> None:
         if self.saved is None:
