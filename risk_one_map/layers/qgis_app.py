@@ -42,6 +42,13 @@ def ensure_app(settings_dir: Optional[str] = None):
     if settings_dir is None:
         settings_dir = _own_settings_dir = tempfile.mkdtemp(prefix="risk-one-map-qgis-")
         atexit.register(shutil.rmtree, settings_dir, True)
+    if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
+        # A headless session (ssh, cron, CI) has none: Qt then prints "XDG_RUNTIME_DIR not set" on every start,
+        # noise a user takes for an error. A private one (mkdtemp makes it 0700, as Qt wants) is inherited by the
+        # atlas workers too.
+        runtime = tempfile.mkdtemp(prefix="risk-one-map-runtime-")
+        atexit.register(shutil.rmtree, runtime, True)
+        os.environ["XDG_RUNTIME_DIR"] = runtime
     # Qt and QGIS name temporary folders after the application (argv[0]) and, with exitQgis() never called,
     # leave them behind: a long batch (one process per atlas worker) would litter /tmp. The pid in the name lets
     # each process remove exactly its own at exit, never a parallel worker's.
