@@ -78,7 +78,6 @@ def load_package(project, pkg_path, feedback=None, parent_group=None) -> dict:
     font = pick_cjk_font()
     root = parent_group if parent_group is not None else project.layerTreeRoot()
     entries = _plan(pkg, gpkg_layer_names(gpkg))
-    first_zone = next((e for e in entries if e.key.startswith("risk_zones:")), None)
     added_groups, layers = [], {}
     try:
         groups = _make_groups(root, entries, added_groups)
@@ -96,14 +95,18 @@ def load_package(project, pkg_path, feedback=None, parent_group=None) -> dict:
             project.addMapLayer(layer, False)
             node = groups[entry.group].addLayer(layer)
             node.setItemVisibilityChecked(entry.visible)
-            if entry.kind in ("raster", "table") or (entry.key.startswith("risk_zones:") and entry is not first_zone):
+            if entry.kind in ("raster", "table") or entry.key.startswith("risk_zones:"):
                 node.setExpanded(False)  # short legend: the shown risk layer's classes, not every layer's
             layers[entry.key] = layer
             if feedback is not None:
                 feedback.pushInfo(f"{entry.name}: {_count(layer)}")
         risk = groups.get(model.GROUP_RISK)
-        if risk is not None and len(risk.children()) > 1:
-            risk.setIsMutuallyExclusive(True, 0)  # one hazard type at a time, like switching map sheets
+        if risk is not None and risk.children():
+            # One hazard type at a time, like switching map sheets; first shown: the one with the most zones at
+            # high and upper-middle risk (levels 1-2), the county's most pressing hazard, not the first in the list.
+            shown = _most_pressing(risk.children())
+            risk.setIsMutuallyExclusive(len(risk.children()) > 1, shown)
+            risk.children()[shown].setExpanded(True)
     except BaseException:
         for group in added_groups:
             for layer_id in group.findLayerIds():
@@ -113,6 +116,21 @@ def load_package(project, pkg_path, feedback=None, parent_group=None) -> dict:
     if feedback is not None:
         feedback.setProgress(100.0)
     return layers
+
+
+def _most_pressing(nodes) -> int:
+    """Index of the risk-zone layer node with the most features at risk levels 1-2 (the first on a tie)."""
+    from qgis.core import QgsFeatureRequest
+    counts = []
+    for node in nodes:
+        layer = node.layer() if hasattr(node, "layer") else None
+        if layer is None or layer.fields().indexOf("risk_level") < 0:
+            counts.append(-1)
+            continue
+        request = QgsFeatureRequest().setFilterExpression('"risk_level" <= 2')
+        request.setFlags(QgsFeatureRequest.NoGeometry).setNoAttributes()
+        counts.append(sum(1 for _ in layer.getFeatures(request)))
+    return max(range(len(counts)), key=lambda i: (counts[i], -i)) if counts else 0
 
 
 def package_crs(layers: dict):

@@ -244,3 +244,15 @@ def test_output_symbols_follow_the_domain_colours(analysed):
 def test_an_output_of_another_geometry_gets_the_generic_style():
     assert qgis_style.style_key("evacuees", QgsWkbTypes.PolygonGeometry) == "analysis_polygon"
     assert qgis_style.style_key("something_else", QgsWkbTypes.LineGeometry) == "analysis_line"
+
+
+def test_the_risk_layer_shown_first_is_the_most_pressing_hazard(loaded, sample_package):
+    """One hazard at a time: the one with the most zones at levels 1-2 is shown (not simply the first listed)."""
+    import geopandas as gpd
+    zones = gpd.read_file(sample_package.path / model.GPKG_NAME, layer="risk_zones")
+    high = zones[zones["risk_level"] <= 2]["hazard_type"].value_counts()
+    project, _layers = loaded
+    group = project.layerTreeRoot().findGroup(model.GROUP_RISK)
+    shown = [n for n in group.children() if n.itemVisibilityChecked()]
+    assert group.isMutuallyExclusive() and len(shown) == 1
+    assert shown[0].name() == risk_zone_layer_name(high.index[0])
