@@ -674,17 +674,30 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
         return
     import multiprocessing as mp
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
     global _FORKED
     _FORKED = (csr, cuts, sources, targets, predecessors, reduce)
+    where = np.full(csr.shape[0], -1, dtype=np.int64)
+    tasks = iter(tasks)
+    pending = deque()
     try:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            pending = deque()
-            for task in tasks:  # a task is a few numbers: the worker cuts its part of the graph itself
-                pending.append(pool.submit(_forked_search, task))
-                if len(pending) >= 2 * workers:
-                    yield pending.popleft().result()
-            while pending:
-                yield pending.popleft().result()
+            try:
+                for task in tasks:  # a task is a few numbers: the worker cuts its part of the graph itself
+                    pending.append((task, pool.submit(_forked_search, task)))
+                    if len(pending) >= 2 * workers:
+                        yield pending[0][1].result()
+                        pending.popleft()
+                while pending:
+                    yield pending[0][1].result()
+                    pending.popleft()
+            except BrokenProcessPool:
+                # a worker died (killed, out of memory): what it had not sent back is searched here, in turn
+                pass
+        for task, _future in pending:
+            yield _search(csr, cuts, sources, targets, task, predecessors, reduce, where)
+        for task in tasks:
+            yield _search(csr, cuts, sources, targets, task, predecessors, reduce, where)
     finally:
         _FORKED = None
 

@@ -179,3 +179,34 @@ def test_drive_times_follow_the_roads_at_their_speeds():
     assert np.isinf(dt.minutes[2, 0]) and dt.n_components == 2
     assert dt.snap_m.tolist() == pytest.approx([100, 0, 0, 0])
     assert nw.straight_line_minutes(origins[:1], targets, 60.0)[0, 0] == pytest.approx(np.hypot(1000, 1100) / 1000)
+
+
+def test_a_worker_that_dies_costs_time_not_results(monkeypatch, tmp_path):
+    """A forked worker killed mid-run (out of memory, say): its searches are done again in this process."""
+    import os
+    import sys
+    if not sys.platform.startswith("linux"):
+        return
+    net = _grid(30)
+    csr = net.csr()
+    src = np.random.default_rng(2).choice(net.n_nodes, 30, replace=False)
+    limits = np.full(30, 500.0)
+    parent, flag = os.getpid(), tmp_path / "died"
+
+    def reached(members, nodes, dist):
+        if os.getpid() != parent and not flag.exists():
+            flag.touch()
+            os._exit(1)  # the first worker to get here dies without a word
+        r, c = np.nonzero(np.isfinite(dist))
+        return members[r], nodes[c], dist[r, c]
+
+    def run():
+        parts = list(nw.local_searches(csr, net.xy, src, limits, reduce=reached, workers=2, max_cells=3000))
+        return sorted(zip(*(np.concatenate(x).tolist() for x in zip(*parts))))
+
+    monkeypatch.setenv("RISK_ONE_MAP_NO_FORK", "1")
+    in_turn = run()
+    monkeypatch.delenv("RISK_ONE_MAP_NO_FORK")
+    monkeypatch.setattr(nw, "_FORK_MIN_WORK", 0.0)
+    monkeypatch.setattr(nw, "_can_fork", lambda: True)
+    assert run() == in_turn and flag.exists()
