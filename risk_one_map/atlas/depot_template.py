@@ -56,7 +56,6 @@ def build_layout(project, page: str = "A3"):
     """A new QgsPrintLayout of the depot siting sheet for ``page`` (layers and texts are bound at print time)."""
     from qgis.core import QgsLayoutMultiFrame, QgsLayoutTable
     from qgis.PyQt.QtCore import Qt
-    from qgis.PyQt.QtGui import QColor
     spec = spec_for(page)
     layout = T.new_layout(project, spec, f"{LAYOUT_NAME} {spec.name}")
     T._label(layout, T.TITLE, "[% @depot_county %]应急物资储备点选址图", spec.title, spec.title_pt, bold=True,
@@ -74,9 +73,7 @@ def build_layout(project, page: str = "A3"):
     for col in columns[2:]:  # the numbers
         col.setHAlignment(Qt.AlignRight)
     table.setColumns(columns)
-    total = table.cellStyle(QgsLayoutTable.LastRow)  # the 合计 row
-    total.enabled, total.cellBackgroundColor = True, QColor("#eef2f7")
-    table.setCellStyle(QgsLayoutTable.LastRow, total)
+    table.setCellStyle(QgsLayoutTable.LastRow, T.cell_style("#eef2f7"))  # the 合计 row
     _result_box(layout, spec)
     T._label(layout, T.SOURCES, "[% @depot_sources %]", spec.sources, spec.text_pt - 1, colour="#555555")
     T._label(layout, T.FOOTER, "编制单位：[% @depot_unit %]　　编制日期：[% @depot_date %]", spec.footer,

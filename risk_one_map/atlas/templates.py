@@ -360,6 +360,17 @@ def _scale_and_north(layout, spec: SheetSpec, main) -> None:
     _place(north, Box(m.x + m.w - size - 3, m.y + 3, size, size * 1.3))
 
 
+def cell_style(colour: str):
+    """A new enabled table cell style in ``colour``. Not the table's own cellStyle() changed and set back:
+    setCellStyle deletes the old style before copying the new one, so a style that is the old one is read after
+    it is freed (the header row then came out enabled or not at random)."""
+    from qgis.core import QgsLayoutTableStyle
+    from qgis.PyQt.QtGui import QColor
+    style = QgsLayoutTableStyle()
+    style.enabled, style.cellBackgroundColor = True, QColor(colour)
+    return style
+
+
 def _table(layout, spec: SheetSpec, item_id: str, box: Box, definition=None):
     """An attribute table titled above ``box``: ``definition`` (layer, heading, empty text, columns) or
     ``TABLES[item_id]``. Returns the table (its frame has id ``item_id``)."""
@@ -395,9 +406,7 @@ def _table(layout, spec: SheetSpec, item_id: str, box: Box, definition=None):
     table.setWrapBehavior(QgsLayoutTable.WrapText)
     table.setResizeMode(QgsLayoutMultiFrame.ExtendToNextPage)  # long tables continue on a second page
     table.setHeaderMode(QgsLayoutTable.AllFrames)  # the continuation repeats the header
-    style = table.cellStyle(QgsLayoutTable.HeaderRow)
-    style.enabled, style.cellBackgroundColor = True, QColor("#e8eef5")
-    table.setCellStyle(QgsLayoutTable.HeaderRow, style)
+    table.setCellStyle(QgsLayoutTable.HeaderRow, cell_style("#e8eef5"))
     frame = QgsLayoutFrame(layout, table)
     frame.setId(item_id)
     _place(frame, box)
