@@ -45,6 +45,7 @@ from scipy.sparse.csgraph import dijkstra
 from ..errors import MissingDependency, RiskOneMapError
 from ..layers import model
 from . import network as nw
+from . import parallel
 
 NO_ROUTE = "no route"
 NO_CAPACITY = "no capacity"
@@ -967,29 +968,40 @@ def shelter_isochrones(net: nw.RoadNetwork, shelters, *, minutes: Sequence[float
     leg_lines = np.full(len(sh), None, dtype=object)
     if legs_ok.any():
         leg_lines[legs_ok] = shapely.linestrings(np.stack([acc.point_xy[legs_ok], acc.xy[legs_ok]], axis=1))
-    rows = []
     group = pieces.point.to_numpy() * len(bands) + band_i
     order = np.argsort(group, kind="stable")
     bounds = np.searchsorted(group[order], np.arange(len(sh) * len(bands) + 1))
-    for k in range(len(sh)):
-        area = None
-        for bi, band in enumerate(bands):
-            sel = order[bounds[k * len(bands) + bi]:bounds[k * len(bands) + bi + 1]]
-            road_m = float(piece_len[sel].sum())
-            new = [g for g in geoms[sel[~seen_below[sel]]] if g is not None]
-            if legs_ok[k] and acc.leg[k] <= T[bi]:
-                new.append(leg_lines[k] if acc.leg[k] > 0 else pts[k])
-                road_m += float(acc.leg[k])
-            if not new and area is None:
-                continue
-            if new:
-                parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(
-                    [g for g in new if g.geom_type == "LineString"]))) if any(
-                    g.geom_type == "LineString" for g in new) else np.zeros(0, object)
-                extra = [g for g in new if g.geom_type != "LineString"]
-                blobs = shapely.buffer(np.r_[parts, np.asarray(extra, dtype=object)], width_m, quad_segs=2)
-                area = shapely.union_all(np.r_[blobs, [area]] if area is not None else blobs)
-            rows.append((sh[id_column][k], band, road_m, area))
+    ids = sh[id_column].to_numpy(object)
+
+    def areas(shelters):
+        """(shelter id, band, road_m, polygon) rows of these shelters; bands grow from the one below."""
+        out = []
+        for k in shelters:
+            area = None
+            for bi, band in enumerate(bands):
+                sel = order[bounds[k * len(bands) + bi]:bounds[k * len(bands) + bi + 1]]
+                road_m = float(piece_len[sel].sum())
+                new = [g for g in geoms[sel[~seen_below[sel]]] if g is not None]
+                if legs_ok[k] and acc.leg[k] <= T[bi]:
+                    new.append(leg_lines[k] if acc.leg[k] > 0 else pts[k])
+                    road_m += float(acc.leg[k])
+                if not new and area is None:
+                    continue
+                if new:
+                    parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(
+                        [g for g in new if g.geom_type == "LineString"]))) if any(
+                        g.geom_type == "LineString" for g in new) else np.zeros(0, object)
+                    extra = [g for g in new if g.geom_type != "LineString"]
+                    blobs = shapely.buffer(np.r_[parts, np.asarray(extra, dtype=object)], width_m, quad_segs=2)
+                    area = shapely.union_all(np.r_[blobs, [area]] if area is not None else blobs)
+                out.append((ids[k], band, road_m, area))
+        return out
+
+    # GEOS's unions are most of the time and hold the GIL: groups of shelters go to forked workers where that is
+    # safe (parallel.ordered_map), a few at a time so that the polygons sent back stay small.
+    chunks = np.array_split(np.arange(len(sh)), max(1, len(sh) // 8))
+    rows = [row for chunk in parallel.ordered_map(areas, chunks, workers=None if len(sh) >= 24 else 1)
+            for row in chunk]
     if not rows:
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=sh.crs)
     frame = pd.DataFrame(rows, columns=[id_column, "minutes", "road_m", "geometry"])

@@ -25,7 +25,6 @@ The pieces, in the order a caller uses them:
 from __future__ import annotations
 
 import os
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
 
@@ -33,6 +32,8 @@ import numpy as np
 import scipy.sparse as sp
 import shapely
 from scipy.sparse.csgraph import connected_components, dijkstra
+
+from . import parallel
 
 _ROUND = 3  # node coordinates are merged at millimetre precision
 
@@ -652,7 +653,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     ``reduce(members, target positions in this part, distances to them)``. scipy's Dijkstra holds the GIL, so threads do not help; with a ``reduce`` that
     shrinks the dense results and enough work, the searches run in ``workers`` forked processes (default: the CPUs
     this process may use, at most 4) that inherit the graph and ``reduce`` and send back only what ``reduce``
-    returns. See :func:`_can_fork` for when that is safe.
+    returns (:mod:`.parallel`, which says when that is safe).
     """
     sources = np.asarray(sources, dtype=np.int64)
     cuts = _cuts(csr, xy, sources, limits)
@@ -666,64 +667,23 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
                 order = np.argsort(ranks, kind="stable")
                 cut.targets = (order, ranks[order])
     tasks = _tasks(cuts, max_cells)
-    workers = _worker_count(workers)
-    if reduce is None or workers < 2 or not _can_fork() or _work(cuts) < _FORK_MIN_WORK:
-        where = np.full(csr.shape[0], -1, dtype=np.int64)
-        for task in tasks:
-            yield _search(csr, cuts, sources, targets, task, predecessors, reduce, where)
-        return
-    import multiprocessing as mp
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-    global _FORKED
-    _FORKED = (csr, cuts, sources, targets, predecessors, reduce)
-    where = np.full(csr.shape[0], -1, dtype=np.int64)
-    tasks = iter(tasks)
-    pending = deque()
-    try:
-        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            try:
-                for task in tasks:  # a task is a few numbers: the worker cuts its part of the graph itself
-                    pending.append((task, pool.submit(_forked_search, task)))
-                    if len(pending) >= 2 * workers:
-                        yield pending[0][1].result()
-                        pending.popleft()
-                while pending:
-                    yield pending[0][1].result()
-                    pending.popleft()
-            except BrokenProcessPool:
-                # a worker died (killed, out of memory): what it had not sent back is searched here, in turn
-                pass
-        for task, _future in pending:
-            yield _search(csr, cuts, sources, targets, task, predecessors, reduce, where)
-        for task in tasks:
-            yield _search(csr, cuts, sources, targets, task, predecessors, reduce, where)
-    finally:
-        _FORKED = None
+    n = csr.shape[0]
+    scratch = {}  # per process: node -> position in the current part, all -1 between searches
+
+    def search(task):
+        where = scratch.get(os.getpid())
+        if where is None:
+            where = scratch[os.getpid()] = np.full(n, -1, dtype=np.int64)
+        return _search(csr, cuts, sources, targets, task, predecessors, reduce, where)
+
+    # Forked workers pay only with a reduce that shrinks the dense results, and only for enough work; a task is a
+    # few numbers: the worker cuts its part of the graph itself.
+    forked = reduce is not None and _work(cuts) >= _FORK_MIN_WORK
+    yield from parallel.ordered_map(search, tasks, workers=workers if forked else 1)
 
 
-# A forked worker finds the graph, the cuts and the reducer here (inherited at fork time, never pickled).
-_FORKED = None
 # Below this many node visits (sources × part sizes) forking costs more than it saves.
 _FORK_MIN_WORK = 2.0e6
-
-
-def _worker_count(workers: Optional[int]) -> int:
-    if workers is not None:
-        return max(1, int(workers))
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:
-        cpus = os.cpu_count() or 1
-    return max(1, min(4, cpus))
-
-
-def _can_fork() -> bool:
-    """Forking is safe here only on Linux and outside QGIS: a QGIS process (Desktop, qgis_process, a Processing
-    run) has Qt and GDAL threads whose locks a forked child could inherit held; there the searches run in turn."""
-    import sys
-    return sys.platform.startswith("linux") and "qgis.core" not in sys.modules and \
-        os.environ.get("RISK_ONE_MAP_NO_FORK", "") == ""
 
 
 @dataclass
@@ -864,17 +824,6 @@ def _search(csr, cuts, sources, targets, task, predecessors, reduce, where):
         m = len(nodes)  # the cut graph's last node stands for everything outside the part: not returned
         out = (members, nodes, res[0][:, :m], res[1][:, :m]) if predecessors else (members, nodes, res[:, :m])
     return out if reduce is None else reduce(*out)
-
-
-_WHERE = None
-
-
-def _forked_search(task):
-    global _WHERE
-    csr, cuts, sources, targets, predecessors, reduce = _FORKED
-    if _WHERE is None:
-        _WHERE = np.full(csr.shape[0], -1, dtype=np.int64)
-    return _search(csr, cuts, sources, targets, task, predecessors, reduce, _WHERE)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -146,6 +146,28 @@ def test_isochrone_areas_grow_with_minutes_and_split_between_shelters():
     assert np.allclose(roads, 5 * 4000 / 60, atol=0.5)
 
 
+def test_isochrones_in_forked_workers_are_the_same_polygons(monkeypatch):
+    import sys
+    if not sys.platform.startswith("linux"):
+        return
+    from risk_one_map.analysis import parallel
+    step = 200.0
+    lines = [LineString([(0, y), (6000, y)]) for y in np.arange(0, 6001, step)] + \
+        [LineString([(x, 0), (x, 6000)]) for x in np.arange(0, 6001, step)]
+    net = nw.build_network(lines)
+    xy = [(x, y) for x in np.arange(300, 6000, 1100) for y in np.arange(300, 6000, 1100)]  # 36 shelters
+    sh = shelters(xy, [10] * len(xy))
+    sh["shelter_id"] = sh["id"]
+    monkeypatch.setenv("RISK_ONE_MAP_NO_FORK", "1")
+    in_turn = ev.shelter_isochrones(net, sh, minutes=(5, 10), walk_kmh=4.0, width_m=20)
+    monkeypatch.delenv("RISK_ONE_MAP_NO_FORK")
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    forked = ev.shelter_isochrones(net, sh, minutes=(5, 10), walk_kmh=4.0, width_m=20)
+    assert len(in_turn) == 2 * len(xy)
+    pd.testing.assert_frame_equal(in_turn.drop(columns="geometry"), forked.drop(columns="geometry"))
+    assert all(a.equals(b) for a, b in zip(in_turn.geometry, forked.geometry))
+
+
 def test_evacuation_zones_rules_and_reports():
     pts = gdf({"id": ["P1", "P2", "P3", "P4"], "name": ["a", "b", "c", "d"],
                "kind": ["landslide", "rockfall", "debris_flow", "landslide"],

@@ -6,6 +6,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Point, box
 
 from risk_one_map.analysis import network as nw
+from risk_one_map.analysis import parallel
 
 
 def test_crossing_roads_are_split_into_four_edges():
@@ -161,7 +162,7 @@ def test_forked_searches_give_what_searches_in_turn_give(monkeypatch):
     assert pids == {os.getpid()} and len(in_turn) > 1000
     monkeypatch.delenv("RISK_ONE_MAP_NO_FORK")
     monkeypatch.setattr(nw, "_FORK_MIN_WORK", 0.0)
-    monkeypatch.setattr(nw, "_can_fork", lambda: True)  # also when this test process has QGIS loaded
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)  # also when this test process has QGIS loaded
     pids, forked = run()
     assert os.getpid() not in pids and forked == in_turn
 
@@ -208,5 +209,5 @@ def test_a_worker_that_dies_costs_time_not_results(monkeypatch, tmp_path):
     in_turn = run()
     monkeypatch.delenv("RISK_ONE_MAP_NO_FORK")
     monkeypatch.setattr(nw, "_FORK_MIN_WORK", 0.0)
-    monkeypatch.setattr(nw, "_can_fork", lambda: True)
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
     assert run() == in_turn and flag.exists()

@@ -1,0 +1,75 @@
+"""Work spread over forked processes where that is safe, done in turn elsewhere, with the same results. PURE.
+
+scipy's Dijkstra and GEOS's unions hold the GIL, so threads do not help; forked workers do, and they inherit the
+function and everything it closes over (a graph of a million nodes is not pickled). Only tasks and results
+cross between processes, so both should be small. Forking is used only on Linux outside QGIS (see
+:func:`can_fork`); a worker that dies (killed, out of memory) costs time, not results: what it had not sent back is
+done again in this process.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from collections import deque
+from typing import Callable, Iterable, Iterator, Optional
+
+# The function forked workers run: set just before the pool forks, so every worker inherits it.
+_FUNC: Optional[Callable] = None
+
+
+def worker_count(workers: Optional[int] = None) -> int:
+    """``workers`` if given, else the CPUs this process may use, at most 4."""
+    if workers is not None:
+        return max(1, int(workers))
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cpus = os.cpu_count() or 1
+    return max(1, min(4, cpus))
+
+
+def can_fork() -> bool:
+    """Forking is safe only on Linux and outside QGIS: a QGIS process (Desktop, qgis_process, a Processing run)
+    has Qt and GDAL threads whose locks a forked child could inherit held. ``RISK_ONE_MAP_NO_FORK=1`` turns it off."""
+    return sys.platform.startswith("linux") and "qgis.core" not in sys.modules and \
+        os.environ.get("RISK_ONE_MAP_NO_FORK", "") == ""
+
+
+def ordered_map(func: Callable, tasks: Iterable, *, workers: Optional[int] = None) -> Iterator:
+    """Yield ``func(task)`` for every task, in order: in forked workers when :func:`can_fork` and more than one
+    worker, else in turn here. At most two tasks per worker are in flight, so results do not pile up."""
+    workers = worker_count(workers)
+    tasks = iter(tasks)
+    if workers < 2 or not can_fork():
+        for task in tasks:
+            yield func(task)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+    global _FUNC
+    _FUNC = func
+    pending = deque()
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            try:
+                for task in tasks:
+                    pending.append((task, pool.submit(_run, task)))
+                    if len(pending) >= 2 * workers:
+                        yield pending[0][1].result()
+                        pending.popleft()
+                while pending:
+                    yield pending[0][1].result()
+                    pending.popleft()
+            except BrokenProcessPool:
+                pass  # a worker died: what was not sent back is done below, in turn
+        for task, _future in pending:
+            yield func(task)
+        for task in tasks:
+            yield func(task)
+    finally:
+        _FUNC = None
+
+
+def _run(task):
+    return _FUNC(task)
