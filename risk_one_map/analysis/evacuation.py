@@ -65,16 +65,7 @@ def _issue(severity, layer, feature, fld, message) -> dict:
             "field": fld, "message": message}
 
 
-def _text(v) -> Optional[str]:
-    if v is None:
-        return None
-    try:
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
-    s = str(v).strip()
-    return s or None
+_text = model.text_value  # a field value as stripped text, None when missing or blank
 
 
 def _num(v) -> Optional[float]:
@@ -552,10 +543,6 @@ def _pick(values, index) -> np.ndarray:
     return out
 
 
-def _speed_m_per_min(kmh):
-    return float(kmh) * 1000.0 / 60.0
-
-
 def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
                     walk_kmh: Optional[float] = None, walk_kmh_vulnerable: Optional[float] = None,
                     max_walk_m: Optional[float] = None, radius_emergency_m: Optional[float] = None,
@@ -687,7 +674,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     dist = np.full(H, np.nan)
     sidx[assigned], dist[assigned] = ps[chosen[assigned]], pdist[chosen[assigned]]
     vul = ev["vulnerable"].to_numpy(bool) if H else np.zeros(0, bool)
-    speed = np.where(vul, _speed_m_per_min(walk_v), _speed_m_per_min(walk_kmh))
+    speed = np.where(vul, nw.metres_per_minute(walk_v), nw.metres_per_minute(walk_kmh))
     walk_min = dist / speed
     s_cls = _pick(cls, sidx)
     notes = np.full(H, None, dtype=object)
@@ -887,7 +874,7 @@ def reach_pieces(net: nw.RoadNetwork, points, minutes: Sequence[float] = (5, 10,
     One search from a super-source wired to every point (edge weights = access leg), with ``limit``: the cost
     follows the nodes reached. Returns a DataFrame: point (index), minutes, edge, t0, t1, plus the points' legs.
     """
-    speed = _speed_m_per_min(walk_kmh)
+    speed = float(nw.metres_per_minute(walk_kmh))
     bands = np.asarray(sorted(float(m) for m in minutes))
     T = bands * speed
     acc = nw.attach_points(net, points)

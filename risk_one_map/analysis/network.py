@@ -77,7 +77,7 @@ class RoadNetwork:
 
     def travel_minutes(self, speed_kmh) -> np.ndarray:
         """Edge weights in minutes for a speed in km/h (a scalar or one value per edge)."""
-        return self.length / (np.asarray(speed_kmh, dtype=float) * 1000.0 / 60.0)
+        return self.length / metres_per_minute(speed_kmh)
 
     def components(self):
         """Connected pieces, largest first: a DataFrame component, nodes, edges, length_m, main; and node labels."""
@@ -92,6 +92,11 @@ class RoadNetwork:
         table = pd.DataFrame({"component": np.arange(n), "nodes": nodes[order], "edges": edges[order],
                               "length_m": np.round(length[order], 1), "main": np.arange(n) == 0})
         return table, remap[labels]
+
+
+def metres_per_minute(kmh):
+    """A speed in km/h (a scalar or an array) as metres per minute."""
+    return np.asarray(kmh, dtype=float) * (1000.0 / 60.0)
 
 
 def arcs_csr(tail, head, weight, n: int) -> sp.csr_matrix:
@@ -696,7 +701,6 @@ class _Cut:
     one, which made cutting cost as much as searching. ``perm`` is None when the whole graph is searched.
     """
     limit: float
-    group: np.ndarray                 # source positions with this limit
     tiles: list                       # (source positions, cell x, cell y)
     sizes: np.ndarray                 # nodes in each tile's part
     span: int = 0
@@ -736,15 +740,6 @@ class _Cut:
         return self.perm[rows], sp.csr_matrix((data, local, indptr), shape=(m + 1, m + 1)), at, runs
 
 
-def where_of(nodes: np.ndarray, ids, where: np.ndarray) -> np.ndarray:
-    """Positions of node ``ids`` in the array ``nodes`` (-1 where absent) through ``where``, a scratch array of -1
-    over all nodes, returned as it came: a gather instead of a sort."""
-    where[nodes] = np.arange(len(nodes))
-    out = where[np.asarray(ids, dtype=np.int64)]
-    where[nodes] = -1
-    return out
-
-
 def _renumbered(csr, perm):
     """``csr`` with node ``perm[i]`` renumbered i (rows and columns)."""
     rank = np.empty(len(perm), dtype=np.int64)
@@ -759,7 +754,7 @@ def _cuts(csr, xy, sources, limits) -> list:
     cuts = []
     for lim in np.unique(limits):
         group = np.flatnonzero(limits == lim)
-        whole = _Cut(float(lim), group, [(group, 0, 0)], np.array([n]))
+        whole = _Cut(float(lim), [(group, 0, 0)], np.array([n]))
         if xy is None or not np.isfinite(lim) or lim <= 0:
             cuts.append(whole)
             continue
@@ -774,7 +769,7 @@ def _cuts(csr, xy, sources, limits) -> list:
         order = np.argsort(skey, kind="stable")
         cuts_at = np.flatnonzero(np.r_[True, skey[order][1:] != skey[order][:-1], True])
         tiles = [(group[order[a:b]], *cell[order[a]]) for a, b in zip(cuts_at[:-1], cuts_at[1:])]
-        cut = _Cut(float(lim), group, tiles, np.zeros(len(tiles), np.int64), span, nkey[norder], norder)
+        cut = _Cut(float(lim), tiles, np.zeros(len(tiles), np.int64), span, nkey[norder], norder)
         lo, hi = cut.bounds(np.array([t[1] for t in tiles]), np.array([t[2] for t in tiles]))
         cut.sizes = (hi - lo).sum(axis=1)
         # cutting the graph pays only when the parts are small next to it
@@ -861,8 +856,8 @@ def drive_time_matrix(road_lines, road_kmh, origins, targets, *, access_kmh: flo
         edge_kmh = np.where(net.road >= 0, kmh[np.maximum(net.road, 0)], kmh.min())
         g, (node,) = walk_graph(net, [acc])
         # csgraph reads an explicit 0 as "no arc": points at one spot are joined by a tiny positive time instead
-        arc_min = np.maximum(g.length / (edge_kmh[g.edge] * 1000.0 / 60.0), 1e-9)
-        access = acc.leg / (access_kmh * 1000.0 / 60.0)
+        arc_min = np.maximum(g.length / metres_per_minute(edge_kmh[g.edge]), 1e-9)
+        access = acc.leg / metres_per_minute(access_kmh)
         o, t = np.flatnonzero(node[:n_o] >= 0), np.flatnonzero(node[n_o:] >= 0)
         if len(o) and len(t):
             dist = dijkstra(g.csr(weight=arc_min), directed=True, indices=node[n_o:][t])
@@ -876,7 +871,7 @@ def straight_line_minutes(origins, targets, kmh: float) -> np.ndarray:
     o = shapely.get_coordinates(np.asarray(origins, dtype=object))
     t = shapely.get_coordinates(np.asarray(targets, dtype=object))
     d = np.hypot(o[:, None, 0] - t[None, :, 0], o[:, None, 1] - t[None, :, 1])
-    return d / (kmh * 1000.0 / 60.0)
+    return d / metres_per_minute(kmh)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -63,15 +63,7 @@ class SheetData:
 
 # ------------------------------------------------------------------------------------------------ helpers
 def _text(value, default: str = DASH) -> str:
-    if value is None:
-        return default
-    try:
-        if pd.isna(value):
-            return default
-    except (TypeError, ValueError):
-        pass
-    text = str(value).strip()
-    return text if text else default
+    return model.text_value(value) or default
 
 
 def _int_text(value, default: str = DASH) -> str:

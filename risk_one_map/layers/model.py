@@ -65,6 +65,20 @@ HAZARD_TYPES = (
 HAZARD_BY_KEY = {h.key: h for h in HAZARD_TYPES}
 
 
+def text_value(value) -> Optional[str]:
+    """A field value as stripped text; None for a missing value (None, NaN, NaT, pandas' NA) or blank text."""
+    if value is None:
+        return None
+    import pandas as pd
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):  # a list or array: not one missing value
+        pass
+    text = str(value).strip()
+    return text or None
+
+
 def hazard_key(value) -> Optional[str]:
     """Map a hazard-type value (English key, Chinese label or synonym) to the model key, or None."""
     if value is None:
