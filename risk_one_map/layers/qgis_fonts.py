@@ -5,6 +5,9 @@ so the loader swaps any family that is not installed for the one picked here. Ne
 """
 from __future__ import annotations
 
+import functools
+from typing import Optional
+
 from ..errors import MissingDependency
 
 # Simplified-Chinese families first, most common on each platform: Debian/Ubuntu (Noto, Source Han, WenQuanYi),
@@ -57,11 +60,18 @@ def pick_cjk_font(preferred=CJK_FONT_FAMILIES) -> str:
     raise MissingDependency(FONT_INSTALL_HINT)
 
 
+@functools.lru_cache(maxsize=1)
+def _latin_family() -> Optional[str]:
+    """The first installed family of LATIN_FONT_FAMILIES, looked up once (fonts do not change during a run; a
+    layout asks for every one of its texts)."""
+    families = installed_families()
+    return next((f for f in LATIN_FONT_FAMILIES if f in families), None)
+
+
 def with_latin_first(font, cjk_family: str):
     """``font`` (a QFont) set to ``cjk_family``, with an installed Latin family before it when there is one."""
     font.setFamily(cjk_family)
-    families = installed_families()
-    latin = next((f for f in LATIN_FONT_FAMILIES if f in families), None)
+    latin = _latin_family()
     if latin is not None and hasattr(font, "setFamilies"):
         font.setFamilies([latin, cjk_family])
     return font
