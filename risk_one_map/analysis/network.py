@@ -714,17 +714,29 @@ class _Cut:
         first = (np.asarray(cx)[..., None] + np.arange(-2, 3)) * self.span + np.asarray(cy)[..., None]
         return np.searchsorted(self.keys, first - 2), np.searchsorted(self.keys, first + 2, side="right")
 
-    def part(self, cx: int, cy: int, sources: np.ndarray, where: np.ndarray):
+    def part(self, cx: int, cy: int, sources: np.ndarray, where: np.ndarray, csr: sp.csr_matrix):
         """(node ids of the part, in the order of the cut graph's rows; the cut graph; the positions of the node ids
-        ``sources`` in it). The cut graph has one more
-        node, last, with no arcs out: every arc that leaves the part ends there, so no arc needs to be dropped.
-        ``where`` is a scratch array of -1 over the graph's nodes, returned as it came."""
+        ``sources`` in it; the renumbered runs). The cut graph has one more node, last, with no arcs out: every arc
+        that leaves the part ends there, so no arc needs to be dropped. ``where`` is a scratch array of -1 over the
+        graph's nodes, returned as it came. Without a renumbered ``graph`` the part's rows are gathered from ``csr``
+        itself (parts that are few and small next to the graph do not pay for renumbering it)."""
         lo, hi = self.bounds(cx, cy)
         keep = hi > lo
         lo, hi = lo[keep], hi[keep]
-        g = self.graph
         rows = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])
         m = len(rows)
+        runs = (lo, hi, np.r_[0, np.cumsum(hi - lo)[:-1]])  # renumbered ranges and where each starts in the part
+        if self.graph is None:
+            ids = self.perm[rows]
+            sub = csr[ids]
+            where[ids] = np.arange(m)
+            local = where[sub.indices]
+            at = where[sources]
+            where[ids] = -1
+            local[local < 0] = m
+            indptr = np.r_[sub.indptr, sub.indptr[-1]]
+            return ids, sp.csr_matrix((sub.data, local, indptr), shape=(m + 1, m + 1)), at, runs
+        g = self.graph
         first = g.indptr[lo]
         cols = np.concatenate([g.indices[a:b] for a, b in zip(first, g.indptr[hi])])
         data = np.concatenate([g.data[a:b] for a, b in zip(first, g.indptr[hi])])
@@ -736,7 +748,6 @@ class _Cut:
         at = where[self.rank[sources]]
         where[rows] = -1
         local[local < 0] = m
-        runs = (lo, hi, np.r_[0, np.cumsum(hi - lo)[:-1]])  # renumbered ranges and where each starts in the part
         return self.perm[rows], sp.csr_matrix((data, local, indptr), shape=(m + 1, m + 1)), at, runs
 
 
@@ -776,7 +787,12 @@ def _cuts(csr, xy, sources, limits) -> list:
         if cut.sizes.mean() > 0.35 * n:
             cuts.append(whole)
             continue
-        cut.graph, cut.rank = _renumbered(csr, norder)
+        if cut.sizes.sum() < n:
+            # few small parts (short limits, few sources): gathering their rows costs less than renumbering
+            cut.rank = np.empty(n, dtype=np.int64)
+            cut.rank[norder] = np.arange(n)
+        else:
+            cut.graph, cut.rank = _renumbered(csr, norder)
         cuts.append(cut)
     return cuts
 
@@ -802,7 +818,7 @@ def _search(csr, cuts, sources, targets, task, predecessors, reduce, where):
     if cut.perm is None:
         sub, nodes, local = csr, np.arange(csr.shape[0]), sources[members]
     else:
-        nodes, sub, local, runs = cut.part(cx, cy, sources[members], where)
+        nodes, sub, local, runs = cut.part(cx, cy, sources[members], where, csr)
     res = dijkstra(sub, directed=True, indices=local, limit=cut.limit, return_predecessors=predecessors)
     if targets is not None:
         if cut.perm is None:

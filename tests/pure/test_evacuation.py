@@ -63,6 +63,25 @@ def test_scipy_fallback_finds_the_same_optimum():
         assert (flow * cost).sum() == 75 and unserved.sum() == 0
 
 
+def test_max_flow_with_min_cost_places_as_many_and_as_cheaply_as_the_unserved_arc_form():
+    # scarce room: OR-Tools' max flow with min cost must leave out exactly whom the textbook form (an unserved arc
+    # at a prohibitive cost, solved here by HiGHS) leaves out, at the same total cost
+    rng = np.random.default_rng(7)
+    H, S = 60, 6
+    h = np.repeat(np.arange(H), 3)
+    s = np.concatenate([rng.choice(S, 3, replace=False) for _ in range(H)])
+    cost = rng.integers(1, 500, len(h))
+    supply, capacity = rng.integers(1, 7, H), rng.integers(5, 40, S)
+    assert capacity.sum() < supply.sum()
+    out = {}
+    for solver in ("ortools", "scipy"):
+        flow, unserved, _ = ev.solve_transport(h, s, cost, supply, capacity, (2 * S + 2) * 500 + 1, solver)
+        assert (np.bincount(h, flow, minlength=H) + unserved == supply).all()
+        assert (np.bincount(s, flow, minlength=S) <= capacity).all()
+        out[solver] = (int(flow.sum()), int((flow * cost).sum()))
+    assert out["ortools"] == out["scipy"]
+
+
 def test_missing_ortools_is_named(monkeypatch):
     monkeypatch.setattr(ev, "_ortools", lambda: None)
     with pytest.raises(ev.MissingDependency, match="ortools"):
