@@ -489,11 +489,12 @@ def _whole_households(h, s, cost, flow, unserved, supply, capacity):
 
 def shelter_distances(reversed_csr, shelter_nodes, shelter_legs, limits, target_nodes, target_legs,
                       progress: Optional[Callable[[float], None]] = None, node_xy: Optional[np.ndarray] = None,
-                      max_cells: float = 2.0e7):
+                      max_cells: float = 2.0e7, cache: Optional[dict] = None):
     """Walking distances from targets to shelters within each shelter's limit, access legs included.
 
     One bounded Dijkstra per shelter over the reversed graph, on the part of the graph within the limit when node
-    coordinates are given (``network.local_searches``). Returns sparse pairs ``(shelter row, target row, metres)``.
+    coordinates are given (``network.local_searches``, which keeps its graph cuts in ``cache`` if given).
+    Returns sparse pairs ``(shelter row, target row, metres)``.
     """
     shelter_nodes, shelter_legs = np.asarray(shelter_nodes, np.int64), np.asarray(shelter_legs, float)
     limits = np.asarray(limits, float)
@@ -512,7 +513,7 @@ def shelter_distances(reversed_csr, shelter_nodes, shelter_legs, limits, target_
         return len(members), members[r[ok]], cand[c[ok]], d[ok]
 
     for searched, r, c, d in nw.local_searches(reversed_csr, node_xy, shelter_nodes, limits, max_cells=max_cells,
-                                               targets=target_nodes, reduce=pairs):
+                                               targets=target_nodes, reduce=pairs, cache=cache):
         rows.append(r)
         cols.append(c)
         vals.append(d)
@@ -638,8 +639,10 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     limit = np.where(cls == "emergency", r_em, max_walk_m)
     open_idx = np.flatnonzero(use)
     tgt_rows = np.flatnonzero(start >= 0)
+    cuts = {}  # the graph cuts of the distances, used again by the routes
     r_, c_, pdist = shelter_distances(GT, s_node[open_idx], acc_s.leg[open_idx], limit[open_idx],
-                                      start[tgt_rows], acc_h.leg[tgt_rows], progress=steps.sub, node_xy=G.xy)
+                                      start[tgt_rows], acc_h.leg[tgt_rows], progress=steps.sub, node_xy=G.xy,
+                                      cache=cuts)
     ph, ps = tgt_rows[c_], open_idx[r_]
     t_dist = time.perf_counter() - t_dist
 
@@ -761,7 +764,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     t_routes = time.perf_counter()
     if routes and assigned.any():
         route_frame = _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dist, sid, sname,
-                              crs, steps)
+                              crs, steps, limit, cuts)
     t_routes = time.perf_counter() - t_routes
     steps.done()
     stats = {
@@ -803,8 +806,13 @@ def _outside_own_zones(edge_zones, edges, zone_sets, n_zones) -> np.ndarray:
     return np.bincount(who[foreign], minlength=len(edges)) > 0
 
 
-def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dist, sid, sname, crs, steps):
-    """People per road piece per shelter, from one search per used shelter with predecessors."""
+def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dist, sid, sname, crs, steps,
+            limit, cuts):
+    """People per road piece per shelter, from one search per used shelter with predecessors.
+
+    Each search goes as far as the shelter's farthest evacuee, on the graph cut the distances made for its class
+    limit (``cuts``, so the graph is not renumbered again); with no limit, on cuts for the next power of two of
+    250 m above that distance (a few cuts, parts at most twice as wide as needed)."""
     import geopandas as gpd
     lookup = G.arc_lookup()
     used = np.unique(sidx[assigned])
@@ -814,7 +822,9 @@ def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dis
     members_of = dict(zip(used, np.split(placed, np.searchsorted(sidx[placed], used)[1:])))
     rec_s, rec_arc, rec_p = [], [], []
     done = 0
-    quantum = 250.0  # few distinct limits: one graph cut per limit, shared by the shelters that have it
+    ladder = 250.0 * 2.0 ** np.ceil(np.log2(np.maximum(far, 250.0) / 250.0))
+    cut_at = np.where(np.isfinite(limit[used]), limit[used], ladder)
+    far = np.minimum(far, cut_at)  # the road part of a distance (legs aside) is within the class limit
 
     where = np.full(G.n, -1, dtype=np.int64)  # node -> position in the current part
 
@@ -832,7 +842,7 @@ def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dis
         where[nodes] = -1
         return len(members), out_s, out_arc, out_p
 
-    for searched, s_, arc_, p_ in nw.local_searches(GT, G.xy, s_node[used], np.ceil(far / quantum) * quantum,
+    for searched, s_, arc_, p_ in nw.local_searches(GT, G.xy, s_node[used], far, cut_limits=cut_at, cache=cuts,
                                                    predecessors=True, max_cells=1.0e7, reduce=arcs_used):
         rec_s += s_
         rec_arc += arc_

@@ -644,7 +644,8 @@ def barrier_graph(g: WalkGraph, edge_zones: sp.csr_matrix, groups: Sequence[Sequ
 
 
 def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits, *, predecessors: bool = False,
-                   max_cells: float = 2.0e7, targets=None, reduce=None, workers: Optional[int] = None):
+                   max_cells: float = 2.0e7, targets=None, reduce=None, workers: Optional[int] = None,
+                   cut_limits=None, cache: Optional[dict] = None):
     """Bounded Dijkstra from many sources, each on the part of the graph it can reach.
 
     scipy's Dijkstra pays O(nodes) per source whatever its ``limit``; a walk of at most L metres never leaves the
@@ -659,9 +660,16 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     shrinks the dense results and enough work, the searches run in ``workers`` forked processes (default: the CPUs
     this process may use, at most 4) that inherit the graph and ``reduce`` and send back only what ``reduce``
     returns (:mod:`.parallel`, which says when that is safe).
+
+    ``cut_limits`` (default ``limits``, never below them) sets the parts: sources with one cut limit share one
+    renumbering of the graph and search only as far as their own limit. ``cache``, a dict the caller keeps for one
+    graph and ``xy``, keeps the renumberings between calls: a second pass over the same graph with the same cut
+    limits (the evacuation's routes after its distances) does not renumber it again.
     """
     sources = np.asarray(sources, dtype=np.int64)
-    cuts = _cuts(csr, xy, sources, limits)
+    limits = np.asarray(limits, dtype=float)
+    cut_limits = limits if cut_limits is None else np.maximum(np.asarray(cut_limits, dtype=float), limits)
+    cuts = _cuts(csr, xy, sources, cut_limits, {} if cache is None else cache)
     if targets is not None:
         if predecessors:
             raise ValueError("local_searches: targets and predecessors do not go together")
@@ -679,7 +687,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
         where = scratch.get(os.getpid())
         if where is None:
             where = scratch[os.getpid()] = np.full(n, -1, dtype=np.int64)
-        return _search(csr, cuts, sources, targets, task, predecessors, reduce, where)
+        return _search(csr, cuts, sources, limits, targets, task, predecessors, reduce, where)
 
     # Forked workers pay only with a reduce that shrinks the dense results, and only for enough work; a task is a
     # few numbers: the worker cuts its part of the graph itself.
@@ -751,15 +759,13 @@ class _Cut:
         return self.perm[rows], sp.csr_matrix((data, local, indptr), shape=(m + 1, m + 1)), at, runs
 
 
-def _renumbered(csr, perm):
-    """``csr`` with node ``perm[i]`` renumbered i (rows and columns)."""
-    rank = np.empty(len(perm), dtype=np.int64)
-    rank[perm] = np.arange(len(perm))
+def _renumbered(csr, perm, rank):
+    """``csr`` with node ``perm[i]`` renumbered i (rows and columns); ``rank`` is the inverse of ``perm``."""
     rows = csr[perm]
-    return sp.csr_matrix((rows.data, rank[rows.indices], rows.indptr), shape=csr.shape), rank
+    return sp.csr_matrix((rows.data, rank[rows.indices], rows.indptr), shape=csr.shape)
 
 
-def _cuts(csr, xy, sources, limits) -> list:
+def _cuts(csr, xy, sources, limits, cache: dict) -> list:
     limits = np.asarray(limits, dtype=float)
     n = csr.shape[0]
     cuts = []
@@ -769,30 +775,37 @@ def _cuts(csr, xy, sources, limits) -> list:
         if xy is None or not np.isfinite(lim) or lim <= 0:
             cuts.append(whole)
             continue
-        side = lim / 2.0
-        origin = np.nanmin(xy, axis=0) - 2 * lim
-        ncell = np.floor((xy - origin) / side).astype(np.int64)
-        span = int(ncell[:, 1].max()) + 5
-        nkey = ncell[:, 0] * span + ncell[:, 1]
-        norder = np.argsort(nkey, kind="stable")
+        grid = cache.get(float(lim))
+        if grid is None:
+            side = lim / 2.0
+            origin = np.nanmin(xy, axis=0) - 2 * lim
+            ncell = np.floor((xy - origin) / side).astype(np.int64)
+            span = int(ncell[:, 1].max()) + 5
+            nkey = ncell[:, 0] * span + ncell[:, 1]
+            norder = np.argsort(nkey, kind="stable")
+            rank = np.empty(n, dtype=np.int64)
+            rank[norder] = np.arange(n)
+            grid = cache[float(lim)] = {"side": side, "origin": origin, "span": span, "keys": nkey[norder],
+                                        "perm": norder, "rank": rank, "graph": None}
+        side, origin, span = grid["side"], grid["origin"], grid["span"]
         cell = np.floor((xy[sources[group]] - origin) / side).astype(np.int64)
         skey = cell[:, 0] * span + cell[:, 1]
         order = np.argsort(skey, kind="stable")
         cuts_at = np.flatnonzero(np.r_[True, skey[order][1:] != skey[order][:-1], True])
         tiles = [(group[order[a:b]], *cell[order[a]]) for a, b in zip(cuts_at[:-1], cuts_at[1:])]
-        cut = _Cut(float(lim), tiles, np.zeros(len(tiles), np.int64), span, nkey[norder], norder)
+        cut = _Cut(float(lim), tiles, np.zeros(len(tiles), np.int64), span, grid["keys"], grid["perm"])
         lo, hi = cut.bounds(np.array([t[1] for t in tiles]), np.array([t[2] for t in tiles]))
         cut.sizes = (hi - lo).sum(axis=1)
         # cutting the graph pays only when the parts are small next to it
         if cut.sizes.mean() > 0.35 * n:
             cuts.append(whole)
             continue
-        if cut.sizes.sum() < n:
-            # few small parts (short limits, few sources): gathering their rows costs less than renumbering
-            cut.rank = np.empty(n, dtype=np.int64)
-            cut.rank[norder] = np.arange(n)
-        else:
-            cut.graph, cut.rank = _renumbered(csr, norder)
+        cut.rank = grid["rank"]
+        if grid["graph"] is None and cut.sizes.sum() >= n:
+            # many or large parts: slices of a renumbered graph; few small ones (short limits, few sources) are
+            # gathered from the graph as it is, which costs less than renumbering it
+            grid["graph"] = _renumbered(csr, grid["perm"], grid["rank"])
+        cut.graph = grid["graph"]
         cuts.append(cut)
     return cuts
 
@@ -810,16 +823,17 @@ def _work(cuts) -> float:
     return float(sum(int(size) * len(members) for cut in cuts for size, (members, _, _) in zip(cut.sizes, cut.tiles)))
 
 
-def _search(csr, cuts, sources, targets, task, predecessors, reduce, where):
+def _search(csr, cuts, sources, limits, targets, task, predecessors, reduce, where):
     ci, ti, b0, b1 = task
     cut = cuts[ci]
     members, cx, cy = cut.tiles[ti]
     members = members[b0:b1]
+    limit = float(limits[members].max())
     if cut.perm is None:
         sub, nodes, local = csr, np.arange(csr.shape[0]), sources[members]
     else:
         nodes, sub, local, runs = cut.part(cx, cy, sources[members], where, csr)
-    res = dijkstra(sub, directed=True, indices=local, limit=cut.limit, return_predecessors=predecessors)
+    res = dijkstra(sub, directed=True, indices=local, limit=limit, return_predecessors=predecessors)
     if targets is not None:
         if cut.perm is None:
             cand, cols = np.arange(len(targets)), targets

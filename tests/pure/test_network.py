@@ -128,7 +128,7 @@ def test_local_searches_match_a_whole_graph_search():
     limits = np.where(np.arange(12) % 2, 250.0, 700.0)
     full = dijkstra(csr, indices=src)
     # both ways of cutting a part: rows gathered (short limit) and slices of the renumbered graph (long limit)
-    assert [c.graph is None for c in nw._cuts(csr, net.xy, src, limits)] == [True, False]
+    assert [c.graph is None for c in nw._cuts(csr, net.xy, src, limits, {})] == [True, False]
     for members, nodes, dist in nw.local_searches(csr, net.xy, src, limits):
         for r, m in enumerate(members):
             want = np.where(full[m] <= limits[m], full[m], np.inf)
