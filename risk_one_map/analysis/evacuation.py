@@ -852,30 +852,33 @@ def _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dis
     s_all, arc_all, p_all = np.concatenate(rec_s), np.concatenate(rec_arc), np.concatenate(rec_p)
     ok = (arc_all >= 0) & (G.edge[np.maximum(arc_all, 0)] >= 0)
     s_all, arc_all, p_all = s_all[ok], arc_all[ok], p_all[ok]
-    key = pd.DataFrame({"s": s_all, "arc": arc_all, "p": p_all, "n": 1}).groupby(["s", "arc"], sort=True).sum()
-    s_k = key.index.get_level_values(0).to_numpy()
-    a_k = key.index.get_level_values(1).to_numpy()
+    # people and households per (shelter, arc): sorted keys and sums by bincount (pandas' groupby took 0.35 s)
+    n_arcs = np.int64(len(G.tail))
+    pair, inverse = np.unique(s_all.astype(np.int64) * n_arcs + arc_all, return_inverse=True)
+    s_k, a_k = pair // n_arcs, pair % n_arcs
+    p_k = np.bincount(inverse, weights=p_all, minlength=len(pair)).astype(np.int64)
+    n_k = np.bincount(inverse, minlength=len(pair)).astype(np.int64)
     geoms = nw.arc_geometry(net, G.edge[a_k], G.t0[a_k], G.t1[a_k])
     # access legs: household door → road, road → shelter
     hh = np.flatnonzero(assigned & np.isfinite(acc_h.leg))
     legs_h = shapely.linestrings(np.stack([acc_h.point_xy[hh], acc_h.xy[hh]], axis=1)) if len(hh) else []
     used_s = np.unique(sidx[hh])
     legs_s = shapely.linestrings(np.stack([acc_s.xy[used_s], acc_s.point_xy[used_s]], axis=1)) if len(used_s) else []
-    frame = pd.DataFrame({"s": np.r_[s_k, sidx[hh], used_s],
-                          "people": np.r_[key["p"].to_numpy(), people[hh],
-                                          np.bincount(sidx[hh], weights=people[hh], minlength=len(sid))[used_s]],
-                          "households": np.r_[key["n"].to_numpy(), np.ones(len(hh), np.int64),
-                                              np.bincount(sidx[hh], minlength=len(sid))[used_s]],
-                          "geometry": np.r_[geoms, np.asarray(legs_h, dtype=object), np.asarray(legs_s, dtype=object)]})
-    frame = frame[np.nan_to_num(shapely.length(frame["geometry"].to_numpy())) > 0]
+    f_s = np.r_[s_k, sidx[hh], used_s]
+    f_people = np.r_[p_k, people[hh], np.bincount(sidx[hh], weights=people[hh], minlength=len(sid))[used_s]]
+    f_hh = np.r_[n_k, np.ones(len(hh), np.int64), np.bincount(sidx[hh], minlength=len(sid))[used_s]]
+    f_geom = np.r_[geoms, np.asarray(legs_h, dtype=object), np.asarray(legs_s, dtype=object)]
+    keep = np.nan_to_num(shapely.length(f_geom)) > 0
+    f_s, f_people, f_hh, f_geom = f_s[keep], f_people[keep].astype(np.int64), f_hh[keep].astype(np.int64), f_geom[keep]
     # one feature per shelter and flow: road pieces carrying the same people merged into lines
-    keys = frame[["s", "people", "households"]].to_numpy(np.int64)
-    uniq, group = np.unique(keys, axis=0, return_inverse=True)
-    group = group.ravel()
-    order = np.argsort(group, kind="stable")
-    merged = shapely.line_merge(shapely.multilinestrings(frame["geometry"].to_numpy()[order], indices=group[order]))
-    res = pd.DataFrame({"shelter_id": sid[uniq[:, 0]], "shelter_name": sname[uniq[:, 0]], "people": uniq[:, 1],
-                        "households": uniq[:, 2], "geometry": merged})
+    order = np.lexsort((f_hh, f_people, f_s))
+    k_s, k_p, k_h = f_s[order], f_people[order], f_hh[order]
+    new_group = np.r_[True, (k_s[1:] != k_s[:-1]) | (k_p[1:] != k_p[:-1]) | (k_h[1:] != k_h[:-1])]
+    group = np.cumsum(new_group) - 1
+    first = np.flatnonzero(new_group)
+    merged = shapely.line_merge(shapely.multilinestrings(f_geom[order], indices=group))
+    res = pd.DataFrame({"shelter_id": sid[k_s[first]], "shelter_name": sname[k_s[first]], "people": k_p[first],
+                        "households": k_h[first], "geometry": merged})
     return gpd.GeoDataFrame(res, geometry="geometry", crs=crs)
 
 
