@@ -296,3 +296,23 @@ def _import_extensions(package: str) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 (optional parts: missing extras, test helpers)
             continue
+
+
+# pyproj's per-thread PROJ contexts, kept alive for the life of QGIS's pool threads (see keep_proj_context).
+_KEPT_PROJ_CONTEXTS: list = []
+
+
+def keep_proj_context() -> None:
+    """Call at the end of work on a thread QGIS owns and reuses (its task pool: QgsTask.run, Processing).
+
+    pyproj keeps each OS thread's PROJ context twice: the pointer in C thread-specific storage, the owner in a
+    ``threading.local``. QGIS's pool threads outlive the Python thread state a task gets; when that state goes, the
+    local's owner frees the context while the C storage keeps pointing at it, and the next task on the same pool
+    thread crashes in the first ``pyproj.CRS`` (seen: printing the depot sheet after a village sheet). Holding the
+    owner keeps the context valid for the thread's life: one context per pool thread, never more.
+    """
+    context = sys.modules.get("pyproj._context")
+    local = getattr(context, "_CONTEXT_MANAGER_LOCAL", None)
+    owner = getattr(local, "context_manager", None)
+    if owner is not None and not any(owner is kept for kept in _KEPT_PROJ_CONTEXTS):
+        _KEPT_PROJ_CONTEXTS.append(owner)

@@ -33,13 +33,17 @@ def wire_feedback(feedback):
 
 @contextlib.contextmanager
 def user_errors():
-    """RiskOneMapError (one line naming file, layer, feature, field) -> QgsProcessingException."""
+    """RiskOneMapError (one line naming file, layer, feature, field) -> QgsProcessingException.
+
+    QGIS Desktop runs algorithms on its reused pool threads: pyproj's context is kept for the next one."""
     try:
         yield
     except Cancelled as exc:
         raise QgsProcessingException(str(exc)) from exc
     except RiskOneMapError as exc:
         raise QgsProcessingException(str(exc)) from exc
+    finally:
+        deps.keep_proj_context()
 
 
 # Layers each algorithm writes into onemap.gpkg and offers to load when it finishes (toolbox, modeler outputs).

@@ -100,8 +100,15 @@ def analyses() -> dict:
                                Check("keep_existing", tr("保留现有储备点"), True),
                                Default("depot_reach_county_h", "reach_hours", "county"),
                                Default("depot_reach_city_h", "reach_hours", "city"),
-                               Default("depot_reach_province_h", "reach_hours", "province")]),
+                               Default("depot_reach_province_h", "reach_hours", "province"),
+                               Check(PRINT_SHEET, tr("完成后打印县域选址图（A3 PDF）"), True)]),
     }
+
+
+# A dialog option, not a job argument: the siting dialog prints the county depot sheet when the siting is done.
+PRINT_SHEET = "print_sheet"
+DEPOT_SHEET_DIR = "atlas"  # beside the village sheets the dock prints
+DEPOT_SHEET_NAME = "depot_map.pdf"
 
 
 def source_label(d: model.Default) -> str:
@@ -208,7 +215,16 @@ class AnalysisDialog(QDialog):
                     kwargs[spec.name] = v
         if self.analysis.key == "siting" and kwargs.get("model") == "lscp":
             kwargs["k"] = None
+        kwargs.pop(PRINT_SHEET, None)
         return kwargs
+
+    def print_sheet(self) -> bool:
+        """True when the dialog should print the depot sheet once the siting is done."""
+        item = self.widgets.get(PRINT_SHEET)
+        return bool(item and item[1].isChecked())
+
+    def sheet_path(self) -> Path:
+        return self.package() / DEPOT_SHEET_DIR / DEPOT_SHEET_NAME
 
     def package(self) -> Path:
         return Path(self.package_edit.text().strip())
@@ -236,6 +252,32 @@ class AnalysisDialog(QDialog):
             self.iface.messageBar().pushMessage(
                 self.analysis.title, tr("完成，已加载 {n} 个结果图层。").format(n=len(added))
                 + (" " + lines[0] if lines else ""), Qgis.Success, 10)
+        if self.print_sheet():
+            self.print_depot_sheet()
+
+    def print_depot_sheet(self) -> JobTask:
+        """The county depot sheet of the siting just done (the CLI's `depot-map`), printed in the background."""
+        self.run_button.setEnabled(False)
+        self.status.setText(self.status.text() + "\n" + tr("正在打印县域选址图……"))
+        self.task = JobTask(tr("打印县域选址图"), "risk_one_map.atlas.depot_sheet:export_depot_sheet",
+                            str(self.package()), str(self.sheet_path()), on_done=self._printed,
+                            on_error=self._failed, qgis_objects=True)
+        return self.task.start()
+
+    def _printed(self, result) -> None:
+        self.run_button.setEnabled(True)
+        text = tr("已打印县域选址图：{file}").format(file=self.sheet_path())
+        self.status.setText(self.status.text().replace(tr("正在打印县域选址图……"), text))
+        if self.iface is not None:
+            from qgis.PyQt.QtCore import QUrl
+            from qgis.PyQt.QtGui import QDesktopServices
+            bar = self.iface.messageBar()
+            widget = bar.createMessage(self.analysis.title, text)
+            button = QPushButton(tr("打开文件夹"), widget)
+            folder = self.sheet_path().parent
+            button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
+            widget.layout().addWidget(button)
+            bar.pushWidget(widget, Qgis.Success, 0)
 
     def _failed(self, exc) -> None:
         self.run_button.setEnabled(True)

@@ -16,6 +16,7 @@ from typing import Callable, Optional
 
 from qgis.core import Qgis, QgsApplication, QgsMessageLog, QgsTask
 
+from .. import deps
 from ..errors import Cancelled, RiskOneMapError
 from ..i18n import tr
 
@@ -54,7 +55,10 @@ class BaseTask(QgsTask):
         # contexts: a second task on the same pool thread segfaulted in pyproj.CRS). The pool thread just waits.
         # Jobs that build QGIS objects (the atlas export: timers, layouts) need the QThread itself.
         if self.qgis_objects:
-            self._guarded()
+            try:
+                self._guarded()
+            finally:
+                deps.keep_proj_context()  # this pool thread will run other tasks
             return self.exception is None
         thread = threading.Thread(target=self._guarded, name=f"risk_one_map: {self.description()}", daemon=True)
         thread.start()

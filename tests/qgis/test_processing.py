@@ -63,3 +63,26 @@ def test_sampledata_can_be_cancelled_and_leaves_nothing(tmp_path):
     with pytest.raises(QgsProcessingException):
         processing.run("riskonemap:sampledata", {"VILLAGES": 8, "OUTPUT": str(out), "OPEN": False}, feedback=feedback)
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_algorithms_in_qgis_task_threads_run_again_and_again(tiny_package):
+    """QGIS Desktop runs algorithms as tasks on its reused pool threads; pyproj's per-thread context must survive
+    from one run to the next there (deps.keep_proj_context), else the second run on a thread crashes."""
+    import time
+
+    from qgis.core import QgsApplication, QgsProcessingAlgRunnerTask, QgsProcessingContext, QgsTask
+    alg = QgsApplication.processingRegistry().createAlgorithmById("riskonemap:checkpackage")
+    runs = []
+    for _ in range(6):
+        context, feedback = QgsProcessingContext(), QgsProcessingFeedback()
+        task = QgsProcessingAlgRunnerTask(alg, {"PACKAGE": str(tiny_package.path)}, context, feedback)
+        done = []
+        task.executed.connect(lambda ok, results, done=done: done.append((ok, results)))
+        QgsApplication.taskManager().addTask(task)
+        deadline = time.monotonic() + 60
+        while not done and time.monotonic() < deadline:
+            QgsApplication.processEvents()
+            time.sleep(0.01)
+        runs.append(done[0] if done else (False, {}))
+        del context, feedback, task
+    assert [ok for ok, _ in runs] == [True] * 6 and all(r["VALID"] is False for _, r in runs)

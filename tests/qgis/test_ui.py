@@ -12,7 +12,7 @@ import risk_one_map
 from risk_one_map import i18n, settings
 from risk_one_map.errors import RiskOneMapError
 from risk_one_map.layers import model
-from risk_one_map.ui.tasks import BaseTask, wait
+from risk_one_map.ui.tasks import BaseTask, JobTask, wait
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -112,6 +112,19 @@ def test_task_errors_and_cancellation_reach_the_main_thread():
     assert len(seen) == 1 and isinstance(seen[0], Cancelled)
 
 
+def _crs_name(progress=None, cancelled=None):
+    import pyproj
+    return pyproj.CRS("EPSG:4548").name
+
+
+def test_tasks_on_reused_pool_threads_keep_their_proj_context():
+    """pyproj freed a pool thread's PROJ context with the task's thread state and crashed in the next task on
+    that thread (deps.keep_proj_context); QGIS's pool has a thread or two per core, so eight tasks reuse them."""
+    for _ in range(8):
+        task = JobTask("crs", _crs_name, qgis_objects=True).start()
+        assert wait(task, 30) and task.exception is None and task.result == "CGCS2000 / 3-degree Gauss-Kruger CM 117E"
+
+
 # ------------------------------------------------------------------------------------------------ dialogs
 def test_analysis_dialogs_label_every_default_with_its_source(iface):
     from qgis.PyQt.QtWidgets import QLabel
@@ -143,6 +156,23 @@ def test_exposure_dialog_runs_the_job_and_adds_styled_outputs(iface, county):
     names = [lyr.name() for lyr in QgsProject.instance().mapLayers().values()]
     assert "人口暴露（按村）" in names
     assert iface.messages[-1][2] == Qgis.Success
+    QgsProject.instance().clear()
+
+
+def test_siting_dialog_prints_the_county_depot_sheet_when_done(iface, county):
+    from risk_one_map.ui.analysis_dialog import PRINT_SHEET, AnalysisDialog
+    QgsProject.instance().clear()
+    dialog = AnalysisDialog(iface, "siting", package=county)
+    assert dialog.print_sheet() and PRINT_SHEET not in dialog.arguments()  # a dialog option, not the job's
+    task = dialog.run()
+    assert wait(task, 300) and task.exception is None, task.trace
+    printing = dialog.task
+    assert printing is not task and not dialog.run_button.isEnabled()
+    assert wait(printing, 300) and printing.exception is None, printing.trace
+    pdf = county / "atlas" / "depot_map.pdf"
+    assert pdf.read_bytes()[:5] == b"%PDF-" and dialog.run_button.isEnabled()
+    assert iface.messages[-1][2] == Qgis.Success and "depot_map.pdf" in iface.messages[-1][1]
+    assert "depot_map.pdf" in dialog.status.text()
     QgsProject.instance().clear()
 
 

@@ -92,6 +92,22 @@
         <translation>Computing… progress is in the task bar at the bottom of the window, where you can cancel.</translation>
     </message>
     <message>
+        <source>打印县域选址图</source>
+        <translation>Print the county depot map</translation>
+    </message>
+    <message>
+        <source>正在打印县域选址图……</source>
+        <translation>Printing the county depot map…</translation>
+    </message>
+    <message>
+        <source>已打印县域选址图：{file}</source>
+        <translation>County depot map printed: {file}</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>Open folder</translation>
+    </message>
+    <message>
         <source>计算方式</source>
         <translation>Method</translation>
     </message>
@@ -126,6 +142,10 @@
     <message>
         <source>保留现有储备点</source>
         <translation>Keep existing depots</translation>
+    </message>
+    <message>
+        <source>完成后打印县域选址图（A3 PDF）</source>
+        <translation>Print the county depot map when done (A3 PDF)</translation>
     </message>
     <message>
         <source>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</source>
@@ -206,10 +226,6 @@
     <message>
         <source>风险隐患一张图</source>
         <translation>Risk One Map</translation>
-    </message>
-    <message>
-        <source>打开文件夹</source>
-        <translation>Open folder</translation>
     </message>
     <message>
         <source>乡镇（街道）</source>

@@ -92,6 +92,22 @@
         <translation>正在计算……进度见窗口底部的任务栏，可在那里取消。</translation>
     </message>
     <message>
+        <source>打印县域选址图</source>
+        <translation>打印县域选址图</translation>
+    </message>
+    <message>
+        <source>正在打印县域选址图……</source>
+        <translation>正在打印县域选址图……</translation>
+    </message>
+    <message>
+        <source>已打印县域选址图：{file}</source>
+        <translation>已打印县域选址图：{file}</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>打开文件夹</translation>
+    </message>
+    <message>
         <source>计算方式</source>
         <translation>计算方式</translation>
     </message>
@@ -126,6 +142,10 @@
     <message>
         <source>保留现有储备点</source>
         <translation>保留现有储备点</translation>
+    </message>
+    <message>
+        <source>完成后打印县域选址图（A3 PDF）</source>
+        <translation>完成后打印县域选址图（A3 PDF）</translation>
     </message>
     <message>
         <source>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</source>
@@ -206,10 +226,6 @@
     <message>
         <source>风险隐患一张图</source>
         <translation>风险隐患一张图</translation>
-    </message>
-    <message>
-        <source>打开文件夹</source>
-        <translation>打开文件夹</translation>
     </message>
     <message>
         <source>乡镇（街道）</source>
