@@ -28,6 +28,11 @@ MIN_TABLE_PT = 4.5
 MAP_LAYERS = (("depot_sites", "应急物资储备点"), ("depot_allocation", "服务分配（村 → 储备点）"), ("roads", "道路"),
               ("county", "县界"), ("townships", "乡镇界"))
 MINUTES_LAYER = "村到所属储备点车程"
+MINUTES_FIELDS = ("code", "name", "depot", "minutes", "people")
+# onemap.qgz: the sheet's own layers saved beside the package (memory layers would not survive a save), in a
+# collapsed, unchecked group like the village sheets' helpers.
+DEPOT_GPKG = "onemap_depot_sheet.gpkg"
+DEPOT_GROUP = "选址图制图（勿删）"
 UNSERVED = -1.0  # the minutes of a village no depot serves (no demand, no route)
 
 
@@ -91,16 +96,25 @@ def _depot_symbols(layer) -> None:
         QgsRendererCategory("existing", _marker("diamond", DEPOT_BROWN, 5.0, outline_width=0.5), "现有储备点")]))
 
 
+def _minutes_rows(data: DepotSheetData) -> list:
+    v = data.villages
+    return v.drop(columns="geometry").assign(minutes=v["minutes"].fillna(UNSERVED))[list(MINUTES_FIELDS)] \
+        .to_dict("records")
+
+
 def _minutes_layer(data: DepotSheetData, font: str):
     """Villages shaded by drive minutes to their depot (graduated, the sheet's classes), names small."""
     import shapely
+    from .layout import _memory_layer
+    layer = _memory_layer(MINUTES_LAYER, MINUTES_FIELDS, _minutes_rows(data), data.crs,
+                          [shapely.to_wkb(g) for g in data.villages.geometry], numeric=("minutes", "people"))
+    _style_minutes(layer, data, font)
+    return layer
+
+
+def _style_minutes(layer, data: DepotSheetData, font: str) -> None:
     from qgis.core import QgsFillSymbol, QgsGraduatedSymbolRenderer, QgsRendererRange
     from ..layers.qgis_style import _label
-    from .layout import _memory_layer
-    v = data.villages
-    rows = v.drop(columns="geometry").assign(minutes=v["minutes"].fillna(UNSERVED)).to_dict("records")
-    layer = _memory_layer(MINUTES_LAYER, ("code", "name", "depot", "minutes", "people"), rows, data.crs,
-                          [shapely.to_wkb(g) for g in v.geometry], numeric=("minutes", "people"))
 
     def fill(colour):
         return QgsFillSymbol.createSimple({"color": colour, "outline_color": "#7a7a7a", "outline_width": "0.15"})
@@ -109,11 +123,10 @@ def _minutes_layer(data: DepotSheetData, font: str):
     for bound, colour, label in zip(data.breaks, class_colours(len(data.breaks)), data.class_labels()):
         ranges.append(QgsRendererRange(lower, bound, fill(colour), label))
         lower = bound
-    unserved = int(v["minutes"].isna().sum())
+    unserved = int(data.villages["minutes"].isna().sum())
     ranges.append(QgsRendererRange(UNSERVED - 0.5, UNSERVED + 0.5, fill("#d9d9d9"), f"无需求或无路可达：{unserved} 村"))
     layer.setRenderer(QgsGraduatedSymbolRenderer("minutes", ranges))
     _label(layer, "name", font, 6.5, "#3a3a3a", priority=2)
-    return layer
 
 
 def _table_layer(data: DepotSheetData):
@@ -240,3 +253,62 @@ def export_depot_sheet(package_dir, out_pdf, page: str = "A3", png: bool = False
     progress(1.0)
     return DepotMapResult(pdf=out_pdf, png=png_path, page=spec.name, depots=data.n_depots, notes=notes,
                           seconds=time.monotonic() - t0)
+
+
+# ------------------------------------------------------------------------------------------------ onemap.qgz
+def has_results(package_dir) -> bool:
+    """True when the package holds siting results the sheet can show (depot_sites, depot_allocation, summary)."""
+    from ..layers.package import Package
+    from .depot_data import SUMMARY_NAME
+    pkg = Package(package_dir)
+    if not pkg.gpkg.is_file() or not (pkg.path / SUMMARY_NAME).is_file():
+        return False
+    return {"depot_sites", "depot_allocation"} <= set(pkg.layer_names())
+
+
+def write_depot_gpkg(data: DepotSheetData, path) -> Path:
+    """The sheet's village shading and depot table as a GeoPackage, written whole or not at all."""
+    import pyogrio
+    from ..layers.package import atomic_path
+    path = Path(path)
+    v = data.villages
+    shading = v[["geometry"]].assign(**{k: [r[k] for r in _minutes_rows(data)] for k in MINUTES_FIELDS})
+    with atomic_path(path, suffix=".gpkg") as tmp:
+        pyogrio.write_dataframe(shading[list(MINUTES_FIELDS) + ["geometry"]], tmp, layer="depot_minutes",
+                                driver="GPKG", promote_to_multi=True)
+        pyogrio.write_dataframe(data.depots.astype(str), tmp, layer=D.SHEET_DEPOTS, driver="GPKG")
+    return path
+
+
+def add_depot_layouts(project, pkg_path, pages=("A3", "A4")) -> list:
+    """Add the county depot sheet layouts (A3 and A4 by default) to ``project``, for planners to adjust and print
+    in the layout designer. The sheet's own layers go to ``<pkg>/onemap_depot_sheet.gpkg`` (rewritten on each
+    call) and into a collapsed, unchecked group; the package layers are opened again with the sheet's styles and
+    legend names. Returns the layouts added; none when the package has no siting results."""
+    from qgis.core import QgsVectorLayer
+    from ..layers.qgis_fonts import pick_cjk_font
+    from .layout import add_or_replace_layout, hidden_group, load_layout
+    pkg = Path(pkg_path)
+    if not has_results(pkg):
+        return []
+    data = build_depot_data(pkg)
+    gpkg = write_depot_gpkg(data, pkg / DEPOT_GPKG)
+    font = pick_cjk_font()
+    layers = _package_layers(pkg / model.GPKG_NAME, font)
+    minutes = QgsVectorLayer(f"{gpkg}|layername=depot_minutes", MINUTES_LAYER, "ogr")
+    table = QgsVectorLayer(f"{gpkg}|layername={D.SHEET_DEPOTS}", D.SHEET_DEPOTS, "ogr")
+    for lyr, name in ((minutes, "depot_minutes"), (table, D.SHEET_DEPOTS)):
+        if not lyr.isValid():
+            raise RiskOneMapError("QGIS cannot open the depot sheet layer", file=gpkg, layer=name)
+    _style_minutes(minutes, data, font)
+    hidden_group(project, DEPOT_GROUP, list(layers.values()) + [minutes, table])
+    added = []
+    for size in pages:
+        spec = D.spec_for(size)
+        layout = load_layout(project, spec.name, D.template_path(spec.name))
+        layout.setName(f"{D.LAYOUT_NAME} {spec.name}")
+        _bind(layout, data, layers, minutes, table)
+        _fit_table(layout)
+        add_or_replace_layout(project, layout)
+        added.append(layout)
+    return added

@@ -426,29 +426,40 @@ def add_village_layouts(project, pkg_path, page: str = "A3", layers: Optional[di
         if not lyr.isValid():
             raise RiskOneMapError("QGIS cannot open the sheet table", file=sheets_path, layer=name)
         sheets[name] = lyr
-    root = project.layerTreeRoot()
-    old = root.findGroup(HELPER_GROUP)
-    if old is not None:
-        for layer_id in old.findLayerIds():
-            project.removeMapLayer(layer_id)
-        root.removeChildNode(old)
-    group = root.addGroup(HELPER_GROUP)
-    for lyr in list(helpers.values()) + list(sheets.values()):
-        project.addMapLayer(lyr, False)
-        group.addLayer(lyr)
-    group.setItemVisibilityCheckedRecursive(False)
-    group.setExpanded(False)
-    manager = project.layoutManager()
+    hidden_group(project, HELPER_GROUP, list(helpers.values()) + list(sheets.values()))
     added = []
     for size in (pages or [page]):
         layout = load_layout(project, size)
         bind_layout(layout, layers, helpers, sheets)
-        existing = manager.layoutByName(layout.name())
-        if existing is not None:
-            manager.removeLayout(existing)
-        manager.addLayout(layout)
-        added.append(layout)
+        added.append(add_or_replace_layout(project, layout))
     return added
+
+
+def hidden_group(project, name: str, layers: list) -> None:
+    """``layers`` in a collapsed, unchecked group ``name`` at the bottom of the layer tree: what print layouts draw
+    and the user need not see. An older group of that name goes first, with its layers."""
+    root = project.layerTreeRoot()
+    old = root.findGroup(name)
+    if old is not None:
+        for layer_id in old.findLayerIds():
+            project.removeMapLayer(layer_id)
+        root.removeChildNode(old)
+    group = root.addGroup(name)
+    for lyr in layers:
+        project.addMapLayer(lyr, False)
+        group.addLayer(lyr)
+    group.setItemVisibilityCheckedRecursive(False)
+    group.setExpanded(False)
+
+
+def add_or_replace_layout(project, layout):
+    """Add ``layout`` to the project's layout manager in place of any layout of the same name."""
+    manager = project.layoutManager()
+    existing = manager.layoutByName(layout.name())
+    if existing is not None:
+        manager.removeLayout(existing)
+    manager.addLayout(layout)
+    return layout
 
 
 def _layers_from_project(project, pkg: Path) -> dict:

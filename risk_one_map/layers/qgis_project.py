@@ -180,6 +180,9 @@ def write_project_headless(pkg_path) -> Path:
             # the CLI writes the project after the analyses).
             from ..atlas.layout import add_village_layouts
             add_village_layouts(project, pkg, pages=["A3", "A4"], layers=layers)
+        # the county depot sheet, once `site-depots` has run
+        from ..atlas.depot_sheet import add_depot_layouts
+        add_depot_layouts(project, pkg, pages=["A3", "A4"])
         _relative_paths(project)
         extent = _full_extent(layers, project)
         if extent is not None:

@@ -128,3 +128,33 @@ def test_committed_layout_templates_match_the_code():
     res = subprocess.run([sys.executable, str(ROOT / "scripts" / "make_layouts.py"), "--check"],
                          capture_output=True, text=True, env=env)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def test_project_gets_the_depot_layouts_once_siting_has_run(sited, tmp_path):
+    """onemap.qgz: the A3 and A4 depot sheets in the layout designer, their own layers beside the package, the
+    project still valid when the folder moves; a package without siting results gets none (test_project)."""
+    from qgis.core import QgsLayoutExporter, QgsLayoutItemMap, QgsProject
+    from qgis.PyQt.QtCore import QSize
+
+    from risk_one_map.atlas.depot_sheet import DEPOT_GPKG, DEPOT_GROUP
+    from risk_one_map.layers import model
+    from risk_one_map.layers.qgis_project import write_project_headless
+    pkg = shutil.copytree(sited, tmp_path / "county")
+    write_project_headless(pkg)
+    assert (pkg / DEPOT_GPKG).is_file()
+    moved = shutil.copytree(pkg, tmp_path / "moved")
+    project = QgsProject()
+    assert project.read(str(moved / model.PROJECT_NAME))
+    assert all(layer.isValid() for layer in project.mapLayers().values())
+    names = sorted(layout.name() for layout in project.layoutManager().layouts())
+    assert names == ["应急物资储备点选址图 A3", "应急物资储备点选址图 A4", "村风险隐患一张图 A3", "村风险隐患一张图 A4"]
+    group = project.layerTreeRoot().findGroup(DEPOT_GROUP)
+    assert group is not None and not group.isVisible() and project.layerTreeRoot().children()[-1] is group
+    layout = project.layoutManager().layoutByName("应急物资储备点选址图 A4")
+    main_map = next(i for i in layout.items() if isinstance(i, QgsLayoutItemMap) and i.layers())
+    assert {lyr.name() for lyr in main_map.layers()} >= {"应急物资储备点", "村到所属储备点车程"}
+    assert all(str(moved) in lyr.source() for lyr in main_map.layers())
+    image = QgsLayoutExporter(layout).renderPageToImage(0, QSize(420, 297))
+    colours = {image.pixel(x, y) for x in range(0, 420, 7) for y in range(0, 297, 7)}
+    assert len(colours) > 8  # a drawn county, not a blank page
+    project.clear()
