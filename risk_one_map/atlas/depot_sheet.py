@@ -287,11 +287,12 @@ def add_depot_layouts(project, pkg_path, pages=("A3", "A4")) -> list:
     legend names. Returns the layouts added; none when the package has no siting results."""
     from qgis.core import QgsVectorLayer
     from ..layers.qgis_fonts import pick_cjk_font
-    from .layout import add_or_replace_layout, hidden_group, load_layout
+    from .layout import add_or_replace_layout, hidden_group, load_layout, remove_group
     pkg = Path(pkg_path)
     if not has_results(pkg):
         return []
     data = build_depot_data(pkg)
+    remove_group(project, DEPOT_GROUP)  # a live project may hold the file open
     gpkg = write_depot_gpkg(data, pkg / DEPOT_GPKG)
     font = pick_cjk_font()
     layers = _package_layers(pkg / model.GPKG_NAME, font)

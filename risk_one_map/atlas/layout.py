@@ -438,18 +438,23 @@ def add_village_layouts(project, pkg_path, page: str = "A3", layers: Optional[di
 def hidden_group(project, name: str, layers: list) -> None:
     """``layers`` in a collapsed, unchecked group ``name`` at the bottom of the layer tree: what print layouts draw
     and the user need not see. An older group of that name goes first, with its layers."""
+    remove_group(project, name)
+    group = project.layerTreeRoot().addGroup(name)
+    for lyr in layers:
+        project.addMapLayer(lyr, False)
+        group.addLayer(lyr)
+    group.setItemVisibilityCheckedRecursive(False)
+    group.setExpanded(False)
+
+
+def remove_group(project, name: str) -> None:
+    """The group ``name`` and its layers out of the project (before their file is rewritten: Windows locks it)."""
     root = project.layerTreeRoot()
     old = root.findGroup(name)
     if old is not None:
         for layer_id in old.findLayerIds():
             project.removeMapLayer(layer_id)
         root.removeChildNode(old)
-    group = root.addGroup(name)
-    for lyr in layers:
-        project.addMapLayer(lyr, False)
-        group.addLayer(lyr)
-    group.setItemVisibilityCheckedRecursive(False)
-    group.setExpanded(False)
 
 
 def add_or_replace_layout(project, layout):

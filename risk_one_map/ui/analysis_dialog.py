@@ -248,12 +248,24 @@ class AnalysisDialog(QDialog):
         lines = result.summary_lines() if hasattr(result, "summary_lines") else []
         self.status.setText("\n".join(lines[:8]))
         added = add_outputs(self.package(), self.analysis.outputs)
+        if self.analysis.key == "siting":
+            self._add_depot_layouts()
         if self.iface is not None:
             self.iface.messageBar().pushMessage(
                 self.analysis.title, tr("完成，已加载 {n} 个结果图层。").format(n=len(added))
                 + (" " + lines[0] if lines else ""), Qgis.Success, 10)
         if self.print_sheet():
             self.print_depot_sheet()
+
+    def _add_depot_layouts(self) -> None:
+        """The depot sheet layouts (A3, A4) into the open project, for the layout designer."""
+        from qgis.core import QgsProject
+        from ..atlas.depot_sheet import add_depot_layouts
+        from ..errors import RiskOneMapError
+        try:
+            add_depot_layouts(QgsProject.instance(), self.package())
+        except RiskOneMapError as exc:
+            self.status.setText(self.status.text() + "\n" + one_line(exc))
 
     def print_depot_sheet(self) -> JobTask:
         """The county depot sheet of the siting just done (the CLI's `depot-map`), printed in the background."""

@@ -173,6 +173,9 @@ def test_siting_dialog_prints_the_county_depot_sheet_when_done(iface, county):
     assert pdf.read_bytes()[:5] == b"%PDF-" and dialog.run_button.isEnabled()
     assert iface.messages[-1][2] == Qgis.Success and "depot_map.pdf" in iface.messages[-1][1]
     assert "depot_map.pdf" in dialog.status.text()
+    # the sheet's layouts are in the open project too, for the layout designer
+    names = {layout.name() for layout in QgsProject.instance().layoutManager().layouts()}
+    assert {"应急物资储备点选址图 A3", "应急物资储备点选址图 A4"} <= names
     QgsProject.instance().clear()
 
 
