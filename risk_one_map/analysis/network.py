@@ -662,9 +662,9 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     returns (:mod:`.parallel`, which says when that is safe).
 
     ``cut_limits`` (default ``limits``, never below them) sets the parts: sources with one cut limit share one
-    renumbering of the graph and search only as far as their own limit. ``cache``, a dict the caller keeps for one
-    graph and ``xy``, keeps the renumberings between calls: a second pass over the same graph with the same cut
-    limits (the evacuation's routes after its distances) does not renumber it again.
+    renumbering of the graph and search only as far as their own limit. ``cache``, a dict the caller keeps (for
+    graphs whose node coordinates ``xy`` do not change), keeps the renumberings between calls: a second pass over
+    the same graph object with the same cut limits does not renumber it again.
     """
     sources = np.asarray(sources, dtype=np.int64)
     limits = np.asarray(limits, dtype=float)
@@ -692,7 +692,12 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     # Forked workers pay only with a reduce that shrinks the dense results, and only for enough work; a task is a
     # few numbers: the worker cuts its part of the graph itself.
     forked = reduce is not None and _work(cuts) >= _FORK_MIN_WORK
-    yield from parallel.ordered_map(search, tasks, workers=workers if forked else 1)
+    if not forked:
+        yield from parallel.ordered_map(search, tasks, workers=1)
+        return
+    tasks = list(tasks)
+    batch = max(1, len(tasks) // (8 * parallel.worker_count(workers)))  # 8 batches a worker: balanced, few hand-overs
+    yield from parallel.ordered_map(search, tasks, workers=workers, batch=batch)
 
 
 # Below this many node visits (sources × part sizes) forking costs more than it saves.
@@ -775,8 +780,8 @@ def _cuts(csr, xy, sources, limits, cache: dict) -> list:
         if xy is None or not np.isfinite(lim) or lim <= 0:
             cuts.append(whole)
             continue
-        grid = cache.get(float(lim))
-        if grid is None:
+        grid = cache.get((id(csr), float(lim)))
+        if grid is None or grid["csr"] is not csr:
             side = lim / 2.0
             origin = np.nanmin(xy, axis=0) - 2 * lim
             ncell = np.floor((xy - origin) / side).astype(np.int64)
@@ -785,8 +790,8 @@ def _cuts(csr, xy, sources, limits, cache: dict) -> list:
             norder = np.argsort(nkey, kind="stable")
             rank = np.empty(n, dtype=np.int64)
             rank[norder] = np.arange(n)
-            grid = cache[float(lim)] = {"side": side, "origin": origin, "span": span, "keys": nkey[norder],
-                                        "perm": norder, "rank": rank, "graph": None}
+            grid = cache[(id(csr), float(lim))] = {"csr": csr, "side": side, "origin": origin, "span": span,
+                                                   "keys": nkey[norder], "perm": norder, "rank": rank, "graph": None}
         side, origin, span = grid["side"], grid["origin"], grid["span"]
         cell = np.floor((xy[sources[group]] - origin) / side).astype(np.int64)
         skey = cell[:, 0] * span + cell[:, 1]

@@ -213,3 +213,24 @@ def test_a_worker_that_dies_costs_time_not_results(monkeypatch, tmp_path):
     monkeypatch.setattr(nw, "_FORK_MIN_WORK", 0.0)
     monkeypatch.setattr(parallel, "can_fork", lambda: True)
     assert run() == in_turn and flag.exists()
+
+
+def test_ordered_map_in_batches_keeps_order_and_survives_a_dead_worker(monkeypatch, tmp_path):
+    """Tasks go to forked workers a batch at a time; results come back one per task, in task order, and the
+    tasks of a batch whose worker died are done here."""
+    import os
+    import sys
+    if not sys.platform.startswith("linux"):
+        return
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    parent, flag = os.getpid(), tmp_path / "died"
+
+    def square(k):
+        if k == 11 and os.getpid() != parent and not flag.exists():
+            flag.touch()
+            os._exit(1)
+        return os.getpid(), k * k
+
+    out = list(parallel.ordered_map(square, range(40), workers=2, batch=7))
+    assert [v for _, v in out] == [k * k for k in range(40)] and flag.exists()
+    assert {pid for pid, _ in out} - {parent}  # most of it in the workers
