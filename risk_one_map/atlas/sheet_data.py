@@ -295,6 +295,11 @@ def _route_destinations(pkg, vil, layers) -> dict:
     return out
 
 
+# Why the evacuation did not use a shelter (shelter_load.status), in the sheet's 安置 column.
+SHELTER_UNUSABLE = {"in danger zone": "停用（在危险区内）", "no capacity": "停用（无容量）",
+                    "no road": "停用（离路过远）", "no location": "停用（无位置）"}
+
+
 def _shelters(pkg, vil, layers):
     """(rows per village, {village code: [shelter names in evacuation order]})."""
     cols = ["village_code", "name", "class", "capacity", "assigned", "distance", "_manager", "_phone"]
@@ -305,12 +310,15 @@ def _shelters(pkg, vil, layers):
         return pd.DataFrame(columns=cols), {}
     sh = sh.assign(_id=sh["id"].map(_text) if "id" in sh.columns else sh.index.astype(str),
                    _v=_assign_village(sh, vil))
-    load = {}
+    load, unusable = {}, {}
     if "shelter_load" in layers:
         sl = pkg.read("shelter_load")
         key = _col(sl, "shelter_id", "id")
         if key and "assigned" in sl.columns:
             load = dict(zip(sl[key].map(_text), sl["assigned"]))
+        if key and "status" in sl.columns:  # shelters the evacuation could not use, and why
+            unusable = {k: SHELTER_UNUSABLE.get(st, st) for k, st in zip(sl[key].map(_text), sl["status"].map(_text))
+                        if st and st != "open"}
     dest = _route_destinations(pkg, vil, layers)
     by_id = sh.set_index("_id", drop=False)
     rows, destinations = [], {}
@@ -329,7 +337,9 @@ def _shelters(pkg, vil, layers):
             s = by_id.loc[sid]
             if isinstance(s, pd.DataFrame):
                 s = s.iloc[0]
-            if mine:
+            if sid in unusable:
+                assigned = unusable[sid]
+            elif mine:
                 assigned = _int_text(mine.get(sid, 0), "0")
             elif load:
                 assigned = _int_text(load.get(sid), DASH) + ("（全场）" if sid in load else "")

@@ -48,6 +48,9 @@ def register(sub) -> None:
     p.add_argument("--max-walk-m", type=float, default=None,
                    help="farthest walk to a fixed shelter that is considered (default: any distance by road; "
                         "a limit such as 5000 makes large counties much faster)")
+    p.add_argument("--max-leg-m", type=float, default=None,
+                   help=f"farthest a household or shelter may be from a road, in a straight line (default "
+                        f"{d['max_leg_m'].value:g} m, an adjustable default); farther ones have no route")
     p.add_argument("--radius", type=_radius, action="append", default=[], metavar="KIND=METRES",
                    help=f"evacuation radius for hazard points with no danger zone and no evac_radius_m; kinds: {kinds}")
     p.add_argument("--minutes", type=_minutes, default=(5.0, 10.0, 15.0),
@@ -67,10 +70,11 @@ def _check_positive(name, value):
 def cmd_evacuate(args) -> int:
     from ..cli import _run_with_progress
     from ..jobs.evacuation import run
-    for name in ("walk_kmh", "walk_kmh_vulnerable", "max_walk_m"):
+    for name in ("walk_kmh", "walk_kmh_vulnerable", "max_walk_m", "max_leg_m"):
         _check_positive("--" + name.replace("_", "-"), getattr(args, name))
     result = _run_with_progress("evacuate", run, args.package, walk_kmh=args.walk_kmh,
                                 walk_kmh_vulnerable=args.walk_kmh_vulnerable, max_walk_m=args.max_walk_m,
+                                max_leg_m=args.max_leg_m,
                                 radii=dict(args.radius), minutes=args.minutes, snap_tolerance_m=args.snap_m,
                                 barriers=not args.through_zones)
     for line in result.summary_lines():

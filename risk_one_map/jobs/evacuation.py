@@ -20,6 +20,11 @@ from ..layers import model
 from ..layers.package import Package, atomic_path
 from ..progress import Steps
 
+NO_ZONES = ("no evacuation zones: the package has no geohazard points, danger zones or flood low points "
+            "(census risk_zones are risk levels, not evacuation zones)")
+NO_PEOPLE = ("who must leave cannot be counted: no households layer and no population raster (population.tif) "
+             "in the package")
+
 OUTPUT_LAYERS = ("evacuation_zones", "evacuees", "evacuation_routes", "shelter_load", "unserved",
                  "shelter_isochrones", "evacuation_villages", "evacuation_issues")
 CSV_FILES = ("shelter_load.csv", "unserved.csv")
@@ -42,13 +47,22 @@ class EvacuationResult:
     def summary_lines(self) -> list:
         s = self.stats
         ring1 = self.zones[self.zones["ring"] == 1.0] if len(self.zones) else self.zones
-        lines = [
-            f"evacuation: {len(ring1)} hazard zones, {s['households']} households ({s['people']} people) must leave; "
+        cells = int(self.plan.evacuees["pseudo"].astype(bool).sum()) if len(self.plan.evacuees) else 0
+        lines = [] if len(ring1) else [f"evacuation: {NO_ZONES}"]
+        if len(ring1) and not s["households"] and any(i["message"] == NO_PEOPLE for i in self.issues):
+            lines.append(f"evacuation: {NO_PEOPLE}")
+        no_route = [f"{s['no_road_near']} more than {s['max_leg_m']:g} m from any road"] if s.get("no_road_near") \
+            else []
+        if s["no_route_blocked"]:
+            no_route.append(f"{s['no_route_blocked']} only through other danger zones")
+        lines.append(
+            f"evacuation: {len(ring1)} hazard zones, {s['households']} households"
+            + (f" ({cells} of them population cells)" if cells else "")
+            + f" ({s['people']} people) must leave; "
             f"{s['assigned_households']} placed in {s['shelters_open']} open shelters, "
             f"{s['unserved_households']} unserved ({s['no_route']} no route"
-            + (f", {s['no_route_blocked']} of them only through other danger zones" if s["no_route_blocked"] else "")
-            + f", {s['no_capacity']} no capacity)",
-        ]
+            + (f": {', '.join(no_route)}" if no_route else "")
+            + f"; {s['no_capacity']} no capacity)")
         if s["assigned_people"]:
             lines.append(f"evacuation: mean walk {s['total_person_m'] / max(s['assigned_people'], 1):.0f} m per person "
                          f"({s['solver']}); {s['standard_violations']} households beyond their shelter class's "
@@ -94,29 +108,32 @@ def _village_table(evacuees, unserved, villages):
     return out
 
 
-def _zone_counts(zones, evacuees_all, households_all):
-    """Households, people and vulnerable households inside each zone row (every ring)."""
-    import shapely
+def _zone_counts(zones, households, villages, population):
+    """Households, people and vulnerable households inside each zone row (every ring), counted as the evacuees
+    are: household points, or population cells where a village has none (``pseudo``, one per cell)."""
     zones = zones.copy()
     for c in ("households", "people", "vulnerable_households"):
         zones[c] = 0
-    if households_all is None or len(households_all) == 0 or len(zones) == 0:
+    if len(zones) == 0:
         return zones
-    pts = np.asarray(households_all.geometry.values, dtype=object)
-    ok = np.array([g is not None and not g.is_empty for g in pts])
-    tree = shapely.STRtree(pts[ok])
-    zi, hj = tree.query(np.asarray(zones.geometry.values, dtype=object), predicate="intersects")
-    people = households_all["people"].to_numpy(float)[ok]
-    vul = households_all["vulnerable"].to_numpy(bool)[ok]
+    every_ring = zones.drop(columns="ring").reset_index(drop=True)
+    inside, _issues = ev.households_in_zones(every_ring, households, villages, population)  # reported for ring 1
+    if len(inside) == 0:
+        return zones
+    zi = np.concatenate([np.asarray(z, dtype=np.int64) for z in inside["zone_index"]])
+    rep = inside["zone_index"].map(len).to_numpy()
+    people = np.repeat(inside["people"].to_numpy(float), rep)
+    vul = np.repeat(inside["vulnerable"].to_numpy(bool), rep)
     zones["households"] = np.bincount(zi, minlength=len(zones))
-    zones["people"] = np.bincount(zi, weights=people[hj], minlength=len(zones)).astype(np.int64)
-    zones["vulnerable_households"] = np.bincount(zi, weights=vul[hj], minlength=len(zones)).astype(np.int64)
+    zones["people"] = np.bincount(zi, weights=people, minlength=len(zones)).astype(np.int64)
+    zones["vulnerable_households"] = np.bincount(zi, weights=vul, minlength=len(zones)).astype(np.int64)
     return zones
 
 
 @names_the_package
 def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: Optional[float] = None,
-        max_walk_m: Optional[float] = None, radii: Optional[dict] = None, rings: Sequence[float] = ev.RINGS,
+        max_walk_m: Optional[float] = None, max_leg_m: Optional[float] = None, radii: Optional[dict] = None,
+        rings: Sequence[float] = ev.RINGS,
         minutes: Sequence[float] = (5, 10, 15), isochrone_width_m: float = 50.0, snap_tolerance_m: float = 2.0,
         barriers: bool = True, progress=None, cancelled=None) -> EvacuationResult:
     """Plan the evacuation of a package and write its outputs (see the module notes). Defaults: model.DEFAULTS."""
@@ -141,6 +158,11 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
     ring1 = zones[zones["ring"] == 1.0].reset_index(drop=True)
     evacuees, hi = ev.households_in_zones(ring1, read["households"], read["villages"], population)
     issues += hi
+    no_people = (read["households"] is None or len(read["households"]) == 0) and population is None
+    if len(ring1) == 0:
+        issues.append(ev._issue("warning", "geohazard_points", None, None, NO_ZONES))
+    elif no_people:
+        issues.append(ev._issue("error", "households", None, None, NO_PEOPLE))
 
     steps.next()  # shelters and roads
     import geopandas as gpd
@@ -166,7 +188,8 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
 
     steps.next()  # plan
     plan = ev.plan_evacuation(network, ring1, evacuees, shelters, walk_kmh=walk_kmh,
-                              walk_kmh_vulnerable=walk_kmh_vulnerable, max_walk_m=max_walk_m, barriers=barriers,
+                              walk_kmh_vulnerable=walk_kmh_vulnerable, max_walk_m=max_walk_m, max_leg_m=max_leg_m,
+                              barriers=barriers,
                               progress=steps.sub, cancelled=cancelled)
     issues += plan.issues
     if plan.components is not None and len(plan.components) > 1:
@@ -182,13 +205,7 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
         iso = iso.set_crs(crs, allow_override=True)
 
     steps.next()  # write
-    hh_all = None
-    if read["households"] is not None and len(read["households"]):
-        h = read["households"]
-        hh_all = gpd.GeoDataFrame({"people": pd.to_numeric(h.get("people"), errors="coerce").fillna(1).to_numpy(),
-                                   "vulnerable": [ev._is_vulnerable(v) for v in h.get("vulnerable", [None] * len(h))]},
-                                  geometry=h.geometry.values, crs=h.crs)
-    zones_out = _zone_counts(zones, plan.evacuees, hh_all)
+    zones_out = _zone_counts(zones, read["households"], read["villages"], population)
     villages = _village_table(plan.evacuees, plan.unserved, read["villages"])
     load = plan.shelter_load.copy()
     load_geom = [g.representative_point() if g is not None and not g.is_empty else None for g in shelters.geometry]

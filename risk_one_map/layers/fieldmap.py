@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 from pathlib import Path
 from typing import Optional
@@ -345,7 +346,29 @@ read_road_kind = _keywords((("county", ("county", "县道", "国道", "省道", 
                             ("village", ("village", "村道", "村路")), ("path", ("path", "小路", "步道", "小道", "机耕"))))
 
 
+def read_depth_m(value):
+    """(metres, note) from a depth: a number, '35 cm', or a class such as '0.15 m ~ 0.30 m' (its deepest bound, so
+    that the 0.15 m waterlogging threshold applies to flood simulations' depth classes)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return (float(value), None) if math.isfinite(float(value)) else (None, None)
+    text = _text(value)
+    depth, count, cm = _deepest_m(text)
+    if depth is None or (count == 1 and not cm):
+        return depth, None
+    return depth, f"depth {depth:g} m taken from {text!r}" + (" (its deepest bound)" if count > 1 else "")
+
+
+def _deepest_m(text):
+    """(the largest depth written in ``text`` in metres, how many numbers it holds, whether in cm)."""
+    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text or "")]
+    if not numbers:
+        return None, 0, False
+    cm = "cm" in text.lower() or "厘米" in text
+    return max(numbers) / (100.0 if cm else 1.0), len(numbers), cm
+
+
 VALUE_READERS = {
+    ("flood_lowpoints", "max_depth_m"): read_depth_m,
     ("risk_zones", "hazard_type"): read_hazard,
     ("geohazard_points", "kind"): read_kind,
     ("geohazard_zones", "kind"): read_kind,
@@ -366,14 +389,9 @@ DEPTH_LEVEL_SOURCE = "default"
 def level_from_depth_class(value):
     """(level, note) from a depth class such as '0.15 m ~ 0.30 m', '1-2m', '>2 m' or a depth in metres."""
     text = _text(value)
-    if text is None:
+    upper, _count, _cm = _deepest_m(text)
+    if upper is None:
         return None, None
-    numbers = [float(n) for n in re.findall(r"\d+(?:\.\d+)?", text)]
-    if not numbers:
-        return None, None
-    if "cm" in text.lower() or "厘米" in text:
-        numbers = [n / 100.0 for n in numbers]
-    upper = max(numbers)
     level = 1  # deeper than the last bound, or open-ended ("> 1 m": no upper depth): the highest level
     if not re.search(r"(>|＞|≥|以上|above|over)", text):
         level = next((lvl for bound, lvl in DEPTH_LEVEL_BOUNDS if upper <= bound + 1e-9), 1)

@@ -426,8 +426,10 @@ def _roads(layer, font):
         line.setRenderingPass(1)
         layers.append(line)
         categories.append(QgsRendererCategory(key, _symbol(QgsLineSymbol, layers), kinds.get(key, key)))
-    categories.append(QgsRendererCategory("", _symbol(QgsLineSymbol, [QgsSimpleLineSymbolLayer(QColor("#a0a0a0"), 0.3)]),
-                                          "其他"))
+    # roads with no kind (an OSM export without tags, say): a plain dark line that reads as a road, not as the
+    # thin grey of village boundaries
+    categories.append(QgsRendererCategory("", _symbol(QgsLineSymbol, [QgsSimpleLineSymbolLayer(QColor("#6b6b6b"), 0.5)]),
+                                          "道路（未分级）"))
     renderer = QgsCategorizedSymbolRenderer("kind", categories)
     renderer.setUsingSymbolLevels(True)
     layer.setRenderer(renderer)

@@ -26,6 +26,7 @@ class EvacuationAlgorithm(RiskOneMapAlgorithm):
     WALK_KMH = "WALK_KMH"
     WALK_KMH_VULNERABLE = "WALK_KMH_VULNERABLE"
     MAX_WALK_M = "MAX_WALK_M"
+    MAX_LEG_M = "MAX_LEG_M"
     MINUTES = "MINUTES"
     THROUGH_ZONES = "THROUGH_ZONES"
     OUTPUT_PACKAGE = "OUTPUT_PACKAGE"
@@ -60,6 +61,9 @@ class EvacuationAlgorithm(RiskOneMapAlgorithm):
         self.addParameter(QgsProcessingParameterNumber(
             self.MAX_WALK_M, "最远步行距离 Farthest walk to a fixed shelter (m, 0 = any)",
             QgsProcessingParameterNumber.Double, defaultValue=0.0, minValue=0.0))
+        self.addParameter(QgsProcessingParameterNumber(
+            self.MAX_LEG_M, "离路最远距离 Farthest from a road (m, adjustable default; farther: no route)",
+            QgsProcessingParameterNumber.Double, defaultValue=d["max_leg_m"].value, minValue=1.0))
         self.addParameter(QgsProcessingParameterString(self.MINUTES, "等时圈（分钟） Isochrone minutes",
                                                        defaultValue="5,10,15"))
         self.addParameter(QgsProcessingParameterBoolean(
@@ -79,6 +83,7 @@ class EvacuationAlgorithm(RiskOneMapAlgorithm):
             res = run(package, walk_kmh=self.parameterAsDouble(parameters, self.WALK_KMH, context),
                       walk_kmh_vulnerable=self.parameterAsDouble(parameters, self.WALK_KMH_VULNERABLE, context),
                       max_walk_m=max_walk if max_walk > 0 else None,
+                      max_leg_m=self.parameterAsDouble(parameters, self.MAX_LEG_M, context),
                       minutes=_minutes(self.parameterAsString(parameters, self.MINUTES, context)),
                       barriers=not self.parameterAsBoolean(parameters, self.THROUGH_ZONES, context),
                       progress=progress, cancelled=cancelled)

@@ -79,7 +79,7 @@ def analyses() -> dict:
                                  Check("charts", tr("绘制乡镇柱状图"), True)]),
         "evacuation": Analysis("evacuation", tr("转移避险分析"), "risk_one_map.jobs.evacuation:run",
                                ("evacuation_zones", "evacuation_routes", "shelter_load", "unserved"), [
-                                   Default("walk_kmh"), Default("walk_kmh_vulnerable"),
+                                   Default("walk_kmh"), Default("walk_kmh_vulnerable"), Default("max_leg_m"),
                                    *[Default(f"evac_radius_{k}_m", "radii", k) for k in model.GEOHAZARD_KINDS],
                                    Default("evac_radius_flood_lowpoint_m", "radii", "flood_lowpoint"),
                                    Number("max_walk_m", tr("最远步行距离（米，0 = 不限）"), 0, 0, 100000,

@@ -85,6 +85,14 @@ def test_routes_and_exposure_when_the_package_has_them(tmp_path):
     assert ex.iloc[0]["l1"] == "30" and ex.iloc[0]["l3"] == "20" and ex.iloc[0]["total"] == "50"
 
 
+def test_a_shelter_the_evacuation_could_not_use_says_why(tmp_path):
+    layers = _with_hazards(tiny_layers())
+    layers["shelter_load"] = pd.DataFrame({"shelter_id": ["S1"], "capacity": [300], "assigned": [0],
+                                           "status": ["in danger zone"]})
+    data = build_sheet_data(write_package(tmp_path / "pkg", layers).path)
+    assert list(data.rows("shelters", "110109001201")["assigned"]) == ["停用（在危险区内）"]
+
+
 def test_selection_by_township_and_unknown_codes(pkg):
     assert list(build_sheet_data(pkg, township="110109002000").villages["name"]) == ["西一村", "西二村"]
     with pytest.raises(RiskOneMapError, match="layer villages, field code: no village with code 999"):

@@ -125,6 +125,16 @@ def test_a_route_never_passes_through_another_danger_zone():
     assert cut.unserved.reason.iloc[0] == ev.NO_ROUTE and "another danger zone" in cut.unserved.detail.iloc[0]
 
 
+def test_a_household_far_from_every_road_has_no_route_and_says_how_far():
+    # a road layer covering part of the area must not pull in people from beyond it along a straight line
+    far = households([(50, 1500)])
+    p = plan(ROAD, zone(box(0, 1400, 100, 1600)), far, shelters([(100, 0)], [10]))
+    assert p.stats["assigned_households"] == 0 and p.stats["no_road_near"] == 1
+    assert list(p.unserved.reason) == [ev.NO_ROUTE] and "1000 m of the household" in p.unserved.detail[0]
+    p = plan(ROAD, zone(box(0, 1400, 100, 1600)), far, shelters([(100, 0)], [10]), max_leg_m=2000)
+    assert p.stats["assigned_households"] == 1 and p.evacuees.distance_m[0] == pytest.approx(1500 + 50)
+
+
 def test_vulnerable_walk_slower_and_the_standard_check_lists_them():
     p = plan(ROAD, zone(box(50, -5, 95, 5)), households([(80, 0), (81, 0)], vulnerable=["", "独居老人"]),
              shelters([(100, 0)], [10], cls="emergency"), walk_kmh=4.0, walk_kmh_vulnerable=0.1)
@@ -326,6 +336,11 @@ def test_job_without_roads_shelters_or_households_reports_and_never_crashes(tmp_
     assert res.plan.evacuees.pseudo.all()
     assert {i["layer"] for i in res.issues if i["severity"] == "error"} >= {"roads", "shelters"}
     assert (pkg.path / "unserved.csv").is_file()
+    # people from population cells: the zones count them too, and the summary says they are cells
+    ring1 = res.zones[res.zones.ring == 1.0]
+    assert ring1.people.sum() == res.plan.evacuees.people.sum() > 0
+    assert (res.zones.groupby("ring").people.sum().diff().dropna() >= 0).all()  # outer rings hold at least as many
+    assert f"({s['households']} of them population cells)" in res.summary_lines()[0]
 
 
 def test_job_with_no_hazards_writes_empty_layers(tmp_path):
@@ -335,6 +350,6 @@ def test_job_with_no_hazards_writes_empty_layers(tmp_path):
     from tests.tiny import tiny_layers
     pkg = write_package(tmp_path / "pkg", tiny_layers())
     res = job.run(pkg.path)
-    assert res.stats["households"] == 0 and res.summary_lines()
+    assert res.stats["households"] == 0 and res.summary_lines()[0] == f"evacuation: {job.NO_ZONES}"
     assert set(job.OUTPUT_LAYERS) <= set(pkg.layer_names())
     assert len(pyogrio.read_dataframe(pkg.gpkg, layer="evacuees")) == 0

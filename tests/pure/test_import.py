@@ -296,3 +296,10 @@ def test_xlsx_and_geopackage_layers(tmp_path):
     assert by[("roads_old", 1)]["reason"].startswith("wrong geometry type")
     assert by[("misc", 1)]["status"] == "rejected" and "not recognised" in by[("misc", 1)]["reason"]
     assert by[("shelters", 1)]["status"] == "kept"
+
+
+def test_depth_classes_of_flood_simulations_give_their_deepest_bound():
+    read = fieldmap.VALUE_READERS[("flood_lowpoints", "max_depth_m")]
+    assert read("0.15 m ~ 0.30 m")[0] == 0.3 and "deepest bound" in read("0.15 m ~ 0.30 m")[1]
+    assert read("35 cm") == (0.35, "depth 0.35 m taken from '35 cm'")
+    assert read(0.6) == (0.6, None) and read("约0.3m") == (0.3, None) and read("deep") == (None, None)

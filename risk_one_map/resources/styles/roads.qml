@@ -7,7 +7,7 @@
       <category symbol="1" value="township" render="true" label="乡道"/>
       <category symbol="2" value="village" render="true" label="村道"/>
       <category symbol="3" value="path" render="true" label="小路"/>
-      <category symbol="4" value="" render="true" label="其他"/>
+      <category symbol="4" value="" render="true" label="道路（未分级）"/>
     </categories>
     <symbols>
       <symbol type="line" force_rhr="0" clip_to_extent="1" alpha="1" name="0">
@@ -456,9 +456,9 @@
             <Option type="QString" name="dash_pattern_offset_unit" value="MM"/>
             <Option type="QString" name="draw_inside_polygon" value="0"/>
             <Option type="QString" name="joinstyle" value="bevel"/>
-            <Option type="QString" name="line_color" value="160,160,160,255"/>
+            <Option type="QString" name="line_color" value="107,107,107,255"/>
             <Option type="QString" name="line_style" value="solid"/>
-            <Option type="QString" name="line_width" value="0.3"/>
+            <Option type="QString" name="line_width" value="0.5"/>
             <Option type="QString" name="line_width_unit" value="MM"/>
             <Option type="QString" name="offset" value="0"/>
             <Option type="QString" name="offset_map_unit_scale" value="3x:0,0,0,0,0,0"/>
@@ -484,9 +484,9 @@
           <prop k="dash_pattern_offset_unit" v="MM"/>
           <prop k="draw_inside_polygon" v="0"/>
           <prop k="joinstyle" v="bevel"/>
-          <prop k="line_color" v="160,160,160,255"/>
+          <prop k="line_color" v="107,107,107,255"/>
           <prop k="line_style" v="solid"/>
-          <prop k="line_width" v="0.3"/>
+          <prop k="line_width" v="0.5"/>
           <prop k="line_width_unit" v="MM"/>
           <prop k="offset" v="0"/>
           <prop k="offset_map_unit_scale" v="3x:0,0,0,0,0,0"/>
