@@ -195,6 +195,12 @@ def _check_admin(report, gpkg, frames) -> None:
         town_codes = set(_codes(townships))
         for idx, code in _codes(villages).items():
             parent = villages.at[idx, "parent_code"] if "parent_code" in villages.columns else None
+            if not _CODE_RE.match(code):
+                # not a 统计用区划代码 (reported above): its digits say nothing; only its parent_code can be checked
+                if parent is not None and not pd.isna(parent) and str(parent) not in town_codes:
+                    report.add(ERROR, f"no township with code {parent} (its parent_code)", file=gpkg,
+                               layer="villages", feature=_feature_label(villages, idx), field="parent_code")
+                continue
             expected = code[:9] + "000"
             if expected not in town_codes:
                 report.add(ERROR, f"no township with code {expected} (the first 9 digits of {code})", file=gpkg,

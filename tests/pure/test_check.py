@@ -66,3 +66,13 @@ def test_cli_check_exit_codes(tmp_path, capsys):
     assert main(["check", str(tmp_path / "nowhere")]) == 1
     err = capsys.readouterr().err
     assert "risk-one-map: error: file" in err and "nowhere: no such package folder" in err
+
+
+def test_a_code_that_is_not_12_digits_is_one_error_and_its_parent_code_is_what_counts(tmp_path):
+    layers = tiny_layers()
+    layers["villages"].loc[0, "code"] = "6301200042"  # a Taiwanese village code; its parent_code is right
+    text = check_package(write_package(tmp_path / "pkg", layers).path).format()
+    assert "'6301200042' is not a 12-digit" in text and "630120004000" not in text
+    layers["villages"].loc[0, "parent_code"] = "999999999000"
+    text = check_package(write_package(tmp_path / "pkg2", layers).path).format()
+    assert "field parent_code: no township with code 999999999000 (its parent_code)" in text
