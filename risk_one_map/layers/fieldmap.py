@@ -143,7 +143,7 @@ LAYER_KEYWORDS = (
     ("townships", ("乡", "镇", "街道", "town")),
     ("county", ("县", "区", "county", "district", "boundary")),
 )
-KNOWN_TARGETS = tuple(model.LAYER_BY_NAME) + tuple(POINT_ADMIN_LAYERS.values()) + (ADMIN_UNITS,)
+KNOWN_TARGETS = tuple(dict.fromkeys(tuple(model.LAYER_BY_NAME) + tuple(POINT_ADMIN_LAYERS.values()) + (ADMIN_UNITS,)))
 
 
 def normalise_name(name) -> str:

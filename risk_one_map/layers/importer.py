@@ -79,7 +79,12 @@ class ImportReport:
 
     def frame(self):
         import pandas as pd
-        return pd.DataFrame(self.rows, columns=list(REPORT_COLUMNS))
+        frame = pd.DataFrame(self.rows, columns=list(REPORT_COLUMNS))
+        # feature numbers stay whole numbers when a raster row (no feature) is among them, not 23.0
+        fid = pd.to_numeric(frame["source_fid"], errors="coerce")
+        if fid.notna().sum() == frame["source_fid"].notna().sum():
+            frame["source_fid"] = fid.round().astype("Int64")
+        return frame
 
     def summary(self) -> str:
         c = self.counts()
@@ -183,9 +188,12 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
         if name in warped:
             raise RiskOneMapError(f"two rasters for {name}; give one", file=item.path)
         warped[name] = (array, transform, rcrs, nodata)
+        same = raster_import.source_crs(item, crs) == target
         report.rows.append({"source_file": str(item.path), "source_layer": "band 1", "source_fid": None,
-                            "target_layer": name, "status": REPAIRED, "reason": "reprojected into the package CRS",
-                            "detail": f"{item.target} by {item.rule}: {note}"})
+                            "target_layer": name, "status": KEPT if same else REPAIRED,
+                            "reason": "resampled on the package grid (already in the package CRS)" if same
+                            else "reprojected into the package CRS",
+                            "detail": f"{item.target} ({item.rule}): {note}"})
         report.notes.append(f"{item.path.name} -> {name}: {note}")
     layers[REPORT_LAYER] = report.frame()
     steps.check()

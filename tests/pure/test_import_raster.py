@@ -59,6 +59,10 @@ def test_negative_population_and_unnamed_rasters_are_refused(tmp_path):
         import_sources([village, tmp_path / "grid.tif"], tmp_path / "out2")
     report = import_sources([village, f"dem={tmp_path / 'grid.tif'}"], tmp_path / "out3")
     assert (tmp_path / "out3" / "dem.tif").exists() and report.rows[-1]["target_layer"] == "dem.tif"
+    assert report.rows[-1]["detail"].startswith("dem (given on the command line): ")
+    # feature numbers stay whole beside the raster's row, which has none
+    fids = report.frame()["source_fid"]
+    assert str(fids.dtype) == "Int64" and fids.isna().sum() == 1
     assert not (tmp_path / "out1").exists() and not (tmp_path / "out2").exists()
 
 
