@@ -71,6 +71,11 @@ def cmd_import(args) -> int:
                                 crs=args.crs, encoding=args.encoding, overwrite=args.overwrite,
                                 layer_for=args.layer)
     print(report.summary())
+    from .layers.check import check_package
+    checked = check_package(args.out)  # what the package still lacks, said now rather than found out later
+    if checked.errors:
+        print(f"check: {len(checked.errors)} errors, {len(checked.warnings)} warnings in the package "
+              f"(`risk-one-map check {args.out}` lists them); the first: {checked.errors[0].format().strip()}")
     if not args.no_project:
         _maybe_write_project(Path(args.out))
     return 0

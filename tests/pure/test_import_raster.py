@@ -70,3 +70,11 @@ def test_rasters_alone_are_not_a_package(tmp_path):
     _raster(tmp_path / "dem.tif", np.ones((10, 10)))
     with pytest.raises(RiskOneMapError, match="at least one vector file"):
         import_sources([tmp_path / "dem.tif"], tmp_path / "out")
+
+
+def test_import_command_says_what_the_new_package_still_lacks(tmp_path, capsys):
+    from risk_one_map.cli import main
+    village = _geojson_village(tmp_path / "villages.geojson")
+    assert main(["import", str(village), "--out", str(tmp_path / "pkg"), "--no-project"]) == 0
+    out = capsys.readouterr().out
+    assert "check: " in out and "layer county: required layer is missing" in out
