@@ -206,7 +206,7 @@ DEFAULTS = {d.key: d for d in (
     Default("walk_min_emergency", 10.0, "min", "紧急避难场所步行时间", "GB 50413-2007"),
     Default("walk_kmh", 4.0, "km/h", "步行速度", "default"),
     Default("walk_kmh_vulnerable", 2.5, "km/h", "老弱病残步行速度", "default"),
-    Default("max_leg_m", 1000.0, "m", "住户、避难场所到道路的最远直线距离（更远视为无路可达）", "default"),
+    Default("max_leg_m", 1000.0, "m", "住户、避难场所离路最远距离（直线）", "default"),
     Default("evac_radius_landslide_m", 200.0, "m", "滑坡撤离半径", "default"),
     Default("evac_radius_rockfall_m", 100.0, "m", "崩塌撤离半径", "default"),
     Default("evac_radius_debris_flow_m", 300.0, "m", "泥石流撤离半径", "default"),

@@ -124,7 +124,7 @@ class AnalysisDialog(QDialog):
         self.widgets = {}
         self.task: Optional[JobTask] = None
         self.setWindowTitle(self.analysis.title)
-        self.setMinimumWidth(560)
+        self.setMinimumWidth(760)  # the labels, their values and where each default comes from, uncut
         lay = QVBoxLayout(self)
         form = QFormLayout()
         self.package_edit = QLineEdit(str(package or settings.value("last_package") or ""))
