@@ -4,9 +4,10 @@
     .venv/bin/python benchmarks/evacuation.py                  # the issue's sizes (100k households, 500 shelters), ~4 min
     .venv/bin/python benchmarks/evacuation.py --side 320 --households 30000 --shelters 100   # a quick run, ~1.5 min
 
-The targets are the issue's, at its sizes: 1.23x and 1.29x against the textbook flow, 168-215x against QGIS's
-service area, in session 3's runs (the flow alone in its max-flow form took 1.10-1.12 s there, the textbook form
-1.99-2.19 s, the distances 1.09-1.19 s). On the quick run fixed costs weigh more.
+The targets are the issue's, at its sizes: 1.05x, 1.10x and 1.15x against the textbook flow and 169-215x against
+QGIS's service area in session 3's last runs (distances 0.86-0.98 s; the flow alone 1.94-2.19 s in its textbook
+form, 1.00-1.20 s in its max-flow form, against which the plan is 1.9-2.1x). On the quick run fixed costs weigh
+more.
 
 The graph: a jittered square grid of ``side``² junctions, ``spacing`` m apart, with 8 % of the blocks' edges missing
 (so it has dead ends and detours); ``zones`` circular danger zones of 150-400 m; ``households`` evacuee households
