@@ -17,6 +17,7 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import Iterable, Optional
 
+import numpy as np
 import pandas as pd
 
 from ..errors import RiskOneMapError
@@ -108,6 +109,27 @@ def _assign_village(frame, villages, code_field: str = "village_code"):
         joined = joined[~joined.index.duplicated(keep="first")]
         codes.loc[missing] = joined["code"].reindex(pts.index).values
     return codes
+
+
+def _villages_inside(frame, villages) -> dict:
+    """{row index: [codes of the villages whose inside a polygon feature's inside meets]} (points: none)."""
+    import shapely
+    if frame is None or len(frame) == 0 or not hasattr(frame, "geometry") or villages is None or len(villages) == 0:
+        return {}
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    areal = np.array([g is not None and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon")
+                      for g in geoms], dtype=bool)
+    if not areal.any():
+        return {}
+    vgeom = np.asarray(villages.geometry.values, dtype=object)
+    rows = np.flatnonzero(areal)
+    fi, vj = shapely.STRtree(vgeom).query(geoms[rows], predicate="intersects")
+    inner = shapely.relate_pattern(geoms[rows][fi], vgeom[vj], "T********")  # not just a shared edge
+    out: dict = {}
+    codes = villages["code"].map(_text).to_numpy(object)
+    for i, j in zip(fi[inner], vj[inner]):
+        out.setdefault(frame.index[rows[i]], []).append(codes[j])
+    return out
 
 
 def _danger_level(row) -> str:
@@ -250,14 +272,16 @@ def _hazards(pkg, vil, layers) -> pd.DataFrame:
                          "_role": ROLE_MONITOR, "_order": 0, "_people": r.get("threatened_people") or 0})
     if "flood_lowpoints" in layers:
         fl = pkg.read("flood_lowpoints")
-        fl = fl.assign(_v=_assign_village(fl, vil))
-        for _, r in fl.iterrows():
+        own = _assign_village(fl, vil)
+        also = _villages_inside(fl, vil)  # a ponded area over several villages is on each one's sheet
+        for (idx, r), code in zip(fl.iterrows(), own):
             depth = r.get("max_depth_m")
             level = f"积水{float(depth):.1f}米" if depth is not None and not pd.isna(depth) else DASH
-            rows.append({"village_code": r["_v"], "name": _text(r.get("name")), "kind": LOWPOINT_KIND,
-                         "level": level, "households": DASH, "people": DASH,
-                         "monitor": _text(r.get("resp_name")), "phone": _text(r.get("resp_phone")),
-                         "_role": ROLE_LOWPOINT, "_order": 1, "_people": 0})
+            for village in dict.fromkeys([code] + also.get(idx, [])):
+                rows.append({"village_code": village, "name": _text(r.get("name")), "kind": LOWPOINT_KIND,
+                             "level": level, "households": DASH, "people": DASH,
+                             "monitor": _text(r.get("resp_name")), "phone": _text(r.get("resp_phone")),
+                             "_role": ROLE_LOWPOINT, "_order": 1, "_people": 0})
     cols = ["village_code", "name", "kind", "level", "households", "people", "monitor", "phone", "_role"]
     if not rows:
         return pd.DataFrame(columns=cols)

@@ -93,6 +93,19 @@ def test_a_shelter_the_evacuation_could_not_use_says_why(tmp_path):
     assert list(data.rows("shelters", "110109001201")["assigned"]) == ["停用（在危险区内）"]
 
 
+def test_a_ponded_area_over_several_villages_is_on_each_ones_sheet(tmp_path):
+    from shapely.geometry import box
+    layers = tiny_layers()
+    # over 东一村 and 西一村 (one code given, the other found); 东二村 only shares its edge
+    layers["flood_lowpoints"] = gpd.GeoDataFrame(
+        {"id": ["L9"], "name": ["下穿积水区"], "max_depth_m": [0.6], "village_code": ["110109001201"]},
+        geometry=[box(X0 + 600, Y0 + 200, X0 + 1400, Y0 + 1000)], crs=CRS)
+    data = build_sheet_data(write_package(tmp_path / "pkg", layers).path)
+    for code in ("110109001201", "110109002201"):
+        assert list(data.rows("hazards", code)["name"]) == ["下穿积水区"]
+    assert data.rows("hazards", "110109001202").empty
+
+
 def test_selection_by_township_and_unknown_codes(pkg):
     assert list(build_sheet_data(pkg, township="110109002000").villages["name"]) == ["西一村", "西二村"]
     with pytest.raises(RiskOneMapError, match="layer villages, field code: no village with code 999"):
