@@ -1014,18 +1014,19 @@ def shelter_isochrones(net: nw.RoadNetwork, shelters, *, minutes: Sequence[float
             for bi, band in enumerate(bands):
                 sel = order[bounds[k * len(bands) + bi]:bounds[k * len(bands) + bi + 1]]
                 road_m = float(piece_len[sel].sum())
-                new = [g for g in geoms[sel[~seen_below[sel]]] if g is not None]
+                new = geoms[sel[~seen_below[sel]]]
                 if legs_ok[k] and acc.leg[k] <= T[bi]:
-                    new.append(leg_lines[k] if acc.leg[k] > 0 else pts[k])
+                    new = np.r_[new, np.array([leg_lines[k] if acc.leg[k] > 0 else pts[k]], dtype=object)]
                     road_m += float(acc.leg[k])
-                if not new and area is None:
+                new = new[~shapely.is_missing(new)]
+                if not len(new) and area is None:
                     continue
-                if new:
-                    parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(
-                        [g for g in new if g.geom_type == "LineString"]))) if any(
-                        g.geom_type == "LineString" for g in new) else np.zeros(0, object)
-                    extra = [g for g in new if g.geom_type != "LineString"]
-                    blobs = shapely.buffer(np.r_[parts, np.asarray(extra, dtype=object)], width_m, quad_segs=2)
+                if len(new):
+                    # types looked up at once: one .geom_type per piece was a quarter of the time
+                    is_line = shapely.get_type_id(new) == 1
+                    parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(new[is_line]))) \
+                        if is_line.any() else np.zeros(0, object)
+                    blobs = shapely.buffer(np.r_[parts, new[~is_line]], width_m, quad_segs=2)
                     area = shapely.union_all(np.r_[blobs, [area]] if area is not None else blobs)
                 out.append((ids[k], band, road_m, area))
         return out
