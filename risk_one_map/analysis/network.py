@@ -127,23 +127,25 @@ def _first_of_pairs(tail, head, weight) -> np.ndarray:
 def _explode(lines):
     """LineString parts of ``lines`` and the index of the feature each came from; empty/invalid ones reported."""
     geoms = np.asarray(getattr(lines, "values", lines), dtype=object)
-    dropped = []
-    ok = np.zeros(len(geoms), dtype=bool)
-    for i, g in enumerate(geoms):
-        if g is None or not isinstance(g, shapely.Geometry) or g.is_empty:
-            dropped.append({"road": i, "reason": "no geometry"})
-        elif shapely.get_type_id(g) not in (1, 5, 7):  # LineString, MultiLineString, GeometryCollection
-            dropped.append({"road": i, "reason": f"not a line ({g.geom_type})"})
-        else:
-            ok[i] = True
+    # vectorised: a Python test per road took 12 s for 0.9 M roads
+    is_geom = shapely.is_geometry(geoms)
+    type_id = np.full(len(geoms), -1, dtype=np.int64)
+    empty = ~is_geom
+    if is_geom.any():
+        type_id[is_geom] = shapely.get_type_id(geoms[is_geom])
+        empty[is_geom] = shapely.is_empty(geoms[is_geom])
+    ok = ~empty & np.isin(type_id, (1, 5, 7))  # LineString, MultiLineString, GeometryCollection
+    dropped = [{"road": int(i), "reason": "no geometry" if empty[i] else f"not a line ({geoms[i].geom_type})"}
+               for i in np.flatnonzero(~ok)]
     idx = np.flatnonzero(ok)
     parts, part_of = shapely.get_parts(geoms[idx], return_index=True)
     part_of = idx[part_of]
     lines_only = (shapely.get_type_id(parts) == 1) & ~shapely.is_empty(parts)
     parts, part_of = parts[lines_only], part_of[lines_only]
     short = shapely.length(parts) <= 0
+    kept = set(part_of[~short].tolist())
     for i in np.unique(part_of[short]):
-        if i not in part_of[~short]:
+        if int(i) not in kept:
             dropped.append({"road": int(i), "reason": "zero length"})
     return parts[~short], part_of[~short], dropped
 
@@ -182,8 +184,9 @@ def _from_pieces(pieces: np.ndarray, road: np.ndarray) -> RoadNetwork:
     start = shapely.get_coordinates(shapely.get_point(pieces, 0))
     end = shapely.get_coordinates(shapely.get_point(pieces, -1))
     keys = np.round(np.r_[start, end], _ROUND)
-    uniq, inv = np.unique(keys, axis=0, return_inverse=True)
-    inv = inv.ravel()
+    # x + iy: numpy sorts complex numbers by x then y, the order np.unique(axis=0) gives, several times faster
+    uniq, inv = np.unique(keys[:, 0] + 1j * keys[:, 1], return_inverse=True)
+    uniq, inv = np.c_[uniq.real, uniq.imag], inv.ravel()
     m = len(pieces)
     u, v = inv[:m], inv[m:]
     loop = u == v  # closed rings with no other junction: keep them as two halves so they stay routable
