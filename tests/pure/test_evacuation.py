@@ -304,6 +304,9 @@ def test_job_writes_every_output_with_spec_columns(tmp_path):
     issues = pyogrio.read_dataframe(pkg.gpkg, layer="evacuation_issues", read_geometry=False)
     assert {"G2", "S1", "S2"} <= set(issues.feature.dropna())
     assert res.stats["households"] == 2 and res.summary_lines()
+    assert not any("--max-walk-m" in line for line in res.summary_lines())
+    res.plan.stats.update(candidate_arcs=6_000_000, max_walk_m=None)  # a big county with no walking limit
+    assert any("--max-walk-m 5000" in line for line in res.summary_lines())
 
 
 def test_job_on_the_sample_county(sample_package, tmp_path):
