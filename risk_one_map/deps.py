@@ -298,8 +298,9 @@ def _import_extensions(package: str) -> None:
             continue
 
 
-# pyproj's per-thread PROJ contexts, kept alive for the life of QGIS's pool threads (see keep_proj_context).
-_KEPT_PROJ_CONTEXTS: list = []
+# pyproj's per-thread PROJ contexts, kept alive for the life of QGIS's pool threads (see keep_proj_context),
+# by native thread id: a pool thread that expired and whose id a new thread got has no use for its old context.
+_KEPT_PROJ_CONTEXTS: dict = {}
 
 
 def keep_proj_context() -> None:
@@ -309,10 +310,11 @@ def keep_proj_context() -> None:
     ``threading.local``. QGIS's pool threads outlive the Python thread state a task gets; when that state goes, the
     local's owner frees the context while the C storage keeps pointing at it, and the next task on the same pool
     thread crashes in the first ``pyproj.CRS`` (seen: printing the depot sheet after a village sheet). Holding the
-    owner keeps the context valid for the thread's life: one context per pool thread, never more.
+    owner keeps the context valid for the thread's life: one context per live thread id.
     """
+    import threading
     context = sys.modules.get("pyproj._context")
     local = getattr(context, "_CONTEXT_MANAGER_LOCAL", None)
     owner = getattr(local, "context_manager", None)
-    if owner is not None and not any(owner is kept for kept in _KEPT_PROJ_CONTEXTS):
-        _KEPT_PROJ_CONTEXTS.append(owner)
+    if owner is not None:  # None: this thread's context was made by an earlier task, and is kept already
+        _KEPT_PROJ_CONTEXTS[threading.get_native_id()] = owner
