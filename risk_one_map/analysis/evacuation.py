@@ -228,7 +228,7 @@ def households_in_zones(zones, households=None, villages=None, population=None):
     zgeom = np.asarray(zones.geometry.values, dtype=object)
     zid = np.asarray(zones["zone_id"] if "zone_id" in zones.columns else np.arange(len(zones))).astype(str)
     zhaz = np.asarray(zones["hazard_id"] if "hazard_id" in zones.columns else zid).astype(str)
-    tree = len(zgeom) > 0
+    has_zones = len(zgeom) > 0
     vgeom = np.asarray(villages.geometry.values, dtype=object) if villages is not None and len(villages) else None
     vcode = np.asarray(villages["code"]).astype(str) if vgeom is not None else None
 
@@ -258,7 +258,7 @@ def households_in_zones(zones, households=None, villages=None, population=None):
             bad = np.array([c is not None and c not in known for c in hcode])
             hcode = np.where((hcode == None) | bad, found, hcode)  # noqa: E711
         with_households = set(c for c in hcode[ok] if c is not None)
-        if tree and ok.any():
+        if has_zones and ok.any():
             zj, hi = _inside(zgeom, np.where(ok, hg, shapely.Point()))
         else:
             hi, zj = np.zeros(0, int), np.zeros(0, int)
@@ -279,7 +279,7 @@ def households_in_zones(zones, households=None, villages=None, population=None):
                 "household_id": [ids[k] for k in sel], "village_code": hcode[sel], "people": people[sel],
                 "vulnerable": [_is_vulnerable(vul[k]) for k in sel], "vulnerable_note": [_text(vul[k]) for k in sel],
                 "pseudo": False, "zone_index": [zl[k] for k in sel], "geometry": hg[sel]}))
-    if population is not None and tree:
+    if population is not None and has_zones:
         frames.append(_pseudo_households(population, zgeom, village_of, with_households,
                                          households is not None and len(households) > 0))
     cols = ["household_id", "village_code", "people", "vulnerable", "vulnerable_note", "pseudo", "zone_ids",
@@ -1006,36 +1006,35 @@ def shelter_isochrones(net: nw.RoadNetwork, shelters, *, minutes: Sequence[float
     bounds = np.searchsorted(group[order], np.arange(len(sh) * len(bands) + 1))
     ids = sh[id_column].to_numpy(object)
 
-    def areas(shelters):
-        """(shelter id, band, road_m, polygon) rows of these shelters; bands grow from the one below."""
+    def areas(k):
+        """(shelter id, band, road_m, polygon) rows of shelter ``k``; bands grow from the one below."""
         out = []
-        for k in shelters:
-            area = None
-            for bi, band in enumerate(bands):
-                sel = order[bounds[k * len(bands) + bi]:bounds[k * len(bands) + bi + 1]]
-                road_m = float(piece_len[sel].sum())
-                new = geoms[sel[~seen_below[sel]]]
-                if legs_ok[k] and acc.leg[k] <= T[bi]:
-                    new = np.r_[new, np.array([leg_lines[k] if acc.leg[k] > 0 else pts[k]], dtype=object)]
-                    road_m += float(acc.leg[k])
-                new = new[~shapely.is_missing(new)]
-                if not len(new) and area is None:
-                    continue
-                if len(new):
-                    # types looked up at once: one .geom_type per piece was a quarter of the time
-                    is_line = shapely.get_type_id(new) == 1
-                    parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(new[is_line]))) \
-                        if is_line.any() else np.zeros(0, object)
-                    blobs = shapely.buffer(np.r_[parts, new[~is_line]], width_m, quad_segs=2)
-                    area = shapely.union_all(np.r_[blobs, [area]] if area is not None else blobs)
-                out.append((ids[k], band, road_m, area))
+        area = None
+        for bi, band in enumerate(bands):
+            sel = order[bounds[k * len(bands) + bi]:bounds[k * len(bands) + bi + 1]]
+            road_m = float(piece_len[sel].sum())
+            new = geoms[sel[~seen_below[sel]]]
+            if legs_ok[k] and acc.leg[k] <= T[bi]:
+                new = np.r_[new, np.array([leg_lines[k] if acc.leg[k] > 0 else pts[k]], dtype=object)]
+                road_m += float(acc.leg[k])
+            new = new[~shapely.is_missing(new)]
+            if not len(new) and area is None:
+                continue
+            if len(new):
+                # types looked up at once: one .geom_type per piece was a quarter of the time
+                is_line = shapely.get_type_id(new) == 1
+                parts = shapely.get_parts(shapely.line_merge(shapely.multilinestrings(new[is_line]))) \
+                    if is_line.any() else np.zeros(0, object)
+                blobs = shapely.buffer(np.r_[parts, new[~is_line]], width_m, quad_segs=2)
+                area = shapely.union_all(np.r_[blobs, [area]] if area is not None else blobs)
+            out.append((ids[k], band, road_m, area))
         return out
 
-    # GEOS's unions are most of the time and hold the GIL: groups of shelters go to forked workers where that is
-    # safe (parallel.ordered_map), a few at a time so that the polygons sent back stay small.
-    chunks = np.array_split(np.arange(len(sh)), max(1, len(sh) // 8))
-    rows = [row for chunk in parallel.ordered_map(areas, chunks, workers=None if len(sh) >= 24 else 1)
-            for row in chunk]
+    # GEOS's unions are most of the time and hold the GIL: shelters go to forked workers where that is safe
+    # (parallel.ordered_map), 8 at a time so that the polygons sent back stay small.
+    rows = [row for shelter_rows in parallel.ordered_map(areas, range(len(sh)),
+                                                         workers=None if len(sh) >= 24 else 1, batch=8)
+            for row in shelter_rows]
     if not rows:
         return gpd.GeoDataFrame(columns=cols, geometry="geometry", crs=sh.crs)
     frame = pd.DataFrame(rows, columns=[id_column, "minutes", "road_m", "geometry"])

@@ -709,14 +709,13 @@ _FORK_MIN_WORK = 2.0e6
 
 @dataclass
 class _Cut:
-    """The sources with one limit, and how the graph is cut for them.
+    """The sources with one cut limit L, and how the graph is cut for them (each searches to its own limit).
 
     Nodes are bucketed in square cells of side L/2 and renumbered cell by cell (``perm``: new number -> node), so
     the part a tile of sources searches (its cell and two rings of cells around it, 5×5 cells) is five runs of
     consecutive rows of the renumbered graph ``graph``: cutting it copies slices instead of gathering rows one by
     one, which made cutting cost as much as searching. ``perm`` is None when the whole graph is searched.
     """
-    limit: float
     tiles: list                       # (source positions, cell x, cell y)
     sizes: np.ndarray                 # nodes in each tile's part
     span: int = 0
@@ -742,29 +741,26 @@ class _Cut:
         rows = np.concatenate([np.arange(a, b) for a, b in zip(lo, hi)])
         m = len(rows)
         runs = (lo, hi, np.r_[0, np.cumsum(hi - lo)[:-1]])  # renumbered ranges and where each starts in the part
-        if self.graph is None:
-            ids = self.perm[rows]
+        ids = self.perm[rows]
+        if self.graph is None:  # rows gathered by node id: ``where`` is indexed by node ids
             sub = csr[ids]
-            where[ids] = np.arange(m)
-            local = where[sub.indices]
-            at = where[sources]
-            where[ids] = -1
-            local[local < 0] = m
-            indptr = np.r_[sub.indptr, sub.indptr[-1]]
-            return ids, sp.csr_matrix((sub.data, local, indptr), shape=(m + 1, m + 1)), at, runs
-        g = self.graph
-        first = g.indptr[lo]
-        cols = np.concatenate([g.indices[a:b] for a, b in zip(first, g.indptr[hi])])
-        data = np.concatenate([g.data[a:b] for a, b in zip(first, g.indptr[hi])])
-        base = np.r_[0, np.cumsum(g.indptr[hi] - first)]
-        indptr = np.concatenate([g.indptr[a:b] - g.indptr[a] + base[k] for k, (a, b) in enumerate(zip(lo, hi))]
-                                + [[base[-1], base[-1]]])
-        where[rows] = np.arange(m)
+            keys, cols, data, indptr, src = ids, sub.indices, sub.data, sub.indptr, sources
+        else:  # slices of the renumbered graph: ``where`` is indexed by new numbers
+            g = self.graph
+            first = g.indptr[lo]
+            cols = np.concatenate([g.indices[a:b] for a, b in zip(first, g.indptr[hi])])
+            data = np.concatenate([g.data[a:b] for a, b in zip(first, g.indptr[hi])])
+            base = np.r_[0, np.cumsum(g.indptr[hi] - first)]
+            indptr = np.concatenate([g.indptr[a:b] - g.indptr[a] + base[k] for k, (a, b) in enumerate(zip(lo, hi))]
+                                    + [base[-1:]])
+            keys, src = rows, self.rank[sources]
+        where[keys] = np.arange(m)
         local = where[cols]
-        at = where[self.rank[sources]]
-        where[rows] = -1
+        at = where[src]
+        where[keys] = -1
         local[local < 0] = m
-        return self.perm[rows], sp.csr_matrix((data, local, indptr), shape=(m + 1, m + 1)), at, runs
+        indptr = np.r_[indptr, indptr[-1]]
+        return ids, sp.csr_matrix((data, local, indptr), shape=(m + 1, m + 1)), at, runs
 
 
 def _renumbered(csr, perm, rank):
@@ -779,7 +775,7 @@ def _cuts(csr, xy, sources, limits, cache: dict) -> list:
     cuts = []
     for lim in np.unique(limits):
         group = np.flatnonzero(limits == lim)
-        whole = _Cut(float(lim), [(group, 0, 0)], np.array([n]))
+        whole = _Cut([(group, 0, 0)], np.array([n]))
         if xy is None or not np.isfinite(lim) or lim <= 0:
             cuts.append(whole)
             continue
@@ -801,7 +797,7 @@ def _cuts(csr, xy, sources, limits, cache: dict) -> list:
         order = np.argsort(skey, kind="stable")
         cuts_at = np.flatnonzero(np.r_[True, skey[order][1:] != skey[order][:-1], True])
         tiles = [(group[order[a:b]], *cell[order[a]]) for a, b in zip(cuts_at[:-1], cuts_at[1:])]
-        cut = _Cut(float(lim), tiles, np.zeros(len(tiles), np.int64), span, grid["keys"], grid["perm"])
+        cut = _Cut(tiles, np.zeros(len(tiles), np.int64), span, grid["keys"], grid["perm"])
         lo, hi = cut.bounds(np.array([t[1] for t in tiles]), np.array([t[2] for t in tiles]))
         cut.sizes = (hi - lo).sum(axis=1)
         # cutting the graph pays only when the parts are small next to it

@@ -19,7 +19,6 @@ from typing import Iterable, Mapping, Optional
 RADICAL_RANGE = range(0x2E80, 0x2FE0)
 
 _TOUNICODE_REF = re.compile(rb"/ToUnicode\s+(\d+)\s+0\s+R")
-_HEX4 = re.compile(rb"<([0-9A-Fa-f]{4})>")
 
 
 def kangxi_map() -> dict:
