@@ -119,14 +119,22 @@ def class_colours(n: int) -> list:
 
 
 # ------------------------------------------------------------------------------------------------ reading
-def read_results(pkg: Package):
-    """(summary dict, depot_sites, depot_allocation); RiskOneMapError telling to run site-depots when absent."""
+def missing_results(pkg: Package) -> Optional[RiskOneMapError]:
+    """The error telling to run site-depots when the package lacks its results (layers or summary), else None."""
     names = set(pkg.layer_names())
     if "depot_sites" not in names or "depot_allocation" not in names:
-        raise RiskOneMapError(RUN_FIRST, file=pkg.gpkg, layer="depot_sites")
+        return RiskOneMapError(RUN_FIRST, file=pkg.gpkg, layer="depot_sites")
+    if not (pkg.path / SUMMARY_NAME).is_file():
+        return RiskOneMapError(RUN_FIRST, file=pkg.path / SUMMARY_NAME)
+    return None
+
+
+def read_results(pkg: Package):
+    """(summary dict, depot_sites, depot_allocation); RiskOneMapError telling to run site-depots when absent."""
+    missing = missing_results(pkg)
+    if missing is not None:
+        raise missing
     path = pkg.path / SUMMARY_NAME
-    if not path.is_file():
-        raise RiskOneMapError(RUN_FIRST, file=path)
     try:
         summary = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -259,11 +259,9 @@ def export_depot_sheet(package_dir, out_pdf, page: str = "A3", png: bool = False
 def has_results(package_dir) -> bool:
     """True when the package holds siting results the sheet can show (depot_sites, depot_allocation, summary)."""
     from ..layers.package import Package
-    from .depot_data import SUMMARY_NAME
+    from .depot_data import missing_results
     pkg = Package(package_dir)
-    if not pkg.gpkg.is_file() or not (pkg.path / SUMMARY_NAME).is_file():
-        return False
-    return {"depot_sites", "depot_allocation"} <= set(pkg.layer_names())
+    return pkg.gpkg.is_file() and missing_results(pkg) is None
 
 
 def write_depot_gpkg(data: DepotSheetData, path) -> Path:

@@ -117,8 +117,7 @@ def _villages_inside(frame, villages) -> dict:
     if frame is None or len(frame) == 0 or not hasattr(frame, "geometry") or villages is None or len(villages) == 0:
         return {}
     geoms = np.asarray(frame.geometry.values, dtype=object)
-    areal = np.array([g is not None and not g.is_empty and g.geom_type in ("Polygon", "MultiPolygon")
-                      for g in geoms], dtype=bool)
+    areal = np.isin(shapely.get_type_id(geoms), (3, 6)) & ~shapely.is_empty(geoms)  # Polygon, MultiPolygon
     if not areal.any():
         return {}
     vgeom = np.asarray(villages.geometry.values, dtype=object)

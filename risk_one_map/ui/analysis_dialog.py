@@ -20,7 +20,7 @@ from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox
 from .. import settings
 from ..i18n import tr
 from ..layers import model
-from .tasks import JobTask, one_line
+from .tasks import JobTask, one_line, push_success
 
 
 @dataclass
@@ -281,15 +281,7 @@ class AnalysisDialog(QDialog):
         text = tr("已打印县域选址图：{file}").format(file=self.sheet_path())
         self.status.setText(self.status.text().replace(tr("正在打印县域选址图……"), text))
         if self.iface is not None:
-            from qgis.PyQt.QtCore import QUrl
-            from qgis.PyQt.QtGui import QDesktopServices
-            bar = self.iface.messageBar()
-            widget = bar.createMessage(self.analysis.title, text)
-            button = QPushButton(tr("打开文件夹"), widget)
-            folder = self.sheet_path().parent
-            button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
-            widget.layout().addWidget(button)
-            bar.pushWidget(widget, Qgis.Success, 0)
+            push_success(self.iface, self.analysis.title, text, self.sheet_path().parent)
 
     def _failed(self, exc) -> None:
         self.run_button.setEnabled(True)

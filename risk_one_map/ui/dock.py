@@ -13,15 +13,15 @@ from typing import Callable, Optional
 
 from qgis.core import (Qgis, QgsCoordinateTransform, QgsFeatureRequest, QgsProject, QgsRectangle,
                        QgsVectorLayer)
-from qgis.PyQt.QtCore import Qt, QUrl
-from qgis.PyQt.QtGui import QDesktopServices, QFont
+from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtGui import QFont
 from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                  QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
 from .. import settings
 from ..i18n import tr
 from ..layers import model
-from .tasks import JobTask, one_line
+from .tasks import JobTask, one_line, push_success
 
 TITLE_PT = 15
 BUTTON_PT = 17
@@ -374,12 +374,7 @@ class TownshipDock(QDockWidget):
 
     # ------------------------------------------------------------------------------------------ messages
     def _success(self, text: str, folder: Path) -> None:
-        bar = self.iface.messageBar()
-        widget = bar.createMessage(tr("风险隐患一张图"), text)
-        button = QPushButton(tr("打开文件夹"), widget)
-        button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
-        widget.layout().addWidget(button)
-        bar.pushWidget(widget, Qgis.Success, 0)
+        push_success(self.iface, tr("风险隐患一张图"), text, folder)
 
     def _error(self, text: str) -> None:
         self.iface.messageBar().pushMessage(tr("风险隐患一张图"), text, Qgis.Critical, 10)

@@ -34,6 +34,19 @@ def one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}"
 
 
+def push_success(iface, title: str, text: str, folder) -> None:
+    """A lasting success message on the message bar with a button that opens ``folder`` (where a print went)."""
+    from qgis.PyQt.QtCore import QUrl
+    from qgis.PyQt.QtGui import QDesktopServices
+    from qgis.PyQt.QtWidgets import QPushButton
+    bar = iface.messageBar()
+    widget = bar.createMessage(title, text)
+    button = QPushButton(tr("打开文件夹"), widget)
+    button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
+    widget.layout().addWidget(button)
+    bar.pushWidget(widget, Qgis.Success, 0)
+
+
 class BaseTask(QgsTask):
     """A cancellable task; subclasses implement ``_run()`` (worker thread, no GUI, no project layers)."""
 
