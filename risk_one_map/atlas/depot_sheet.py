@@ -96,18 +96,19 @@ def _depot_symbols(layer) -> None:
         QgsRendererCategory("existing", _marker("diamond", DEPOT_BROWN, 5.0, outline_width=0.5), "现有储备点")]))
 
 
-def _minutes_rows(data: DepotSheetData) -> list:
+def _minutes_frame(data: DepotSheetData):
+    """The villages' shading: MINUTES_FIELDS (no depot: UNSERVED minutes) and geometry."""
     v = data.villages
-    return v.drop(columns="geometry").assign(minutes=v["minutes"].fillna(UNSERVED))[list(MINUTES_FIELDS)] \
-        .to_dict("records")
+    return v.assign(minutes=v["minutes"].fillna(UNSERVED))[list(MINUTES_FIELDS) + ["geometry"]]
 
 
 def _minutes_layer(data: DepotSheetData, font: str):
     """Villages shaded by drive minutes to their depot (graduated, the sheet's classes), names small."""
     import shapely
     from .layout import _memory_layer
-    layer = _memory_layer(MINUTES_LAYER, MINUTES_FIELDS, _minutes_rows(data), data.crs,
-                          [shapely.to_wkb(g) for g in data.villages.geometry], numeric=("minutes", "people"))
+    shading = _minutes_frame(data)
+    layer = _memory_layer(MINUTES_LAYER, MINUTES_FIELDS, shading.drop(columns="geometry").to_dict("records"),
+                          data.crs, [shapely.to_wkb(g) for g in shading.geometry], numeric=("minutes", "people"))
     _style_minutes(layer, data, font)
     return layer
 
@@ -269,11 +270,9 @@ def write_depot_gpkg(data: DepotSheetData, path) -> Path:
     import pyogrio
     from ..layers.package import atomic_path
     path = Path(path)
-    v = data.villages
-    shading = v[["geometry"]].assign(**{k: [r[k] for r in _minutes_rows(data)] for k in MINUTES_FIELDS})
     with atomic_path(path, suffix=".gpkg") as tmp:
-        pyogrio.write_dataframe(shading[list(MINUTES_FIELDS) + ["geometry"]], tmp, layer="depot_minutes",
-                                driver="GPKG", promote_to_multi=True)
+        pyogrio.write_dataframe(_minutes_frame(data), tmp, layer="depot_minutes", driver="GPKG",
+                                promote_to_multi=True)
         pyogrio.write_dataframe(data.depots.astype(str), tmp, layer=D.SHEET_DEPOTS, driver="GPKG")
     return path
 
