@@ -24,6 +24,13 @@ SETTINGS_LAST_PACKAGE = settings.PREFIX + "last_package"
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icons" / "icon.svg"
 
 
+def follow_project(package_edit) -> None:
+    """A dialog opened again shows the open project's package (another project may be open since)."""
+    shown = settings.project_package()
+    if shown is not None:
+        package_edit.setText(str(shown))
+
+
 class RiskOneMapPlugin:
     def __init__(self, iface):
         self.iface = iface
@@ -119,6 +126,7 @@ class RiskOneMapPlugin:
         from .ui.analysis_dialog import AnalysisDialog
         dialog = self.dialogs.get(key) or AnalysisDialog(self.iface, key)
         self.dialogs[key] = dialog
+        follow_project(dialog.package_edit)
         dialog.show()
         dialog.raise_()
         return dialog
@@ -126,10 +134,10 @@ class RiskOneMapPlugin:
     def open_algorithm(self, name, params=None):
         """The Processing dialog of riskonemap:<name> (runs as a task; the package pre-filled)."""
         import processing
-        last = settings.value("last_package")
+        current = settings.current_package()
         defaults = dict(params or {})
-        if last and name != "sampledata":
-            defaults.setdefault("PACKAGE", last)
+        if current is not None and name != "sampledata":
+            defaults.setdefault("PACKAGE", str(current))
         return processing.execAlgorithmDialog(f"riskonemap:{name}", defaults)
 
     def load_if_needed(self, path) -> dict:
@@ -143,6 +151,7 @@ class RiskOneMapPlugin:
 
     def unload(self):
         if self.dock is not None:
+            self.dock.disconnect_project()
             self.iface.removeDockWidget(self.dock)
             self.dock.deleteLater()
             self.dock = None
@@ -168,7 +177,7 @@ class RiskOneMapPlugin:
     def open_package(self, checked=False, path=None):
         """Ask for a package folder (unless ``path`` is given) and load it into the current project."""
         if path is None:
-            start = settings.value("last_package") or str(Path.home())
+            start = str(settings.current_package() or Path.home())
             path = QFileDialog.getExistingDirectory(self.iface.mainWindow(), tr("打开一张图包"), start)
             if not path:
                 return None

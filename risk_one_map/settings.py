@@ -63,6 +63,51 @@ def project_value(key: str, default: str = "", project=None) -> str:
 
 
 def set_project_value(key: str, val: str, project=None) -> None:
+    """Remember ``val`` in the project without marking it changed: picking a village to look at is not an edit,
+    and a project the user did not change must close without "save the current project?"."""
     from qgis.core import QgsProject
     project = project or QgsProject.instance()
+    text, ok = project.readEntry(PROJECT_SCOPE, key, "")
+    if ok and text == str(val):
+        return
+    was_dirty = project.isDirty()
     project.writeEntry(PROJECT_SCOPE, key, str(val))
+    if not was_dirty:
+        project.setDirty(False)
+
+
+# ------------------------------------------------------------------------------------------------ which package
+GPKG_NAME = "onemap.gpkg"  # layers.model.GPKG_NAME, repeated so that settings imports nothing of ours
+
+
+def is_package(path) -> bool:
+    return bool(path) and (Path(path) / GPKG_NAME).is_file()
+
+
+def project_package(project=None) -> Optional[Path]:
+    """The package the open project shows, or None: the folder it names (written by the dock), else the folder of
+    the project file when a onemap.gpkg lies beside it (onemap.qgz), else the folder of its first layer read
+    from a onemap.gpkg."""
+    from qgis.core import QgsProject
+    project = project or QgsProject.instance()
+    named = project_value("package", project=project)
+    if is_package(named):
+        return Path(named)
+    home = project.absolutePath()
+    if home and is_package(home):
+        return Path(home)
+    for layer in project.mapLayers().values():
+        source = Path(layer.source().split("|")[0])
+        if source.name == GPKG_NAME and source.is_file():
+            return source.parent
+    return None
+
+
+def current_package(project=None) -> Optional[Path]:
+    """The package every door of the plugin starts from: the open project's; the one last used only when no
+    package project is open."""
+    found = project_package(project)
+    if found is not None:
+        return found
+    last = last_package()
+    return last if is_package(last) else None

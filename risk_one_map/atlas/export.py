@@ -244,9 +244,12 @@ def _delete_later_now() -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
 
 
-def _worker_main(package_dir, data, page, dpi, template, tasks, results, cancel) -> None:
+def _worker_main(package_dir, data_file, page, dpi, template, tasks, results, cancel) -> None:
     """A spawned process: its own QgsApplication, the project loaded once, then villages from ``tasks``."""
     try:
+        import pickle
+        with open(data_file, "rb") as f:
+            data = pickle.load(f)
         renderer = SheetRenderer(package_dir, data, page, dpi, template)
     except BaseException as exc:  # report, never hang the parent
         results.put(("error", None, str(exc)))
@@ -287,17 +290,22 @@ def _run_in_process(package_dir, data, jobs, page, dpi, template, tick, cancelle
 
 
 def _python_executable() -> str:
-    """A Python interpreter for the workers: inside QGIS Desktop ``sys.executable`` may be QGIS itself."""
-    import shutil
+    """The interpreter for the workers: this Python itself. Inside QGIS ``sys.executable`` is QGIS (qgis.bin,
+    qgis-bin.exe), which started as a worker opens a second QGIS window and never answers; then the interpreter
+    of the same version in QGIS's own Python prefix (Debian: /usr/bin/python3.11; OSGeo4W: apps/Python312/
+    python.exe), never whichever python3 comes first on PATH (another Python fails at import)."""
     import sys
     exe = Path(sys.executable or "")
     if exe.name.lower().startswith("python"):
         return str(exe)
-    for cand in (Path(sys.exec_prefix) / "bin" / "python3", Path(sys.exec_prefix) / "python.exe",
-                 Path(shutil.which("python3") or "")):
-        if cand.name and cand.is_file():
-            return str(cand)
-    return str(exe)
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    for prefix in dict.fromkeys((sys.exec_prefix, sys.base_exec_prefix)):
+        for cand in (Path(prefix) / "bin" / f"python{version}", Path(prefix) / "bin" / "python3",
+                     Path(prefix) / "python.exe", Path(prefix) / "bin" / "python.exe"):
+            if cand.is_file():
+                return str(cand)
+    raise RiskOneMapError(f"no Python {version} interpreter found beside QGIS in {sys.exec_prefix} for the print "
+                          "processes: print with 1 process (进程数 1)")
 
 
 def _start_without_main(procs) -> None:
@@ -317,33 +325,62 @@ def _start_without_main(procs) -> None:
             main.__dict__.update(saved)
 
 
+CANCEL_GRACE_S = 5.0  # after Cancel (or a failure), how long a worker may take to finish its page
+WORKER_START_S = 180.0  # a worker loads QGIS and the project: a minute on a slow PC, never three
+
+
 def _run_in_processes(package_dir, data, jobs, page, dpi, template, workers, tick, cancelled) -> int:
     import multiprocessing as mp
     ctx = mp.get_context("spawn")
-    ctx.set_executable(_python_executable())
+    python = _python_executable()
+    ctx.set_executable(python)
     tasks, results, cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
     for job in jobs:
         tasks.put(job)
     for _ in range(workers):
         tasks.put(None)
-    procs = [ctx.Process(target=_worker_main, args=(str(package_dir), data, page, dpi, template, tasks, results,
-                                                    cancel), daemon=True) for _ in range(workers)]
+    # The sheet data goes by file, not as an argument: a worker that never reads its start-up pipe (a wrong
+    # interpreter, a QGIS window) would otherwise block Process.start() on a full pipe, before Cancel is looked at.
+    import pickle
+    import tempfile
+    scratch = Path(tempfile.mkdtemp(prefix="risk-one-map-sheets-"))
+    data_file = scratch / "sheet_data.pickle"
+    with open(data_file, "wb") as f:
+        pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+    procs = [ctx.Process(target=_worker_main, args=(str(package_dir), str(data_file), page, dpi, template, tasks,
+                                                    results, cancel), daemon=True) for _ in range(workers)]
     _start_without_main(procs)
     done, exited, error, user_cancel = 0, 0, None, False
+    ready, started, cancel_at = 0, time.monotonic(), None
     try:
         while exited < workers:
             if not user_cancel and cancelled():
-                user_cancel = True
+                user_cancel, cancel_at = True, time.monotonic()
                 cancel.set()
+            if user_cancel and time.monotonic() - cancel_at > CANCEL_GRACE_S:
+                break  # a worker busy in one page or stuck: the finally below ends it
+            if not ready and not error and time.monotonic() - started > WORKER_START_S:
+                error = (f"the print processes did not start within {WORKER_START_S:g} s "
+                         f"({python}): print with 1 process")
+                break
             try:
                 kind, what, message = results.get(timeout=0.2)
             except queue.Empty:
+                dead = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
+                if dead and error is None and not user_cancel:
+                    # a worker killed, out of memory, or started with a Python that cannot import us: its village
+                    # is lost, so the run fails with why, instead of waiting for pages that never come
+                    error = (f"a print process ended unexpectedly (exit code {dead[0].exitcode}, "
+                             f"{python})")
+                    break
                 if all(not p.is_alive() for p in procs) and results.empty():
                     if error is None and done < len(jobs) and not user_cancel:
                         error = "a worker process ended unexpectedly"
                     break
                 continue
-            if kind == "done":
+            if kind == "ready":
+                ready += 1
+            elif kind == "done":
                 done += 1
                 tick(done)
             elif kind == "error":
@@ -356,10 +393,15 @@ def _run_in_processes(package_dir, data, jobs, page, dpi, template, workers, tic
     finally:
         cancel.set()
         for p in procs:
-            p.join(timeout=30)
+            p.join(timeout=CANCEL_GRACE_S if (user_cancel or error) else 30)
             if p.is_alive():
                 p.terminate()
                 p.join()
+        for q in (tasks, results):
+            q.cancel_join_thread()  # jobs never taken must not hold this thread at exit
+            q.close()
+        import shutil
+        shutil.rmtree(scratch, ignore_errors=True)
     if error:
         raise RiskOneMapError(error)
     if user_cancel:

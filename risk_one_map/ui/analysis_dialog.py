@@ -127,7 +127,7 @@ class AnalysisDialog(QDialog):
         self.setMinimumWidth(760)  # the labels, their values and where each default comes from, uncut
         lay = QVBoxLayout(self)
         form = QFormLayout()
-        self.package_edit = QLineEdit(str(package or settings.value("last_package") or ""))
+        self.package_edit = QLineEdit(str(package or settings.current_package() or ""))
         browse = QPushButton(tr("选择…"))
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()

@@ -71,9 +71,31 @@ class TownshipDock(QDockWidget):
         self.task = None
         self.last_pdf_dir: Optional[Path] = None
         self._build()
-        start = settings.project_value("package") or settings.value("last_package")
-        if start and (Path(start) / model.GPKG_NAME).is_file():
-            self.set_package(start)
+        self.follow_project()
+        project = QgsProject.instance()
+        project.readProject.connect(self._project_read)  # another project opened: show its package
+        project.cleared.connect(self._project_read)
+
+    def disconnect_project(self) -> None:
+        """Before the dock goes (plugin unloaded): QgsProject outlives it."""
+        project = QgsProject.instance()
+        for signal in (project.readProject, project.cleared):
+            try:
+                signal.disconnect(self._project_read)
+            except (TypeError, RuntimeError):
+                pass
+
+    def _project_read(self, *args) -> None:
+        try:
+            self.follow_project()
+        except RuntimeError:  # the dock was deleted while QGIS still held the connection
+            pass
+
+    def follow_project(self) -> None:
+        """Show the open project's package (the one last used when no package project is open)."""
+        start = settings.current_package()
+        if start is not None and start != self.package:
+            self.set_package(start, remember=False)
 
     # ------------------------------------------------------------------------------------------ widgets
     def _build(self) -> None:
@@ -143,12 +165,13 @@ class TownshipDock(QDockWidget):
 
     # ------------------------------------------------------------------------------------------ package
     def choose_package(self) -> None:
-        start = str(self.package or settings.value("last_package") or Path.home())
+        start = str(self.package or settings.current_package() or Path.home())
         path = QFileDialog.getExistingDirectory(self, tr("选择一张图包文件夹"), start)
         if path:
             self.set_package(path)
 
-    def set_package(self, path) -> bool:
+    def set_package(self, path, remember: bool = True) -> bool:
+        """Show ``path``; ``remember``: the user chose it (remembered as the last package and in the project)."""
         path = Path(path)
         if not (path / model.GPKG_NAME).is_file():
             self._error(tr("这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}").format(path=path))
@@ -156,8 +179,9 @@ class TownshipDock(QDockWidget):
         self.package = path
         self.package_edit.setText(str(path))
         self.package_edit.setToolTip(str(path))
-        settings.remember_package(path)
-        settings.set_project_value("package", str(path))
+        if remember:
+            settings.remember_package(path)
+            settings.set_project_value("package", str(path))
         self.townships, self.villages = read_admin(path)
         self.township_combo.blockSignals(True)
         self.township_combo.clear()

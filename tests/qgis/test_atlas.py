@@ -289,3 +289,18 @@ def test_latin_letters_and_digits_stay_searchable(tmp_path):
     assert QgsLayoutExporter(layout).exportToPdf(str(pdf), pdf_settings(150)) == QgsLayoutExporter.Success
     text = pdf_text(pdf)
     assert "G108国道边坡" in text and "ABC123" in text and "13800000085" in text  # pdf_text drops spaces
+
+
+def test_a_print_process_that_dies_ends_the_run_with_why(sample_package, tmp_path, monkeypatch):
+    """Batch print with 2 processes whose interpreter cannot import the plugin (another Python first on PATH):
+    the run ends at once with one line naming the interpreter, instead of waiting at 5 % for pages that never
+    come; nothing half-written is left."""
+    from risk_one_map.atlas import export
+    from risk_one_map.errors import RiskOneMapError
+    broken = tmp_path / "python3"
+    broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named risk_one_map' >&2\nexit 1\n")
+    broken.chmod(0o755)
+    monkeypatch.setattr(export, "_python_executable", lambda: str(broken))
+    with pytest.raises(RiskOneMapError, match=f"ended unexpectedly.*{broken}"):
+        export_village_sheets(sample_package.path, tmp_path / "out", workers=2, in_process=False, force=True)
+    assert not list((tmp_path / "out").rglob("*.pdf")) if (tmp_path / "out").exists() else True

@@ -247,3 +247,39 @@ def test_pure_python_qm_matches_what_qt_reads(tmp_path):
         assert QCoreApplication.translate(i18n.CONTEXT, "打开一张图包…") == "Open a one-map package…"
     finally:
         QCoreApplication.removeTranslator(translator)
+
+
+# ------------------------------------------------------------------------------------------------ which package
+def _other_package(county, tmp_path):
+    from risk_one_map.layers.qgis_project import write_project_headless
+    write_project_headless(county)  # onemap.qgz, as sample-data and import write it
+    other = shutil.copytree(county, tmp_path / "other")
+    settings.remember_package(other)  # e.g. an import into another folder just before
+    return Path(other)
+
+
+def test_the_open_projects_package_wins_over_the_last_one_used(plugin, iface, county, tmp_path):
+    other = _other_package(county, tmp_path)
+    assert QgsProject.instance().read(str(Path(county) / "onemap.qgz"))
+    assert plugin.dock.package == Path(county)  # followed the project as it opened
+    assert plugin.dock.township_combo.count() > 0 and plugin.dock.print_township_button.isEnabled()
+    assert plugin.open_analysis("evacuation").package_edit.text() == str(county)
+    assert settings.current_package() == Path(county)
+    QgsProject.instance().clear()  # no package project open: the last one used is the default
+    assert settings.current_package() == other and plugin.dock.package == other
+
+
+def test_a_new_dock_on_an_open_package_project_leaves_it_unchanged(iface, county, tmp_path):
+    _other_package(county, tmp_path)
+    project = QgsProject.instance()
+    assert project.read(str(Path(county) / "onemap.qgz")) and not project.isDirty()
+    p = risk_one_map.classFactory(iface)
+    p.initGui()
+    try:
+        assert p.dock.package == Path(county)
+        p.dock.select_village(p.dock.villages[0]["code"])  # looking at a village is not an edit
+        assert not project.isDirty()  # QGIS would ask "save the current project?" at exit
+        assert settings.project_value("village") == p.dock.villages[0]["code"]
+    finally:
+        p.unload()
+        project.clear()
