@@ -1,8 +1,13 @@
 """The QGIS plugin: a menu, a toolbar, the Processing provider. Thin: the work is in layers/ and processing/.
 
 ``initProcessing()`` registers the provider and touches nothing else, so qgis_process can call it alone;
-``initGui()`` adds the GUI. The plugin loads even when optional Python packages are missing: it says once, in the
-message bar, what to install, and only the features that need them are turned off.
+``initGui()`` adds the GUI. The plugin loads even when Python packages it needs are missing: it says once, in the
+message bar, in one Chinese sentence with a button 安装所需组件 (installer.py, ui/installer_dialog.py), and only the
+features that need them are turned off (greyed menu items with that sentence as tooltip, the dock's print buttons,
+Processing algorithms that refuse with it). After an install they are turned on again without a restart.
+
+The plugin's own package folder (installer.packages_dir) goes onto ``sys.path`` when the plugin is constructed:
+before initProcessing/initGui, so before anything could import those packages.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
-from . import deps, i18n, settings
+from . import deps, i18n, installer, settings
 from .errors import RiskOneMapError
 from .i18n import tr
 
@@ -22,6 +27,15 @@ TOOLBAR = "风险隐患一张图 Risk One Map"
 LOG_TAG = "Risk One Map"
 SETTINGS_LAST_PACKAGE = settings.PREFIX + "last_package"
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icons" / "icon.svg"
+# menu action -> the deps.FEATURES key it needs (greyed while that feature's packages are missing)
+ACTION_FEATURES = {"RiskOneMapImport": "import", "RiskOneMapCheck": "check", "RiskOneMapExposure": "analysis",
+                   "RiskOneMapEvacuation": "analysis", "RiskOneMapSiting": "analysis", "RiskOneMapAtlas": "atlas",
+                   "RiskOneMapSample": "sample_data"}
+
+
+def packages_dir() -> Path:
+    """The plugin's own package folder in the current QGIS profile."""
+    return installer.packages_dir(QgsApplication.qgisSettingsDirPath())
 
 
 class RiskOneMapPlugin:
@@ -33,6 +47,8 @@ class RiskOneMapPlugin:
         self.missing = {}
         self.dock = None
         self.dialogs = {}
+        self.tips = {}  # action object name -> its tooltip while available
+        installer.activate(packages_dir())
 
     # ------------------------------------------------------------------------------------------ Processing
     def initProcessing(self):  # noqa: N802 (QGIS's name)
@@ -65,14 +81,60 @@ class RiskOneMapPlugin:
                 ("RiskOneMapAtlas", tr("批量打印村图…"), lambda: self.open_algorithm("villageatlas")),
                 ("RiskOneMapSample", tr("生成示例县…"), lambda: self.open_algorithm("sampledata"))):
             self._add(self._action(key, text, slot), toolbar=False)
+        self.install_action = self._action("RiskOneMapInstall", tr("安装所需组件…"), self.open_installer,
+                                           tip=tr("把分析、出图所需的 Python 组件装进本插件自己的文件夹（可从网络或本地文件夹安装）"))
+        self._add(self.install_action, toolbar=False)
         self.missing = deps.missing()
         if self.missing:
-            message = deps.install_message(self.missing)
-            QgsMessageLog.logMessage(message, LOG_TAG, Qgis.Warning)
-            self.iface.messageBar().pushMessage(MENU, message, Qgis.Warning, 0)
+            QgsMessageLog.logMessage(deps.manual_install_message(self.missing), LOG_TAG, Qgis.Warning)
+            self._push_install_message()
         for note in deps.wheel_warnings():
             QgsMessageLog.logMessage(note, LOG_TAG, Qgis.Info)
         self.create_dock()
+        self.refresh_features()
+
+    def _push_install_message(self) -> None:
+        """The banner: one Chinese sentence and the button that installs what is missing."""
+        from qgis.PyQt.QtWidgets import QPushButton
+        bar = self.iface.messageBar()
+        widget = bar.createMessage(MENU, deps.install_message(self.missing))
+        button = QPushButton(tr("安装所需组件"), widget)
+        button.setObjectName("RiskOneMapInstallButton")
+        button.clicked.connect(lambda checked=False: self.open_installer())
+        widget.layout().addWidget(button)
+        bar.pushWidget(widget, Qgis.Warning, 0)
+        self.install_banner = widget
+
+    def refresh_features(self) -> dict:
+        """Enable what the installed packages allow, grey the rest with the sentence that says what to click.
+        Returns what is still missing."""
+        self.missing = deps.missing()
+        for action in self.actions:
+            feature = ACTION_FEATURES.get(action.objectName())
+            if feature is None:
+                continue
+            why = deps.unavailable_sentence(feature)
+            action.setEnabled(not why)
+            action.setToolTip(why or self.tips[action.objectName()])
+            action.setStatusTip(why)
+        if self.dock is not None:
+            self.dock.refresh_features()
+        if not self.missing and getattr(self, "install_banner", None) is not None:
+            try:
+                self.iface.messageBar().popWidget(self.install_banner)
+            except (AttributeError, RuntimeError):  # already closed by the user
+                pass
+            self.install_banner = None
+        return self.missing
+
+    def open_installer(self, checked=False):
+        from .ui.installer_dialog import InstallerDialog
+        dialog = self.dialogs.get("installer") or InstallerDialog(
+            packages_dir(), on_installed=lambda result: self.refresh_features(), parent=self.iface.mainWindow())
+        self.dialogs["installer"] = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def _action(self, name, text, slot, icon=None, tip="", checkable=False):
         action = QAction(icon, text, self.iface.mainWindow()) if icon is not None else QAction(
@@ -82,6 +144,7 @@ class RiskOneMapPlugin:
             action.setToolTip(f"{text}\n{tip}")
         action.setCheckable(checkable)
         action.triggered.connect(slot)
+        self.tips[name] = action.toolTip()
         return action
 
     def _add(self, action, toolbar=True):

@@ -287,17 +287,9 @@ def _run_in_process(package_dir, data, jobs, page, dpi, template, tick, cancelle
 
 
 def _python_executable() -> str:
-    """A Python interpreter for the workers: inside QGIS Desktop ``sys.executable`` may be QGIS itself."""
-    import shutil
-    import sys
-    exe = Path(sys.executable or "")
-    if exe.name.lower().startswith("python"):
-        return str(exe)
-    for cand in (Path(sys.exec_prefix) / "bin" / "python3", Path(sys.exec_prefix) / "python.exe",
-                 Path(shutil.which("python3") or "")):
-        if cand.name and cand.is_file():
-            return str(cand)
-    return str(exe)
+    """A Python interpreter for the workers: QGIS's own (inside QGIS ``sys.executable`` may be QGIS itself)."""
+    from ..installer import python_executable
+    return python_executable()
 
 
 def _start_without_main(procs) -> None:

@@ -30,6 +30,8 @@ def one_line(exc: BaseException) -> str:
         return tr("已取消，没有写入任何文件。")
     if isinstance(exc, RiskOneMapError):
         return str(exc)
+    if isinstance(exc, ImportError) and exc.name:  # a package the feature needs is missing: say what to click
+        return deps.missing_sentence([exc.name.split(".")[0]])
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"
 
