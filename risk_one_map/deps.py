@@ -341,8 +341,9 @@ def install_message(missing_modules: Optional[dict] = None, kind: Optional[str] 
     if not gone:
         return ""
     off = "、".join(tr(FEATURE_ZH[f]) for f in disabled_features(gone))
-    return tr("风险隐患一张图还缺少所需组件（{names}），{off}暂时不能用：点击“安装所需组件”即可一键装好，"
-               "不需要管理员权限；打开一张图包不受影响。").format(names="、".join(gone), off=off)
+    # short, the action early: QGIS's message bar shows one or two lines of it
+    return tr("还缺少所需组件，{off}暂不能用：请点击右边的“安装所需组件”一键装好（缺 {names}）。").format(
+        names="、".join(gone), off=off)
 
 
 def unavailable_sentence(feature: str) -> str:

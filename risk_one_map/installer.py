@@ -46,6 +46,9 @@ PIP_RUNNER = Path(__file__).resolve().parent / "pip_runner.py"
 # bindings), and the geo packages when they are built on QGIS's own PROJ/GDAL/GEOS (no bundled libraries), which
 # are safe to import anywhere in QGIS, unlike a PyPI wheel (see deps.py).
 LINKED_TO_QGIS = ("pyproj", "shapely", "pyogrio", "rasterio", "fiona")
+# Caps on what the requirements pull in: affine 3.0 (rasterio's) fails on Debian 12's Python 3.11.2
+# (functools.cached_property on a slotted class).
+CAPS = ("affine<3",)
 
 
 # ------------------------------------------------------------------------------------------------ the folder
@@ -82,18 +85,29 @@ def activate(folder) -> bool:
 
 
 def python_executable() -> str:
-    """QGIS's own Python interpreter: inside QGIS ``sys.executable`` may be QGIS itself (qgis.bin on Linux,
-    qgis-bin.exe on Windows), while the interpreter QGIS embeds sits in its exec prefix."""
-    exe = Path(sys.executable or "")
-    if exe.name.lower().startswith("python"):
-        return str(exe)
+    """QGIS's own Python interpreter, for pip and for worker processes.
+
+    Inside QGIS ``sys.executable`` is not to be trusted: QGIS Desktop on Debian reports the first ``python3`` on
+    PATH (seen: a pyenv shim, another Python with other packages), qgis_process may report itself. The interpreter
+    QGIS embeds is the one in its ``sys.exec_prefix`` (``/usr/bin/python3.11``; OSGeo4W's
+    ``apps/Python312/python.exe``; a venv's ``bin/python``)."""
     prefix = Path(sys.exec_prefix)
+    exe = Path(sys.executable or "")
+    if exe.name.lower().startswith("python") and _inside(exe, prefix):
+        return str(exe)
     version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
     for cand in (prefix / "bin" / version, prefix / "bin" / "python3", prefix / "python.exe",
-                 Path(shutil.which(version) or ""), Path(shutil.which("python3") or "")):
-        if cand.name and cand.is_file():
+                 prefix / "bin" / "python"):
+        if cand.is_file():
             return str(cand)
     return str(exe)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    try:
+        return os.path.commonpath([os.path.abspath(path), os.path.abspath(folder)]) == os.path.abspath(folder)
+    except ValueError:  # another drive on Windows
+        return False
 
 
 # ------------------------------------------------------------------------------------------------ what to install
@@ -180,8 +194,8 @@ class Plan:
     def resolve_args(self) -> list:
         """Step 1: what pip would install next to what QGIS has (written to ``report``)."""
         self.work.mkdir(parents=True, exist_ok=True)
-        self.constraints.write_text("".join(f"{name}=={v}\n" for name, v in sorted(self.kept.items())),
-                                    encoding="utf-8")
+        pins = [f"{name}=={v}" for name, v in sorted(self.kept.items())] + list(CAPS)
+        self.constraints.write_text("".join(f"{line}\n" for line in pins), encoding="utf-8")
         return self.pip() + ["install", "--dry-run", "--quiet", "--report", str(self.report),
                              "-c", str(self.constraints)] + self._source() + list(self.specs)
 

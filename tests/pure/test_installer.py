@@ -24,7 +24,7 @@ def test_offline_install_reads_only_the_wheel_folder_and_pins_what_qgis_keeps(tm
     assert args[:2] == ["python3", str(installer.PIP_RUNNER)] and "--dry-run" in args and "--report" in args
     assert args[args.index("--find-links") + 1] == str(tmp_path / "wheels")
     assert {"--no-index", "--isolated"} <= set(args)  # no pip.conf of that PC may point elsewhere
-    assert plan.constraints.read_text() == "numpy==1.24.2\npyproj==3.4.1\n"
+    assert plan.constraints.read_text() == "numpy==1.24.2\npyproj==3.4.1\naffine<3\n"
     assert plan.work.parent == plan.target.parent  # scratch beside the folder: the merge is a rename
     install = plan.install_args(["pandas==2.2.3"])
     assert install[install.index("--target") + 1] == str(plan.staging) and "--no-deps" in install
@@ -125,3 +125,45 @@ def test_the_optional_packages_grey_nothing_and_pandas_is_required():
     assert not {r.module for r in deps.OPTIONAL} & {m for needs in deps.FEATURES.values() for m in needs}
     assert "pandas" in deps.BY_MODULE and all("pandas" in deps.FEATURES[f] for f in ("analysis", "atlas", "check"))
     assert installer.requirement_specs(["pandas"]) == ["pandas>=2,<2.3"]
+
+
+def test_qgis_s_own_python_is_found_even_when_sys_executable_is_another_python(monkeypatch):
+    """QGIS Desktop on Debian sets sys.executable to the first python3 on PATH (here it was a pyenv shim, whose
+    Python had other packages: pip then skipped click, and rasterio failed to import inside QGIS)."""
+    assert installer.python_executable() == sys.executable  # a venv (or plain python): itself
+    monkeypatch.setattr(sys, "executable", "/root/.pyenv/shims/python3")
+    found = Path(installer.python_executable())
+    assert found.parent == Path(sys.exec_prefix) / "bin" and found.name.startswith("python")
+    monkeypatch.setattr(sys, "executable", "/usr/bin/qgis.bin")
+    assert Path(installer.python_executable()) == found
+
+
+def _wheelhouse_script():
+    import importlib.util
+    path = Path(__file__).resolve().parents[2] / "scripts" / "build_wheelhouse.py"
+    spec = importlib.util.spec_from_file_location("build_wheelhouse", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_make_wheelhouse_fetches_binary_wheels_per_qgis_python_without_numpy(tmp_path, monkeypatch):
+    script = _wheelhouse_script()
+    win = script.download_args(script.TARGETS["win-py312"], tmp_path, tmp_path / "c.txt", optional=False)
+    assert "--only-binary=:all:" in win and win[win.index("--platform") + 1] == "win_amd64"
+    assert win[win.index("--python-version") + 1] == "3.12"
+    assert "pandas>=2,<2.3" in win and win[-1] == "pip" and not [a for a in win if a.startswith("ortools")]
+    seen = {}
+
+    def fake_run(args, check):  # what pip download would leave: the wheels, numpy among them
+        seen[args[args.index("--python-version") + 1]] = Path(args[args.index("-c") + 1]).read_text()
+        for name in ("numpy-1.26.4-cp312-cp312-win_amd64.whl", "pandas-2.2.3-cp312-cp312-win_amd64.whl"):
+            (tmp_path / "out" / name).write_bytes(b"")
+
+    monkeypatch.setattr(script.subprocess, "run", fake_run)
+    wheels = script.build(tmp_path / "out", ["win-py312", "linux-py311"])
+    assert [w.name for w in wheels] == ["pandas-2.2.3-cp312-cp312-win_amd64.whl"]
+    assert seen == {"3.12": "affine<3\n", "3.11": "geopandas<1.1\naffine<3\n"}  # Debian 12 keeps pyproj 3.4.1
+    assert "安装所需组件" in (tmp_path / "out" / "README.txt").read_text(encoding="utf-8")
+    assert not list((tmp_path / "out").glob(".constraints-*"))

@@ -8,8 +8,8 @@
         <translation>This needs components that are not installed yet: click Plugins → 风险隐患一张图 → Install required components.</translation>
     </message>
     <message>
-        <source>风险隐患一张图还缺少所需组件（{names}），{off}暂时不能用：点击“安装所需组件”即可一键装好，不需要管理员权限；打开一张图包不受影响。</source>
-        <translation>Risk One Map is missing components ({names}), so {off} are off for now: click “Install required components” to install them in one go, no administrator rights needed; opening a package works as before.</translation>
+        <source>还缺少所需组件，{off}暂不能用：请点击右边的“安装所需组件”一键装好（缺 {names}）。</source>
+        <translation>Components are missing, so {off} are off: click “Install required components” on the right to install them in one go (missing: {names}).</translation>
     </message>
     <message>
         <source>这项功能还缺少所需组件（{names}）：请点击 插件 → 风险隐患一张图 → 安装所需组件。</source>
