@@ -42,7 +42,7 @@ REQUIREMENTS = (
     Requirement("shapely", "shapely>=2,<2.2", "2", osgeo4w="python3-shapely"),
     Requirement("pandas", "pandas>=2,<2.3", "2", osgeo4w="python3-pandas"),
     # geopandas 1.1 wants pyproj >= 3.5: the installer (which keeps the pyproj QGIS has) then takes 1.0
-    Requirement("geopandas", "geopandas>=1,<1.2", osgeo4w="python3-geopandas"),
+    Requirement("geopandas", "geopandas>=1,<1.2", "1", osgeo4w="python3-geopandas"),
     Requirement("pyogrio", "pyogrio<0.12", osgeo4w="python3-pyogrio"),
     Requirement("rasterio", "rasterio<1.5", osgeo4w="python3-rasterio"),
     Requirement("pyproj", "pyproj", debian="python3-pyproj", osgeo4w="python3-pyproj"),

@@ -1,8 +1,8 @@
 """Run pip with this Python, even one without pip: ``python pip_runner.py [--wheels DIR] [--cache DIR] -- <pip args>``.
 
 Debian's qgis does not depend on python3-pip, so a stock QGIS's Python may have no pip. Then pip runs from its own
-wheel (a wheel is a zip pip can run from): the pip wheel in the offline folder ``--wheels``, else pip's zipapp
-downloaded once from bootstrap.pypa.io into ``--cache``. Standalone on purpose (no risk_one_map import): it is
+wheel (a wheel is a zip pip can run from): the pip wheel in the offline folder ``--wheels``, else pip's wheel
+downloaded once from PyPI into ``--cache`` (PyPI's JSON API: reachable where pip itself would be). Standalone on purpose (no risk_one_map import): it is
 started by file path with QGIS's interpreter.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ import runpy
 import sys
 from pathlib import Path
 
-ZIPAPP_URL = "https://bootstrap.pypa.io/pip/pip.pyz"
+PIP_JSON = "https://pypi.org/pypi/pip/json"
 
 
 def _has_pip() -> bool:
@@ -32,17 +32,27 @@ def find_pip(wheels, cache) -> str:
         if found:
             return str(found[-1])
     if cache:
-        pyz = Path(cache) / "pip.pyz"
-        if not pyz.is_file():
-            import urllib.request
-            pyz.parent.mkdir(parents=True, exist_ok=True)
-            part = pyz.with_suffix(".part")
-            print(f"downloading pip from {ZIPAPP_URL}", flush=True)
-            with urllib.request.urlopen(ZIPAPP_URL, timeout=120) as r, open(part, "wb") as out:
-                out.write(r.read())
-            part.replace(pyz)
-        return str(pyz)
+        found = sorted(Path(cache).glob("pip-*.whl"))
+        return str(found[-1] if found else download_pip(Path(cache)))
     raise SystemExit("no pip: put a pip-*.whl into the wheel folder")
+
+
+def download_pip(cache: Path) -> Path:
+    """The newest pip wheel from PyPI, into ``cache``."""
+    import json
+    import urllib.parse
+    import urllib.request
+    print(f"downloading pip from {PIP_JSON}", flush=True)
+    with urllib.request.urlopen(PIP_JSON, timeout=60) as r:
+        files = json.load(r)["urls"]
+    wheel = next(f for f in files if f["filename"].endswith("-py3-none-any.whl"))
+    cache.mkdir(parents=True, exist_ok=True)
+    target, part = cache / wheel["filename"], cache / (wheel["filename"] + ".part")
+    with urllib.request.urlopen(urllib.parse.urljoin(PIP_JSON, wheel["url"]), timeout=300) as r, \
+            open(part, "wb") as out:
+        out.write(r.read())
+    part.replace(target)
+    return target
 
 
 def main(argv=None) -> int:

@@ -48,6 +48,7 @@ class RiskOneMapPlugin:
         self.dock = None
         self.dialogs = {}
         self.tips = {}  # action object name -> its tooltip while available
+        self.install_banner = None  # the message-bar item with the 安装所需组件 button
         installer.activate(packages_dir())
 
     # ------------------------------------------------------------------------------------------ Processing
@@ -95,15 +96,9 @@ class RiskOneMapPlugin:
 
     def _push_install_message(self) -> None:
         """The banner: one Chinese sentence and the button that installs what is missing."""
-        from qgis.PyQt.QtWidgets import QPushButton
-        bar = self.iface.messageBar()
-        widget = bar.createMessage(MENU, deps.install_message(self.missing))
-        button = QPushButton(tr("安装所需组件"), widget)
-        button.setObjectName("RiskOneMapInstallButton")
-        button.clicked.connect(lambda checked=False: self.open_installer())
-        widget.layout().addWidget(button)
-        bar.pushWidget(widget, Qgis.Warning, 0)
-        self.install_banner = widget
+        from .ui.tasks import push_with_button
+        self.install_banner = push_with_button(self.iface, MENU, deps.install_message(self.missing),
+                                               tr("安装所需组件"), self.open_installer, Qgis.Warning)
 
     def refresh_features(self) -> dict:
         """Enable what the installed packages allow, grey the rest with the sentence that says what to click.
@@ -119,13 +114,17 @@ class RiskOneMapPlugin:
             action.setStatusTip(why)
         if self.dock is not None:
             self.dock.refresh_features()
-        if not self.missing and getattr(self, "install_banner", None) is not None:
+        if not self.missing:
+            self._pop_install_message()
+        return self.missing
+
+    def _pop_install_message(self) -> None:
+        if self.install_banner is not None:
             try:
                 self.iface.messageBar().popWidget(self.install_banner)
-            except (AttributeError, RuntimeError):  # already closed by the user
+            except RuntimeError:  # the user closed it already
                 pass
             self.install_banner = None
-        return self.missing
 
     def open_installer(self, checked=False):
         from .ui.installer_dialog import InstallerDialog
@@ -205,6 +204,7 @@ class RiskOneMapPlugin:
         return self.load(path)
 
     def unload(self):
+        self._pop_install_message()
         if self.dock is not None:
             self.iface.removeDockWidget(self.dock)
             self.dock.deleteLater()

@@ -167,3 +167,8 @@ def test_make_wheelhouse_fetches_binary_wheels_per_qgis_python_without_numpy(tmp
     assert seen == {"3.12": "affine<3\n", "3.11": "geopandas<1.1\naffine<3\n"}  # Debian 12 keeps pyproj 3.4.1
     assert "安装所需组件" in (tmp_path / "out" / "README.txt").read_text(encoding="utf-8")
     assert not list((tmp_path / "out").glob(".constraints-*"))
+
+
+def test_a_restart_is_asked_for_when_an_installed_package_was_loaded_already(monkeypatch):
+    monkeypatch.setitem(sys.modules, "click_plugins", object())
+    assert installer.needs_restart(["pandas_not_loaded_xyz==1", "click-plugins==1.1.1.2"]) == ["click_plugins"]

@@ -78,8 +78,11 @@ if iface.bar.widgets:
     banner.grab().save(str(shots / "banner.png"))
 
 dialog = plugin.open_installer()
-dialog.wheels_edit.setText(wheels)
-dialog.offline.setChecked(True)
+if wheels == "ONLINE":  # by hand: the same flow from pip's index (needs the internet)
+    dialog.online.setChecked(True)
+else:
+    dialog.wheels_edit.setText(wheels)
+    dialog.offline.setChecked(True)
 QCoreApplication.processEvents()
 dialog.grab().save(str(shots / "installer_before.png"))
 done = []

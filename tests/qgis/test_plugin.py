@@ -85,6 +85,8 @@ def test_plugin_still_loads_without_rasterio_and_says_what_to_install(iface, mon
         assert len(warnings) == 1 and "rasterio" in warnings[0][1]
         banner = iface.bar.widgets[-1]
         assert [b.text() for b in banner.findChildren(QPushButton)] == ["安装所需组件"]
+        banner.findChildren(QPushButton)[0].click()
+        assert plugin.dialogs["installer"].isVisible() and "rasterio" in plugin.dialogs["installer"].summary.text()
         registry = QgsApplication.processingRegistry()
         ok, why = registry.algorithmById("riskonemap:sampledata").canExecute()
         assert not ok and why == deps.unavailable_sentence("sample_data") and "安装所需组件" in why
@@ -130,3 +132,29 @@ def test_a_late_import_error_reads_as_the_sentence_not_an_english_exception():
     from risk_one_map.ui.tasks import one_line
     text = one_line(ModuleNotFoundError("No module named 'pandas'", name="pandas"))
     assert text == deps.missing_sentence(["pandas"]) and "No module" not in text
+
+
+def test_cancelling_the_installer_leaves_the_plugin_folder_as_it_was(iface, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    from risk_one_map.plugin import packages_dir
+    folder = packages_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kept.txt").write_text("as it was")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "pandas-2.2.3-py3-none-any.whl").write_bytes(b"")
+    plugin = risk_one_map.classFactory(iface)
+    plugin.initGui()
+    try:
+        dialog = plugin.open_installer()
+        dialog.wheels_edit.setText(str(wheels))
+        dialog.offline.setChecked(True)
+        assert dialog.start() and dialog.process is not None and not dialog.install_button.isEnabled()
+        dialog.cancel()
+        assert dialog.result == {"cancelled": True} and dialog.status.text() == "已取消，组件文件夹保持原样。"
+        assert [p.name for p in folder.iterdir()] == ["kept.txt"]
+        assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no scratch folder left behind
+        assert dialog.install_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    finally:
+        plugin.unload()
+        (folder / "kept.txt").unlink()
