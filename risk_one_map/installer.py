@@ -308,10 +308,24 @@ def needs_restart(installed: Iterable[str]) -> list:
     return out
 
 
+def load_native(folder) -> list:
+    """Load the geo wheels of the plugin's folder the safe way (deps.native_imports) now, if it holds any.
+
+    The folder is first on the path of all of QGIS: a wheel that another plugin or the Python console imported
+    first, plainly, would bind to QGIS's own PROJ/GDAL/GEOS (see deps.py) and stay so for the session, for us too.
+    Loaded here, before anyone else, they are right for everyone. Costs an import of them at start-up, only for
+    QGIS installs that needed them."""
+    folder = Path(folder)
+    if not any((folder / name).is_dir() for name in deps.NATIVE_GEO):
+        return []
+    return deps.native_imports()
+
+
 def after_install(folder) -> dict:
-    """Make freshly installed packages importable in this QGIS: the folder on the path, import caches cleared,
-    the geo wheels to be loaded the safe way on first use. Returns what is still missing."""
+    """Make freshly installed packages usable in this QGIS: the folder on the path, import caches cleared, the geo
+    wheels loaded the safe way. Returns what is still missing."""
     activate(folder)
     importlib.invalidate_caches()
     deps.forget_native_imports()
+    load_native(folder)
     return deps.missing()

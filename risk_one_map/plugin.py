@@ -93,6 +93,11 @@ class RiskOneMapPlugin:
             QgsMessageLog.logMessage(note, LOG_TAG, Qgis.Info)
         self.create_dock()
         self.refresh_features()
+        # The folder's geo wheels, loaded the safe way before the user (console, other plugins) can import them
+        # plainly; once QGIS's start-up is through (measured: ~2.5 s in qgis_process, not worth it there, where the
+        # algorithms load them themselves in prepareAlgorithm).
+        from qgis.PyQt.QtCore import QTimer
+        QTimer.singleShot(0, lambda: installer.load_native(packages_dir()))
 
     def _push_install_message(self) -> None:
         """The banner: one Chinese sentence and the button that installs what is missing."""

@@ -4,7 +4,8 @@
 #   scripts/screenshot_stock_install.sh WHEEL_FOLDER OUT_DIR [COUNTY]   (WHEEL_FOLDER: e.g. from make wheelhouse)
 # OUT_DIR gets 1_banner_greyed.png (window + open plugin menu), 2_installer_done.png, 3_after.png and result.txt;
 # with a package folder COUNTY (a copy: it is written to), also its exposure and one village sheet printed from the
-# dock after the install (4_printed.png), in the same QGIS session.
+# dock after the install (4_printed.png), in the same QGIS session. (QGIS Desktop needs a real X display: under
+# QT_QPA_PLATFORM=offscreen, which make exports, it crashes building its clipboard.)
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WHEELS="$(realpath "$1")"; OUT="$(realpath -m "$2")"; COUNTY="$(realpath -m "${3:-}")"; mkdir -p "$OUT"
@@ -76,7 +77,7 @@ def step4(plugin):
 
 QTimer.singleShot(4000, step1)
 PYCODE
-env -u PYTHONPATH -u VIRTUAL_ENV timeout 300 xvfb-run -a -s "-screen 0 1400x900x24" /usr/bin/qgis.bin \
+env -u PYTHONPATH -u VIRTUAL_ENV -u QT_QPA_PLATFORM timeout 300 xvfb-run -a -s "-screen 0 1400x900x24" /usr/bin/qgis.bin \
   --profiles-path "$WORK" --nologo --code "$WORK/drive.py" 2>"$WORK/qgis.log" || true
 grep -iE "traceback|error" "$WORK/qgis.log" | grep -v XDG | head -20 || true
 cat "$OUT/result.txt"

@@ -213,8 +213,8 @@ class InstallerDialog(QDialog):
         return tr("详情见下方记录。")
 
     def _finish(self, pins: list, restart: bool = False) -> None:
+        stale = installer.needs_restart(pins)  # before after_install, which loads the new geo wheels
         still = installer.after_install(self.folder)
-        stale = installer.needs_restart(pins)
         self.progress.setValue(100)
         self._set_running(False)
         self.result = {"installed": pins, "missing": still, "restart": restart or bool(stale)}

@@ -172,3 +172,12 @@ def test_make_wheelhouse_fetches_binary_wheels_per_qgis_python_without_numpy(tmp
 def test_a_restart_is_asked_for_when_an_installed_package_was_loaded_already(monkeypatch):
     monkeypatch.setitem(sys.modules, "click_plugins", object())
     assert installer.needs_restart(["pandas_not_loaded_xyz==1", "click-plugins==1.1.1.2"]) == ["click_plugins"]
+
+
+def test_the_folder_s_geo_wheels_are_loaded_the_safe_way_only_when_it_holds_some(tmp_path, monkeypatch):
+    calls = []
+    monkeypatch.setattr(deps, "native_imports", lambda: calls.append(1) or ["shapely"])
+    (tmp_path / "pandas").mkdir()
+    assert installer.load_native(tmp_path) == [] and not calls  # pure-Python packages only: nothing to load
+    (tmp_path / "shapely").mkdir()
+    assert installer.load_native(tmp_path) == ["shapely"] and calls == [1]

@@ -138,3 +138,23 @@ def test_qgis_process_refuses_in_one_line_before_and_runs_after(stock_run, profi
     after = _qgis_process(profile, tiny_package.path)  # the same profile: the packages the dialog installed
     assert after.returncode == 0, after.stdout[-2000:] + after.stderr[-2000:]
     assert "VALID:\tfalse" in after.stdout and "ERRORS:\t1" in after.stdout
+
+
+@pytest.mark.skipif(not (shutil.which("xvfb-run") and Path("/usr/bin/qgis.bin").is_file()),
+                    reason="needs xvfb-run and Debian's QGIS Desktop")
+def test_qgis_desktop_installs_and_then_prints_a_village_sheet(tmp_path, wheel_folder, sample_package):
+    """The real executable (qgis.bin links PROJ/GDAL/GEOS, reports another sys.executable): greyed menu, the
+    dialog installing from the wheel folder, no restart, exposure and a sheet printed from the dock after."""
+    county = shutil.copytree(sample_package.path, tmp_path / "county")
+    shots = Path(os.environ.get("RISK_ONE_MAP_SHOTS", tmp_path / "shots")) / "desktop"
+    res = subprocess.run(["bash", str(ROOT / "scripts" / "screenshot_stock_install.sh"), str(wheel_folder),
+                          str(shots), str(county)], env=_clean_env(TMPDIR=str(tmp_path)), capture_output=True,
+                         text=True, timeout=600)
+    text = (shots / "result.txt").read_text(encoding="utf-8") if (shots / "result.txt").is_file() else ""
+    assert "install ok: True" in text, res.stdout[-3000:] + res.stderr[-3000:]
+    before, after = (next(line for line in text.splitlines() if line.startswith(k)) for k in ("before:", "after:"))
+    assert "'人口暴露分析…': False" in before and "'打开一张图包…': True" in before
+    assert "False" not in after
+    assert "'restart': False" in text and "status: 安装完成，各项功能已启用，不需要重启 QGIS。" in text
+    assert "printed: True None" in text and list((county / "atlas").rglob("*.pdf"))
+    assert (county / "exposure.csv").is_file()
