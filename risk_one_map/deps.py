@@ -208,6 +208,12 @@ def manual_install_message(missing_modules: Optional[dict] = None, kind: Optiona
 # ------------------------------------------------------------------------------------------------ wheels in QGIS
 # Packages whose PyPI wheels carry their own PROJ/GDAL/GEOS, in the order they must be loaded.
 NATIVE_GEO = ("pyproj", "shapely", "pyogrio", "rasterio", "fiona")
+# Wheels that bring their own copy of a library QGIS links for other reasons, with the extension modules we use.
+# OR-Tools' libortools links the wheel's libprotobuf 29; qgis.bin and qgis_process.bin link Debian's
+# libprotobuf-lite (vector tiles). Loaded plainly, OR-Tools' descriptor registration resolves to QGIS's protobuf
+# and aborts the whole process ("File already exists in database", exit 134, QGIS Desktop disappears). Bound
+# deep, it keeps to its own copy (measured: tests/qgis/test_qgis_process_algorithms.py, test_desktop_evacuation.py).
+NATIVE_SOLVERS = {"ortools": ("ortools.graph.python.min_cost_flow",)}
 _GLOBAL_SYMBOLS = ("proj_context_create", "GDALOpenEx", "GEOS_init_r")
 
 
@@ -272,6 +278,16 @@ def native_imports() -> list:
                 continue
             loaded.append(name)
             _import_extensions(name)
+        for name, modules in NATIVE_SOLVERS.items():
+            if all(m in sys.modules for m in modules) or bundled_libs(name) is None:
+                continue
+            for module in modules:
+                try:
+                    importlib.import_module(module)
+                except Exception:  # noqa: BLE001 (optional: the analysis falls back to scipy without it)
+                    break
+            else:
+                loaded.append(name)
     _prepared = True
     return loaded
 
