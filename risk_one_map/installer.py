@@ -309,14 +309,15 @@ def needs_restart(installed: Iterable[str]) -> list:
 
 
 def load_native(folder) -> list:
-    """Load the geo wheels of the plugin's folder the safe way (deps.native_imports) now, if it holds any.
+    """Load the geo (and solver) wheels of the plugin's folder the safe way (deps.native_imports) now, if it holds
+    any.
 
     The folder is first on the path of all of QGIS: a wheel that another plugin or the Python console imported
     first, plainly, would bind to QGIS's own PROJ/GDAL/GEOS (see deps.py) and stay so for the session, for us too.
     Loaded here, before anyone else, they are right for everyone. Costs an import of them at start-up, only for
     QGIS installs that needed them."""
     folder = Path(folder)
-    if not any((folder / name).is_dir() for name in deps.NATIVE_GEO):
+    if not any((folder / name).is_dir() for name in deps.NATIVE_GEO + tuple(deps.NATIVE_SOLVERS)):
         return []
     return deps.native_imports()
 

@@ -42,6 +42,7 @@ def step1():
 def step2(plugin):
     dialog = plugin.open_installer()
     dialog.wheels_edit.setText("$WHEELS"); dialog.offline.setChecked(True)
+    dialog.optional.setChecked("${OPTIONAL:-}" == "1")  # OPTIONAL=1: OR-Tools and openpyxl too
     dialog.installFinished.connect(lambda ok: QTimer.singleShot(800, lambda: step3(plugin, dialog, ok)))
     dialog.start()
 
@@ -62,6 +63,11 @@ def step4(plugin):
         import processing
         from risk_one_map.ui.tasks import wait
         out = processing.run("riskonemap:exposure", {"PACKAGE": "$COUNTY", "MODE": 0, "SOURCE": 0, "CHARTS": False})
+        if "${OPTIONAL:-}" == "1":  # the evacuation with OR-Tools from the plugin's folder, inside QGIS
+            import ortools
+            evac = processing.run("riskonemap:evacuation", {"PACKAGE": "$COUNTY"})
+            with open("$OUT/result.txt", "a") as f:
+                f.write(f"ortools: {ortools.__file__}\nevacuation: {sorted(evac)}\n")
         plugin.open_package(path="$COUNTY")
         dock = plugin.dock
         dock.set_package("$COUNTY")

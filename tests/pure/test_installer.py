@@ -179,5 +179,5 @@ def test_the_folder_s_geo_wheels_are_loaded_the_safe_way_only_when_it_holds_some
     monkeypatch.setattr(deps, "native_imports", lambda: calls.append(1) or ["shapely"])
     (tmp_path / "pandas").mkdir()
     assert installer.load_native(tmp_path) == [] and not calls  # pure-Python packages only: nothing to load
-    (tmp_path / "shapely").mkdir()
+    (tmp_path / "ortools").mkdir()  # OR-Tools' own protobuf against QGIS's: deps.NATIVE_SOLVERS
     assert installer.load_native(tmp_path) == ["shapely"] and calls == [1]
