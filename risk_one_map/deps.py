@@ -350,16 +350,19 @@ OPTIONAL = (
 )
 
 
-def install_message(missing_modules: Optional[dict] = None, kind: Optional[str] = None) -> str:
-    """One Chinese sentence for the message bar: what is missing, what is off, what to click. Empty when nothing
-    is missing. (``kind`` is accepted for symmetry with ``manual_install_message``.)"""
+def install_message(missing_modules: Optional[dict] = None) -> str:
+    """One short Chinese sentence for the message bar, the action first (QGIS shows one or two lines of it): what
+    to click, and what is missing. Empty when nothing is missing. The greyed menu items show what is off."""
     gone = missing() if missing_modules is None else missing_modules
     if not gone:
         return ""
-    off = "、".join(tr(FEATURE_ZH[f]) for f in disabled_features(gone))
-    # short, the action early: QGIS's message bar shows one or two lines of it
-    return tr("还缺少所需组件，{off}暂不能用：请点击右边的“安装所需组件”一键装好（缺 {names}）。").format(
-        names="、".join(gone), off=off)
+    return tr("部分功能还缺少所需组件：请点击右边的“安装所需组件”一键装好（缺 {names}）。").format(
+        names="、".join(gone))
+
+
+def disabled_text(missing_modules: dict) -> str:
+    """The features turned off, in Chinese (“检查一张图包、分析计算”)."""
+    return "、".join(tr(FEATURE_ZH[f]) for f in disabled_features(missing_modules))
 
 
 def unavailable_sentence(feature: str) -> str:

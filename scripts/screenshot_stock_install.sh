@@ -32,7 +32,7 @@ def step1():
         iface.mainWindow().setGeometry(QGuiApplication.primaryScreen().availableGeometry())  # no window manager
         plugin = plugins["risk_one_map"]
         menu = next(a.menu() for a in iface.pluginMenu().actions() if a.text() == "风险隐患一张图")
-        menu.popup(iface.mainWindow().mapToGlobal(QPoint(300, 120)))
+        menu.popup(iface.mainWindow().mapToGlobal(QPoint(20, 330)))  # below the message bar
         with open("$OUT/result.txt", "w") as f:
             f.write("before: " + repr({a.text(): a.isEnabled() for a in menu.actions()}) + "\n")
         QTimer.singleShot(1500, lambda: (screen("1_banner_greyed.png"), menu.hide(), step2(plugin)))
@@ -50,7 +50,7 @@ def step3(plugin, dialog, ok):
     screen("2_installer_done.png")
     dialog.close()
     menu = next(a.menu() for a in iface.pluginMenu().actions() if a.text() == "风险隐患一张图")
-    menu.popup(iface.mainWindow().mapToGlobal(QPoint(300, 120)))
+    menu.popup(iface.mainWindow().mapToGlobal(QPoint(20, 330)))  # below the message bar
     with open("$OUT/result.txt", "a") as f:
         f.write(f"install ok: {ok} {dialog.result}\nstatus: {dialog.status.text()}\n")
         f.write("after: " + repr({a.text(): a.isEnabled() for a in menu.actions()}) + "\n")

@@ -100,7 +100,8 @@ class InstallerDialog(QDialog):
     def refresh(self) -> None:
         gone = deps.missing()
         if gone:
-            self.summary.setText(deps.install_message(gone) + "\n" + tr("安装位置：{folder}").format(
+            self.summary.setText(tr("缺少：{names}。暂不能用：{off}。").format(
+                names="、".join(gone), off=deps.disabled_text(gone)) + "\n" + tr("安装位置：{folder}").format(
                 folder=self.folder))
         else:
             self.summary.setText(tr("所需组件都已安装，各项功能可用。也可以在这里安装可选组件。"))

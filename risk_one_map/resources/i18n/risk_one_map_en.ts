@@ -8,8 +8,8 @@
         <translation>This needs components that are not installed yet: click Plugins → 风险隐患一张图 → Install required components.</translation>
     </message>
     <message>
-        <source>还缺少所需组件，{off}暂不能用：请点击右边的“安装所需组件”一键装好（缺 {names}）。</source>
-        <translation>Components are missing, so {off} are off: click “Install required components” on the right to install them in one go (missing: {names}).</translation>
+        <source>部分功能还缺少所需组件：请点击右边的“安装所需组件”一键装好（缺 {names}）。</source>
+        <translation>Some features need components that are missing: click “Install required components” on the right to install them in one go (missing: {names}).</translation>
     </message>
     <message>
         <source>这项功能还缺少所需组件（{names}）：请点击 插件 → 风险隐患一张图 → 安装所需组件。</source>
@@ -490,6 +490,10 @@
     <message>
         <source>正在使用的组件</source>
         <translation>components in use</translation>
+    </message>
+    <message>
+        <source>缺少：{names}。暂不能用：{off}。</source>
+        <translation>Missing: {names}. Off for now: {off}.</translation>
     </message>
     <message>
         <source>安装结束，但仍缺少：{names}。</source>
