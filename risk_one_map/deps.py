@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
+from .i18n import tr  # Qt's translator when running inside QGIS, the Chinese source text elsewhere
+
 
 @dataclass(frozen=True)
 class Requirement:
@@ -38,7 +40,9 @@ class Requirement:
 
 REQUIREMENTS = (
     Requirement("shapely", "shapely>=2,<2.2", "2", osgeo4w="python3-shapely"),
-    Requirement("geopandas", "geopandas>=1,<1.1", osgeo4w="python3-geopandas"),
+    Requirement("pandas", "pandas>=2,<2.3", "2", osgeo4w="python3-pandas"),
+    # geopandas 1.1 wants pyproj >= 3.5: the installer (which keeps the pyproj QGIS has) then takes 1.0
+    Requirement("geopandas", "geopandas>=1,<1.2", "1", osgeo4w="python3-geopandas"),
     Requirement("pyogrio", "pyogrio<0.12", osgeo4w="python3-pyogrio"),
     Requirement("rasterio", "rasterio<1.5", osgeo4w="python3-rasterio"),
     Requirement("pyproj", "pyproj", debian="python3-pyproj", osgeo4w="python3-pyproj"),
@@ -49,11 +53,11 @@ BY_MODULE = {r.module: r for r in REQUIREMENTS}
 # Feature -> the packages it needs. Loading a package into QGIS needs none of them (QGIS's own GDAL does it).
 FEATURES = {
     "load_package": (),
-    "check": ("shapely", "geopandas", "pyogrio", "pyproj", "rasterio"),
-    "sample_data": ("shapely", "geopandas", "pyogrio", "pyproj", "rasterio", "scipy"),
-    "analysis": ("shapely", "geopandas", "pyogrio", "pyproj", "rasterio", "scipy"),
-    "import": ("shapely", "geopandas", "pyogrio", "pyproj"),
-    "atlas": ("shapely", "geopandas", "pyogrio", "pyproj", "rasterio"),
+    "check": ("shapely", "pandas", "geopandas", "pyogrio", "pyproj", "rasterio"),
+    "sample_data": ("shapely", "pandas", "geopandas", "pyogrio", "pyproj", "rasterio", "scipy"),
+    "analysis": ("shapely", "pandas", "geopandas", "pyogrio", "pyproj", "rasterio", "scipy"),
+    "import": ("shapely", "pandas", "geopandas", "pyogrio", "pyproj"),
+    "atlas": ("shapely", "pandas", "geopandas", "pyogrio", "pyproj", "rasterio"),
 }
 FEATURE_ZH = {"load_package": "打开一张图包", "check": "检查一张图包", "sample_data": "生成示例数据",
               "analysis": "分析计算", "import": "导入数据", "atlas": "打印村图"}
@@ -165,9 +169,10 @@ def install_commands(missing_modules: Optional[dict] = None, kind: Optional[str]
     return cmds
 
 
-def install_message(missing_modules: Optional[dict] = None, kind: Optional[str] = None) -> str:
-    """One paragraph, Chinese then English: what is missing, what is turned off, exactly how to install it on this
-    platform. Empty when nothing is missing."""
+def manual_install_message(missing_modules: Optional[dict] = None, kind: Optional[str] = None) -> str:
+    """For an administrator (QGIS's log): one paragraph, Chinese then English: what is missing, what is turned
+    off, how to install it by hand on this platform. Empty when nothing is missing. Users get
+    ``install_message`` (the button) instead."""
     gone = missing() if missing_modules is None else missing_modules
     if not gone:
         return ""
@@ -334,3 +339,46 @@ def keep_proj_context() -> None:
     owner = getattr(local, "context_manager", None)
     if owner is not None:  # None: this thread's context was made by an earlier task, and is kept already
         _KEPT_PROJ_CONTEXTS[threading.get_native_id()] = owner
+
+
+# ------------------------------------------------------------------------------------------------ the install button
+# Packages that make something better but turn nothing off: the button installs them only when asked.
+OPTIONAL = (
+    # evacuation's optimal assignment is faster with OR-Tools; without it scipy's HiGHS gives the same optimum
+    Requirement("ortools", "ortools>=9.10,<10"),
+    Requirement("openpyxl", "openpyxl>=3.1,<4"),  # importing .xlsx tables (CSV and every GIS format need none)
+)
+
+
+def install_message(missing_modules: Optional[dict] = None) -> str:
+    """One short Chinese sentence for the message bar, the action first (QGIS shows one or two lines of it): what
+    to click, and what is missing. Empty when nothing is missing. The greyed menu items show what is off."""
+    gone = missing() if missing_modules is None else missing_modules
+    if not gone:
+        return ""
+    return tr("部分功能还缺少所需组件：请点击右边的“安装所需组件”一键装好（缺 {names}）。").format(
+        names="、".join(gone))
+
+
+def disabled_text(missing_modules: dict) -> str:
+    """The features turned off, in Chinese (“检查一张图包、分析计算”)."""
+    return "、".join(tr(FEATURE_ZH[f]) for f in disabled_features(missing_modules))
+
+
+def unavailable_sentence(feature: str) -> str:
+    """The one sentence a greyed feature shows (tooltip, dock, Processing): what to click. Empty if available."""
+    if not missing(FEATURES.get(feature, ())):
+        return ""
+    return tr("这项功能还缺少所需组件：请点击 插件 → 风险隐患一张图 → 安装所需组件。")
+
+
+def missing_sentence(modules: Iterable[str]) -> str:
+    """The same sentence naming the missing modules (an ImportError met while a feature ran)."""
+    return tr("这项功能还缺少所需组件（{names}）：请点击 插件 → 风险隐患一张图 → 安装所需组件。").format(
+        names="、".join(modules))
+
+
+def forget_native_imports() -> None:
+    """After packages were installed while QGIS runs: load them the safe way (``native_imports``) on next use."""
+    global _prepared
+    _prepared = False

@@ -1,8 +1,13 @@
 """The QGIS plugin: a menu, a toolbar, the Processing provider. Thin: the work is in layers/ and processing/.
 
 ``initProcessing()`` registers the provider and touches nothing else, so qgis_process can call it alone;
-``initGui()`` adds the GUI. The plugin loads even when optional Python packages are missing: it says once, in the
-message bar, what to install, and only the features that need them are turned off.
+``initGui()`` adds the GUI. The plugin loads even when Python packages it needs are missing: it says once, in the
+message bar, in one Chinese sentence with a button 安装所需组件 (installer.py, ui/installer_dialog.py), and only the
+features that need them are turned off (greyed menu items with that sentence as tooltip, the dock's print buttons,
+Processing algorithms that refuse with it). After an install they are turned on again without a restart.
+
+The plugin's own package folder (installer.packages_dir) goes onto ``sys.path`` when the plugin is constructed:
+before initProcessing/initGui, so before anything could import those packages.
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QFileDialog
 
-from . import deps, i18n, settings
+from . import deps, i18n, installer, settings
 from .errors import RiskOneMapError
 from .i18n import tr
 
@@ -22,6 +27,15 @@ TOOLBAR = "风险隐患一张图 Risk One Map"
 LOG_TAG = "Risk One Map"
 SETTINGS_LAST_PACKAGE = settings.PREFIX + "last_package"
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icons" / "icon.svg"
+# menu action -> the deps.FEATURES key it needs (greyed while that feature's packages are missing)
+ACTION_FEATURES = {"RiskOneMapImport": "import", "RiskOneMapCheck": "check", "RiskOneMapExposure": "analysis",
+                   "RiskOneMapEvacuation": "analysis", "RiskOneMapSiting": "analysis", "RiskOneMapAtlas": "atlas",
+                   "RiskOneMapSample": "sample_data"}
+
+
+def packages_dir() -> Path:
+    """The plugin's own package folder in the current QGIS profile."""
+    return installer.packages_dir(QgsApplication.qgisSettingsDirPath())
 
 
 def follow_project(package_edit) -> None:
@@ -40,6 +54,9 @@ class RiskOneMapPlugin:
         self.missing = {}
         self.dock = None
         self.dialogs = {}
+        self.tips = {}  # action object name -> its tooltip while available
+        self.install_banner = None  # the message-bar item with the 安装所需组件 button
+        installer.activate(packages_dir())
 
     # ------------------------------------------------------------------------------------------ Processing
     def initProcessing(self):  # noqa: N802 (QGIS's name)
@@ -72,14 +89,63 @@ class RiskOneMapPlugin:
                 ("RiskOneMapAtlas", tr("批量打印村图…"), lambda: self.open_algorithm("villageatlas")),
                 ("RiskOneMapSample", tr("生成示例县…"), lambda: self.open_algorithm("sampledata"))):
             self._add(self._action(key, text, slot), toolbar=False)
+        self.install_action = self._action("RiskOneMapInstall", tr("安装所需组件…"), self.open_installer,
+                                           tip=tr("把分析、出图所需的 Python 组件装进本插件自己的文件夹（可从网络或本地文件夹安装）"))
+        self._add(self.install_action, toolbar=False)
         self.missing = deps.missing()
         if self.missing:
-            message = deps.install_message(self.missing)
-            QgsMessageLog.logMessage(message, LOG_TAG, Qgis.Warning)
-            self.iface.messageBar().pushMessage(MENU, message, Qgis.Warning, 0)
+            QgsMessageLog.logMessage(deps.manual_install_message(self.missing), LOG_TAG, Qgis.Warning)
+            self._push_install_message()
         for note in deps.wheel_warnings():
             QgsMessageLog.logMessage(note, LOG_TAG, Qgis.Info)
         self.create_dock()
+        self.refresh_features()
+        # The folder's geo wheels, loaded the safe way before the user (console, other plugins) can import them
+        # plainly; once QGIS's start-up is through (measured: ~2.5 s in qgis_process, not worth it there, where the
+        # algorithms load them themselves in prepareAlgorithm).
+        from qgis.PyQt.QtCore import QTimer
+        QTimer.singleShot(0, lambda: installer.load_native(packages_dir()))
+
+    def _push_install_message(self) -> None:
+        """The banner: one Chinese sentence and the button that installs what is missing."""
+        from .ui.tasks import push_with_button
+        self.install_banner = push_with_button(self.iface, MENU, deps.install_message(self.missing),
+                                               tr("安装所需组件"), self.open_installer, Qgis.Warning)
+
+    def refresh_features(self) -> dict:
+        """Enable what the installed packages allow, grey the rest with the sentence that says what to click.
+        Returns what is still missing."""
+        self.missing = deps.missing()
+        for action in self.actions:
+            feature = ACTION_FEATURES.get(action.objectName())
+            if feature is None:
+                continue
+            why = deps.unavailable_sentence(feature)
+            action.setEnabled(not why)
+            action.setToolTip(why or self.tips[action.objectName()])
+            action.setStatusTip(why)
+        if self.dock is not None:
+            self.dock.refresh_features()
+        if not self.missing:
+            self._pop_install_message()
+        return self.missing
+
+    def _pop_install_message(self) -> None:
+        if self.install_banner is not None:
+            try:
+                self.iface.messageBar().popWidget(self.install_banner)
+            except RuntimeError:  # the user closed it already
+                pass
+            self.install_banner = None
+
+    def open_installer(self, checked=False):
+        from .ui.installer_dialog import InstallerDialog
+        dialog = self.dialogs.get("installer") or InstallerDialog(
+            packages_dir(), on_installed=lambda result: self.refresh_features(), parent=self.iface.mainWindow())
+        self.dialogs["installer"] = dialog
+        dialog.show()
+        dialog.raise_()
+        return dialog
 
     def _action(self, name, text, slot, icon=None, tip="", checkable=False):
         action = QAction(icon, text, self.iface.mainWindow()) if icon is not None else QAction(
@@ -89,6 +155,7 @@ class RiskOneMapPlugin:
             action.setToolTip(f"{text}\n{tip}")
         action.setCheckable(checkable)
         action.triggered.connect(slot)
+        self.tips[name] = action.toolTip()
         return action
 
     def _add(self, action, toolbar=True):
@@ -150,6 +217,7 @@ class RiskOneMapPlugin:
         return self.load(path)
 
     def unload(self):
+        self._pop_install_message()
         if self.dock is not None:
             self.dock.disconnect_project()
             self.iface.removeDockWidget(self.dock)

@@ -18,6 +18,7 @@ DEFAULTS = {
     "atlas_page": "A3",        # page of the dock's prints (A3 on the wall; A4 for the 明白卡 folder)
     "atlas_dpi": 150,
     "import_last_dir": "",
+    "wheel_dir": "",           # the offline folder of wheels 安装所需组件 last installed from
     "locale_override": "",     # "" = follow QGIS
 }
 

@@ -290,22 +290,9 @@ def _run_in_process(package_dir, data, jobs, page, dpi, template, tick, cancelle
 
 
 def _python_executable() -> str:
-    """The interpreter for the workers: this Python itself. Inside QGIS ``sys.executable`` is QGIS (qgis.bin,
-    qgis-bin.exe), which started as a worker opens a second QGIS window and never answers; then the interpreter
-    of the same version in QGIS's own Python prefix (Debian: /usr/bin/python3.11; OSGeo4W: apps/Python312/
-    python.exe), never whichever python3 comes first on PATH (another Python fails at import)."""
-    import sys
-    exe = Path(sys.executable or "")
-    if exe.name.lower().startswith("python"):
-        return str(exe)
-    version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    for prefix in dict.fromkeys((sys.exec_prefix, sys.base_exec_prefix)):
-        for cand in (Path(prefix) / "bin" / f"python{version}", Path(prefix) / "bin" / "python3",
-                     Path(prefix) / "python.exe", Path(prefix) / "bin" / "python.exe"):
-            if cand.is_file():
-                return str(cand)
-    raise RiskOneMapError(f"no Python {version} interpreter found beside QGIS in {sys.exec_prefix} for the print "
-                          "processes: print with 1 process (进程数 1)")
+    """A Python interpreter for the workers: QGIS's own (inside QGIS ``sys.executable`` may be QGIS itself)."""
+    from ..installer import python_executable
+    return python_executable()
 
 
 def _start_without_main(procs) -> None:

@@ -130,15 +130,25 @@ class RiskOneMapAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self):  # noqa: N802
         return type(self)()
 
+    # Missing packages: one Chinese sentence saying what to click, never a traceback. The toolbox greys the
+    # algorithm (canExecute); the dialog, batch and modeler check parameters first (checkParameterValues);
+    # qgis_process and processing.run reach prepareAlgorithm, which refuses with the same sentence.
     def canExecute(self):  # noqa: N802
-        gone = deps.missing(deps.FEATURES.get(self.FEATURE, ()))
-        if gone:
-            return False, deps.install_message(gone)
-        return True, ""
+        why = deps.unavailable_sentence(self.FEATURE)
+        return not why, why
+
+    def checkParameterValues(self, parameters, context):  # noqa: N802
+        why = deps.unavailable_sentence(self.FEATURE)
+        if why:
+            return False, why
+        return super().checkParameterValues(parameters, context)
 
     def prepareAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        """Main thread, before processAlgorithm: load the geo wheels safely (deps.native_imports) and remember
-        the package whose output layers are to be loaded."""
+        """Main thread, before processAlgorithm: refuse when packages are missing, load the geo wheels safely
+        (deps.native_imports) and remember the package whose output layers are to be loaded."""
+        why = deps.unavailable_sentence(self.FEATURE)
+        if why:
+            raise QgsProcessingException(why)
         deps.native_imports()
         self._package_for_outputs = None
         if self.NAME in OUTPUT_LAYERS and self.parameterDefinition("PACKAGE") is not None:

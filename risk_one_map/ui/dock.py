@@ -18,7 +18,7 @@ from qgis.PyQt.QtGui import QFont
 from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                  QPushButton, QSizePolicy, QVBoxLayout, QWidget)
 
-from .. import settings
+from .. import deps, settings
 from ..i18n import tr
 from ..layers import model
 from .tasks import JobTask, one_line, push_success
@@ -131,6 +131,13 @@ class TownshipDock(QDockWidget):
         self.info = QLabel("")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
+
+        # while the packages printing needs are missing: the sentence that says what to click, above the greyed buttons
+        self.deps_note = QLabel("")
+        self.deps_note.setObjectName("RiskOneMapDepsNote")
+        self.deps_note.setWordWrap(True)
+        self.deps_note.setStyleSheet("color: #a15c00;")
+        lay.addWidget(self.deps_note)
 
         button_font = QFont(big)
         button_font.setPointSize(BUTTON_PT)
@@ -345,10 +352,17 @@ class TownshipDock(QDockWidget):
         return "，".join(parts)
 
     # ------------------------------------------------------------------------------------------ printing
+    def refresh_features(self) -> None:
+        """Printing on or off as the installed packages allow (called again after 安装所需组件)."""
+        self._update_buttons()
+
     def _update_buttons(self) -> None:
         busy = self.task is not None
-        self.print_village_button.setEnabled(not busy and self.village() is not None)
-        self.print_township_button.setEnabled(not busy and self.township() is not None
+        why = deps.unavailable_sentence("atlas")
+        self.deps_note.setText(why)
+        self.deps_note.setVisible(bool(why))
+        self.print_village_button.setEnabled(not why and not busy and self.village() is not None)
+        self.print_township_button.setEnabled(not why and not busy and self.township() is not None
                                               and self.village_combo.count() > 0)
 
     def print_village(self) -> Optional[JobTask]:

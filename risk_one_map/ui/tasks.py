@@ -30,6 +30,8 @@ def one_line(exc: BaseException) -> str:
         return tr("已取消，没有写入任何文件。")
     if isinstance(exc, RiskOneMapError):
         return str(exc)
+    if isinstance(exc, ImportError) and exc.name:  # a package the feature needs is missing: say what to click
+        return deps.missing_sentence([exc.name.split(".")[0]])
     text = " ".join(str(exc).split()) or type(exc).__name__
     return f"{type(exc).__name__}: {text}"
 
@@ -38,13 +40,20 @@ def push_success(iface, title: str, text: str, folder) -> None:
     """A lasting success message on the message bar with a button that opens ``folder`` (where a print went)."""
     from qgis.PyQt.QtCore import QUrl
     from qgis.PyQt.QtGui import QDesktopServices
+    push_with_button(iface, title, text, tr("打开文件夹"),
+                     lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))), Qgis.Success)
+
+
+def push_with_button(iface, title: str, text: str, label: str, slot: Callable, level) -> object:
+    """A lasting message on the message bar with one button; returns the message widget (to pop it later)."""
     from qgis.PyQt.QtWidgets import QPushButton
     bar = iface.messageBar()
     widget = bar.createMessage(title, text)
-    button = QPushButton(tr("打开文件夹"), widget)
-    button.clicked.connect(lambda: QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
+    button = QPushButton(label, widget)
+    button.clicked.connect(lambda checked=False: slot())
     widget.layout().addWidget(button)
-    bar.pushWidget(widget, Qgis.Success, 0)
+    bar.pushWidget(widget, level, 0)
+    return widget
 
 
 class BaseTask(QgsTask):

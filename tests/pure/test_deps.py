@@ -19,7 +19,7 @@ def _python(code: str, env: dict) -> subprocess.CompletedProcess:
 
 
 def test_debian_advice_takes_pyproj_from_apt_and_pins_what_would_break_qgis():
-    msg = deps.install_message({"pyproj": "not installed", "shapely": "1.8.5 installed, need >=2"}, kind="debian")
+    msg = deps.manual_install_message({"pyproj": "not installed", "shapely": "1.8.5 installed, need >=2"}, kind="debian")
     assert deps.DEBIAN_APT in msg and "python3-pyproj" in msg
     assert deps.DEBIAN_PIP in msg and '"numpy<2"' in msg and '"geopandas>=1,<1.1"' in msg
     assert "--break-system-packages" in msg and "--user" in msg
@@ -28,7 +28,7 @@ def test_debian_advice_takes_pyproj_from_apt_and_pins_what_would_break_qgis():
 
 
 def test_windows_advice_uses_osgeo4w_packages():
-    msg = deps.install_message({"rasterio": "not installed"}, kind="windows")
+    msg = deps.manual_install_message({"rasterio": "not installed"}, kind="windows")
     assert "OSGeo4W" in msg and "python3-rasterio" in msg and "pip install rasterio" not in msg
 
 

@@ -38,7 +38,7 @@ def test_dependency_message_says_what_to_install_and_how(monkeypatch):
     gone = deps.missing()
     assert gone["rasterio"] == "not installed"
     assert gone["shapely"] == "1.8.5 installed, need >=2"
-    text = deps.install_message(gone)
+    text = deps.manual_install_message(gone)
     assert "\n" not in text  # one paragraph
     assert "shapely (1.8.5 installed, need >=2), rasterio" in text  # the platform's commands: tests/pure/test_deps.py
     assert "缺少" in text and "missing" in text

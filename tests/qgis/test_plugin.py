@@ -5,6 +5,7 @@ import sys
 
 import pytest
 from qgis.core import Qgis, QgsApplication, QgsProject, QgsSettings
+from qgis.PyQt.QtWidgets import QPushButton
 
 import risk_one_map
 from risk_one_map import deps
@@ -75,16 +76,20 @@ def test_plugin_still_loads_without_rasterio_and_says_what_to_install(iface, mon
     monkeypatch.setitem(sys.modules, "rasterio", None)
     assert "rasterio" in deps.missing()
     message = deps.install_message()
-    assert "rasterio" in message and "QGIS" in message
-    assert "pip install pyproj" not in message
+    assert "rasterio" in message and "安装所需组件" in message
+    assert "pip" not in message and "sudo" not in message  # a clerk clicks a button, types no command
     plugin = risk_one_map.classFactory(iface)
     plugin.initGui()
     try:
         warnings = [m for m in iface.messages if m[2] == Qgis.Warning]
         assert len(warnings) == 1 and "rasterio" in warnings[0][1]
+        banner = iface.bar.widgets[-1]
+        assert [b.text() for b in banner.findChildren(QPushButton)] == ["安装所需组件"]
+        banner.findChildren(QPushButton)[0].click()
+        assert plugin.dialogs["installer"].isVisible() and "rasterio" in plugin.dialogs["installer"].summary.text()
         registry = QgsApplication.processingRegistry()
         ok, why = registry.algorithmById("riskonemap:sampledata").canExecute()
-        assert not ok and "rasterio" in why
+        assert not ok and why == deps.unavailable_sentence("sample_data") and "安装所需组件" in why
         # what needs no rasterio keeps working
         assert plugin.open_package(path=str(tiny_package.path))
     finally:
@@ -99,3 +104,57 @@ def test_each_missing_module_turns_off_only_what_needs_it(monkeypatch, module):
     assert module in gone
     assert deps.feature_available("load_package")
     assert "sample_data" in deps.disabled_features(gone)
+
+
+def test_without_pandas_the_features_are_greyed_with_what_to_click_and_come_back_after_install(iface, monkeypatch):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    plugin = risk_one_map.classFactory(iface)
+    plugin.initGui()
+    try:
+        sentence = deps.unavailable_sentence("analysis")
+        assert sentence.startswith("这项功能还缺少所需组件") and "安装所需组件" in sentence
+        actions = {a.text(): a for a in iface.menus[MENU]}
+        for text in ("导入数据…", "检查一张图包…", "人口暴露分析…", "转移避险分析…", "物资储备点选址…", "批量打印村图…"):
+            assert not actions[text].isEnabled() and actions[text].toolTip() == sentence
+        assert actions["打开一张图包…"].isEnabled() and actions["安装所需组件…"].isEnabled()
+        assert not plugin.dock.print_village_button.isEnabled() and plugin.dock.deps_note.text() == sentence
+        assert "pandas" in iface.messages[-1][1]
+        monkeypatch.delitem(sys.modules, "pandas")  # as after 安装所需组件: the dialog calls refresh_features
+        assert plugin.refresh_features() == {}
+        assert all(a.isEnabled() for a in actions.values()) and plugin.dock.deps_note.text() == ""
+        assert actions["人口暴露分析…"].toolTip() == "人口暴露分析…"
+        assert not iface.bar.widgets  # the banner went with what it asked for
+    finally:
+        plugin.unload()
+
+
+def test_a_late_import_error_reads_as_the_sentence_not_an_english_exception():
+    from risk_one_map.ui.tasks import one_line
+    text = one_line(ModuleNotFoundError("No module named 'pandas'", name="pandas"))
+    assert text == deps.missing_sentence(["pandas"]) and "No module" not in text
+
+
+def test_cancelling_the_installer_leaves_the_plugin_folder_as_it_was(iface, monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    from risk_one_map.plugin import packages_dir
+    folder = packages_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "kept.txt").write_text("as it was")
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    (wheels / "pandas-2.2.3-py3-none-any.whl").write_bytes(b"")
+    plugin = risk_one_map.classFactory(iface)
+    plugin.initGui()
+    try:
+        dialog = plugin.open_installer()
+        dialog.wheels_edit.setText(str(wheels))
+        dialog.offline.setChecked(True)
+        assert dialog.start() and dialog.process is not None and not dialog.install_button.isEnabled()
+        dialog.cancel()
+        assert dialog.result == {"cancelled": True} and dialog.status.text() == "已取消，组件文件夹保持原样。"
+        assert [p.name for p in folder.iterdir()] == ["kept.txt"]
+        assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no scratch folder left behind
+        assert dialog.install_button.isEnabled() and not dialog.cancel_button.isEnabled()
+    finally:
+        plugin.unload()
+        (folder / "kept.txt").unlink()

@@ -4,12 +4,32 @@
 <context>
     <name>RiskOneMap</name>
     <message>
+        <source>这项功能还缺少所需组件：请点击 插件 → 风险隐患一张图 → 安装所需组件。</source>
+        <translation>This needs components that are not installed yet: click Plugins → 风险隐患一张图 → Install required components.</translation>
+    </message>
+    <message>
+        <source>部分功能还缺少所需组件：请点击右边的“安装所需组件”一键装好（缺 {names}）。</source>
+        <translation>Some features need components that are missing: click “Install required components” on the right to install them in one go (missing: {names}).</translation>
+    </message>
+    <message>
+        <source>这项功能还缺少所需组件（{names}）：请点击 插件 → 风险隐患一张图 → 安装所需组件。</source>
+        <translation>This needs components that are not installed ({names}): click Plugins → 风险隐患一张图 → Install required components.</translation>
+    </message>
+    <message>
         <source>打开一张图包…</source>
         <translation>Open a one-map package…</translation>
     </message>
     <message>
         <source>乡镇出图面板</source>
         <translation>Township print panel</translation>
+    </message>
+    <message>
+        <source>安装所需组件…</source>
+        <translation>Install required components…</translation>
+    </message>
+    <message>
+        <source>安装所需组件</source>
+        <translation>Install required components</translation>
     </message>
     <message>
         <source>加载 onemap.gpkg、人口与地形栅格，按图层组分组并配好样式</source>
@@ -46,6 +66,10 @@
     <message>
         <source>生成示例县…</source>
         <translation>Sample county…</translation>
+    </message>
+    <message>
+        <source>把分析、出图所需的 Python 组件装进本插件自己的文件夹（可从网络或本地文件夹安装）</source>
+        <translation>Install the Python components the analyses and prints need into the plugin's own folder (from the internet or a local folder)</translation>
     </message>
     <message>
         <source>打开一张图包</source>
@@ -102,10 +126,6 @@
     <message>
         <source>已打印县域选址图：{file}</source>
         <translation>County depot map printed: {file}</translation>
-    </message>
-    <message>
-        <source>打开文件夹</source>
-        <translation>Open folder</translation>
     </message>
     <message>
         <source>计算方式</source>
@@ -364,8 +384,132 @@
         <translation>Imported: {k} kept, {r} repaired, {x} rejected.</translation>
     </message>
     <message>
+        <source>详情见下方记录。</source>
+        <translation>See the log below for details.</translation>
+    </message>
+    <message>
+        <source>从网络安装（需要能上网）</source>
+        <translation>Install from the internet</translation>
+    </message>
+    <message>
+        <source>从本地文件夹安装（内网电脑：先在能上网的电脑上准备好组件文件夹）</source>
+        <translation>Install from a local folder (intranet PCs: prepare the folder on a PC with internet first)</translation>
+    </message>
+    <message>
+        <source>组件文件夹（里面是 .whl 文件）</source>
+        <translation>Component folder (holding .whl files)</translation>
+    </message>
+    <message>
+        <source>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）</source>
+        <translation>Also install the optional components: OR-Tools (faster evacuation assignment), openpyxl (import Excel tables)</translation>
+    </message>
+    <message>
+        <source>安装记录</source>
+        <translation>Install log</translation>
+    </message>
+    <message>
+        <source>安装</source>
+        <translation>Install</translation>
+    </message>
+    <message>
+        <source>取消安装</source>
+        <translation>Cancel install</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
+        <source>选择组件文件夹</source>
+        <translation>Choose the component folder</translation>
+    </message>
+    <message>
+        <source>正在查找合适的版本……</source>
+        <translation>Finding matching versions…</translation>
+    </message>
+    <message>
+        <source>组件文件夹里缺少适合这台电脑的文件（见下方记录），请用 make wheelhouse 重新准备。</source>
+        <translation>The component folder lacks files for this PC (see the log below); prepare it again with make wheelhouse.</translation>
+    </message>
+    <message>
+        <source>可能是这台电脑不能上网：请改用“从本地文件夹安装”。</source>
+        <translation>This PC may have no internet: use “Install from a local folder” instead.</translation>
+    </message>
+    <message>
+        <source>已取消，组件文件夹保持原样。</source>
+        <translation>Cancelled; the component folder is unchanged.</translation>
+    </message>
+    <message>
+        <source>所需组件都已安装，各项功能可用。也可以在这里安装可选组件。</source>
+        <translation>All required components are installed and every feature is on. Optional components can be installed here.</translation>
+    </message>
+    <message>
+        <source>所需组件都已安装，不需要再装。</source>
+        <translation>All required components are installed already.</translation>
+    </message>
+    <message>
+        <source>要安装：</source>
+        <translation>To install: </translation>
+    </message>
+    <message>
+        <source>保留 QGIS 自带的：</source>
+        <translation>Kept as QGIS has them: </translation>
+    </message>
+    <message>
+        <source>请选择一个装有 .whl 组件文件的文件夹。</source>
+        <translation>Choose a folder that holds .whl component files.</translation>
+    </message>
+    <message>
+        <source>安装没有完成，组件文件夹保持原样。</source>
+        <translation>The install did not finish; the component folder is unchanged. </translation>
+    </message>
+    <message>
+        <source>将装入：</source>
+        <translation>Installing: </translation>
+    </message>
+    <message>
+        <source>安装完成，各项功能已启用，不需要重启 QGIS。</source>
+        <translation>Installed: every feature is on, no QGIS restart needed.</translation>
+    </message>
+    <message>
+        <source>无法启动 QGIS 的 Python：{python}</source>
+        <translation>Cannot start QGIS's Python: {python}</translation>
+    </message>
+    <message>
+        <source>正在安装 {n} 个组件……</source>
+        <translation>Installing {n} components…</translation>
+    </message>
+    <message>
+        <source>组件已装好，请重启 QGIS 后使用（QGIS 已加载旧版本：{names}）。</source>
+        <translation>Installed; restart QGIS to use them (QGIS had already loaded an older version of: {names}).</translation>
+    </message>
+    <message>
+        <source>安装位置：{folder}</source>
+        <translation>Install folder: {folder}</translation>
+    </message>
+    <message>
+        <source>正在使用的组件</source>
+        <translation>components in use</translation>
+    </message>
+    <message>
+        <source>缺少：{names}。暂不能用：{off}。</source>
+        <translation>Missing: {names}. Off for now: {off}.</translation>
+    </message>
+    <message>
+        <source>安装结束，但仍缺少：{names}。</source>
+        <translation>The install finished but these are still missing: {names}. </translation>
+    </message>
+    <message>
+        <source>安装没有完成，组件文件夹保持原样：{reason}</source>
+        <translation>The install did not finish; the component folder is unchanged: {reason}</translation>
+    </message>
+    <message>
         <source>已取消，没有写入任何文件。</source>
         <translation>Cancelled; nothing was written.</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>Open folder</translation>
     </message>
 </context>
 </TS>

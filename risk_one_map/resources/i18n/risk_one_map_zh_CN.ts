@@ -4,12 +4,32 @@
 <context>
     <name>RiskOneMap</name>
     <message>
+        <source>这项功能还缺少所需组件：请点击 插件 → 风险隐患一张图 → 安装所需组件。</source>
+        <translation>这项功能还缺少所需组件：请点击 插件 → 风险隐患一张图 → 安装所需组件。</translation>
+    </message>
+    <message>
+        <source>部分功能还缺少所需组件：请点击右边的“安装所需组件”一键装好（缺 {names}）。</source>
+        <translation>部分功能还缺少所需组件：请点击右边的“安装所需组件”一键装好（缺 {names}）。</translation>
+    </message>
+    <message>
+        <source>这项功能还缺少所需组件（{names}）：请点击 插件 → 风险隐患一张图 → 安装所需组件。</source>
+        <translation>这项功能还缺少所需组件（{names}）：请点击 插件 → 风险隐患一张图 → 安装所需组件。</translation>
+    </message>
+    <message>
         <source>打开一张图包…</source>
         <translation>打开一张图包…</translation>
     </message>
     <message>
         <source>乡镇出图面板</source>
         <translation>乡镇出图面板</translation>
+    </message>
+    <message>
+        <source>安装所需组件…</source>
+        <translation>安装所需组件…</translation>
+    </message>
+    <message>
+        <source>安装所需组件</source>
+        <translation>安装所需组件</translation>
     </message>
     <message>
         <source>加载 onemap.gpkg、人口与地形栅格，按图层组分组并配好样式</source>
@@ -46,6 +66,10 @@
     <message>
         <source>生成示例县…</source>
         <translation>生成示例县…</translation>
+    </message>
+    <message>
+        <source>把分析、出图所需的 Python 组件装进本插件自己的文件夹（可从网络或本地文件夹安装）</source>
+        <translation>把分析、出图所需的 Python 组件装进本插件自己的文件夹（可从网络或本地文件夹安装）</translation>
     </message>
     <message>
         <source>打开一张图包</source>
@@ -102,10 +126,6 @@
     <message>
         <source>已打印县域选址图：{file}</source>
         <translation>已打印县域选址图：{file}</translation>
-    </message>
-    <message>
-        <source>打开文件夹</source>
-        <translation>打开文件夹</translation>
     </message>
     <message>
         <source>计算方式</source>
@@ -364,8 +384,132 @@
         <translation>已导入：保留 {k}，修复 {r}，拒绝 {x}。</translation>
     </message>
     <message>
+        <source>详情见下方记录。</source>
+        <translation>详情见下方记录。</translation>
+    </message>
+    <message>
+        <source>从网络安装（需要能上网）</source>
+        <translation>从网络安装（需要能上网）</translation>
+    </message>
+    <message>
+        <source>从本地文件夹安装（内网电脑：先在能上网的电脑上准备好组件文件夹）</source>
+        <translation>从本地文件夹安装（内网电脑：先在能上网的电脑上准备好组件文件夹）</translation>
+    </message>
+    <message>
+        <source>组件文件夹（里面是 .whl 文件）</source>
+        <translation>组件文件夹（里面是 .whl 文件）</translation>
+    </message>
+    <message>
+        <source>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）</source>
+        <translation>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）</translation>
+    </message>
+    <message>
+        <source>安装记录</source>
+        <translation>安装记录</translation>
+    </message>
+    <message>
+        <source>安装</source>
+        <translation>安装</translation>
+    </message>
+    <message>
+        <source>取消安装</source>
+        <translation>取消安装</translation>
+    </message>
+    <message>
+        <source>关闭</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
+        <source>选择组件文件夹</source>
+        <translation>选择组件文件夹</translation>
+    </message>
+    <message>
+        <source>正在查找合适的版本……</source>
+        <translation>正在查找合适的版本……</translation>
+    </message>
+    <message>
+        <source>组件文件夹里缺少适合这台电脑的文件（见下方记录），请用 make wheelhouse 重新准备。</source>
+        <translation>组件文件夹里缺少适合这台电脑的文件（见下方记录），请用 make wheelhouse 重新准备。</translation>
+    </message>
+    <message>
+        <source>可能是这台电脑不能上网：请改用“从本地文件夹安装”。</source>
+        <translation>可能是这台电脑不能上网：请改用“从本地文件夹安装”。</translation>
+    </message>
+    <message>
+        <source>已取消，组件文件夹保持原样。</source>
+        <translation>已取消，组件文件夹保持原样。</translation>
+    </message>
+    <message>
+        <source>所需组件都已安装，各项功能可用。也可以在这里安装可选组件。</source>
+        <translation>所需组件都已安装，各项功能可用。也可以在这里安装可选组件。</translation>
+    </message>
+    <message>
+        <source>所需组件都已安装，不需要再装。</source>
+        <translation>所需组件都已安装，不需要再装。</translation>
+    </message>
+    <message>
+        <source>要安装：</source>
+        <translation>要安装：</translation>
+    </message>
+    <message>
+        <source>保留 QGIS 自带的：</source>
+        <translation>保留 QGIS 自带的：</translation>
+    </message>
+    <message>
+        <source>请选择一个装有 .whl 组件文件的文件夹。</source>
+        <translation>请选择一个装有 .whl 组件文件的文件夹。</translation>
+    </message>
+    <message>
+        <source>安装没有完成，组件文件夹保持原样。</source>
+        <translation>安装没有完成，组件文件夹保持原样。</translation>
+    </message>
+    <message>
+        <source>将装入：</source>
+        <translation>将装入：</translation>
+    </message>
+    <message>
+        <source>安装完成，各项功能已启用，不需要重启 QGIS。</source>
+        <translation>安装完成，各项功能已启用，不需要重启 QGIS。</translation>
+    </message>
+    <message>
+        <source>无法启动 QGIS 的 Python：{python}</source>
+        <translation>无法启动 QGIS 的 Python：{python}</translation>
+    </message>
+    <message>
+        <source>正在安装 {n} 个组件……</source>
+        <translation>正在安装 {n} 个组件……</translation>
+    </message>
+    <message>
+        <source>组件已装好，请重启 QGIS 后使用（QGIS 已加载旧版本：{names}）。</source>
+        <translation>组件已装好，请重启 QGIS 后使用（QGIS 已加载旧版本：{names}）。</translation>
+    </message>
+    <message>
+        <source>安装位置：{folder}</source>
+        <translation>安装位置：{folder}</translation>
+    </message>
+    <message>
+        <source>正在使用的组件</source>
+        <translation>正在使用的组件</translation>
+    </message>
+    <message>
+        <source>缺少：{names}。暂不能用：{off}。</source>
+        <translation>缺少：{names}。暂不能用：{off}。</translation>
+    </message>
+    <message>
+        <source>安装结束，但仍缺少：{names}。</source>
+        <translation>安装结束，但仍缺少：{names}。</translation>
+    </message>
+    <message>
+        <source>安装没有完成，组件文件夹保持原样：{reason}</source>
+        <translation>安装没有完成，组件文件夹保持原样：{reason}</translation>
+    </message>
+    <message>
         <source>已取消，没有写入任何文件。</source>
         <translation>已取消，没有写入任何文件。</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>打开文件夹</translation>
     </message>
 </context>
 </TS>
