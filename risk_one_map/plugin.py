@@ -205,6 +205,11 @@ class RiskOneMapPlugin:
         defaults = dict(params or {})
         if current is not None and name != "sampledata":
             defaults.setdefault("PACKAGE", str(current))
+        if current is not None and name == "villageatlas":
+            # beside the package, where the dock prints too (Processing's default is a temporary folder that
+            # QGIS deletes at exit), with one merged PDF per township for the printer
+            defaults.setdefault("OUTPUT", str(current / "atlas"))
+            defaults.setdefault("MERGE", True)
         return processing.execAlgorithmDialog(f"riskonemap:{name}", defaults)
 
     def load_if_needed(self, path) -> dict:
@@ -262,19 +267,8 @@ class RiskOneMapPlugin:
         return layers
 
     def load(self, path) -> dict:
-        from .layers.qgis_project import load_package, package_crs, project_title
-        project = QgsProject.instance()
-        was_empty = not project.mapLayers()
-        parent = None
-        if not was_empty:  # keep the user's own layers apart: one group for the package
-            parent = project.layerTreeRoot().insertGroup(0, Path(path).name)
-        layers = load_package(project, path, parent_group=parent)
-        if was_empty:
-            crs = package_crs(layers)
-            if crs is not None:
-                project.setCrs(crs)
-            if not project.title():
-                project.setTitle(project_title(layers))
+        from .layers.qgis_project import add_package
+        layers = add_package(QgsProject.instance(), path)
         canvas = self.iface.mapCanvas()
         if canvas is not None and "county" in layers:
             extent = canvas.mapSettings().layerExtentToOutputExtent(layers["county"], layers["county"].extent())

@@ -118,6 +118,59 @@ def load_package(project, pkg_path, feedback=None, parent_group=None) -> dict:
     return layers
 
 
+def add_package(project, pkg_path, feedback=None) -> dict:
+    """Put the package into an open project the way a user expects, from every door (the plugin's 打开一张图包,
+    Processing's "load into the current project"): into an empty project at the top, with its CRS and title;
+    beside the user's own layers in one group named after the folder; and loaded again, not twice: the layers the
+    project already reads from this package's folder (and the groups that held only them) go first."""
+    pkg = Path(pkg_path)
+    _remove_package_layers(project, pkg)
+    was_empty = not project.mapLayers()
+    parent = None if was_empty else project.layerTreeRoot().insertGroup(0, pkg.name)
+    try:
+        layers = load_package(project, pkg, feedback=feedback, parent_group=parent)
+    except BaseException:
+        if parent is not None:
+            project.layerTreeRoot().removeChildNode(parent)
+        raise
+    if was_empty:
+        crs = package_crs(layers)
+        if crs is not None:
+            project.setCrs(crs)
+        if not project.title():
+            project.setTitle(project_title(layers))
+    return layers
+
+
+def _remove_package_layers(project, pkg: Path) -> None:
+    target = _resolved(pkg)
+    own = [lid for lid, layer in project.mapLayers().items()
+           if _resolved(Path(layer.source().split("|")[0])).parent == target]
+    if not own:
+        return
+    mine = set(own)
+
+    def drop_own_groups(group) -> None:  # groups that hold only this package's layers (the user's stay)
+        from qgis.core import QgsLayerTree
+        for child in list(group.children()):
+            if not QgsLayerTree.isGroup(child):
+                continue
+            ids = set(child.findLayerIds())
+            if ids and ids <= mine:
+                group.removeChildNode(child)
+            else:
+                drop_own_groups(child)
+    drop_own_groups(project.layerTreeRoot())
+    project.removeMapLayers(own)
+
+
+def _resolved(path: Path):
+    try:
+        return path.resolve()
+    except OSError:
+        return path
+
+
 def _most_pressing(nodes) -> int:
     """Index of the risk-zone layer node with the most features at risk levels 1-2 (the first on a tie)."""
     from qgis.core import QgsFeatureRequest

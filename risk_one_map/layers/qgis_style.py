@@ -215,6 +215,22 @@ def relabel_risk_levels(layer: QgsVectorLayer) -> None:
         labels = seen.get(level)
         if labels and len(labels) == 1:
             renderer.updateCategoryLabel(i, _risk_label(next(iter(labels))))
+    # A four-level release (极高/高/中/低 = 1..4) has no level 5: its five-level class "低风险" would show twice in
+    # the legend, in two colours, beside the data's own 低 of level 4.
+    shown = {}
+    for i, cat in enumerate(renderer.categories()):
+        shown.setdefault(cat.label(), []).append(i)
+    absent = sorted((i for indices in shown.values() if len(indices) > 1 for i in indices
+                     if _category_level(renderer.categories()[i]) not in seen), reverse=True)
+    for i in absent:
+        renderer.deleteCategory(i)
+
+
+def _category_level(category):
+    try:
+        return int(category.value())
+    except (TypeError, ValueError):
+        return None
 
 
 def fit_population_classes(layer: QgsRasterLayer) -> None:

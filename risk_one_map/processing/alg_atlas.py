@@ -13,9 +13,13 @@ class VillageAtlasAlgorithm(RiskOneMapAlgorithm):
     DISPLAY = "村风险隐患一张图（批量出图） Village risk sheets"
     GROUP = "出图 Print"
     GROUP_ID = "print"
-    HELP = ("One risk sheet PDF per village (A3 landscape or A4 portrait): village map with risk zones, hazards, "
+    HELP = ("每个村打印一张风险隐患一张图 PDF（A3 横版上墙，或 A4 竖版明白卡）：本村地图（风险区、隐患点、避难场所、"
+            "转移路线）、隐患清单、避难场所、叫应名单和电话、人口暴露和明白卡。文件写到 输出文件夹/&lt;乡镇&gt;/"
+            "&lt;村代码&gt;_&lt;村名&gt;.pdf；勾选“按乡镇合并”另得每个乡镇一本合订本。比数据包新的村图会跳过，"
+            "勾选“重新出图”则全部重印。村代码用逗号分隔，留空为全部。<br>"
+            "One risk sheet PDF per village (A3 landscape or A4 portrait): village map with risk zones, hazards, "
             "shelters and evacuation routes; hazard list, shelters, 叫应 roster with phones, population exposure and "
-            "the 明白卡 items. Writes OUTPUT/<township>/<village code>_<village name>.pdf. Villages whose PDF is newer "
+            "the 明白卡 items. Writes OUTPUT/&lt;township&gt;/&lt;village code&gt;_&lt;village name&gt;.pdf (and one merged PDF per township with 'Merge per township'). Villages whose PDF is newer "
             "than the package are skipped unless 'Print again' is checked. Village codes: comma-separated, empty = all.")
 
     PACKAGE = "PACKAGE"

@@ -40,7 +40,11 @@ class EvacuationAlgorithm(RiskOneMapAlgorithm):
     GROUP = "分析 Analysis"
     GROUP_ID = "analysis"
     FEATURE = "analysis"
-    HELP = ("Who must leave (households inside each hazard's evacuation zone: the danger-zone polygon, else the "
+    HELP = ("谁要撤离（各灾种撤离区内的住户：危险区面，没有面时用隐患点的撤离半径，再没有时用各灾种可调的默认半径），"
+            "撤到哪里：在避难场所容量以内，沿道路把每户安置到避难场所，使全部步行距离最短（最优的最小费用流）。"
+            "路线可以走出本户所在的危险区，但不穿过其他危险区。紧急避难场所服务 500 米以内的住户。结果写入 onemap.gpkg"
+            "（撤离区、撤离人员、撤离路线、避难场所负荷、未能安置、等时圈），以及 shelter_load.csv、unserved.csv。<br>"
+            "Who must leave (households inside each hazard's evacuation zone: the danger-zone polygon, else the "
             "point's evac_radius_m, else an adjustable default per kind), and where to: every household placed in a "
             "shelter along the roads, minimising the total walk under shelter capacities (optimal min-cost flow). "
             "A route may leave its own danger zone but never pass through another one. Emergency shelters take "
@@ -110,7 +114,8 @@ class ShelterIsochronesAlgorithm(RiskOneMapAlgorithm):
     GROUP = "分析 Analysis"
     GROUP_ID = "analysis"
     FEATURE = "analysis"
-    HELP = ("5/10/15-minute walking areas around every shelter along the roads (each road piece goes to its nearest "
+    HELP = ("沿道路画出每个避难场所 5/10/15 分钟步行可达范围（每段路归最近的避难场所，范围逐级包含），写入 onemap.gpkg "
+            "的 shelter_isochrones 图层。<br>5/10/15-minute walking areas around every shelter along the roads (each road piece goes to its nearest "
             "shelter; bands are cumulative), drawn as the reached roads widened by a walking-access width. "
             "Writes the shelter_isochrones layer into onemap.gpkg.")
 

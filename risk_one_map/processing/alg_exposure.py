@@ -28,7 +28,9 @@ class ExposureAlgorithm(RiskOneMapAlgorithm):
     DISPLAY = "人口暴露分析 Population exposure"
     GROUP = "分析 Analysis"
     GROUP_ID = "analysis"
-    HELP = ("Population, households, area and vulnerable groups per village × hazard type × risk level "
+    HELP = ("按村 × 灾种 × 风险等级（1 级最高）统计人口、户数、面积和老弱病残等重点人群；“任一灾种”行每人只按其最高"
+            "等级计一次。结果写入 onemap.gpkg 的 exposure 表和 exposure_villages 图层，以及数据包中的 exposure.csv 和 "
+            "charts/ 柱状图。<br>Population, households, area and vulnerable groups per village × hazard type × risk level "
             "(1 = highest), plus 'any' rows counting each person once at the highest level. Writes the exposure "
             "table and exposure_villages layer into onemap.gpkg, exposure.csv and charts/ in the package.")
 

@@ -92,9 +92,9 @@ class ImportAlgorithm(RiskOneMapAlgorithm):
         out, wanted = getattr(self, "_written", (None, False))
         if not out:
             return {}
-        from ..layers.qgis_project import load_package, write_project_headless
+        from ..layers.qgis_project import add_package, write_project_headless
         with user_errors():
             write_project_headless(out)
             if wanted and context.project() is not None:
-                load_package(context.project(), Path(out), feedback)
+                add_package(context.project(), Path(out), feedback)
         return {}

@@ -69,7 +69,7 @@ class SampleDataAlgorithm(RiskOneMapAlgorithm):
     def postProcessAlgorithm(self, context, feedback):  # noqa: N802
         path, wanted = getattr(self, "_loaded", (None, False))
         if path and wanted and context.project() is not None:
-            from ..layers.qgis_project import load_package
+            from ..layers.qgis_project import add_package
             with user_errors():
-                load_package(context.project(), Path(path), feedback)
+                add_package(context.project(), Path(path), feedback)
         return {}

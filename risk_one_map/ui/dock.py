@@ -377,13 +377,15 @@ class TownshipDock(QDockWidget):
         if town is None or self.package is None:
             return None
         codes = [v["code"] for v in villages_of(town, self.villages)]
-        return self._print(tr("打印 {name} 全部村图").format(name=town["name"]), villages=codes, force=False)
+        return self._print(tr("打印 {name} 全部村图").format(name=town["name"]), villages=codes, force=False,
+                           merge=True)  # one file to send to the printer, as the CLI's --merge
 
-    def _print(self, description: str, villages: list, force: bool) -> JobTask:
+    def _print(self, description: str, villages: list, force: bool, merge: bool = False) -> JobTask:
         out = self.out_dir()
         page = settings.value("atlas_page") if settings.value("atlas_page") in ("A3", "A4") else "A3"
         task = JobTask(description, "risk_one_map.atlas.export:export_village_sheets", str(self.package), str(out),
                        villages=villages, page=page, dpi=settings.value("atlas_dpi"), workers=1, force=force,
+                       merge_township=merge,
                        on_done=self._printed, on_error=self._print_failed, qgis_objects=True)
         self.task = task
         self._update_buttons()
@@ -401,6 +403,9 @@ class TownshipDock(QDockWidget):
             text = tr("已打印：{file}").format(file=pdfs[0].name)
         else:
             text = tr("已打印 {n} 张村图（新打印 {w} 张）").format(n=len(pdfs), w=len(result.written))
+        merged = list(getattr(result, "merged", []) or [])
+        if merged:
+            text += tr("；合订本：{file}").format(file=merged[0].name)
         self.info.setText(text)
         self._success(text, folder)
 

@@ -80,7 +80,10 @@ def test_styles_are_the_expected_kind_and_come_from_the_qml_files(loaded):
         renderer = layer.renderer()
         assert isinstance(renderer, QgsCategorizedSymbolRenderer) and renderer.classAttribute() == "risk_level"
         colours = {int(c.value()): c.symbol().color().name() for c in renderer.categories()}
-        assert colours == model.RISK_LEVEL_COLOURS
+        assert colours == {k: v for k, v in model.RISK_LEVEL_COLOURS.items() if k in colours}
+        assert set(colours) >= {1, 2, 3, 4}
+        labels = [c.label() for c in renderer.categories()]
+        assert len(labels) == len(set(labels)), labels  # each class once (a four-level release has no 5)
         assert 0 < layer.opacity() < 1
         assert layer.subsetString().startswith('"hazard_type"')
 
@@ -256,3 +259,20 @@ def test_the_risk_layer_shown_first_is_the_most_pressing_hazard(loaded, sample_p
     shown = [n for n in group.children() if n.itemVisibilityChecked()]
     assert group.isMutuallyExclusive() and len(shown) == 1
     assert shown[0].name() == risk_zone_layer_name(high.index[0])
+
+
+def test_a_four_level_release_shows_each_level_once_in_the_legend():
+    """Geologic 易发区 releases use 极高/高/中/低 for 1..4: the five-level class 5 (低风险) must not show beside the
+    data's own 低 (level 4) in another colour."""
+    from qgis.core import QgsFeature
+    layer = QgsVectorLayer("Polygon?crs=EPSG:4548&field=risk_level:integer&field=level_label:string", "geo", "memory")
+    features = []
+    for level, label in ((1, "极高"), (2, "高"), (3, "中"), (4, "低")):
+        f = QgsFeature(layer.fields())
+        f.setAttributes([level, label])
+        features.append(f)
+    layer.dataProvider().addFeatures(features)
+    qgis_style._risk_zones(layer, None)
+    qgis_style.relabel_risk_levels(layer)
+    labels = [c.label() for c in layer.renderer().categories()]
+    assert labels == ["极高风险", "高风险", "中风险", "低风险"]

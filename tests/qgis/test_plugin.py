@@ -1,6 +1,9 @@
 """The plugin loads through classFactory with a stub iface, registers its provider, degrades without rasterio."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import sys
 
 import pytest
@@ -50,7 +53,7 @@ def test_init_gui_adds_menu_and_toolbar_and_unload_removes_them(iface):
     assert _algorithm_ids() is None
 
 
-def test_open_package_loads_into_the_current_project_and_remembers_the_folder(iface, tiny_package):
+def test_open_package_loads_into_the_current_project_and_remembers_the_folder(iface, tiny_package, tmp_path):
     project = QgsProject.instance()
     project.clear()
     plugin = risk_one_map.classFactory(iface)
@@ -61,9 +64,13 @@ def test_open_package_loads_into_the_current_project_and_remembers_the_folder(if
         assert project.crs().authid() == "EPSG:4546"
         assert project.title() == "示例县风险隐患一张图"
         assert QgsSettings().value(SETTINGS_LAST_PACKAGE) == str(tiny_package.path)
-        # a second package goes into a group of its own, never mixed with what is there
-        again = plugin.open_package(path=str(tiny_package.path))
-        assert again and project.layerTreeRoot().children()[0].name() == tiny_package.path.name
+        # the same package opened again is reloaded, not doubled
+        count = len(project.mapLayers())
+        assert plugin.open_package(path=str(tiny_package.path)) and len(project.mapLayers()) == count
+        # another package goes into a group of its own, never mixed with what is there
+        other = Path(shutil.copytree(tiny_package.path, tmp_path / "other"))
+        again = plugin.open_package(path=str(other))
+        assert again and project.layerTreeRoot().children()[0].name() == other.name
         # a bad folder is reported in the message bar, not raised
         assert plugin.open_package(path=str(tiny_package.path / "nope")) is None
         assert iface.messages[-1][2] == Qgis.Critical

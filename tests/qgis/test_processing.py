@@ -1,6 +1,8 @@
 """The riskonemap algorithms through processing.run, as the toolbox, the modeler and qgis_process run them."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
@@ -21,6 +23,9 @@ class Feedback(QgsProcessingFeedback):
 def test_algorithms_have_stable_names_help_and_icon(provider):
     for alg in provider.algorithms():
         assert alg.name() == alg.name().lower() and alg.shortHelpString() and not alg.icon().isNull()
+        help_text = alg.shortHelpString()
+        assert "\u4e00" <= help_text[0] <= "\u9fff", f"{alg.name()}: help starts in Chinese"  # township staff
+        assert not re.search(r"<(?!br>)", help_text), f"{alg.name()}: a bare <...> is eaten as HTML"
 
 
 def test_checkpackage_reports_a_valid_sample_county(sample_package):

@@ -283,3 +283,24 @@ def test_a_new_dock_on_an_open_package_project_leaves_it_unchanged(iface, county
     finally:
         p.unload()
         project.clear()
+
+
+def test_loading_a_package_again_replaces_it_instead_of_doubling_its_groups(plugin, county):
+    project = QgsProject.instance()
+    own = project.layerTreeRoot().addGroup("我的图层")  # the user's own (empty) group stays
+    plugin.load(county)
+    count = len(project.mapLayers())
+    plugin.load(county)  # e.g. Processing's 生成示例县 with "load into the current project", run twice
+    assert len(project.mapLayers()) == count
+    names = [child.name() for child in project.layerTreeRoot().children()]
+    assert names.count(Path(county).name) <= 1 and len(names) == len(set(names)) and own.name() in names
+
+
+def test_dock_prints_the_whole_township_with_one_merged_pdf(plugin, iface, county):
+    dock = plugin.dock
+    dock.set_package(county)
+    task = dock.print_township()
+    assert wait(task, 400), "the print task did not finish"
+    assert task.exception is None, task.trace
+    merged = list((county / "atlas").glob("*_合订本.pdf"))
+    assert len(merged) == 1 and merged[0].name in iface.messages[-1][1]

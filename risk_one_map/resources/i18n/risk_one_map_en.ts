@@ -276,6 +276,10 @@
         <translation>{n} village sheets ready ({w} newly printed)</translation>
     </message>
     <message>
+        <source>；合订本：{file}</source>
+        <translation>; merged: {file}</translation>
+    </message>
+    <message>
         <source>打印没有完成：{reason}</source>
         <translation>The print did not finish: {reason}</translation>
     </message>

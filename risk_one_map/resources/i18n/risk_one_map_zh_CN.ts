@@ -276,6 +276,10 @@
         <translation>已打印 {n} 张村图（新打印 {w} 张）</translation>
     </message>
     <message>
+        <source>；合订本：{file}</source>
+        <translation>；合订本：{file}</translation>
+    </message>
+    <message>
         <source>打印没有完成：{reason}</source>
         <translation>打印没有完成：{reason}</translation>
     </message>
