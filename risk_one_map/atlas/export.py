@@ -392,7 +392,8 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
     spec = T.spec_for(page)
     template = checked_template(template or T.template_path(spec.name), dpi)
     progress(0.0)
-    data = build_sheet_data(package_dir, villages=villages, township=township, compile_unit=compile_unit)
+    data = build_sheet_data(package_dir, villages=villages, township=township, compile_unit=compile_unit,
+                            page=spec.name)
     if cancelled():
         raise Cancelled()
     jobs, skipped = plan_jobs(data, out_dir, _inputs_mtime(package_dir, template), png_preview, force)

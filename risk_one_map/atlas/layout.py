@@ -35,7 +35,7 @@ SHEET_TABLE_FIELDS = {
     "sheet_exposure": ("village_code", "hazard", "l1", "l2", "l3", "l4", "l5", "total"),
 }
 VILLAGE_FIELDS = ("code", "name", "township_code", "township", "county", "title", "subtitle", "sheet_no", "date",
-                  "unit", "footer", "card", "route_note", "population", "sources")
+                  "unit", "footer", "card", "alert", "route_note", "exposure_note", "population", "sources")
 BOUND_FIELDS = ("tx0", "ty0", "tx1", "ty1")
 
 
@@ -308,6 +308,7 @@ def bind_layout(layout, layers: dict, helpers: dict, sheets: dict) -> None:
         fill_legend(legend, [lyr for lyr in main_layers if lyr is not helpers[MASK] and lyr is not layers.get("dem")])
     for item_id, (layer_name, _h, _e, _c) in T.TABLES.items():
         bind_table(_item(layout, item_id), sheets[layer_name])
+    _keep_labels_clear(main, layout)
     atlas = layout.atlas()
     atlas.setCoverageLayer(coverage)
     atlas.setEnabled(True)
@@ -316,6 +317,17 @@ def bind_layout(layout, layers: dict, helpers: dict, sheets: dict) -> None:
     atlas.setSortExpression('"code"')
     atlas.setPageNameExpression('"code" || \' \' || "name"')
     atlas.setFilenameExpression('"township" || \'/\' || "code" || \'_\' || "name"')
+
+
+def _keep_labels_clear(main, layout) -> None:
+    """Map labels stay off the frame's coordinates and out from under the north arrow, scale bar and notes
+    (a long real name ran into them)."""
+    from qgis.core import QgsLayoutMeasurement
+    main.setLabelMargin(QgsLayoutMeasurement(4.0))
+    for item_id in (T.NORTH_ARROW, T.SCALEBAR, T.SCALE_TEXT, T.ROUTE_NOTE):
+        item = _item(layout, item_id)
+        if item is not None:
+            main.addLabelBlockingItem(item)
 
 
 def fill_legend(legend, layers) -> None:
@@ -414,7 +426,8 @@ def add_village_layouts(project, pkg_path, page: str = "A3", layers: Optional[di
     from qgis.core import QgsVectorLayer
     from ..layers.qgis_fonts import pick_cjk_font
     pkg = Path(pkg_path)
-    data = build_sheet_data(pkg)
+    sizes = [str(p).upper() for p in (pages or [page])]
+    data = build_sheet_data(pkg, page="A4" if "A4" in sizes else sizes[0])  # cells cut to the narrowest page
     sheets_path = write_sheet_gpkg(data, pkg / SHEETS_GPKG)
     layers = dict(layers) if layers else _layers_from_project(project, pkg)
     if "evacuation_routes" in layers:

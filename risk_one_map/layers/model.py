@@ -426,6 +426,9 @@ LOWPOINT_SOURCES = {"ledger": "积水台账", "model": "模型计算", "dem": "D
 # Files of the package folder (SPEC.md).
 GPKG_NAME = "onemap.gpkg"
 POPULATION_RASTER = "population.tif"
+# Where the package's data came from, when no import report says it (the sample county marks itself here).
+SOURCES_TABLE = "package_sources"
+SAMPLE_SOURCE = "示例数据（虚构，仅供演示，不得用于实际避险）"
 DEM_RASTER = "dem.tif"
 PROJECT_NAME = "onemap.qgz"
 
