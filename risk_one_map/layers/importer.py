@@ -57,6 +57,7 @@ class SourceSummary:
     fields: str = ""
     notes: list = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    went_to: list = field(default_factory=list)  # the layers its kept features went to (villages or village_points)
 
 
 @dataclass
@@ -93,7 +94,8 @@ class ImportReport:
                  f"  package CRS: {self.crs}"]
         for s in self.sources:
             n = s.counts
-            lines.append(f"  {s.label} -> {s.target or '(not imported)'}: {n[KEPT]} kept, {n[REPAIRED]} repaired, "
+            target = ", ".join(s.went_to) or s.target or "(not imported)"
+            lines.append(f"  {s.label} -> {target}: {n[KEPT]} kept, {n[REPAIRED]} repaired, "
                          f"{n[REJECTED]} rejected" + (f"; encoding {s.encoding}" if s.encoding else "")
                          + (f"; CRS {s.crs}" if s.crs else ""))
             for note in s.notes:
@@ -178,6 +180,8 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
     report.layers = {k: len(v) for k, v in layers.items()}
     for s in report.sources:
         s.counts.update(r.row["status"] for r in records if r.row.get("_source") is s)
+        s.went_to = list(dict.fromkeys(r.row["target_layer"] for r in records
+                                       if r.row.get("_source") is s and not r.rejected and r.row["target_layer"]))
     for r in report.rows:
         r.pop("_source", None)
     warped = {}
@@ -257,6 +261,7 @@ def _convert(source: Source, target_crs, user: dict, report: ImportReport) -> li
     geoms = _reproject(source, target_crs)
     mapping, how = fieldmap.match_fields(layer, frame.columns, user, allow_prefix=source.kind == "shapefile")
     summary.notes.extend(_constants_from_name(source, layer, mapping, how))
+    summary.notes.extend(_flood_simulation_note(layer, frame, geoms))
     summary.fields = ", ".join(f"{mapping[t]}->{t}" for t in mapping)
     if mapping:
         summary.notes.append("fields: " + summary.fields)
@@ -304,6 +309,21 @@ def _convert(source: Source, target_crs, user: dict, report: ImportReport) -> li
         if target_layer in fieldmap.POINT_ADMIN_LAYERS.values():
             rec.notes.append(f"a point, not a boundary: written to {target_layer}")
     return records
+
+
+def _flood_simulation_note(layer: str, frame, geoms) -> list:
+    """Polygons with depth classes going to flood_lowpoints are a flood simulation: say what that means and where
+    else it could go, since both are defensible and the user should choose."""
+    if layer != "flood_lowpoints" or geoms is None:
+        return []
+    depth, _how = fieldmap.match_fields("risk_zones", frame.columns)
+    polygons = sum(1 for g in geoms if g is not None and _family(g) == "Polygon")
+    if "depth_class" not in depth or not polygons:
+        return []
+    return [f"a flood simulation ({polygons} polygons with depth classes in {depth['depth_class']!r}): as "
+            "flood_lowpoints its adjacent pieces are dissolved into water bodies, each evacuated with the "
+            "flood-area margin (evac_radius_flood_area_m); to map it as risk levels by depth class instead, "
+            "import it as risk_zones=FILE"]
 
 
 def _reject(row: dict, reason: str) -> dict:

@@ -303,3 +303,22 @@ def test_depth_classes_of_flood_simulations_give_their_deepest_bound():
     assert read("0.15 m ~ 0.30 m")[0] == 0.3 and "deepest bound" in read("0.15 m ~ 0.30 m")[1]
     assert read("35 cm") == (0.35, "depth 0.35 m taken from '35 cm'")
     assert read(0.6) == (0.6, None) and read("约0.3m") == (0.3, None) and read("deep") == (None, None)
+
+
+def test_a_flood_simulation_is_told_where_it_belongs_and_points_say_where_they_went(tmp_path):
+    import json
+    from risk_one_map.layers.importer import import_sources
+    sim = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"Name": "0.15 m ~ 0.30 m", "F_depth": "0.15 m ~ 0.30 m"},
+         "geometry": {"type": "Polygon", "coordinates": [[[116.0, 40.0], [116.001, 40.0], [116.001, 40.001],
+                                                          [116.0, 40.0]]]}}]}
+    (tmp_path / "flood_simulate_78.geojson").write_text(json.dumps(sim), encoding="utf-8")
+    pts = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "110109001201", "name": "东一村"},
+         "geometry": {"type": "Point", "coordinates": [116.0005, 40.0005]}}]}
+    (tmp_path / "villages_pt.geojson").write_text(json.dumps(pts), encoding="utf-8")
+    report = import_sources([tmp_path / "flood_simulate_78.geojson", tmp_path / "villages_pt.geojson"],
+                            tmp_path / "pkg")
+    text = report.summary()
+    assert "a flood simulation (1 polygons with depth classes in 'F_depth')" in text and "risk_zones=FILE" in text
+    assert "villages_pt.geojson -> village_points: 1 kept" in text

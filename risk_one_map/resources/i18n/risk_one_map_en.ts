@@ -104,10 +104,6 @@
         <translation>County depot map printed: {file}</translation>
     </message>
     <message>
-        <source>打开文件夹</source>
-        <translation>Open folder</translation>
-    </message>
-    <message>
         <source>计算方式</source>
         <translation>Method</translation>
     </message>
@@ -150,6 +146,10 @@
     <message>
         <source>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</source>
         <translation>This folder is not a one-map package (onemap.gpkg is missing): {path}</translation>
+    </message>
+    <message>
+        <source>请先核对：须撤离人口占比异常。</source>
+        <translation>Check first: the share of people who must leave is implausible.</translation>
     </message>
     <message>
         <source>精确（按面积比例）</source>
@@ -366,6 +366,10 @@
     <message>
         <source>已取消，没有写入任何文件。</source>
         <translation>Cancelled; nothing was written.</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>Open folder</translation>
     </message>
 </context>
 </TS>

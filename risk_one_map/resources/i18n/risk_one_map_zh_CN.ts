@@ -104,10 +104,6 @@
         <translation>已打印县域选址图：{file}</translation>
     </message>
     <message>
-        <source>打开文件夹</source>
-        <translation>打开文件夹</translation>
-    </message>
-    <message>
         <source>计算方式</source>
         <translation>计算方式</translation>
     </message>
@@ -150,6 +146,10 @@
     <message>
         <source>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</source>
         <translation>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</translation>
+    </message>
+    <message>
+        <source>请先核对：须撤离人口占比异常。</source>
+        <translation>请先核对：须撤离人口占比异常。</translation>
     </message>
     <message>
         <source>精确（按面积比例）</source>
@@ -366,6 +366,10 @@
     <message>
         <source>已取消，没有写入任何文件。</source>
         <translation>已取消，没有写入任何文件。</translation>
+    </message>
+    <message>
+        <source>打开文件夹</source>
+        <translation>打开文件夹</translation>
     </message>
 </context>
 </TS>
