@@ -175,7 +175,11 @@ def danger_level_for_people(people: float) -> str:
 
 SHELTER_CLASSES = {"emergency": "紧急避难场所", "short_term": "短期避难场所", "long_term": "长期避难场所"}
 SHELTER_CLASS_BY_ZH = {"紧急": "emergency", "临时": "emergency", "短期": "short_term", "固定": "short_term",
-                       "长期": "long_term", "中心": "long_term"}
+                       "长期": "long_term", "中心": "long_term",
+                       # GB/T 33744-2017 classes by stay: Ⅰ类 30 days and more, Ⅱ类 10-30 days, Ⅲ类 under 10 days
+                       "Ⅰ类": "long_term", "Ⅱ类": "short_term", "Ⅲ类": "emergency",
+                       "I类": "long_term", "II类": "short_term", "III类": "emergency",
+                       "一类": "long_term", "二类": "short_term", "三类": "emergency"}
 
 PERSON_ROLES = ("村支书", "村主任", "网格员", "地灾群测群防员", "山洪预警员", "避灾场所管理员", "危房联络员", "包保责任人")
 
