@@ -10,7 +10,9 @@ only; everything is written under OUT (default $TMPDIR/realdata).
 What a user has to add because the data does not have it (and the report says so):
 - Taipei: people per cell. The data has population per village only, so a population grid is spread evenly over
   each village's polygon (population.tif, 0.001°); depot candidates are the centres of the villages the OSM roads
-  reach (the data has none).
+  reach (the data has none); the social-welfare facilities stand in for shelters (the data has none), each
+  assumed to take 100 people (a one-line mapping: their capacity is nowhere in the data). The OSM roads file is
+  named taipei.geojson, so it needs ``--layer taipei.geojson=roads``, as the importer's message says.
 - Mentougou: nothing (its data has no population, roads or hazards, so the analyses say what they miss).
 """
 from __future__ import annotations
@@ -122,13 +124,17 @@ def main(argv=None) -> int:
         villages = tp / "taipei_village_with_population_2021_03.geojson"
         grid = population_grid(villages, work / "population_per_village.tif")
         cand = depot_candidates(villages, tp / "osm" / "taipei.geojson", work / "depot_candidates.geojson")
+        capacity = work / "shelter_capacity.json"
+        capacity.write_text(json.dumps({"shelters": {"=100": "capacity"}}), encoding="utf-8")
         log.append("Added by hand (the data has no such layer): population.tif spread evenly over each village "
-                   "from its registered population; depot candidates at the centres of villages near the OSM roads.\n")
+                   "from its registered population; depot candidates at the centres of villages near the OSM roads; "
+                   "welfare facilities as shelters of 100 people each.\n")
         run_area("Taipei 臺北市", [
             villages, tp / "taipei_town.geojson", tp / "flood_simulate_78.geojson",
             tp / "taipei_aster_gdem_v2_30m_epsg4326.tif", f"population={grid}", f"depot_candidates={cand}",
             "--layer", "taipei.geojson=roads", tp / "osm" / "taipei.geojson",
             "--layer", "socl_welfare_organization_plc.geojson=shelters", tp / "socl_welfare_organization_plc.geojson",
+            "--mapping", capacity,
         ], work, log, sheets=TAIPEI_SHEETS, depot_args=("--model", "pmedian", "-k", "3"))
 
     mtg = args.realdata / "mentougou_110109"

@@ -430,7 +430,7 @@ def _subset(data, codes: set):
     keep = lambda f: f[f["village_code"].isin(codes)].reset_index(drop=True)  # noqa: E731
     return replace(data, villages=data.villages[data.villages["code"].isin(codes)].reset_index(drop=True),
                    hazards=keep(data.hazards), shelters=keep(data.shelters), persons=keep(data.persons),
-                   exposure=keep(data.exposure))
+                   exposure=keep(data.exposure), route_heads=keep(data.route_heads))
 
 
 def _merge_townships(data, out_dir: Path, pdfs: list, cancelled: Callable[[], bool]) -> list:

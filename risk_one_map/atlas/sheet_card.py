@@ -118,6 +118,45 @@ def unserved_alert(evac: Optional[VillageEvacuation], contact: str) -> str:
             f"{evac.unserved:,} 人无安置场所！请立即联系{contact}")
 
 
+HEAD_COLUMNS = ["village_code", "shelter", "people", "label", "x", "y", "angle"]
+HEAD_BACK_M = 60.0
+
+
+def route_heads(pkg, layers, village_codes) -> pd.DataFrame:
+    """One arrow per village and shelter, at the shelter, pointing from where that village's placed people live
+    (their people-weighted centre) and labelled with how many: the routes themselves are drawn as plain lines, so
+    many households going to one shelter read as one arrow with a count, not a star of arrowheads."""
+    import numpy as np
+    if "evacuees" not in layers or "shelters" not in layers:
+        return pd.DataFrame(columns=HEAD_COLUMNS)
+    ev = pkg.read("evacuees")
+    sh = pkg.read("shelters")
+    if ev is None or not len(ev) or "shelter_id" not in ev.columns or sh is None or not len(sh):
+        return pd.DataFrame(columns=HEAD_COLUMNS)
+    ev = ev[ev["shelter_id"].notna() & ev["village_code"].isin(set(village_codes))]
+    ev = ev.assign(people=pd.to_numeric(ev["people"], errors="coerce").fillna(0), x=ev.geometry.x, y=ev.geometry.y,
+                   village_code=ev["village_code"].map(lambda v: model.text_value(v) or ""),
+                   shelter_id=ev["shelter_id"].map(lambda v: model.text_value(v) or ""))
+    ev = ev[ev["people"] > 0]
+    ids = sh["id"].map(lambda v: model.text_value(v) or "") if "id" in sh.columns else sh.index.astype(str)
+    where = dict(zip(ids, sh.geometry.representative_point()))
+    names = dict(zip(ids, sh["name"].astype(str))) if "name" in sh.columns else {}
+    rows = []
+    for (code, sid), part in ev.groupby(["village_code", "shelter_id"]):
+        if sid not in where:
+            continue
+        w = part["people"].to_numpy(float)
+        ox, oy = float(np.average(part["x"], weights=w)), float(np.average(part["y"], weights=w))
+        p = where[sid]
+        dx, dy = p.x - ox, p.y - oy
+        dist = float(np.hypot(dx, dy))
+        bearing = float(np.degrees(np.arctan2(dx, dy))) % 360.0  # clockwise from north
+        back = min(HEAD_BACK_M, 0.3 * dist) / dist if dist > 0 else 0.0  # just before the shelter, not on it
+        rows.append({"village_code": code, "shelter": names.get(sid, sid), "people": float(w.sum()),
+                     "label": f"{w.sum():,.0f} 人", "x": p.x - dx * back, "y": p.y - dy * back, "angle": bearing})
+    return pd.DataFrame(rows, columns=HEAD_COLUMNS)
+
+
 # ------------------------------------------------------------------------------------------------ exposure
 EXPOSURE_NOT_RUN = "尚未进行人口暴露分析"
 EXPOSURE_NONE = "已分析：本村无人口位于风险区内"

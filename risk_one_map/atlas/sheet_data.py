@@ -48,6 +48,7 @@ class SheetData:
     shelters: pd.DataFrame
     persons: pd.DataFrame
     exposure: pd.DataFrame
+    route_heads: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=sc.HEAD_COLUMNS))
     crs: object = None
     has_routes: bool = False
     has_exposure: bool = False
@@ -237,8 +238,8 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
     codes = set(frame["code"])
     keep = lambda f: _clip_table(f[f["village_code"].isin(codes)].reset_index(drop=True), page)  # noqa: E731
     return SheetData(villages=frame, hazards=keep(hazards), shelters=keep(shelters), persons=keep(persons),
-                     exposure=keep(exposure), crs=vil.crs, has_routes=has_routes, has_exposure=has_exposure,
-                     notes=notes)
+                     exposure=keep(exposure), route_heads=sc.route_heads(pkg, layers, codes), crs=vil.crs,
+                     has_routes=has_routes, has_exposure=has_exposure, notes=notes)
 
 
 def _clip_table(frame: pd.DataFrame, page: str) -> pd.DataFrame:

@@ -253,3 +253,13 @@ def test_a_map_leaving_the_dem_says_so(tmp_path):
     assert "超出高程数据范围" in data.village("110109002201")["route_note"]
     assert "超出高程数据范围" not in build_sheet_data(
         write_package(tmp_path / "nodem", layers).path).village("110109002201")["route_note"]
+
+
+def test_many_households_to_one_shelter_make_one_arrow_with_a_count(tmp_path):
+    layers = _evacuated(_with_hazards(tiny_layers()), {"110109002201": 120}, {"110109002201": 150})
+    heads = build_sheet_data(write_package(tmp_path / "pkg", layers).path).route_heads
+    assert len(heads) == 1
+    head = heads.iloc[0]
+    assert head["village_code"] == "110109002201" and head["label"] == "120 人" and head["shelter"] == "东一村小学"
+    assert head["angle"] == pytest.approx(45.0)  # from the evacuee at (100, 100) to the shelter at (800, 800)
+    assert head["x"] < X0 + 800 and head["y"] < Y0 + 800  # just before the shelter, not on its symbol
