@@ -208,6 +208,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _say_if_approximate(args) -> None:
+    """The first line of every analysis and print on a package whose village areas are made from points."""
+    package = getattr(args, "package", None)
+    if package and args.func.__name__ not in ("cmd_check",):
+        from .layers import model
+        from .layers.package import Package
+        if Package(package).approximate_villages():
+            print(f"note: {model.APPROX_NOTE}")
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -219,6 +229,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
+        _say_if_approximate(args)
         return int(args.func(args) or 0)
     except Cancelled as exc:
         print(f"risk-one-map: {exc}", file=sys.stderr)

@@ -144,7 +144,7 @@ def main(argv=None) -> int:
         run_area("Mentougou 门头沟区", [
             mtg / "mentougou_admin_codes_2016.csv", mtg / "mentougou_county_boundary_wgs84.geojson",
             mtg / "mentougou_towns_pt_wgs84.geojson", mtg / "mentougou_villages_pt_wgs84.geojson",
-            mtg / "mentougou_shelters_pt_wgs84.geojson"], work, log)
+            mtg / "mentougou_shelters_pt_wgs84.geojson"], work, log, depot_args=("--model", "pmedian", "-k", "3"))
 
     report = out / "report.md"
     report.write_text("\n".join(log), encoding="utf-8")

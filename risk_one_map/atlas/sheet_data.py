@@ -184,7 +184,9 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
     has_zones = "risk_zones" in layers and len(pkg.read("risk_zones")) > 0
     exposure_any = "exposure" in layers and len(pkg.read("exposure")) > 0
     computed = [zh for key, zh in (("exposure", "人口暴露"), ("evacuation_routes", "撤离路线")) if key in layers]
-    sources = sc.sources_text(sc.source_names(pkg, layers), computed)
+    approx = "boundary" in vil.columns and (vil["boundary"] == model.APPROX_VILLAGES).any()
+    sources = ("村界为近似村界（由村点按最近距离划分，非实测）；" if approx else "") + \
+        sc.sources_text(sc.source_names(pkg, layers), computed)
     footprint = sc.dem_footprint(pkg.dem_raster)
 
     # Sheet numbers: township order, then village order inside it, over the whole county (stable under selection).
@@ -219,7 +221,8 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
         rows.append({
             "code": code, "name": name, "township_code": tcode, "township": tname, "county": county_name,
             "title": f"{tname}{name}风险隐患一张图",
-            "subtitle": "　".join(p for p in (county_name, tname, name, f"区划代码 {code}") if p),
+            "subtitle": "　".join(p for p in (county_name, tname, name, f"区划代码 {code}") if p)
+            + ("　（村界为近似村界，由村点生成，非实测）" if _text(v.get("boundary"), "") == model.APPROX_VILLAGES else ""),
             "sheet_no": sheet_no.get(code, DASH), "date": date, "unit": unit,
             "footer": f"编制单位：{unit}　　编制日期：{date}　　图号：{sheet_no.get(code, DASH)}",
             "tx0": bounds[0], "ty0": bounds[1], "tx1": bounds[2], "ty1": bounds[3],

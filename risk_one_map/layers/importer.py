@@ -177,6 +177,7 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
     steps.next()
     _post_process(records, report)
     layers = _assemble(records, target)
+    _approximate_villages(layers, report)
     _county_from_units(layers, report)
     report.layers = {k: len(v) for k, v in layers.items()}
     for s in report.sources:
@@ -645,6 +646,65 @@ def _post_process(records, report: ImportReport) -> None:
     _names_from_place(live, report)
     for r in records:
         _finish_row(r)
+
+
+def _approximate_villages(layers: dict, report: ImportReport) -> None:
+    """Village points and no village boundaries (统计用区划 tables with points are common; boundaries are not):
+    each village gets the area nearer its point than any other of its township's (Voronoi cells inside the
+    township, or inside the county when townships are only points too), marked 近似村界. Townships with no
+    boundary become the union of their villages' cells (近似乡镇界)."""
+    if "villages" in layers or "village_points" not in layers or not len(layers["village_points"]):
+        return
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+    pts = layers["village_points"]
+    pts = pts[~pts.geometry.is_empty & pts.geometry.notna()]
+    pts = pts[~pts.geometry.duplicated()]  # two villages on one spot cannot be told apart
+    towns = layers.get("townships")
+    county = layers.get("county")
+    if towns is not None and len(towns):
+        regions = [(code, g) for code, g in zip(towns["code"].astype(str), towns.geometry)]
+    elif county is not None and len(county):
+        regions = [(None, shapely.union_all(county.geometry.to_numpy()))]
+    else:
+        return
+    cells = pd.Series([None] * len(pts), index=pts.index, dtype=object)
+    for code, region in regions:
+        mine = pts if code is None else pts[pts["parent_code"].astype(str) == code]
+        if not len(mine):
+            continue
+        if len(mine) == 1:
+            cells[mine.index[0]] = region
+            continue
+        parts = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(list(mine.geometry)),
+                                                           extend_to=region))
+        tree = shapely.STRtree(parts)
+        for idx, point in zip(mine.index, mine.geometry):
+            hit = tree.query(point, predicate="intersects")
+            if len(hit):
+                cells[idx] = _polygonal(shapely.intersection(parts[int(hit[0])], region))
+    keep = cells.notna()
+    fields = [f.name for f in model.LAYER_BY_NAME["villages"].fields if f.name in pts.columns]
+    villages = gpd.GeoDataFrame(pts.loc[keep, fields].assign(boundary=model.APPROX_VILLAGES),
+                                geometry=list(cells[keep]), crs=pts.crs).reset_index(drop=True)
+    layers["villages"] = villages
+    report.notes.append(f"no village boundaries: {len(villages)} {model.APPROX_VILLAGES} made from the village points "
+                        f"(each the area nearer its point than any other in its "
+                        f"{'township' if towns is not None else 'county'}); every output says so")
+    if towns is None or not len(towns):
+        names = {}
+        for name in ("admin_units", "township_points"):
+            if name in layers and len(layers[name]):
+                names.update(zip(layers[name]["code"].astype(str), layers[name]["name"].astype(str)))
+        parent = villages["parent_code"].astype(str)
+        merged = villages.assign(_p=parent).dissolve("_p")
+        layers["townships"] = gpd.GeoDataFrame(
+            {"code": merged.index, "name": [names.get(c, c) for c in merged.index],
+             "parent_code": [c[:6] + "000000" for c in merged.index], "boundary": model.APPROX_TOWNSHIPS},
+            geometry=list(merged.geometry), crs=villages.crs).reset_index(drop=True)
+        report.notes.append(f"no township boundaries: {len(merged)} {model.APPROX_TOWNSHIPS} made from their villages' "
+                            "approximate areas")
 
 
 COUNTY_NAME_COLUMNS = ("PNAME", "county_name", "COUNTYNAME", "县名称", "区县名称", "所属县")

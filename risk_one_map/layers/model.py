@@ -278,14 +278,18 @@ F = FieldSpec
 _ADMIN = (F("code", "str", "统计用区划代码", required=True, unique=True), F("name", "str", "名称", required=True),
           F("parent_code", "str", "上级代码"))
 
+# Where a boundary came from when it is not surveyed: areas made from points (importer) say so on every output.
+APPROX_VILLAGES, APPROX_TOWNSHIPS = "近似村界", "近似乡镇界"
+_BOUNDARY = (F("boundary", "str", "边界来源"),)
+
 GROUP_ADMIN, GROUP_RISK, GROUP_HAZARD, GROUP_SHELTER, GROUP_NETWORK = (
     "行政区划", "风险区划", "隐患点", "避难与物资", "路网与人口")
 GROUPS = (GROUP_HAZARD, GROUP_SHELTER, GROUP_NETWORK, GROUP_RISK, GROUP_ADMIN)  # drawing order, top first
 
 LAYERS = (
     LayerSpec("county", ("Polygon",), "县（区）", GROUP_ADMIN, _ADMIN, required=True),
-    LayerSpec("townships", ("Polygon",), "乡镇（街道）", GROUP_ADMIN, _ADMIN, required=True),
-    LayerSpec("villages", ("Polygon",), "村（社区）", GROUP_ADMIN, _ADMIN + (
+    LayerSpec("townships", ("Polygon",), "乡镇（街道）", GROUP_ADMIN, _ADMIN + _BOUNDARY, required=True),
+    LayerSpec("villages", ("Polygon",), "村（社区）", GROUP_ADMIN, _ADMIN + _BOUNDARY + (
         F("population", "float", "常住人口", min=0), F("households", "float", "总户数", min=0),
         F("pop_0_14", "float", "0-14岁人口", min=0), F("pop_65_plus", "float", "65岁以上人口", min=0),
         F("disabled", "float", "残障人数", min=0)), required=True),
@@ -437,6 +441,8 @@ GPKG_NAME = "onemap.gpkg"
 POPULATION_RASTER = "population.tif"
 # Where the package's data came from, when no import report says it (the sample county marks itself here).
 SOURCES_TABLE = "package_sources"
+APPROX_NOTE = ("村界为近似村界（由村点按最近距离划分，非实测边界），结果仅供参考 / village areas are approximate "
+               "(近似村界, made from the village points), not surveyed boundaries")
 SAMPLE_SOURCE = "示例数据（虚构，仅供演示，不得用于实际避险）"
 DEM_RASTER = "dem.tif"
 PROJECT_NAME = "onemap.qgz"

@@ -400,3 +400,32 @@ def test_layer_option_takes_the_bare_file_name_and_files_after_it(tmp_path, caps
     assert code == 0 and "osm.geojson -> roads: 1 kept" in capsys.readouterr().out
     with pytest.raises(RiskOneMapError, match="no input file is named other.geojson"):
         import_sources(paths, tmp_path / "b", layer_for=["other.geojson=roads"])
+
+
+def test_village_points_without_boundaries_become_approximate_areas_and_every_output_says_so(tmp_path, capsys):
+    from shapely.geometry import box
+
+    from risk_one_map.atlas.sheet_data import build_sheet_data
+    from risk_one_map.cli import main
+    from risk_one_map.layers import model
+    from risk_one_map.layers.check import check_package
+    county = gpd.GeoDataFrame({"code": ["110109000000"], "name": ["门头沟区"]},
+                              geometry=[box(116.00, 39.90, 116.06, 39.96)], crs=4326)
+    county.to_file(tmp_path / "county_boundary.geojson", driver="GeoJSON")
+    pts = gpd.GeoDataFrame({"code": ["110109001001", "110109001002", "110109002001"],
+                            "name": ["东村", "西村", "北村"], "parent": ["110109001000"] * 2 + ["110109002000"],
+                            "population": [100.0, 200.0, 300.0]},
+                           geometry=[Point(116.05, 39.91), Point(116.01, 39.91), Point(116.03, 39.95)], crs=4326)
+    pts.to_file(tmp_path / "villages_pt.geojson", driver="GeoJSON")
+    report = import_sources([tmp_path / "county_boundary.geojson", tmp_path / "villages_pt.geojson"], tmp_path / "pkg")
+    assert "3 近似村界 made from the village points" in report.summary()
+    pkg = Package(tmp_path / "pkg")
+    vil, towns = pkg.read("villages"), pkg.read("townships")
+    assert set(vil["boundary"]) == {model.APPROX_VILLAGES} and set(towns["boundary"]) == {model.APPROX_TOWNSHIPS}
+    assert vil.geometry.area.sum() == pytest.approx(pkg.read("county").geometry.area.sum(), rel=1e-6)
+    assert sorted(towns["code"]) == ["110109001000", "110109002000"] and pkg.approximate_villages()
+    assert not check_package(pkg.path).errors
+    main(["evacuate", str(pkg.path)])
+    assert capsys.readouterr().out.splitlines()[0].startswith("note: 村界为近似村界")
+    v = build_sheet_data(pkg.path).village("110109001001")
+    assert "近似村界" in v["subtitle"] and v["sources"].startswith("村界为近似村界")
