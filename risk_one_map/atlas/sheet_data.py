@@ -207,7 +207,7 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
         ev = evac.get(code)
         head = pe.iloc[0] if len(pe) else None
         contact = (f"{head['role']} {head['name']} {head['phone']}" if head is not None else
-                   f"{tname or county_name}应急管理部门（本图包未登记电话）")
+                   f"{tname or county_name}应急管理部门")
         alert = sc.unserved_alert(ev, contact)
         mine_routes = has_routes and ev is not None and bool(ev.destinations)
         map_notes = []

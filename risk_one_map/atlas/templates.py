@@ -142,8 +142,9 @@ def build_layout(project, page: str = "A3"):
         _table(layout, spec, item_id, box)
     ex = spec.tables[EXPOSURE_TABLE]
     head = spec.table_pt * 0.3528 * 1.2 + 2 * (0.7 if spec.name == "A3" else 0.4)  # the header row's height
-    _label(layout, EXPOSURE_NOTE, '[% "exposure_note" %]', Box(ex.x, ex.y + head, ex.w, head - 0.8),
-           spec.table_pt, centre=True)
+    note = _label(layout, EXPOSURE_NOTE, '[% "exposure_note" %]', Box(ex.x, ex.y + head - 0.2, ex.w, head),
+                  spec.table_pt, centre=True)
+    note.setMargin(0)  # one line in the empty row's height
     _card(layout, spec)
     beside_title = spec.population.h < 8  # A4: two small lines right of the exposure table's title
     _label(layout, POPULATION_TEXT, '[% "population" %]', spec.population,
@@ -444,8 +445,9 @@ def _card(layout, spec: PageSpec) -> None:
     _label(layout, CARD_TEXT, '[% "card" %]', Box(c.x + 1, top, c.w - 2, c.y + c.h - top - alert_h - 0.5),
            spec.text_pt)
     # Who must leave and has no place: the most important line when there is one, in red.
-    _label(layout, CARD_ALERT, '[% "alert" %]', Box(c.x + 1, c.y + c.h - alert_h - 0.5, c.w - 2, alert_h),
-           spec.text_pt, bold=True, colour="#c00000")
+    alert = _label(layout, CARD_ALERT, '[% "alert" %]', Box(c.x + 1, c.y + c.h - alert_h - 0.5, c.w - 2, alert_h),
+                   spec.text_pt, bold=True, colour="#c00000")
+    alert.setMargin(0.3)  # two lines fit on A4 too
 
 
 def _swatches(layout, spec: PageSpec, box: Box) -> None:

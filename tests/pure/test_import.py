@@ -327,6 +327,8 @@ def test_a_flood_simulation_is_told_where_it_belongs_and_points_say_where_they_w
     text = report.summary()
     assert "a flood simulation (1 polygons with depth classes in 'F_depth')" in text and "risk_zones=FILE" in text
     assert "villages_pt.geojson -> village_points: 1 kept" in text
+    assert "F_depth->max_depth_m" in text  # the deepest bound of the class: 0.3 m
+    assert list(Package(tmp_path / "pkg").read("flood_lowpoints")["max_depth_m"]) == [0.3]
 
 
 # -------------------------------------------------------------------------------------------------- real headers
