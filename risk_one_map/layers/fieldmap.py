@@ -234,7 +234,8 @@ def match_fields(layer: str, columns, user: Optional[dict] = None, allow_prefix:
     if allow_prefix:
         for c in columns:
             n = normalise_name(c)
-            if c in used or len(n) < 2 or n.isascii():
+            # a DBF cuts names at 10 bytes: 3 CJK characters, or 10 ASCII ones ("population_2021" -> "population")
+            if c in used or len(n) < 2 or (n.isascii() and len(str(c)) != 10):
                 continue
             hits = {t for t in targets if t not in mapping
                     for s in presets.get(t, ()) if normalise_name(s).startswith(n) and normalise_name(s) != n}

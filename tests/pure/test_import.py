@@ -431,3 +431,11 @@ def test_village_points_without_boundaries_become_approximate_areas_and_every_ou
     assert capsys.readouterr().out.splitlines()[0].startswith("note: 村界为近似村界")
     v = build_sheet_data(pkg.path).village("110109001001")
     assert "近似村界" in v["subtitle"] and v["sources"].startswith("村界为近似村界")
+
+
+def test_english_names_cut_at_10_bytes_by_a_dbf_are_recognised():
+    mapping, how = fieldmap.match_fields("shelters", ["SHELTER_CL", "CAPACITY", "NAME"], allow_prefix=True)
+    assert mapping["shelter_class"] == "SHELTER_CL" and how["shelter_class"].endswith("cut at 10 bytes)")
+    assert fieldmap.match_fields("villages", ["VILLAGE_NA", "VILLAGE_CO"], allow_prefix=True)[0] == {
+        "name": "VILLAGE_NA", "code": "VILLAGE_CO"}
+    assert "name" not in fieldmap.match_fields("villages", ["VILL"], allow_prefix=True)[0]  # too short to tell

@@ -326,3 +326,17 @@ def test_a_real_looking_village_prints_true_lines_on_one_page(tmp_path):
     assert "无风险区划数据，未能分析人口暴露" in text and "尚未进行人口暴露分析" not in text
     assert "臺北市政府社會局附設臺北市東明住宿長照" in text and "…" in text and "經營管理)" not in text
     assert "距离(步行/直线)" in text
+
+
+def test_map_labels_keep_off_the_frame_north_arrow_scale_bar_and_notes(routed_package):
+    from risk_one_map.atlas import templates
+    from risk_one_map.atlas.layout import build_sheet_project
+    sheet = build_sheet_project(routed_package)
+    try:
+        main = sheet.layout.itemById(templates.MAIN_MAP)
+        assert main.labelMargin().length() == 4.0
+        blocking = {main.isLabelBlockingItem(sheet.layout.itemById(i)) for i in (
+            templates.NORTH_ARROW, templates.SCALEBAR, templates.SCALE_TEXT, templates.ROUTE_NOTE)}
+        assert blocking == {True}
+    finally:
+        sheet.close()
