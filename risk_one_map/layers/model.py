@@ -222,7 +222,7 @@ DEFAULTS = {d.key: d for d in (
     # margin for the lanes beside it, not a low point's radius around every piece.
     Default("evac_radius_flood_area_m", 30.0, "m", "积水范围（面）外扩距离", "default"),
     # Above this share of the package's people, an evacuation plan is more likely a data problem than a plan.
-    Default("evac_plausible_share", 0.05, "", "须撤离人口占比提示阈值", "default"),
+    Default("evac_plausible_share", 0.10, "", "须撤离人口占比提示阈值", "default"),
     Default("flood_min_depth_m", 0.15, "m", "需撤离的最小积水深度 (车道积水 > 15 cm 即内涝)", "GB 51222-2017"),
     Default("depot_reach_county_h", 6.0, "h", "县级物资首批送达时限", "2024 national guidance"),
     Default("depot_reach_city_h", 8.0, "h", "市级物资首批送达时限", "2024 national guidance"),
