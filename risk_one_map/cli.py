@@ -208,13 +208,28 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _say_if_approximate(args) -> None:
+    """The first line of every analysis and print on a package whose village areas are made from points."""
+    package = getattr(args, "package", None)
+    if package and args.func.__name__ not in ("cmd_check",):
+        from .layers import model
+        from .layers.package import Package
+        if Package(package).approximate_villages():
+            print(f"note: {model.APPROX_NOTE}")
+
+
 def main(argv=None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and getattr(args, "func", None) is cmd_import and not any(str(x).startswith("-") for x in extra):
+        args.inputs += extra  # files given after --layer FILE=LAYER are inputs too
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
     try:
+        _say_if_approximate(args)
         return int(args.func(args) or 0)
     except Cancelled as exc:
         print(f"risk-one-map: {exc}", file=sys.stderr)

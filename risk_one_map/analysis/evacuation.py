@@ -158,30 +158,7 @@ def evacuation_zones(points=None, danger_zones=None, lowpoints=None, *, radii: O
                              kind=kind, basis=basis, radius_m=float(r), radius_is_default=bool(is_default),
                              geometry=p.geometry.centroid.buffer(float(r), 32)))
     if lowpoints is not None and len(lowpoints):
-        margin, margin_default = radius_for("flood_lowpoint")
-        for _, p in lowpoints.iterrows():
-            pid = _text(p.get("id"))
-            g = p.geometry
-            if not _valid_geom(g):
-                issues.append(_issue("error", "flood_lowpoints", pid, "geometry", "low point has no geometry: no zone"))
-                continue
-            depth = _num(p.get("max_depth_m"))
-            if depth is not None and depth < flood_min_depth_m:
-                issues.append(_issue("info", "flood_lowpoints", pid, "max_depth_m",
-                                     f"ponding {depth:g} m is below {flood_min_depth_m:g} m: watched, not evacuated"))
-                continue
-            area = _num(p.get("area_m2"))
-            if g.geom_type in ("Polygon", "MultiPolygon"):
-                extent = g if g.is_valid else shapely.make_valid(g)
-                core = math.sqrt(extent.area / math.pi)
-            else:
-                core = math.sqrt(area / math.pi) if area and area > 0 else 0.0
-                extent = g.centroid.buffer(core, 32) if core > 0 else g.centroid
-            rows.append(dict(hazard_layer="flood_lowpoints", hazard_id=pid, hazard_name=_text(p.get("name")) or pid,
-                             kind="flood_lowpoint",
-                             basis="ponded extent + margin" + (" (default)" if margin_default else ""),
-                             radius_m=core + margin, radius_is_default=bool(margin_default),
-                             geometry=extent.buffer(margin, 32)))
+        rows += _lowpoint_zones(lowpoints, radius_for, issues, flood_min_depth_m)
     cols = ["zone_id", "ring", "hazard_layer", "hazard_id", "hazard_name", "kind", "basis", "radius_m",
             "radius_is_default", "geometry"]
     if not rows:
@@ -204,6 +181,68 @@ def evacuation_zones(points=None, danger_zones=None, lowpoints=None, *, radii: O
     frame = pd.concat(out, ignore_index=True)
     frame["zone_id"] = [f"{h}@{r:g}" for h, r in zip(frame.hazard_id, frame.ring)]
     return gpd.GeoDataFrame(frame[cols], geometry="geometry", crs=_crs(points, danger_zones, lowpoints)), issues
+
+
+def _lowpoint_zones(lowpoints, radius_for, issues, flood_min_depth_m) -> list:
+    """Zone rows of the flood low points. A point (a ledger's low point) is its ponded area (area_m2) plus the
+    low-point margin. Polygons (a ponded extent, or a flood simulation's depth classes) are dissolved first:
+    adjacent pieces are one water body, one zone, with the flood-area margin; its rings grow from its own size,
+    not from every piece's area summed into one radius."""
+    points, areas = [], []
+    for _, p in lowpoints.iterrows():
+        pid = _text(p.get("id"))
+        g = p.geometry
+        if not _valid_geom(g):
+            issues.append(_issue("error", "flood_lowpoints", pid, "geometry", "low point has no geometry: no zone"))
+            continue
+        depth = _num(p.get("max_depth_m"))
+        if depth is not None and depth < flood_min_depth_m:
+            issues.append(_issue("info", "flood_lowpoints", pid, "max_depth_m",
+                                 f"ponding {depth:g} m is below {flood_min_depth_m:g} m: watched, not evacuated"))
+            continue
+        if g.geom_type in ("Polygon", "MultiPolygon"):
+            areas.append((pid, _text(p.get("name")) or pid, g if g.is_valid else shapely.make_valid(g)))
+        else:
+            points.append((pid, _text(p.get("name")) or pid, g, _num(p.get("area_m2"))))
+    rows = []
+    margin, margin_default = radius_for("flood_lowpoint")
+    for pid, name, g, area in points:
+        core = math.sqrt(area / math.pi) if area and area > 0 else 0.0
+        extent = g.centroid.buffer(core, 32) if core > 0 else g.centroid
+        rows.append(dict(hazard_layer="flood_lowpoints", hazard_id=pid, hazard_name=name, kind="flood_lowpoint",
+                         basis="ponded extent + margin" + (" (default)" if margin_default else ""),
+                         radius_m=core + margin, radius_is_default=bool(margin_default),
+                         geometry=extent.buffer(margin, 32)))
+    if not areas:
+        return rows
+    margin, margin_default = radius_for("flood_area")
+    geoms = np.asarray([shapely.get_parts(shapely.make_valid(g)) for _p, _n, g in areas], dtype=object)
+    owner = np.concatenate([np.full(len(parts), i) for i, parts in enumerate(geoms)])
+    parts = np.concatenate([np.asarray(parts, dtype=object) for parts in geoms])
+    polygonal = np.isin(shapely.get_type_id(parts), (3, 6)) & ~shapely.is_empty(parts)
+    parts, owner = parts[polygonal], owner[polygonal]
+    if not len(parts):
+        return rows
+    water = shapely.get_parts(shapely.union_all(parts))  # touching pieces (and depth classes) become one body
+    tree = shapely.STRtree(parts)
+    bodies, pieces = tree.query(water, predicate="intersects")
+    seen: dict = {}
+    for k, body in enumerate(water):
+        ids = list(dict.fromkeys(areas[i][0] for i in owner[pieces[bodies == k]]))
+        names = list(dict.fromkeys(areas[i][1] for i in owner[pieces[bodies == k]]))
+        hid = "+".join(ids)
+        seen[hid] = seen.get(hid, 0) + 1
+        rows.append(dict(hazard_layer="flood_lowpoints", hazard_id=f"{hid}#{seen[hid]}",
+                         hazard_name="、".join(names), kind="flood_area",
+                         basis="ponded area (adjacent pieces dissolved) + margin"
+                         + (" (default)" if margin_default else ""),
+                         radius_m=math.sqrt(body.area / math.pi) + margin, radius_is_default=bool(margin_default),
+                         geometry=body.buffer(margin, 16)))
+    if len(water) < len(parts):
+        issues.append(_issue("info", "flood_lowpoints", None, "geometry",
+                             f"{len(parts)} ponded pieces of {len(areas)} features dissolved into {len(water)} "
+                             f"water bodies (adjacent pieces are one area), each with a {margin:g} m margin"))
+    return rows
 
 
 # --------------------------------------------------------------------------------------------------

@@ -421,7 +421,8 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
     spec = T.spec_for(page)
     template = checked_template(template or T.template_path(spec.name), dpi)
     progress(0.0)
-    data = build_sheet_data(package_dir, villages=villages, township=township, compile_unit=compile_unit)
+    data = build_sheet_data(package_dir, villages=villages, township=township, compile_unit=compile_unit,
+                            page=spec.name)
     if cancelled():
         raise Cancelled()
     jobs, skipped = plan_jobs(data, out_dir, _inputs_mtime(package_dir, template), png_preview, force)
@@ -458,7 +459,7 @@ def _subset(data, codes: set):
     keep = lambda f: f[f["village_code"].isin(codes)].reset_index(drop=True)  # noqa: E731
     return replace(data, villages=data.villages[data.villages["code"].isin(codes)].reset_index(drop=True),
                    hazards=keep(data.hazards), shelters=keep(data.shelters), persons=keep(data.persons),
-                   exposure=keep(data.exposure))
+                   exposure=keep(data.exposure), route_heads=keep(data.route_heads))
 
 
 def _merge_townships(data, out_dir: Path, pdfs: list, cancelled: Callable[[], bool]) -> list:

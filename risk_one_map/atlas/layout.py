@@ -13,7 +13,8 @@ from typing import Optional
 
 from ..errors import RiskOneMapError
 from ..layers import model
-from ..layers.qgis_style import ROUTE_LEGEND, style_routes  # noqa: F401 (ROUTE_LEGEND kept importable here)
+from ..layers.qgis_style import (ROUTE_LEGEND, style_route_heads,  # noqa: F401 (ROUTE_LEGEND kept importable here)
+                                  style_routes)
 from . import templates as T
 from .sheet_data import SheetData, build_sheet_data
 
@@ -25,9 +26,10 @@ LOCATOR_HIGHLIGHT, LOCATOR_VILLAGES, LOCATOR_TOWNSHIPS = "位置图-本村", "�
 RISK_LEGEND = "风险区划（各灾种最高等级）"
 ATLAS_CODE = "attribute(@atlas_feature, 'code')"
 
+ROUTE_HEADS = "撤离方向及人数"  # one arrow per village and shelter (sheet_card.route_heads)
 # Main map, top first: load_package keys (``risk_zones:*`` expands to every hazard layer present).
-MAIN_MAP_KEYS = ("geohazard_points", "flood_lowpoints", "shelters", "depots", "evacuation_routes", "roads",
-                 "villages", "townships", "geohazard_zones", "evacuation_zones", RISK_LEGEND, "dem")
+MAIN_MAP_KEYS = (ROUTE_HEADS, "geohazard_points", "flood_lowpoints", "shelters", "depots", "evacuation_routes",
+                 "roads", "villages", "townships", "geohazard_zones", "evacuation_zones", RISK_LEGEND, "dem")
 SHEET_TABLE_FIELDS = {
     "sheet_hazards": ("village_code", "name", "kind", "level", "households", "people", "monitor", "phone"),
     "sheet_shelters": ("village_code", "name", "class", "capacity", "assigned", "distance"),
@@ -35,7 +37,7 @@ SHEET_TABLE_FIELDS = {
     "sheet_exposure": ("village_code", "hazard", "l1", "l2", "l3", "l4", "l5", "total"),
 }
 VILLAGE_FIELDS = ("code", "name", "township_code", "township", "county", "title", "subtitle", "sheet_no", "date",
-                  "unit", "footer", "card", "route_note", "population", "sources")
+                  "unit", "footer", "card", "alert", "route_note", "exposure_note", "population", "sources")
 BOUND_FIELDS = ("tx0", "ty0", "tx1", "ty1")
 
 
@@ -67,10 +69,10 @@ def _qgis_crs(crs):
     return QgsCoordinateReferenceSystem.fromWkt(crs.to_wkt())
 
 
-def _memory_layer(name: str, fields, rows, crs=None, geometries=None, numeric=()):
+def _memory_layer(name: str, fields, rows, crs=None, geometries=None, numeric=(), kind: str = "MultiPolygon"):
     from qgis.core import QgsFeature, QgsField, QgsGeometry, QgsVectorLayer
     from qgis.PyQt.QtCore import QVariant
-    uri = "MultiPolygon" if geometries is not None else "None"
+    uri = kind if geometries is not None else "None"
     layer = QgsVectorLayer(uri, name, "memory")
     if geometries is not None:
         layer.setCrs(_qgis_crs(crs))
@@ -85,7 +87,7 @@ def _memory_layer(name: str, fields, rows, crs=None, geometries=None, numeric=()
         if geometries is not None:
             geom = QgsGeometry()
             geom.fromWkb(geometries[i])
-            if not geom.isMultipart():
+            if kind.startswith("Multi") and not geom.isMultipart():
                 geom.convertToMultiType()
             feat.setGeometry(geom)
         feats.append(feat)
@@ -105,6 +107,11 @@ def sheet_layers(data: SheetData) -> dict:
     for name, fields in SHEET_TABLE_FIELDS.items():
         frame = getattr(data, name.split("_", 1)[1])
         out[name] = _memory_layer(name, fields, frame[list(fields)].to_dict("records"))
+    heads = data.route_heads
+    out[ROUTE_HEADS] = _memory_layer(ROUTE_HEADS, ("village_code", "shelter", "label", "people", "angle"),
+                                     heads.to_dict("records"), data.crs,
+                                     [shapely.to_wkb(shapely.Point(x, y)) for x, y in zip(heads["x"], heads["y"])],
+                                     numeric=("people", "angle"), kind="Point")
     return out
 
 
@@ -308,6 +315,7 @@ def bind_layout(layout, layers: dict, helpers: dict, sheets: dict) -> None:
         fill_legend(legend, [lyr for lyr in main_layers if lyr is not helpers[MASK] and lyr is not layers.get("dem")])
     for item_id, (layer_name, _h, _e, _c) in T.TABLES.items():
         bind_table(_item(layout, item_id), sheets[layer_name])
+    _keep_labels_clear(main, layout)
     atlas = layout.atlas()
     atlas.setCoverageLayer(coverage)
     atlas.setEnabled(True)
@@ -316,6 +324,17 @@ def bind_layout(layout, layers: dict, helpers: dict, sheets: dict) -> None:
     atlas.setSortExpression('"code"')
     atlas.setPageNameExpression('"code" || \' \' || "name"')
     atlas.setFilenameExpression('"township" || \'/\' || "code" || \'_\' || "name"')
+
+
+def _keep_labels_clear(main, layout) -> None:
+    """Map labels stay off the frame's coordinates and out from under the north arrow, scale bar and notes
+    (a long real name ran into them)."""
+    from qgis.core import QgsLayoutMeasurement
+    main.setLabelMargin(QgsLayoutMeasurement(4.0))
+    for item_id in (T.NORTH_ARROW, T.SCALEBAR, T.SCALE_TEXT, T.ROUTE_NOTE):
+        item = _item(layout, item_id)
+        if item is not None:
+            main.addLabelBlockingItem(item)
 
 
 def fill_legend(legend, layers) -> None:
@@ -385,11 +404,13 @@ def build_sheet_project(package_dir, data: Optional[SheetData] = None, page: str
     package_dir = private_copy(package_dir)
     project = QgsProject()
     layers = load_package(project, package_dir, feedback=feedback)
-    if "evacuation_routes" in layers:
-        style_routes(layers["evacuation_routes"])
+    if "evacuation_routes" in layers:  # plain lines: the arrows are the route heads, one per shelter with a count
+        style_routes(layers["evacuation_routes"], arrows=False)
     _label_whole_townships(layers.get("townships"))
     helpers = _helper_layers(Path(package_dir) / model.GPKG_NAME, pick_cjk_font())
     sheets = sheet_layers(data)
+    style_route_heads(sheets[ROUTE_HEADS], pick_cjk_font(), only_where=f"\"village_code\" = {ATLAS_CODE}")
+    helpers[ROUTE_HEADS] = sheets.pop(ROUTE_HEADS)
     for lyr in list(helpers.values()) + list(sheets.values()):
         project.addMapLayer(lyr, False)
     project.setCrs(sheets[T.SHEET_VILLAGES].crs())
@@ -414,7 +435,8 @@ def add_village_layouts(project, pkg_path, page: str = "A3", layers: Optional[di
     from qgis.core import QgsVectorLayer
     from ..layers.qgis_fonts import pick_cjk_font
     pkg = Path(pkg_path)
-    data = build_sheet_data(pkg)
+    sizes = [str(p).upper() for p in (pages or [page])]
+    data = build_sheet_data(pkg, page="A4" if "A4" in sizes else sizes[0])  # cells cut to the narrowest page
     sheets_path = write_sheet_gpkg(data, pkg / SHEETS_GPKG)
     layers = dict(layers) if layers else _layers_from_project(project, pkg)
     if "evacuation_routes" in layers:

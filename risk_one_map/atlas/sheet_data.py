@@ -5,7 +5,8 @@ the .qpt templates' labels and attribute tables read with ``@atlas_feature``, so
 here and the templates only say where it goes and how it looks.
 
 Frames (all text already in Chinese, missing values as "—"):
-    villages  one row per village to print: code, name, township, county, title, card (明白卡) ..., geometry
+    villages  one row per village to print: code, name, township, county, title, card (明白卡), alert (the red
+              unserved line), exposure_note, route_note ..., geometry
     hazards   village_code, name, kind, level, households, people, monitor, phone   (隐患清单)
     shelters  village_code, name, class, capacity, assigned, distance               (避难场所)
     persons   village_code, role, name, phone                                        (叫应名单)
@@ -23,6 +24,7 @@ import pandas as pd
 from ..errors import RiskOneMapError
 from ..layers import model
 from ..layers.package import Package
+from . import sheet_card as sc
 
 DASH = "—"
 WARNING_MEANS = "广播、鸣锣、吹哨、电话、短信/微信、入户敲门"
@@ -46,6 +48,7 @@ class SheetData:
     shelters: pd.DataFrame
     persons: pd.DataFrame
     exposure: pd.DataFrame
+    route_heads: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=sc.HEAD_COLUMNS))
     crs: object = None
     has_routes: bool = False
     has_exposure: bool = False
@@ -146,10 +149,11 @@ def _danger_level(row) -> str:
 
 # ------------------------------------------------------------------------------------------------ main entry
 def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, township: Optional[str] = None,
-                     compile_unit: Optional[str] = None, date: Optional[str] = None) -> SheetData:
+                     compile_unit: Optional[str] = None, date: Optional[str] = None, page: str = "A3") -> SheetData:
     """Read the package at ``package_dir`` and compute every village sheet's texts and tables.
 
-    ``villages``: codes to print (default all); ``township``: a township code (its villages only).
+    ``villages``: codes to print (default all); ``township``: a township code (its villages only); ``page``: the
+    paper (A3/A4) whose table columns the cells are cut to (with an ellipsis).
     Raises RiskOneMapError naming the layer and field when a code is unknown or nothing is selected.
     """
     pkg = Package(package_dir).require()
@@ -171,10 +175,19 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
     has_routes = "evacuation_routes" in layers
     has_exposure = "exposure" in layers
     hazards = _hazards(pkg, vil, layers)
-    shelters, destinations = _shelters(pkg, vil, layers)
+    evac = sc.read_evacuation(pkg, layers, list(vil["code"]))
+    shelters, destinations = _shelters(pkg, vil, layers, evac)
     persons = _persons(pkg, hazards, shelters, layers)
     exposure = _exposure(pkg, layers)
-    vulnerable_at_risk = _vulnerable_at_risk(pkg, layers)
+    known = [f for f in VULNERABLE if f in vil.columns and pd.to_numeric(vil[f], errors="coerce").notna().any()]
+    vulnerable_at_risk = _vulnerable_at_risk(pkg, layers, known)
+    has_zones = "risk_zones" in layers and len(pkg.read("risk_zones")) > 0
+    exposure_any = "exposure" in layers and len(pkg.read("exposure")) > 0
+    computed = [zh for key, zh in (("exposure", "人口暴露"), ("evacuation_routes", "撤离路线")) if key in layers]
+    approx = "boundary" in vil.columns and (vil["boundary"] == model.APPROX_VILLAGES).any()
+    sources = ("村界为近似村界（由村点按最近距离划分，非实测）；" if approx else "") + \
+        sc.sources_text(sc.source_names(pkg, layers), computed)
+    footprint = sc.dem_footprint(pkg.dem_raster)
 
     # Sheet numbers: township order, then village order inside it, over the whole county (stable under selection).
     order = vil.assign(_t=vil["code"].map(town_of).fillna("")).sort_values(["_t", "code"])
@@ -191,27 +204,67 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
         hz = hazards[hazards["village_code"] == code]
         sh = shelters[shelters["village_code"] == code]
         pe = persons[persons["village_code"] == code]
+        ev = evac.get(code)
+        head = pe.iloc[0] if len(pe) else None
+        contact = (f"{head['role']} {head['name']} {head['phone']}" if head is not None else
+                   f"{tname or county_name}应急管理部门")
+        alert = sc.unserved_alert(ev, contact)
+        mine_routes = has_routes and ev is not None and bool(ev.destinations)
+        map_notes = []
+        if not has_routes and ev is None:
+            map_notes.append("注：尚未进行撤离分析，本图未标注撤离路线。")
+        elif ev is not None and ev.unserved > 0:
+            map_notes.append(f"注：本村 {ev.unserved:,} 名须撤离人员无安置场所" + ("。" if mine_routes else
+                                                                      "，图中无撤离路线。"))
+        if sc.outside_dem(footprint, v.geometry.bounds):
+            map_notes.append(sc.DEM_NOTE)
         rows.append({
             "code": code, "name": name, "township_code": tcode, "township": tname, "county": county_name,
             "title": f"{tname}{name}风险隐患一张图",
-            "subtitle": "　".join(p for p in (county_name, tname, name, f"区划代码 {code}") if p),
+            "subtitle": "　".join(p for p in (county_name, tname, name, f"区划代码 {code}") if p)
+            + ("　（村界为近似村界，由村点生成，非实测）" if _text(v.get("boundary"), "") == model.APPROX_VILLAGES else ""),
             "sheet_no": sheet_no.get(code, DASH), "date": date, "unit": unit,
             "footer": f"编制单位：{unit}　　编制日期：{date}　　图号：{sheet_no.get(code, DASH)}",
             "tx0": bounds[0], "ty0": bounds[1], "tx1": bounds[2], "ty1": bounds[3],
-            "card": _card(name, hz, sh, pe, destinations.get(code, []), has_routes, date),
-            "route_note": "" if has_routes else "注：尚未进行撤离分析，本图未标注撤离路线。",
-            "population": _population_text(v, vulnerable_at_risk.get(code)),
-            "sources": _sources(layers),
+            "card": _card(hz, sh, pe, destinations.get(code, []), ev, mine_routes, date),
+            "alert": alert,
+            "route_note": "\n".join(map_notes),
+            "exposure_note": sc.exposure_state(layers, int((exposure["village_code"] == code).sum()), exposure_any,
+                                               has_zones),
+            "population": _population_text(v, known, vulnerable_at_risk.get(code)),
+            "sources": sources,
             "geometry": v.geometry,
         })
     import geopandas as gpd
     frame = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=vil.crs)
     notes = [] if has_routes else ["no evacuation results in the package: sheets print without routes"]
     codes = set(frame["code"])
-    keep = lambda f: f[f["village_code"].isin(codes)].reset_index(drop=True)  # noqa: E731
+    keep = lambda f: _clip_table(f[f["village_code"].isin(codes)].reset_index(drop=True), page)  # noqa: E731
     return SheetData(villages=frame, hazards=keep(hazards), shelters=keep(shelters), persons=keep(persons),
-                     exposure=keep(exposure), crs=vil.crs, has_routes=has_routes, has_exposure=has_exposure,
-                     notes=notes)
+                     exposure=keep(exposure), route_heads=sc.route_heads(pkg, layers, codes), crs=vil.crs,
+                     has_routes=has_routes, has_exposure=has_exposure, notes=notes)
+
+
+def _clip_table(frame: pd.DataFrame, page: str) -> pd.DataFrame:
+    """Cut every cell of a sheet table to its column's width on ``page`` (one line, ellipsis when cut), so a
+    long real name neither runs past the cell edge nor wraps rows onto a second page."""
+    from . import templates as T
+    spec = T.spec_for(page)
+    for item_id, (layer, _heading, _empty, columns) in T.TABLES.items():
+        if not set(f for f, _h, _w in columns) <= set(frame.columns):
+            continue
+        box = spec.tables[item_id]
+        margin = 0.7 if spec.name == "A3" else 0.4
+        total = float(sum(w for _f, _h, w in columns))
+        em = spec.table_pt * 0.3528  # mm per CJK character
+        out = frame.copy()
+        for f, _h, share in columns:
+            if f in ("village_code",):
+                continue
+            budget = (box.w * share / total - 2 * margin - 0.3) / em
+            out[f] = out[f].map(lambda t, b=budget: sc.clip(t, b))
+        return out
+    return frame
 
 
 def _select(vil, villages, township, pkg, town):
@@ -323,8 +376,11 @@ SHELTER_UNUSABLE = {"in danger zone": "停用（在危险区内）", "no capacit
                     "no road": "停用（离路过远）", "no location": "停用（无位置）"}
 
 
-def _shelters(pkg, vil, layers):
-    """(rows per village, {village code: [shelter names in evacuation order]})."""
+def _shelters(pkg, vil, layers, evac: Optional[dict] = None):
+    """(rows per village, {village code: [names of the shelters the evacuation placed its people in]}).
+
+    ``evac``: read_evacuation's result; without it (a package holding only routes) the routes say where people
+    go. A shelter the evacuation could not use keeps its reason; it is never a destination."""
     cols = ["village_code", "name", "class", "capacity", "assigned", "distance", "_manager", "_phone"]
     if "shelters" not in layers:
         return pd.DataFrame(columns=cols), {}
@@ -342,12 +398,18 @@ def _shelters(pkg, vil, layers):
         if key and "status" in sl.columns:  # shelters the evacuation could not use, and why
             unusable = {k: SHELTER_UNUSABLE.get(st, st) for k, st in zip(sl[key].map(_text), sl["status"].map(_text))
                         if st and st != "open"}
-    dest = _route_destinations(pkg, vil, layers)
+    evac = {} if evac is None else evac
+    dest = {c: e.destinations for c, e in evac.items() if e.destinations} or _route_destinations(pkg, vil, layers)
+    for code, places in dest.items():  # routes only (no evacuees): they are the evacuation
+        if code not in evac:
+            evac[code] = sc.VillageEvacuation(analysed=True, people=sum(places.values()),
+                                              placed=sum(places.values()), destinations=dict(places))
     by_id = sh.set_index("_id", drop=False)
     rows, destinations = [], {}
     for _, v in vil.iterrows():
         code, poly = v["code"], v.geometry
-        mine = dest.get(code, {})
+        mine = {s: n for s, n in dest.get(code, {}).items() if s not in unusable}
+        walk = evac[code].walk_m if code in evac else {}
         ids = list(dict.fromkeys(list(sh.loc[sh["_v"] == code, "_id"]) + list(mine)))
         nearest = False
         if not ids:
@@ -369,7 +431,11 @@ def _shelters(pkg, vil, layers):
             else:
                 assigned = DASH
             cls = _text(s.get("shelter_class"), "")
-            dist_text = distance_text(s.geometry.distance(poly))
+            if sid in walk:
+                dist_text = "步行" + distance_text(walk[sid])
+            else:
+                straight = s.geometry.distance(poly)
+                dist_text = distance_text(straight) if straight < 1.0 else "直线" + distance_text(straight)
             rows.append({"village_code": code, "name": _text(s.get("name")),
                          "class": SHELTER_CLASS_SHORT.get(cls, cls or DASH),
                          "capacity": _int_text(s.get("capacity")), "assigned": assigned,
@@ -445,71 +511,54 @@ def _exposure(pkg, layers) -> pd.DataFrame:
     return frame[cols].reset_index(drop=True)
 
 
-def _vulnerable_at_risk(pkg, layers) -> dict:
-    """{village code: text} of vulnerable people living where any hazard is at level 1-2 (the exposure 'any' rows)."""
+VULNERABLE = {"pop_65_plus": "65岁以上", "pop_0_14": "0-14岁", "disabled": "残障"}
+
+
+def _vulnerable_at_risk(pkg, layers, known) -> dict:
+    """{village code: text} of vulnerable people living where any hazard is at level 1-2 (the exposure 'any' rows).
+    Only the groups the villages layer records (``known``): the exposure table carries every group, as 0 where
+    the package has no figure, and 0 is not 'unknown'."""
     if "exposure" not in layers:
         return {}
     ex = pkg.read("exposure")
-    cols = [(f, w) for f, w in (("pop_65_plus", "65岁以上"), ("pop_0_14", "0-14岁"), ("disabled", "残障"))
-            if f in ex.columns]
+    cols = [f for f in known if f in ex.columns]
     if not cols or not {"village_code", "hazard_type", "risk_level"}.issubset(ex.columns):
         return {}
     high = ex[(ex["hazard_type"] == "any") & pd.to_numeric(ex["risk_level"], errors="coerce").isin((1, 2))]
-    sums = high.assign(village_code=high["village_code"].map(_text)).groupby("village_code")[[f for f, _ in cols]].sum()
-    return {code: "高、中高风险区内 " + "，".join(f"{w} {_int_text(row[f])} 人" for f, w in cols)
+    sums = high.assign(village_code=high["village_code"].map(_text)).groupby("village_code")[cols].sum()
+    return {code: "高、中高风险区内 " + "，".join(f"{VULNERABLE[f]} {_int_text(row[f])} 人" for f in cols)
             for code, row in sums.iterrows()}
 
 
-def _population_text(v, at_risk: Optional[str] = None) -> str:
+def _population_text(v, known, at_risk: Optional[str] = None) -> str:
+    """常住 and the vulnerable groups; a group with no figure reads 未登记 (never 0)."""
     parts = []
     pop, hh = v.get("population"), v.get("households")
     if pop is not None and not pd.isna(pop):
         parts.append(f"常住 {_int_text(pop)} 人" + (f" {_int_text(hh)} 户" if hh is not None and not pd.isna(hh) else ""))
-    vulnerable = [(f, w) for f, w in (("pop_65_plus", "65岁以上"), ("pop_0_14", "0-14岁"), ("disabled", "残障"))
-                  if v.get(f) is not None and not pd.isna(v.get(f))]
-    if vulnerable:
-        parts.append("，".join(f"{w} {_int_text(v.get(f))} 人" for f, w in vulnerable))
+    else:
+        parts.append("常住人口：未登记")
+    groups = []
+    for f, word in VULNERABLE.items():
+        value = v.get(f) if f in known else None
+        groups.append(f"{word} {_int_text(value)} 人" if value is not None and not pd.isna(value) else f"{word} 未登记")
+    parts.append("，".join(groups))
     if at_risk:
         parts.append(at_risk)
-    return "；".join(parts) if parts else "常住人口：未登记"
+    return "；".join(parts)
 
 
-def _card(name, hazards, shelters, persons, destinations, has_routes, date) -> str:
-    """The 明白卡 items for one village, one per line."""
-    def names(frame, col, n=3):
-        vals = [x for x in dict.fromkeys(frame[col]) if x and x != DASH]
-        return "、".join(vals[:n]) + ("等" if len(vals) > n else "") if vals else DASH
-
+def _card(hazards, shelters, persons, destinations, evac, has_routes, date) -> str:
+    """The 明白卡 items for one village, one per line: routes and places only as the evacuation found them."""
     monitors = [f"{m} {p}" for m, p in dict.fromkeys(zip(hazards["monitor"], hazards["phone"])) if m != DASH]
     head = persons.iloc[0] if len(persons) else None
-    places = "、".join(destinations[:3]) if destinations else names(shelters, "name")
-    if has_routes and destinations:
-        route = f"沿图中绿色箭头所示道路撤离至{places}"
-    elif has_routes:
-        route = "沿图中绿色箭头所示道路撤离至就近避难场所"
-    else:
-        route = "撤离路线尚未分析，听从村委会指挥，沿主要道路撤离至安置地点"
+    usable = [n for n, a in zip(shelters["name"], shelters["assigned"]) if n != DASH and not str(a).startswith("停用")]
+    route, places = sc.card_lines(evac, destinations, list(dict.fromkeys(usable)), has_routes)
     lines = [
         f"撤离路线：{route}",
         f"安置地点：{places}",
         f"监测人：{'；'.join(monitors[:3]) + ('等' if len(monitors) > 3 else '') if monitors else DASH}",
-        f"负责人：{(head['role'] + ' ' + head['name']) if head is not None else DASH}",
-        f"联系电话：{head['phone'] if head is not None else DASH}",
-        f"日期：{date}",
-    ]
+        f"负责人：{(head['role'] + ' ' + head['name']) if head is not None else '未登记'}",
+        f"联系电话：{head['phone'] if head is not None else '未登记'}",
+    ]  # the date is the footer's 编制日期: the card's last lines make room for the red unserved line
     return "\n".join(lines)
-
-
-def _sources(layers) -> str:
-    parts = ["自然灾害综合风险普查成果"]
-    if "geohazard_points" in layers:
-        parts.append("地质灾害隐患点台账")
-    if "flood_lowpoints" in layers:
-        parts.append("低洼易涝点台账")
-    if "shelters" in layers:
-        parts.append("应急避难场所普查")
-    computed = [zh for key, zh in (("exposure", "人口暴露"), ("evacuation_routes", "撤离路线")) if key in layers]
-    text = "数据来源：" + "、".join(parts)
-    if computed:
-        text += "；" + "、".join(computed) + "由风险隐患一张图计算"
-    return text + "。"

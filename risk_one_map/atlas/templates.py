@@ -23,6 +23,7 @@ MAIN_MAP, LOCATOR_MAP, LOCATOR_TITLE = "main_map", "locator_map", "locator_title
 LEGEND, SCALEBAR, SCALE_TEXT, NORTH_ARROW = "legend", "scalebar", "scale_text", "north_arrow"
 HAZARD_TABLE, SHELTER_TABLE, PERSON_TABLE, EXPOSURE_TABLE = "hazard_table", "shelter_table", "person_table", "exposure_table"
 CARD_BOX, CARD_TITLE, CARD_SIGNALS, CARD_TEXT = "card_box", "card_title", "card_signals", "card_text"
+CARD_ALERT, EXPOSURE_NOTE = "card_alert", "exposure_note"
 ROUTE_NOTE, POPULATION_TEXT, SOURCES, FOOTER = "route_note", "population_text", "sources", "footer"
 
 # Sheet layers (built by layout.sheet_layers) the tables read, and their columns: (field, heading, share of the
@@ -34,10 +35,12 @@ TABLES = {
         ("people", "威胁人数", 9), ("monitor", "监测人", 10), ("phone", "电话", 17))),
     SHELTER_TABLE: ("sheet_shelters", "避难场所", "无可用避难场所", (
         ("name", "名称", 30), ("class", "类别", 9), ("capacity", "容纳人数", 11), ("assigned", "安置人数", 15),
-        ("distance", "距离", 16))),
+        ("distance", "距离(步行/直线)", 16))),
     PERSON_TABLE: ("sheet_persons", "责任人及电话（叫应名单）", "未登记责任人", (
         ("role", "职务", 34), ("name", "姓名", 14), ("phone", "电话", 22))),
-    EXPOSURE_TABLE: ("sheet_exposure", "人口暴露（人）", "尚未进行人口暴露分析", (
+    # The empty exposure table says nothing itself: the village's exposure_note (not analysed / analysed, none /
+    # no data) is written over its empty row.
+    EXPOSURE_TABLE: ("sheet_exposure", "人口暴露（人）", " ", (
         ("hazard", "灾种", 22),) + tuple((f"l{lv}", model.FIVE_LEVEL_LABELS[lv] + "风险", 10) for lv in (1, 2, 3, 4, 5))
         + (("total", "合计", 11),)),
 }
@@ -126,6 +129,7 @@ def template_path(page: str) -> Path:
 def build_layout(project, page: str = "A3"):
     """A new QgsPrintLayout of the village sheet for ``page`` (no layers bound yet: the exporter binds them)."""
     from qgis.core import QgsLayoutObject, QgsProperty
+    from qgis.PyQt.QtCore import Qt
     spec = spec_for(page)
     layout = new_layout(project, spec, f"村风险隐患一张图 {spec.name}")
     _label(layout, TITLE, '[% "title" %]', spec.title, spec.title_pt, bold=True, centre=True)
@@ -136,6 +140,11 @@ def build_layout(project, page: str = "A3"):
     _scale_and_north(layout, spec, main)
     for item_id, box in spec.tables.items():
         _table(layout, spec, item_id, box)
+    ex = spec.tables[EXPOSURE_TABLE]
+    head = spec.table_pt * 0.3528 * 1.2 + 2 * (0.7 if spec.name == "A3" else 0.4)  # the header row's height
+    note = _label(layout, EXPOSURE_NOTE, '[% "exposure_note" %]', Box(ex.x, ex.y + head - 0.2, ex.w, head),
+                  spec.table_pt, centre=True)
+    note.setMargin(0)  # one line in the empty row's height
     _card(layout, spec)
     beside_title = spec.population.h < 8  # A4: two small lines right of the exposure table's title
     _label(layout, POPULATION_TEXT, '[% "population" %]', spec.population,
@@ -143,9 +152,10 @@ def build_layout(project, page: str = "A3"):
     _label(layout, FOOTER, '[% "footer" %]', spec.footer, spec.text_pt, right=True)
     # Data sources and the no-routes note: under the main map, left, inside the frame.
     m = spec.main_map
-    note_w = 22 * spec.text_pt * 0.3528 + 4  # the note is about 22 characters
-    note = _label(layout, ROUTE_NOTE, '[% "route_note" %]', Box(m.x + 1.5, m.y + m.h - 7, note_w, 5),
+    note_w = 26 * spec.text_pt * 0.3528 + 4  # up to two lines of about 26 characters
+    note = _label(layout, ROUTE_NOTE, '[% "route_note" %]', Box(m.x + 1.5, m.y + m.h - 10.5, note_w, 9),
                   spec.text_pt, colour="#b00000", bold=True)
+    note.setVAlign(Qt.AlignBottom)
     note.setBackgroundEnabled(True)
     props = note.dataDefinedProperties()  # a white box only when there is a note
     props.setProperty(QgsLayoutObject.BackgroundColor, QgsProperty.fromExpression(
@@ -431,7 +441,13 @@ def _card(layout, spec: PageSpec) -> None:
     _label(layout, CARD_SIGNALS, WARNING_SIGNALS, Box(c.x + 1, c.y + title_h, c.w - 2, sig_h), spec.table_pt)
     _swatches(layout, spec, Box(c.x + 1.5, c.y + title_h + sig_h, c.w - 3, 3.2))
     top = c.y + title_h + sig_h + 4
-    _label(layout, CARD_TEXT, '[% "card" %]', Box(c.x + 1, top, c.w - 2, c.y + c.h - top - 0.5), spec.text_pt)
+    alert_h = 9 if spec.name == "A3" else 7
+    _label(layout, CARD_TEXT, '[% "card" %]', Box(c.x + 1, top, c.w - 2, c.y + c.h - top - alert_h - 0.5),
+           spec.text_pt)
+    # Who must leave and has no place: the most important line when there is one, in red.
+    alert = _label(layout, CARD_ALERT, '[% "alert" %]', Box(c.x + 1, c.y + c.h - alert_h - 0.5, c.w - 2, alert_h),
+                   spec.text_pt, bold=True, colour="#c00000")
+    alert.setMargin(0.3)  # two lines fit on A4 too
 
 
 def _swatches(layout, spec: PageSpec, box: Box) -> None:

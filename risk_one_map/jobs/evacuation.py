@@ -43,16 +43,23 @@ class EvacuationResult:
     villages: object
     issues: list = field(default_factory=list)
     files: list = field(default_factory=list)
+    total_people: float = 0.0  # everyone in the package (villages' figures, else the raster, else households)
 
     @property
     def stats(self) -> dict:
         return self.plan.stats
+
+    def implausible(self) -> str:
+        """A warning when the plan moves more of the package's people than any real plan would ('' if not)."""
+        return implausible_share(self.stats.get("people", 0), self.total_people)
 
     def summary_lines(self) -> list:
         s = self.stats
         ring1 = self.zones[self.zones["ring"] == 1.0] if len(self.zones) else self.zones
         cells = int(self.plan.evacuees["pseudo"].astype(bool).sum()) if len(self.plan.evacuees) else 0
         lines = [] if len(ring1) else [f"evacuation: {NO_ZONES}"]
+        if self.implausible():
+            lines.append(f"evacuation: warning: {self.implausible()}")
         if len(ring1) and not s["households"] and any(i["message"] == NO_PEOPLE for i in self.issues):
             lines.append(f"evacuation: {NO_PEOPLE}")
         no_route = [f"{s['no_road_near']} more than {s['max_leg_m']:g} m from any road"] if s.get("no_road_near") \
@@ -79,6 +86,29 @@ class EvacuationResult:
         if errors or warnings:
             lines.append(f"evacuation: {errors} input errors, {warnings} warnings (layer evacuation_issues)")
         return lines
+
+
+def implausible_share(must_leave: float, total: float) -> str:
+    share = float(model.default_value("evac_plausible_share"))
+    if not total or must_leave <= share * total:
+        return ""
+    return (f"{must_leave:,.0f} people must leave, {must_leave / total:.0%} of the {total:,.0f} in the package "
+            f"(more than {share:.0%}, the adjustable default evac_plausible_share): check the hazard layers before "
+            "printing (a flood simulation imported as low points, or a wide margin, moves whole districts)")
+
+
+def _total_people(villages, households, population) -> float:
+    if villages is not None and "population" in villages.columns:
+        total = pd.to_numeric(villages["population"], errors="coerce").sum()
+        if total > 0:
+            return float(total)
+    if population is not None:
+        array, _t, nodata = population
+        valid = np.isfinite(array) & ((array != nodata) if nodata is not None else True) & (array > 0)
+        return float(array[valid].sum())
+    if households is not None and "people" in households.columns:
+        return float(pd.to_numeric(households["people"], errors="coerce").sum())
+    return 0.0
 
 
 def _walkable_roads(roads):
@@ -217,6 +247,10 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
     load = plan.shelter_load.copy()
     load_geom = [g.representative_point() if g is not None and not g.is_empty else None for g in shelters.geometry]
     load_layer = gpd.GeoDataFrame(load, geometry=load_geom, crs=crs)
+    total = _total_people(read["villages"], read["households"], population)
+    if implausible_share(plan.stats.get("people", 0), total):
+        issues.append(ev._issue("warning", "evacuation_zones", None, None,
+                                implausible_share(plan.stats.get("people", 0), total)))
     issues_table = pd.DataFrame(issues, columns=["severity", "layer", "feature", "field", "message"])
     layers = {"evacuation_zones": zones_out, "evacuees": plan.evacuees, "evacuation_routes": plan.routes,
               "shelter_load": load_layer, "unserved": plan.unserved, "shelter_isochrones": iso,
@@ -230,7 +264,7 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
             frame.to_csv(tmp, index=False, encoding="utf-8-sig")
         files.append(pkg.path / name)
     steps.done()
-    return EvacuationResult(pkg.path, plan, zones_out, iso, villages, issues, files)
+    return EvacuationResult(pkg.path, plan, zones_out, iso, villages, issues, files, total_people=total)
 
 
 @dataclass

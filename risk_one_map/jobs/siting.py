@@ -244,8 +244,14 @@ def run(package_dir, *, model: str = "pmedian", k: Optional[int] = None, max_min
     steps.next()
     reach = {key: float((reach_hours or {}).get(key, model_default(dkey))) for key, dkey, _ in GUIDANCE}
     sites_out, alloc = _layers(villages, points, sites, problem, sol, T, reach)
+    idle = (sites_out["status"] == "new").to_numpy() & (sites_out["served_population"] <= 0).to_numpy()
+    idle_idx = set(np.asarray(sol.open)[idle].tolist())
+    if idle.any():  # opened to make up K, serving nobody: not a recommendation (kept out of depot_sites)
+        warnings.append(idle_sites_warning(sites_out.loc[idle, "name"].tolist(), len(sites_out) - int(idle.sum())
+                                           - int(problem.fixed.sum()), problem))
+        sites_out = sites_out[~idle].reset_index(drop=True)
     summary = _summary(pkg, model, sol, problem, villages, weights, T, reach, demand, cost_text, notes, warnings,
-                       sites, matrix_s, time.monotonic() - t_start)
+                       sites, matrix_s, time.monotonic() - t_start, idle=idle_idx)
     steps.check()
     pkg.write_layers({"depot_sites": sites_out, "depot_allocation": alloc})
     path = pkg.path / SUMMARY_NAME
@@ -294,8 +300,18 @@ def _layers(villages, points, sites, problem, sol, T, reach):
     return sites_out, alloc
 
 
+def idle_sites_warning(names: list, useful: int, problem) -> str:
+    """Why some of the K new sites serve nobody: how many candidates are nearest for any village at all."""
+    cost = np.where(np.isfinite(problem.cost), problem.cost, np.inf)
+    live = (problem.weights > 0) & np.isfinite(cost).any(axis=1)
+    nearest = np.unique(np.argmin(cost[live], axis=1)) if live.any() else np.array([], dtype=int)
+    return (f"only {useful} of the new sites serve anyone: {', '.join(names)} would serve no village (every "
+            f"village is nearer another depot) and are not recommended; only {len(nearest)} of the "
+            f"{problem.n_candidates} candidates are the nearest for any village over the roads")
+
+
 def _summary(pkg, model_key, sol, problem, villages, weights, T, reach, demand, cost_text, notes, warnings, sites,
-             matrix_s, total_s) -> dict:
+             matrix_s, total_s, idle=frozenset()) -> dict:
     w = problem.weights
     total = float(w.sum())
     d = sol.assigned_cost
@@ -312,7 +328,7 @@ def _summary(pkg, model_key, sol, problem, villages, weights, T, reach, demand, 
                       if reach[key] == model_default(dkey) else "user",
                       "share": float(w[ok].sum() / total) if total else 0.0,
                       "villages_beyond": [str(codes[i]) for i in beyond]}
-    new = [i for i in sol.open if i not in set(sol.fixed.tolist())]
+    new = [i for i in sol.open if i not in set(sol.fixed.tolist()) and i not in idle]
     unit = {"pmedian": "person-minutes", "mclp": "people within T", "lscp": "new depots",
             "pcenter": "minutes (worst)"}[model_key]
     return {
@@ -324,6 +340,7 @@ def _summary(pkg, model_key, sol, problem, villages, weights, T, reach, demand, 
         "total_seconds": round(total_s, 3),
         "n_candidates": int(problem.n_candidates), "n_existing_kept": int(problem.fixed.sum()), "n_new": len(new),
         "new_sites": [{"id": str(sites["id"].iloc[i]), "name": str(sites["name"].iloc[i])} for i in new],
+        "idle_sites": [{"id": str(sites["id"].iloc[i]), "name": str(sites["name"].iloc[i])} for i in sorted(idle)],
         "mean_minutes": mean, "worst_minutes": worst,
         "share_within_T": (float(w[d <= T].sum() / total) if (T is not None and total) else None),
         "reach_check": check, "costs": cost_text, "notes": notes, "warnings": list(warnings) + list(sol.warnings),

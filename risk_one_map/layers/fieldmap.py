@@ -29,15 +29,24 @@ ADMIN_UNITS = "admin_units"
 ADMIN_LAYERS = ("county", "townships", "villages")
 
 _ADMIN_FIELDS = {
+    # Families, most specific first: Chinese, pinyin abbreviations (xzqdm, cundm), census and 统计用区划 exports
+    # (ADCODE99/NAME99), Taiwan's MOI village files (CPTVID/VNAME under CPTID/TNAME) and English.
     "code": ("统计用区划代码", "区划代码", "行政区划代码", "行政代码", "代码", "编码", "区划编码", "code", "xzqdm",
-             "village_code", "town_code", "county_code"),
+             "cundm", "cun_code", "village_code", "villcode", "vill_code", "cptvid", "vcode", "adcode", "adcode99",
+             "gb", "town_code", "towncode", "xzdm", "cptid", "county_code", "countycode", "xdm"),
     "name": ("名称", "村名称", "村（社区）名称", "社区名称", "行政村名称", "村名", "乡镇名称", "乡镇（街道）名称",
-             "乡镇", "县名称", "区县名称", "行政区名称", "单位名称", "名字", "name", "xzqmc"),
-    "parent_code": ("上级代码", "上级区划代码", "父级代码", "所属乡镇代码", "所属县代码", "parent_code", "parent"),
-    "population": ("常住人口", "常住人口数", "总人口", "人口", "人口数", "户籍人口", "population", "pop"),
-    "households": ("总户数", "户数", "常住户数", "households"),
-    "pop_0_14": ("0-14岁", "0-14岁人口", "0~14岁", "14岁以下", "14岁及以下", "儿童人数", "pop_0_14"),
-    "pop_65_plus": ("65岁以上", "65岁及以上", "65岁以上人口", "65岁及以上人口", "老年人口", "pop_65_plus"),
+             "乡镇", "县名称", "区县名称", "行政区名称", "单位名称", "名字", "name", "xzqmc", "cunmc", "cun_name",
+             "vname", "villname", "village_name", "village", "name99", "tname", "townname", "town_name", "xzmc",
+             "countyname", "county_name"),
+    "parent_code": ("上级代码", "上级区划代码", "父级代码", "所属乡镇代码", "所属县代码", "parent_code", "parent",
+                    "parent_adcode", "towncode", "town_code", "cptid"),
+    "population": ("常住人口", "常住人口数", "总人口", "人口", "人口数", "户籍人口", "population", "pop", "pop_total",
+                   "total_pop"),
+    "households": ("总户数", "户数", "常住户数", "households", "hh"),
+    "pop_0_14": ("0-14岁", "0-14岁人口", "0~14岁", "14岁以下", "14岁及以下", "儿童人数", "pop_0_14", "pop_u15",
+                 "pop014", "u15"),
+    "pop_65_plus": ("65岁以上", "65岁及以上", "65岁以上人口", "65岁及以上人口", "老年人口", "pop_65_plus", "pop_65p",
+                    "pop65", "pop_65"),
     "disabled": ("残障人数", "残疾人数", "残障人口", "残疾人口", "disabled"),
     "level": ("级别", "层级", "level"),
 }
@@ -80,7 +89,7 @@ PRESETS = {
         "id": ("易涝点编号", "积水点编号", "编号", "id"),
         "name": ("名称", "易涝点名称", "积水点名称", "位置", "地点", "name"),
         "max_depth_m": ("最大积水深度(米)", "最大积水深度(m)", "最大积水深度", "积水深度(m)", "积水深度", "最大水深",
-                        "max_depth_m"),
+                        "max_depth_m", "淹没水深", "水深", "depth", "f_depth", "depth_class"),
         "area_m2": ("积水面积(平方米)", "面积(平方米)", "积水面积", "面积", "area_m2"),
         "duration_h": ("积水持续时间(小时)", "持续时间(小时)", "积水持续时间", "持续时间", "积水时间", "duration_h"),
         "source": ("来源", "数据来源", "source"),
@@ -91,9 +100,11 @@ PRESETS = {
     "shelters": {
         "id": ("场所编号", "避难场所编号", "编号", "id"),
         "name": ("名称", "场所名称", "避难场所名称", "name"),
-        "shelter_class": ("避难场所类型", "避难场所类别", "场所类型", "类别", "类型", "避难时长", "shelter_class"),
-        "area_m2": ("有效面积(平方米)", "有效面积", "有效避难面积", "占地面积(平方米)", "占地面积", "面积", "area_m2"),
-        "capacity": ("容纳人数", "可容纳人数", "容纳人口", "容量", "capacity"),
+        "shelter_class": ("避难场所类型", "避难场所类别", "场所类型", "类别", "类型", "避难时长", "场所级别", "级别",
+                          "shelter_class", "class", "category", "type", "cslx"),
+        "area_m2": ("有效面积(平方米)", "有效面积", "有效避难面积", "占地面积(平方米)", "占地面积", "面积", "area_m2",
+                    "area", "yxmj", "mj", "有效面积(公顷)", "占地面积(公顷)", "面积(公顷)", "area_ha"),
+        "capacity": ("容纳人数", "可容纳人数", "容纳人口", "容量", "capacity", "cap", "persons", "rnrs"),
         "indoor": ("室内/室外", "室内外", "室内", "indoor"),
         "manager_name": ("管理人员", "管理人", "管理员", "负责人", "manager_name"),
         "manager_phone": ("管理人电话", "管理人员电话", "联系电话", "电话", "manager_phone"),
@@ -179,6 +190,11 @@ def _model_fields(layer: str) -> list:
     return spec.field_names + [f for f in PRESETS.get(layer, {}) if f not in spec.field_names]
 
 
+# Headers that carry a date or a unit after the field's name: pop_2021_03, 人口2020, 常住人口(人).
+PATTERNS = {"population": re.compile(r"^(pop|population|人口|常住人口|户籍人口)[_\-]?((19|20)\d\d)")}
+HECTARE_HEADER = re.compile(r"(公顷|hectare|(^|_)ha$|\(ha\))", re.IGNORECASE)
+
+
 def match_fields(layer: str, columns, user: Optional[dict] = None, allow_prefix: bool = False):
     """{model field: source column or '=constant'} and {model field: how it was matched}.
 
@@ -209,10 +225,17 @@ def match_fields(layer: str, columns, user: Optional[dict] = None, allow_prefix:
                 mapping[target], how[target] = col, "preset" if synonym != target else "model name"
                 used.add(col)
                 break
+    for target, pattern in PATTERNS.items():
+        if target in targets and target not in mapping:
+            col = next((c for c in columns if c not in used and pattern.search(str(c).lower())), None)
+            if col is not None:
+                mapping[target], how[target] = col, "preset (name with a date or unit)"
+                used.add(col)
     if allow_prefix:
         for c in columns:
             n = normalise_name(c)
-            if c in used or len(n) < 2 or n.isascii():
+            # a DBF cuts names at 10 bytes: 3 CJK characters, or 10 ASCII ones ("population_2021" -> "population")
+            if c in used or len(n) < 2 or (n.isascii() and len(str(c)) != 10):
                 continue
             hits = {t for t in targets if t not in mapping
                     for s in presets.get(t, ()) if normalise_name(s).startswith(n) and normalise_name(s) != n}

@@ -57,6 +57,7 @@ class SourceSummary:
     fields: str = ""
     notes: list = field(default_factory=list)
     counts: Counter = field(default_factory=Counter)
+    went_to: list = field(default_factory=list)  # the layers its kept features went to (villages or village_points)
 
 
 @dataclass
@@ -93,7 +94,8 @@ class ImportReport:
                  f"  package CRS: {self.crs}"]
         for s in self.sources:
             n = s.counts
-            lines.append(f"  {s.label} -> {s.target or '(not imported)'}: {n[KEPT]} kept, {n[REPAIRED]} repaired, "
+            target = ", ".join(s.went_to) or s.target or "(not imported)"
+            lines.append(f"  {s.label} -> {target}: {n[KEPT]} kept, {n[REPAIRED]} repaired, "
                          f"{n[REJECTED]} rejected" + (f"; encoding {s.encoding}" if s.encoding else "")
                          + (f"; CRS {s.crs}" if s.crs else ""))
             for note in s.notes:
@@ -175,9 +177,13 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
     steps.next()
     _post_process(records, report)
     layers = _assemble(records, target)
+    _approximate_villages(layers, report)
+    _county_from_units(layers, report)
     report.layers = {k: len(v) for k, v in layers.items()}
     for s in report.sources:
         s.counts.update(r.row["status"] for r in records if r.row.get("_source") is s)
+        s.went_to = list(dict.fromkeys(r.row["target_layer"] for r in records
+                                       if r.row.get("_source") is s and not r.rejected and r.row["target_layer"]))
     for r in report.rows:
         r.pop("_source", None)
     warped = {}
@@ -257,6 +263,7 @@ def _convert(source: Source, target_crs, user: dict, report: ImportReport) -> li
     geoms = _reproject(source, target_crs)
     mapping, how = fieldmap.match_fields(layer, frame.columns, user, allow_prefix=source.kind == "shapefile")
     summary.notes.extend(_constants_from_name(source, layer, mapping, how))
+    summary.notes.extend(_flood_simulation_note(layer, frame, geoms))
     summary.fields = ", ".join(f"{mapping[t]}->{t}" for t in mapping)
     if mapping:
         summary.notes.append("fields: " + summary.fields)
@@ -267,7 +274,15 @@ def _convert(source: Source, target_crs, user: dict, report: ImportReport) -> li
         not mapping["risk_level"].startswith("=") else 5
     spec_fields = _fields_of(layer)
     missing = [f.name for f in spec_fields if f.required and f.name not in mapping and f.name != "id"
-               and not (layer == "risk_zones" and f.name == "risk_level" and "depth_class" in mapping)]
+               and not (layer == "risk_zones" and f.name == "risk_level" and "depth_class" in mapping)
+               and not (f.name == "name" and layer in NAMED_FROM_PLACE)
+               and (layer, f.name) != ("shelters", "shelter_class")]
+    if "name" not in mapping and layer in NAMED_FROM_PLACE:
+        summary.notes.append(f"no name column: each feature is named from its place (<村> {NAMED_FROM_PLACE[layer]} n)")
+    if "shelter_class" not in mapping and layer == "shelters":
+        summary.notes.append(f"no class column: every shelter assumed "
+                             f"{model.SHELTER_CLASSES[ASSUMED_SHELTER_CLASS]} (the smallest service radius); "
+                             "map the right column with --mapping if the ledger has one")
     if missing:
         summary.notes.append(f"no column for required field(s) {', '.join(missing)}: those features are rejected")
     records = []
@@ -304,6 +319,21 @@ def _convert(source: Source, target_crs, user: dict, report: ImportReport) -> li
         if target_layer in fieldmap.POINT_ADMIN_LAYERS.values():
             rec.notes.append(f"a point, not a boundary: written to {target_layer}")
     return records
+
+
+def _flood_simulation_note(layer: str, frame, geoms) -> list:
+    """Polygons with depth classes going to flood_lowpoints are a flood simulation: say what that means and where
+    else it could go, since both are defensible and the user should choose."""
+    if layer != "flood_lowpoints" or geoms is None:
+        return []
+    depth, _how = fieldmap.match_fields("risk_zones", frame.columns)
+    polygons = sum(1 for g in geoms if g is not None and _family(g) == "Polygon")
+    if "depth_class" not in depth or not polygons:
+        return []
+    return [f"a flood simulation ({polygons} polygons with depth classes in {depth['depth_class']!r}): as "
+            "flood_lowpoints its adjacent pieces are dissolved into water bodies, each evacuated with the "
+            "flood-area margin (evac_radius_flood_area_m); to map it as risk levels by depth class instead, "
+            "import it as risk_zones=FILE"]
 
 
 def _reject(row: dict, reason: str) -> dict:
@@ -384,6 +414,8 @@ def _read_values(rec: Record, row, mapping: dict, spec_fields, scale: int, sourc
         rec.values[f.name] = value
     if layer == "risk_zones":
         _risk_level(rec, raw, mapping, scale)
+    if layer == "shelters":
+        _shelter_area_unit(rec, mapping)
     if fieldmap.POINT_BASE.get(layer, layer) in fieldmap.ADMIN_LAYERS or layer == fieldmap.ADMIN_UNITS \
             or source.admin_table:
         rec.values["level"] = raw.get("level")
@@ -391,6 +423,12 @@ def _read_values(rec: Record, row, mapping: dict, spec_fields, scale: int, sourc
         return
     for f in spec_fields:
         if not f.required or rec.values.get(f.name) not in (None, ""):
+            continue
+        if f.name == "name" and layer in NAMED_FROM_PLACE:
+            continue  # named from its place once every village is known (_names_from_place)
+        if (layer, f.name) == ("shelters", "shelter_class") and f.name not in mapping:
+            rec.values[f.name] = ASSUMED_SHELTER_CLASS
+            rec.notes.append(f"shelter_class: no column; assumed {model.SHELTER_CLASSES[ASSUMED_SHELTER_CLASS]}")
             continue
         if f.name == "id":
             rec.values["id"] = f"{source.file.stem}-{_fid(fid)}"
@@ -405,6 +443,22 @@ def _read_values(rec: Record, row, mapping: dict, spec_fields, scale: int, sourc
         return rec.reject(f"{', '.join(absent)}: required, and the input has no column for "
                           f"{'it' if len(absent) == 1 else 'them'} (looked for "
                           f"{'; '.join(_synonyms(layer, n) for n in absent)}; or map one with --mapping)")
+
+
+def _shelter_area_unit(rec: Record, mapping: dict) -> None:
+    """Areas in hectares become m²: by the header (公顷, ha), or by plausibility (a 5 m² shelter for 2,000 people
+    is 5 ha), each with what was assumed."""
+    area, people = rec.values.get("area_m2"), rec.values.get("capacity")
+    if area is None or area <= 0:
+        return
+    header = str(mapping.get("area_m2", ""))
+    if fieldmap.HECTARE_HEADER.search(header):
+        rec.values["area_m2"] = area * 10000.0
+        rec.notes.append(f"area_m2: column {header!r} is in hectares: {area:g} ha = {area * 10000:,.0f} m²")
+    elif people and area / people < 0.05 <= area * 10000.0 / people <= 100.0:
+        rec.values["area_m2"] = area * 10000.0
+        rec.problems.append(f"area_m2: {area:g} m² for {people:g} people is not plausible; read as hectares "
+                            f"({area * 10000:,.0f} m²)")
 
 
 def _risk_level(rec: Record, raw: dict, mapping: dict, scale: int) -> None:
@@ -585,11 +639,185 @@ def _signed_area(g) -> float:
 # --------------------------------------------------------------------------------------------------
 def _post_process(records, report: ImportReport) -> None:
     live = [r for r in records if not r.rejected and r.layer]
+    _pad_codes(live, report)
     _fill_admin(live)
     _unique_keys(live)
     _village_codes(live, report)
+    _names_from_place(live, report)
     for r in records:
         _finish_row(r)
+
+
+def _approximate_villages(layers: dict, report: ImportReport) -> None:
+    """Village points and no village boundaries (统计用区划 tables with points are common; boundaries are not):
+    each village gets the area nearer its point than any other of its township's (Voronoi cells inside the
+    township, or inside the county when townships are only points too), marked 近似村界. Townships with no
+    boundary become the union of their villages' cells (近似乡镇界)."""
+    if "villages" in layers or "village_points" not in layers or not len(layers["village_points"]):
+        return
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+    pts = layers["village_points"]
+    pts = pts[~pts.geometry.is_empty & pts.geometry.notna()]
+    pts = pts[~pts.geometry.duplicated()]  # two villages on one spot cannot be told apart
+    towns = layers.get("townships")
+    county = layers.get("county")
+    if towns is not None and len(towns):
+        regions = [(code, g) for code, g in zip(towns["code"].astype(str), towns.geometry)]
+    elif county is not None and len(county):
+        regions = [(None, shapely.union_all(county.geometry.to_numpy()))]
+    else:
+        return
+    cells = pd.Series([None] * len(pts), index=pts.index, dtype=object)
+    for code, region in regions:
+        mine = pts if code is None else pts[pts["parent_code"].astype(str) == code]
+        if not len(mine):
+            continue
+        if len(mine) == 1:
+            cells[mine.index[0]] = region
+            continue
+        parts = shapely.get_parts(shapely.voronoi_polygons(shapely.MultiPoint(list(mine.geometry)),
+                                                           extend_to=region))
+        tree = shapely.STRtree(parts)
+        for idx, point in zip(mine.index, mine.geometry):
+            hit = tree.query(point, predicate="intersects")
+            if len(hit):
+                cells[idx] = _polygonal(shapely.intersection(parts[int(hit[0])], region))
+    keep = cells.notna()
+    fields = [f.name for f in model.LAYER_BY_NAME["villages"].fields if f.name in pts.columns]
+    villages = gpd.GeoDataFrame(pts.loc[keep, fields].assign(boundary=model.APPROX_VILLAGES),
+                                geometry=list(cells[keep]), crs=pts.crs).reset_index(drop=True)
+    layers["villages"] = villages
+    report.notes.append(f"no village boundaries: {len(villages)} {model.APPROX_VILLAGES} made from the village points "
+                        f"(each the area nearer its point than any other in its "
+                        f"{'township' if towns is not None else 'county'}); every output says so")
+    if towns is None or not len(towns):
+        names = {}
+        for name in ("admin_units", "township_points"):
+            if name in layers and len(layers[name]):
+                names.update(zip(layers[name]["code"].astype(str), layers[name]["name"].astype(str)))
+        parent = villages["parent_code"].astype(str)
+        merged = villages.assign(_p=parent).dissolve("_p")
+        layers["townships"] = gpd.GeoDataFrame(
+            {"code": merged.index, "name": [names.get(c, c) for c in merged.index],
+             "parent_code": [c[:6] + "000000" for c in merged.index], "boundary": model.APPROX_TOWNSHIPS},
+            geometry=list(merged.geometry), crs=villages.crs).reset_index(drop=True)
+        report.notes.append(f"no township boundaries: {len(merged)} {model.APPROX_TOWNSHIPS} made from their villages' "
+                            "approximate areas")
+
+
+COUNTY_NAME_COLUMNS = ("PNAME", "county_name", "COUNTYNAME", "县名称", "区县名称", "所属县")
+
+
+def _county_from_units(layers: dict, report: ImportReport) -> None:
+    """No county boundary: the union of the townships (else the villages), coded by their shared 6 digits and named
+    by a column they all agree on, with a report line."""
+    if "county" in layers:
+        return
+    units = next((layers[n] for n in ("townships", "villages") if n in layers and len(layers[n])), None)
+    if units is None:
+        return
+    import geopandas as gpd
+    import shapely
+    codes = units["code"].astype(str)
+    prefix = codes.str[:6].mode().iloc[0] if len(codes) else ""
+    names = [units[c].dropna().astype(str).unique() for c in COUNTY_NAME_COLUMNS if c in units.columns]
+    source = "townships" if units is layers.get("townships") else "villages"
+    name = next((n[0] for n in names if len(n) == 1), None) or \
+        f"县界（由{'乡镇' if source == 'townships' else '村'}合成）"
+    geom = shapely.union_all(shapely.make_valid(units.geometry.to_numpy()))
+    layers["county"] = gpd.GeoDataFrame({"code": [prefix + "000000"], "name": [name], "parent_code": [None]},
+                                        geometry=[_polygonal(geom) or geom], crs=units.crs)
+    report.notes.append(f"no county boundary among the inputs: county {name} ({prefix}000000) made from the "
+                        f"{len(units)} {source} (their union)")
+
+
+def _township_codes12(codes) -> dict:
+    """{short township code: 12 digits}: the digits all share are the county (6 digits), what differs (less the
+    zeros every code ends with) the township (3): 6300100..6301200 -> 630000 001..012 000. {} if they do not fit."""
+    import os
+    codes = sorted(set(c for c in codes if c.isdigit() and len(c) < 12))
+    if not codes:
+        return {}
+    prefix = os.path.commonprefix(codes) if len(codes) > 1 else codes[0][:-3]
+    tails = [c[len(prefix):] for c in codes]
+    zeros = min(len(t) - len(t.rstrip("0")) for t in tails)
+    zeros = min(zeros, min(len(t) for t in tails) - 1)
+    tails = [t[:len(t) - zeros] if zeros > 0 else t for t in tails]
+    if len(prefix) > 6 or max(len(t) for t in tails) > 3 or len(set(tails)) < len(codes):
+        return {}
+    return {c: prefix.ljust(6, "0") + t.rjust(3, "0") + "000" for c, t in zip(codes, tails)}
+
+
+def _village_code12(code: str, parent12: Optional[str], parent_raw: Optional[str]) -> Optional[str]:
+    """A village's short code under its township's new code: what it adds to the township's own digits."""
+    if not code.isdigit() or not parent12 or not parent_raw or not code.startswith(parent_raw):
+        return None
+    own = code[len(parent_raw):]
+    return parent12[:9] + own.rjust(3, "0") if 0 < len(own) <= 3 else None
+
+
+def _pad_codes(records, report: ImportReport) -> None:
+    """Codes that are not 12 digits (7-digit towns, 10-digit villages) padded so the hierarchy still reads, each
+    with its original kept in ``source_code`` and a report line."""
+    admin = [r for r in records if fieldmap.POINT_BASE.get(r.layer, r.layer) in fieldmap.ADMIN_LAYERS]
+    short = [r for r in admin if r.values.get("code") and not (len(r.values["code"]) == 12
+                                                                and r.values["code"].isdigit())]
+    if not short:
+        return
+    level = lambda r: fieldmap.POINT_BASE.get(r.layer, r.layer)  # noqa: E731
+    new = _township_codes12(r.values["code"] for r in short if level(r) == "townships")
+    for r in short:
+        raw = r.values["code"]
+        padded = new.get(raw) if level(r) == "townships" else \
+            _village_code12(raw, new.get(r.values.get("parent_code")), r.values.get("parent_code")) \
+            if level(r) == "villages" else None
+        if padded is None:
+            continue
+        new[raw] = padded
+        r.values["code"] = padded
+        r.extras["source_code"] = raw
+        r.notes.append(f"code {raw} is not 12 digits: padded to {padded} (original in source_code)")
+    for r in admin:  # parents follow their township's new code
+        if r.values.get("parent_code") in new:
+            r.values["parent_code"] = new[r.values["parent_code"]]
+    for r in records:
+        if r.values.get("village_code") in new:
+            r.values["village_code"] = new[r.values["village_code"]]
+    if new:
+        example = next(iter(new.items()))
+        report.notes.append(f"{len(new)} codes were not 12-digit 统计用区划代码 and were padded keeping their "
+                            f"digits (e.g. {example[0]} -> {example[1]}); the originals are in source_code")
+
+
+NAMED_FROM_PLACE = {"flood_lowpoints": "内涝点", "geohazard_points": "隐患点", "shelters": "避难场所",
+                    "depots": "储备点", "depot_candidates": "候选点"}
+ASSUMED_SHELTER_CLASS = "emergency"
+
+
+def _names_from_place(records, report: ImportReport) -> None:
+    """Features with no name get '<村> 内涝点 3': the village they are in (or the nearest village point)."""
+    import shapely
+    nameless = [r for r in records if r.layer in NAMED_FROM_PLACE and not r.values.get("name")]
+    if not nameless:
+        return
+    places = [r for r in records if fieldmap.POINT_BASE.get(r.layer, r.layer) == "villages" and r.values.get("name")]
+    by_code = {r.values.get("code"): r.values["name"] for r in places}
+    located = [r for r in places if r.geom is not None]
+    tree = shapely.STRtree([r.geom for r in located]) if located else None
+    counter: dict = {}
+    for r in nameless:  # in file order
+        place = by_code.get(r.values.get("village_code"))
+        if place is None and tree is not None and r.geom is not None:
+            place = located[int(tree.nearest(r.geom))].values["name"]
+        place = place or Path(r.row["source_file"]).stem
+        key = (r.layer, place)
+        counter[key] = counter.get(key, 0) + 1
+        r.values["name"] = f"{place} {NAMED_FROM_PLACE[r.layer]} {counter[key]}"
+        r.notes.append(f"name: none in the input; named {r.values['name']!r} from its place")
+    report.notes.append(f"{len(nameless)} features had no name and were named from their place "
+                        f"(e.g. {nameless[0].values['name']!r})")
 
 
 def _fill_admin(records) -> None:

@@ -175,7 +175,11 @@ def danger_level_for_people(people: float) -> str:
 
 SHELTER_CLASSES = {"emergency": "紧急避难场所", "short_term": "短期避难场所", "long_term": "长期避难场所"}
 SHELTER_CLASS_BY_ZH = {"紧急": "emergency", "临时": "emergency", "短期": "short_term", "固定": "short_term",
-                       "长期": "long_term", "中心": "long_term"}
+                       "长期": "long_term", "中心": "long_term",
+                       # GB/T 33744-2017 classes by stay: Ⅰ类 30 days and more, Ⅱ类 10-30 days, Ⅲ类 under 10 days
+                       "Ⅰ类": "long_term", "Ⅱ类": "short_term", "Ⅲ类": "emergency",
+                       "I类": "long_term", "II类": "short_term", "III类": "emergency",
+                       "一类": "long_term", "二类": "short_term", "三类": "emergency"}
 
 PERSON_ROLES = ("村支书", "村主任", "网格员", "地灾群测群防员", "山洪预警员", "避灾场所管理员", "危房联络员", "包保责任人")
 
@@ -214,6 +218,11 @@ DEFAULTS = {d.key: d for d in (
     Default("evac_radius_ground_fissure_m", 50.0, "m", "地裂缝撤离半径", "default"),
     Default("evac_radius_subsidence_m", 50.0, "m", "地面沉降撤离半径", "default"),
     Default("evac_radius_flood_lowpoint_m", 100.0, "m", "低洼易涝点撤离半径", "default"),
+    # A ponded extent drawn as a polygon (a flood simulation's depth classes) already is the water: a small
+    # margin for the lanes beside it, not a low point's radius around every piece.
+    Default("evac_radius_flood_area_m", 30.0, "m", "积水范围（面）外扩距离", "default"),
+    # Above this share of the package's people, an evacuation plan is more likely a data problem than a plan.
+    Default("evac_plausible_share", 0.10, "", "须撤离人口占比提示阈值", "default"),
     Default("flood_min_depth_m", 0.15, "m", "需撤离的最小积水深度 (车道积水 > 15 cm 即内涝)", "GB 51222-2017"),
     Default("depot_reach_county_h", 6.0, "h", "县级物资首批送达时限", "2024 national guidance"),
     Default("depot_reach_city_h", 8.0, "h", "市级物资首批送达时限", "2024 national guidance"),
@@ -269,14 +278,18 @@ F = FieldSpec
 _ADMIN = (F("code", "str", "统计用区划代码", required=True, unique=True), F("name", "str", "名称", required=True),
           F("parent_code", "str", "上级代码"))
 
+# Where a boundary came from when it is not surveyed: areas made from points (importer) say so on every output.
+APPROX_VILLAGES, APPROX_TOWNSHIPS = "近似村界", "近似乡镇界"
+_BOUNDARY = (F("boundary", "str", "边界来源"),)
+
 GROUP_ADMIN, GROUP_RISK, GROUP_HAZARD, GROUP_SHELTER, GROUP_NETWORK = (
     "行政区划", "风险区划", "隐患点", "避难与物资", "路网与人口")
 GROUPS = (GROUP_HAZARD, GROUP_SHELTER, GROUP_NETWORK, GROUP_RISK, GROUP_ADMIN)  # drawing order, top first
 
 LAYERS = (
     LayerSpec("county", ("Polygon",), "县（区）", GROUP_ADMIN, _ADMIN, required=True),
-    LayerSpec("townships", ("Polygon",), "乡镇（街道）", GROUP_ADMIN, _ADMIN, required=True),
-    LayerSpec("villages", ("Polygon",), "村（社区）", GROUP_ADMIN, _ADMIN + (
+    LayerSpec("townships", ("Polygon",), "乡镇（街道）", GROUP_ADMIN, _ADMIN + _BOUNDARY, required=True),
+    LayerSpec("villages", ("Polygon",), "村（社区）", GROUP_ADMIN, _ADMIN + _BOUNDARY + (
         F("population", "float", "常住人口", min=0), F("households", "float", "总户数", min=0),
         F("pop_0_14", "float", "0-14岁人口", min=0), F("pop_65_plus", "float", "65岁以上人口", min=0),
         F("disabled", "float", "残障人数", min=0)), required=True),
@@ -426,6 +439,11 @@ LOWPOINT_SOURCES = {"ledger": "积水台账", "model": "模型计算", "dem": "D
 # Files of the package folder (SPEC.md).
 GPKG_NAME = "onemap.gpkg"
 POPULATION_RASTER = "population.tif"
+# Where the package's data came from, when no import report says it (the sample county marks itself here).
+SOURCES_TABLE = "package_sources"
+APPROX_NOTE = ("村界为近似村界（由村点按最近距离划分，非实测边界），结果仅供参考 / village areas are approximate "
+               "(近似村界, made from the village points), not surveyed boundaries")
+SAMPLE_SOURCE = "示例数据（虚构，仅供演示，不得用于实际避险）"
 DEM_RASTER = "dem.tif"
 PROJECT_NAME = "onemap.qgz"
 

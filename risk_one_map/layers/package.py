@@ -90,6 +90,16 @@ class Package:
     def has(self, name: str) -> bool:
         return name in self.layer_names()
 
+    def approximate_villages(self) -> bool:
+        """True when the village areas were made from points (近似村界), which every output must say first."""
+        if not self.gpkg.is_file() or not self.has("villages"):
+            return False
+        try:
+            frame = _pyogrio().read_dataframe(self.gpkg, layer="villages", columns=["boundary"], read_geometry=False)
+        except Exception:  # no such column: surveyed boundaries
+            return False
+        return "boundary" in frame.columns and (frame["boundary"] == model.APPROX_VILLAGES).any()
+
     def read(self, name: str, required: bool = True, bbox=None, where: Optional[str] = None):
         """A layer as a GeoDataFrame (a DataFrame for attribute tables); None if absent and not required."""
         self.require()

@@ -302,6 +302,8 @@ def _plan(pkg: Path, names: list) -> list:
     model_index = {s.name: i for i, s in enumerate(model.LAYERS + model.OUTPUT_LAYERS)}
     entries = []
     for name in names:
+        if name == model.SOURCES_TABLE:  # where the data came from: read by the sheets, not a map layer
+            continue
         spec = model.layer_spec_any(name)  # a model layer or an analysis output (aliases, geometry of an empty one)
         kind = _vector_kind(gpkg, name)
         geometry_type = None

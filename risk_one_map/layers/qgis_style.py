@@ -15,7 +15,8 @@ from typing import Optional
 from qgis.core import (
     QgsApplication, QgsCategorizedSymbolRenderer, QgsColorRampShader, QgsEditorWidgetSetup, QgsFeatureRequest,
     QgsFillSymbol, QgsGraduatedSymbolRenderer, QgsHillshadeRenderer, QgsLinePatternFillSymbolLayer, QgsLineSymbol,
-    QgsMapLayer, QgsMarkerLineSymbolLayer, QgsMarkerSymbol, QgsPalLayerSettings, QgsRasterLayer, QgsRasterShader,
+    QgsMapLayer, QgsMarkerLineSymbolLayer, QgsMarkerSymbol, QgsPalLayerSettings, QgsProperty, QgsRasterLayer,
+    QgsRasterShader,
     QgsRectangle, QgsRendererCategory, QgsRendererRange, QgsRuleBasedLabeling, QgsRuleBasedRenderer,
     QgsSimpleFillSymbolLayer, QgsSimpleLineSymbolLayer, QgsSimpleMarkerSymbolLayer, QgsSingleBandPseudoColorRenderer,
     QgsSingleSymbolRenderer, QgsSvgMarkerSymbolLayer, QgsTextBufferSettings, QgsTextFormat, QgsUnitTypes,
@@ -613,13 +614,15 @@ def _depot_allocation(layer, font):
     layer.setLabelsEnabled(False)
 
 
-def style_routes(layer, name: Optional[str] = ROUTE_LEGEND) -> None:
+def style_routes(layer, name: Optional[str] = ROUTE_LEGEND, arrows: bool = True) -> None:
     """Evacuation routes as green arrows along the road, pointing to the shelter (lines run origin -> shelter), the
     look of the village sheet and the county map alike. The layer is renamed ``name`` (default: the sheet legend's
-    text) unless ``name`` is None."""
+    text) unless ``name`` is None. ``arrows=False``: plain green lines (the village sheet draws one arrow per
+    shelter with its count instead, see style_route_heads)."""
     green = QColor(model.ROUTE_COLOUR)
     casing = QgsSimpleLineSymbolLayer(QColor(255, 255, 255, 220), 1.8)
     line = QgsSimpleLineSymbolLayer(green, 1.0)
+    draw_arrows = arrows
     arrows = QgsMarkerLineSymbolLayer(True, 12.0)
     arrows.setPlacement(QgsMarkerLineSymbolLayer.Interval)
     arrows.setOffsetAlongLine(6.0)
@@ -629,10 +632,44 @@ def style_routes(layer, name: Optional[str] = ROUTE_LEGEND) -> None:
     end = QgsMarkerLineSymbolLayer(True, 0)
     end.setPlacement(QgsMarkerLineSymbolLayer.LastVertex)
     end.setSubSymbol(head.clone())
-    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsLineSymbol, [casing, line, arrows, end])))
+    parts = [casing, line, arrows, end] if draw_arrows else [casing, line]
+    layer.setRenderer(QgsSingleSymbolRenderer(_symbol(QgsLineSymbol, parts)))
     if name is not None:
         layer.setName(name)
     layer.setLabelsEnabled(False)
+
+
+def style_route_heads(layer, font: str, only_where: Optional[str] = None) -> None:
+    """One big green arrow per village and shelter (field ``angle``: bearing clockwise from north) labelled with
+    its ``label`` (how many people), optionally drawn only where ``only_where`` holds."""
+    head = QgsMarkerSymbol.createSimple({"name": "arrow", "color": model.ROUTE_COLOUR, "size": "7",
+                                         "outline_color": "#ffffff", "outline_width": "0.4"})
+    head.setDataDefinedAngle(QgsProperty.fromExpression('"angle"'))  # the arrow points north at 0
+    if only_where:
+        root = QgsRuleBasedRenderer.Rule(None)
+        root.appendChild(QgsRuleBasedRenderer.Rule(head, 0, 0, only_where))
+        layer.setRenderer(QgsRuleBasedRenderer(root))
+    else:
+        layer.setRenderer(QgsSingleSymbolRenderer(head))
+    settings = QgsPalLayerSettings()
+    settings.fieldName = "label"
+    settings.placement = QgsPalLayerSettings.OverPoint
+    settings.quadOffset = QgsPalLayerSettings.QuadrantAboveRight
+    settings.xOffset, settings.yOffset = 2.5, -2.5
+    fmt = QgsTextFormat()
+    fmt.setFont(QFont(font))
+    fmt.setSize(9)
+    fmt.setColor(QColor(model.ROUTE_COLOUR))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setSize(1.0)
+    buffer.setColor(QColor("#ffffff"))
+    fmt.setBuffer(buffer)
+    settings.setFormat(fmt)
+    if only_where:
+        settings.dataDefinedProperties().setProperty(QgsPalLayerSettings.Show, QgsProperty.fromExpression(only_where))
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+    layer.setLabelsEnabled(True)
 
 
 _BUILDERS = {

@@ -62,12 +62,14 @@ class Source:
 # --------------------------------------------------------------------------------------------------
 def parse_inputs(inputs, layer_for=()) -> list:
     """[(Path, forced layer or None)] from 'FILE' / 'LAYER=FILE' inputs and 'FILE=LAYER' options."""
-    forced = {}
+    forced, by_name = {}, {}  # --layer FILE=LAYER: FILE as a path, or the bare file name the messages suggest
     for item in layer_for or ():
         if "=" not in str(item):
             raise RiskOneMapError(f"--layer wants FILE=LAYER, got {item!r}", field="--layer")
         path, layer = str(item).rsplit("=", 1)
-        forced[_key(path)] = _check_layer(layer.strip(), f"--layer {item}")
+        layer = _check_layer(layer.strip(), f"--layer {item}")
+        forced[_key(path)] = layer
+        by_name[Path(path).name] = (layer, item)
     result = []
     for item in inputs:
         text, layer = str(item), None
@@ -80,7 +82,13 @@ def parse_inputs(inputs, layer_for=()) -> list:
             raise RiskOneMapError("no such input file", file=path)
         if path.is_dir():
             raise RiskOneMapError("is a folder; give the files inside it (e.g. *.shp)", file=path)
-        result.append((path, forced.get(_key(path), layer)))
+        named = by_name.get(path.name, (None, None))[0]
+        result.append((path, forced.get(_key(path)) or named or layer))
+    used = {p.name for p, _ in result} | {_key(p) for p, _ in result}
+    for name, (_layer, item) in by_name.items():
+        if name not in used and _key(str(item).rsplit("=", 1)[0]) not in used:
+            raise RiskOneMapError(f"--layer {item}: no input file is named {name}; give the file among the inputs",
+                                  field="--layer")
     return result
 
 

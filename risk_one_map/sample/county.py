@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
+import pandas as pd
 from pyproj import CRS, Transformer
 
 from ..errors import RiskOneMapError
@@ -117,7 +118,9 @@ def build_sample_county(out_dir, villages: int = 48, seed: int = 7, overwrite: b
     steps.next()
     county = make_sample_county(villages=villages, seed=seed, progress=steps.sub, cancelled=cancelled)
     steps.next()
-    package = write_package(out_dir, county.layers, county.rasters, overwrite=overwrite)
+    sources = pd.DataFrame({"source": [model.SAMPLE_SOURCE]})  # every printed sheet says the data is made up
+    package = write_package(out_dir, {**county.layers, model.SOURCES_TABLE: sources}, county.rasters,
+                            overwrite=overwrite)
     steps.done()
     return package
 

@@ -250,10 +250,13 @@ class AnalysisDialog(QDialog):
         added = add_outputs(self.package(), self.analysis.outputs)
         if self.analysis.key == "siting":
             self._add_depot_layouts()
+        warning = result.implausible() if hasattr(result, "implausible") else ""
+        if warning:  # before anyone prints it: a plan that moves a district is likely a data problem
+            self.status.setText(tr("请先核对：须撤离人口占比异常。") + "\n" + self.status.text())
         if self.iface is not None:
             self.iface.messageBar().pushMessage(
                 self.analysis.title, tr("完成，已加载 {n} 个结果图层。").format(n=len(added))
-                + (" " + lines[0] if lines else ""), Qgis.Success, 10)
+                + (" " + lines[0] if lines else ""), Qgis.Warning if warning else Qgis.Success, 0 if warning else 10)
         if self.print_sheet():
             self.print_depot_sheet()
 

@@ -141,3 +141,125 @@ def test_tounicode_radicals_become_ideographs(tmp_path):
     assert pdf_text.fix_tounicode(path, {**pdf_text.kangxi_map(), 0x2EDB: 0x98CE}) == 2
     fixed = path.read_bytes()
     assert b"[<4E1C> <4E00> <98CE> ]" in fixed and len(fixed) == len(body)
+
+
+# ------------------------------------------------------------------------------------------------ what a sheet may say
+def _evacuated(layers, placed: dict, must_leave: dict, status=None):
+    """Evacuation results as the evacuation job writes them: one evacuee row per village (``placed``: people
+    placed in S1, ``must_leave``: people who must leave) and the shelter's status."""
+    layers = dict(layers)
+    codes = list(must_leave)
+    layers["evacuees"] = gpd.GeoDataFrame(
+        {"household_id": [f"h{i}" for i in range(2 * len(codes))], "village_code": codes * 2,
+         "people": [placed.get(c, 0) for c in codes] + [must_leave[c] - placed.get(c, 0) for c in codes],
+         "shelter_id": ["S1" if placed.get(c) else None for c in codes] + [None] * len(codes),
+         "distance_m": [640.0] * len(codes) + [None] * len(codes)},
+        geometry=[Point(X0 + 100, Y0 + 100)] * (2 * len(codes)), crs=CRS)
+    layers["evacuation_villages"] = pd.DataFrame({"village_code": codes, "people": list(must_leave.values())})
+    layers["shelter_load"] = pd.DataFrame({"shelter_id": ["S1"], "capacity": [3000], "assigned": [sum(placed.values())],
+                                           "status": [status or "open"]})
+    if any(placed.values()):
+        layers["evacuation_routes"] = gpd.GeoDataFrame(
+            {"shelter_id": ["S1"], "people": [sum(placed.values())]},
+            geometry=[LineString([(X0 + 100, Y0 + 100), (X0 + 800, Y0 + 800)])], crs=CRS)
+    return layers
+
+
+def test_a_closed_shelter_is_never_the_place_to_go_and_unserved_people_are_in_red(tmp_path):
+    layers = _evacuated(_with_hazards(tiny_layers()), {}, {"110109001201": 3757}, status="in danger zone")
+    data = build_sheet_data(write_package(tmp_path / "pkg", layers).path)
+    v = data.village("110109001201")
+    assert list(data.rows("shelters", "110109001201")["assigned"]) == ["停用（在危险区内）"]
+    assert "安置地点：无" in v["card"] and "东一村小学" not in v["card"]
+    assert "绿色箭头" not in v["card"]  # no arrows are drawn for this village
+    assert v["alert"] == ("须撤离 3,757 人，已安排安置 0 人，3,757 人无安置场所！请立即联系村支书 张三 13800000001")
+    assert "3,757 名须撤离人员无安置场所，图中无撤离路线" in v["route_note"]
+
+
+def test_the_place_to_go_is_where_the_evacuation_put_this_villages_people(tmp_path):
+    layers = _evacuated(_with_hazards(tiny_layers()), {"110109002201": 120}, {"110109002201": 150,
+                                                                            "110109001202": 0})
+    data = build_sheet_data(write_package(tmp_path / "pkg", layers).path)
+    west = data.village("110109002201")
+    assert "沿图中绿色箭头所示道路撤离至东一村小学" in west["card"] and "安置地点：东一村小学" in west["card"]
+    assert west["alert"].startswith("须撤离 150 人，已安排安置 120 人，30 人无安置场所")
+    shelter = data.rows("shelters", "110109002201").iloc[0]
+    assert shelter["assigned"] == "120" and shelter["distance"] == "步行640 米"
+    nobody = data.village("110109001202")  # analysed: nobody there must leave
+    assert nobody["alert"] == "" and "本村无人位于撤离区内" in nobody["card"] and "绿色箭头" not in nobody["card"]
+
+
+def test_exposure_not_analysed_analysed_none_and_no_data_are_three_sentences(tmp_path):
+    layers = tiny_layers()
+    assert build_sheet_data(write_package(tmp_path / "a", layers).path).village(
+        "110109001202")["exposure_note"] == "尚未进行人口暴露分析"
+    layers["exposure"] = pd.DataFrame({"village_code": ["110109001201"], "hazard_type": ["flood"],
+                                       "risk_level": [1], "population": [30.0]})
+    data = build_sheet_data(write_package(tmp_path / "b", layers).path)
+    assert data.village("110109001202")["exposure_note"] == "已分析：本村无人口位于风险区内"
+    assert data.village("110109001201")["exposure_note"] == ""  # the table has rows
+    no_zones = {k: v for k, v in layers.items() if k != "risk_zones"}
+    no_zones["exposure"] = layers["exposure"].iloc[:0]
+    assert build_sheet_data(write_package(tmp_path / "c", no_zones).path).village(
+        "110109001202")["exposure_note"] == "无风险区划数据，未能分析人口暴露"
+
+
+def test_a_figure_the_package_does_not_have_is_unregistered_not_zero(tmp_path):
+    layers = tiny_layers()
+    layers["villages"] = layers["villages"].assign(pop_65_plus=[10.0, 20.0, 30.0, 40.0])
+    layers["exposure"] = pd.DataFrame({"village_code": ["110109001201"], "hazard_type": ["any"], "risk_level": [1],
+                                       "population": [30.0], "pop_65_plus": [5.0], "disabled": [0.0]})
+    text = build_sheet_data(write_package(tmp_path / "pkg", layers).path).village("110109001201")["population"]
+    assert "65岁以上 10 人" in text and "残障 未登记" in text and "0-14岁 未登记" in text
+    assert "残障 0" not in text and "高、中高风险区内 65岁以上 5 人" in text
+
+
+def test_the_footer_names_the_packages_real_sources(tmp_path):
+    from risk_one_map.layers import model
+    layers = tiny_layers()
+    layers["import_report"] = pd.DataFrame({
+        "source_file": ["/d/村界.shp", "/d/村界.shp", "/d/避难场所.csv", "/d/坏.csv"],
+        "target_layer": ["villages", "villages", "shelters", "shelters"],
+        "status": ["kept", "repaired", "kept", "rejected"]})
+    text = build_sheet_data(write_package(tmp_path / "a", layers).path).village("110109001201")["sources"]
+    assert text == "数据来源：村界（村（社区））、避难场所（应急避难场所）。"
+    layers = {k: v for k, v in tiny_layers().items()}
+    layers[model.SOURCES_TABLE] = pd.DataFrame({"source": [model.SAMPLE_SOURCE]})
+    assert "示例数据" in build_sheet_data(write_package(tmp_path / "b", layers).path).village("110109001201")["sources"]
+    plain = build_sheet_data(write_package(tmp_path / "c", tiny_layers()).path).village("110109001201")["sources"]
+    assert "普查" not in plain and "未登记" in plain
+
+
+def test_long_names_are_cut_with_an_ellipsis_to_their_column(tmp_path):
+    from risk_one_map.atlas.sheet_card import clip, text_width
+    assert clip("东一村小学", 10) == "东一村小学" and clip("臺北市私立恆安老人長期照顧中心(養護型)", 8) == "臺北市私立恆安…"
+    layers = tiny_layers()
+    long = "臺北市政府社會局附設臺北市東明住宿長照機構(委託財團法人台北市私立愛愛院經營管理)"
+    layers["shelters"] = layers["shelters"].assign(name=[long])
+    a3 = build_sheet_data(write_package(tmp_path / "pkg", layers).path).rows("shelters", "110109001201")
+    a4 = build_sheet_data(tmp_path / "pkg", page="A4").rows("shelters", "110109001201")
+    assert a3.iloc[0]["name"].endswith("…") and long.startswith(a3.iloc[0]["name"][:-1])
+    assert text_width(a4.iloc[0]["name"]) < text_width(a3.iloc[0]["name"]) < text_width(long)
+
+
+def test_a_map_leaving_the_dem_says_so(tmp_path):
+    import numpy as np
+    from rasterio.transform import from_origin
+    layers = tiny_layers()
+    dem = np.full((20, 10), 50.0, dtype="float32")  # covers the west half of the county only
+    pkg = write_package(tmp_path / "pkg", layers, {"dem.tif": (dem, from_origin(X0 - 200, Y0 + 2200, 120, 120), CRS,
+                                                              -9999.0)}).path
+    data = build_sheet_data(pkg)
+    assert "超出高程数据范围" in data.village("110109002201")["route_note"]
+    assert "超出高程数据范围" not in build_sheet_data(
+        write_package(tmp_path / "nodem", layers).path).village("110109002201")["route_note"]
+
+
+def test_many_households_to_one_shelter_make_one_arrow_with_a_count(tmp_path):
+    layers = _evacuated(_with_hazards(tiny_layers()), {"110109002201": 120}, {"110109002201": 150})
+    heads = build_sheet_data(write_package(tmp_path / "pkg", layers).path).route_heads
+    assert len(heads) == 1
+    head = heads.iloc[0]
+    assert head["village_code"] == "110109002201" and head["label"] == "120 人" and head["shelter"] == "东一村小学"
+    assert head["angle"] == pytest.approx(45.0)  # from the evacuee at (100, 100) to the shelter at (800, 800)
+    assert head["x"] < X0 + 800 and head["y"] < Y0 + 800  # just before the shelter, not on its symbol

@@ -356,3 +356,27 @@ def test_job_with_no_hazards_writes_empty_layers(tmp_path):
     assert res.stats["households"] == 0 and res.summary_lines()[0] == f"evacuation: {job.NO_ZONES}"
     assert set(job.OUTPUT_LAYERS) <= set(pkg.layer_names())
     assert len(pyogrio.read_dataframe(pkg.gpkg, layer="evacuees")) == 0
+
+
+def test_a_flood_simulations_adjacent_pieces_are_one_water_body_with_the_flood_area_margin():
+    """Three depth classes that touch (one water body) plus a separate pond: two zones, each sized by itself,
+    with the flood-area margin, not the low-point radius around every piece."""
+    shallow = shapely.MultiPolygon([box(0, 0, 100, 100), box(1000, 0, 1020, 20)])  # a far-off puddle too
+    deep = box(100, 0, 150, 100)  # touches the shallow class
+    lows = gpd.GeoDataFrame({"id": ["1", "2"], "name": ["0.15-0.3 m", "0.3-1 m"], "max_depth_m": [0.3, 1.0]},
+                            geometry=[shallow, deep], crs="EPSG:4548")
+    zones, issues = ev.evacuation_zones(None, None, lows, rings=(1.0, 2.0))
+    ring1 = zones[zones.ring == 1.0].sort_values("radius_m")
+    margin = model.default_value("evac_radius_flood_area_m")
+    assert margin == 30.0 and list(ring1.kind) == ["flood_area", "flood_area"]
+    assert list(ring1.hazard_id) == ["1#1", "1+2#1"] and ring1.iloc[1].hazard_name == "0.15-0.3 m、0.3-1 m"
+    assert ring1.iloc[1].geometry.area == pytest.approx(150 * 100 + 2 * 30 * 250 + np.pi * 30 ** 2, rel=0.001)
+    assert ring1.iloc[0].radius_m == pytest.approx((400 / np.pi) ** 0.5 + margin)
+    assert any("3 ponded pieces of 2 features dissolved into 2 water bodies" in i["message"] for i in issues)
+
+
+def test_a_plan_moving_an_implausible_share_says_so():
+    from risk_one_map.jobs.evacuation import implausible_share
+    assert implausible_share(4_000, 100_000) == ""
+    text = implausible_share(602_969, 2_581_270)
+    assert text.startswith("602,969 people must leave, 23% of the 2,581,270 in the package") and "check" in text

@@ -16,6 +16,7 @@ from shapely.geometry import Point, Polygon
 from risk_one_map.errors import RiskOneMapError
 from risk_one_map.layers import crs_detect, encoding, fieldmap
 from risk_one_map.layers.importer import REPORT_CSV, import_sources
+from risk_one_map.layers.package import Package
 
 HAZARDS = {"隐患点编号": ["DZ001", "DZ002", "DZ003"], "名称": ["王家坡滑坡", "李村崩塌", "后沟泥石流"],
            "类型": ["滑坡", "崩塌", "泥石流"], "规模等级": ["小型", "中型", "小型"], "威胁户数": [3, 12, 5],
@@ -216,13 +217,17 @@ def test_mapping_file_and_required_fields(tmp_path):
     gdf = gpd.GeoDataFrame({"sid": ["bj1", "bj2"], "mc": ["公园", None]}, geometry=LONLAT[:2], crs=4326)
     path = tmp_path / "shelters_pt.geojson"
     gdf.to_file(path, driver="GeoJSON")
-    report = import_sources([path], tmp_path / "a")
-    assert all("shelter_class" in r["reason"] and r["status"] == "rejected" for r in report.rows)
+    report = import_sources([path], tmp_path / "a")  # no class, no name column: assumed and named, and said
+    assert [r["status"] for r in report.rows] == ["kept", "kept"]
+    shelters = Package(tmp_path / "a").read("shelters")
+    assert list(shelters["shelter_class"]) == ["emergency"] * 2
+    assert list(shelters["name"]) == ["shelters_pt 避难场所 1", "shelters_pt 避难场所 2"]
+    assert "every shelter assumed 紧急避难场所" in report.summary() and "named from their place" in report.summary()
     mapping = tmp_path / "map.json"
-    mapping.write_text(json.dumps({"shelters": {"sid": "id", "mc": "name", "=紧急": "shelter_class"}}))
+    mapping.write_text(json.dumps({"shelters": {"sid": "id", "mc": "name", "=长期": "shelter_class"}}))
     report = import_sources([path], tmp_path / "b", mapping=str(mapping))
-    assert [r["status"] for r in report.rows] == ["kept", "rejected"]
-    assert report.rows[1]["reason"] == "name: empty (column mc)"
+    assert [r["status"] for r in report.rows] == ["kept", "kept"]
+    assert list(Package(tmp_path / "b").read("shelters")["name"]) == ["公园", "shelters_pt 避难场所 1"]
     bad = tmp_path / "bad.csv"
     bad.write_text("layer,source,target\nshelters,sid,nonsense\n")
     with pytest.raises(RiskOneMapError, match="nonsense"):
@@ -303,3 +308,134 @@ def test_depth_classes_of_flood_simulations_give_their_deepest_bound():
     assert read("0.15 m ~ 0.30 m")[0] == 0.3 and "deepest bound" in read("0.15 m ~ 0.30 m")[1]
     assert read("35 cm") == (0.35, "depth 0.35 m taken from '35 cm'")
     assert read(0.6) == (0.6, None) and read("约0.3m") == (0.3, None) and read("deep") == (None, None)
+
+
+def test_a_flood_simulation_is_told_where_it_belongs_and_points_say_where_they_went(tmp_path):
+    import json
+    from risk_one_map.layers.importer import import_sources
+    sim = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"Name": "0.15 m ~ 0.30 m", "F_depth": "0.15 m ~ 0.30 m"},
+         "geometry": {"type": "Polygon", "coordinates": [[[116.0, 40.0], [116.001, 40.0], [116.001, 40.001],
+                                                          [116.0, 40.0]]]}}]}
+    (tmp_path / "flood_simulate_78.geojson").write_text(json.dumps(sim), encoding="utf-8")
+    pts = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "110109001201", "name": "东一村"},
+         "geometry": {"type": "Point", "coordinates": [116.0005, 40.0005]}}]}
+    (tmp_path / "villages_pt.geojson").write_text(json.dumps(pts), encoding="utf-8")
+    report = import_sources([tmp_path / "flood_simulate_78.geojson", tmp_path / "villages_pt.geojson"],
+                            tmp_path / "pkg")
+    text = report.summary()
+    assert "a flood simulation (1 polygons with depth classes in 'F_depth')" in text and "risk_zones=FILE" in text
+    assert "villages_pt.geojson -> village_points: 1 kept" in text
+    assert "F_depth->max_depth_m" in text  # the deepest bound of the class: 0.3 m
+    assert list(Package(tmp_path / "pkg").read("flood_lowpoints")["max_depth_m"]) == [0.3]
+
+
+# -------------------------------------------------------------------------------------------------- real headers
+def _taipei_like(tmp_path):
+    """Two districts and three 里 with Taiwan's MOI headers (CPTID/TNAME, CPTVID/VNAME, pop_2021_03) and no
+    county file: the shape of the Taipei open data."""
+    from shapely.geometry import box
+    towns = gpd.GeoDataFrame({"CPTID": ["6300100", "6301200"], "TNAME": ["松山區", "北投區"], "PNAME": ["臺北市"] * 2},
+                             geometry=[box(121.50, 25.00, 121.51, 25.01), box(121.51, 25.00, 121.52, 25.01)], crs=4326)
+    vil = gpd.GeoDataFrame({
+        "CPTVID": ["6300100001", "6300100002", "6301200042"], "CPTID": ["6300100", "6300100", "6301200"],
+        "VNAME": ["莊敬里", "東榮里", "湖田里"], "pop_2021_03": [900.0, 800.0, 916.0], "pop_u15": [60.0, 50.0, 64.0],
+        "pop_65p": [200.0, 150.0, 216.0]},
+        geometry=[box(121.50, 25.00, 121.505, 25.01), box(121.505, 25.00, 121.51, 25.01),
+                  box(121.51, 25.00, 121.52, 25.01)], crs=4326)
+    towns.to_file(tmp_path / "taipei_town.geojson", driver="GeoJSON")
+    vil.to_file(tmp_path / "taipei_village.geojson", driver="GeoJSON")
+    return [tmp_path / "taipei_village.geojson", tmp_path / "taipei_town.geojson"]
+
+
+def test_taiwan_style_headers_short_codes_and_no_county_import_without_a_mapping(tmp_path):
+    from risk_one_map.layers.check import check_package
+    report = import_sources(_taipei_like(tmp_path), tmp_path / "pkg")
+    text = report.summary()
+    assert "CPTVID->code, VNAME->name, CPTID->parent_code" in text and "pop_2021_03->population" in text
+    assert "pop_u15->pop_0_14" in text and "pop_65p->pop_65_plus" in text and "CPTID->code, TNAME->name" in text
+    pkg = Package(tmp_path / "pkg")
+    towns, vil, county = pkg.read("townships"), pkg.read("villages"), pkg.read("county")
+    assert sorted(towns["code"]) == ["630000001000", "630000012000"]
+    assert dict(zip(vil["name"], vil["code"]))["湖田里"] == "630000012042"
+    assert set(vil["parent_code"]) == set(towns["code"]) and set(vil["source_code"]) >= {"6301200042"}
+    assert "2 codes were not" not in text and "codes were not 12-digit 统计用区划代码 and were padded" in text
+    assert list(county["name"]) == ["臺北市"] and list(county["code"]) == ["630000000000"]
+    assert "county 臺北市 (630000000000) made from the 2 townships" in text
+    assert not check_package(pkg.path).errors
+
+
+def test_english_and_pinyin_headers_national_classes_and_hectares(tmp_path):
+    gdf = gpd.GeoDataFrame({"name": ["中心公园", "一小操场", "体育场"], "class": ["Ⅰ类", "Ⅲ类", "II类"],
+                            "capacity": [20000, 2000, 8000], "area": [5.0, 2500.0, 1.2]},
+                           geometry=LONLAT, crs=4326)
+    path = tmp_path / "shelters.geojson"
+    gdf.to_file(path, driver="GeoJSON")
+    report = import_sources([path], tmp_path / "pkg")
+    sh = Package(tmp_path / "pkg").read("shelters").set_index("name")
+    assert list(sh["shelter_class"]) == ["long_term", "emergency", "short_term"]
+    assert sh.loc["中心公园", "area_m2"] == 50000.0 and sh.loc["一小操场", "area_m2"] == 2500.0
+    assert "5 m² for 20000 people is not plausible; read as hectares" in " ".join(report.frame()["reason"])
+    assert fieldmap.match_fields("villages", ["ADCODE99", "NAME99"])[0] == {"code": "ADCODE99", "name": "NAME99"}
+    assert fieldmap.match_fields("villages", ["cundm", "cunmc"])[0] == {"code": "cundm", "name": "cunmc"}
+
+
+def test_nameless_points_are_named_from_their_village(tmp_path):
+    paths = _taipei_like(tmp_path)
+    pts = gpd.GeoDataFrame({"depth": [0.5, 0.4, 0.6]},
+                           geometry=[Point(121.515, 25.005), Point(121.516, 25.006), Point(121.502, 25.005)], crs=4326)
+    pts.to_file(tmp_path / "内涝点.geojson", driver="GeoJSON")
+    report = import_sources(paths + [tmp_path / "内涝点.geojson"], tmp_path / "pkg")
+    names = list(Package(tmp_path / "pkg").read("flood_lowpoints")["name"])
+    assert names == ["湖田里 内涝点 1", "湖田里 内涝点 2", "莊敬里 内涝点 1"]
+    assert "3 features had no name and were named from their place" in report.summary()
+
+
+def test_layer_option_takes_the_bare_file_name_and_files_after_it(tmp_path, capsys):
+    from risk_one_map.cli import main
+    paths = _taipei_like(tmp_path)
+    roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(121.50, 25.005), (121.52, 25.005)])], crs=4326)
+    roads.to_file(tmp_path / "osm.geojson", driver="GeoJSON")
+    code = main(["import", str(paths[0]), "--layer", "osm.geojson=roads", str(tmp_path / "osm.geojson"),
+                 str(paths[1]), "--out", str(tmp_path / "pkg")])
+    assert code == 0 and "osm.geojson -> roads: 1 kept" in capsys.readouterr().out
+    with pytest.raises(RiskOneMapError, match="no input file is named other.geojson"):
+        import_sources(paths, tmp_path / "b", layer_for=["other.geojson=roads"])
+
+
+def test_village_points_without_boundaries_become_approximate_areas_and_every_output_says_so(tmp_path, capsys):
+    from shapely.geometry import box
+
+    from risk_one_map.atlas.sheet_data import build_sheet_data
+    from risk_one_map.cli import main
+    from risk_one_map.layers import model
+    from risk_one_map.layers.check import check_package
+    county = gpd.GeoDataFrame({"code": ["110109000000"], "name": ["门头沟区"]},
+                              geometry=[box(116.00, 39.90, 116.06, 39.96)], crs=4326)
+    county.to_file(tmp_path / "county_boundary.geojson", driver="GeoJSON")
+    pts = gpd.GeoDataFrame({"code": ["110109001001", "110109001002", "110109002001"],
+                            "name": ["东村", "西村", "北村"], "parent": ["110109001000"] * 2 + ["110109002000"],
+                            "population": [100.0, 200.0, 300.0]},
+                           geometry=[Point(116.05, 39.91), Point(116.01, 39.91), Point(116.03, 39.95)], crs=4326)
+    pts.to_file(tmp_path / "villages_pt.geojson", driver="GeoJSON")
+    report = import_sources([tmp_path / "county_boundary.geojson", tmp_path / "villages_pt.geojson"], tmp_path / "pkg")
+    assert "3 近似村界 made from the village points" in report.summary()
+    pkg = Package(tmp_path / "pkg")
+    vil, towns = pkg.read("villages"), pkg.read("townships")
+    assert set(vil["boundary"]) == {model.APPROX_VILLAGES} and set(towns["boundary"]) == {model.APPROX_TOWNSHIPS}
+    assert vil.geometry.area.sum() == pytest.approx(pkg.read("county").geometry.area.sum(), rel=1e-6)
+    assert sorted(towns["code"]) == ["110109001000", "110109002000"] and pkg.approximate_villages()
+    assert not check_package(pkg.path).errors
+    main(["evacuate", str(pkg.path)])
+    assert capsys.readouterr().out.splitlines()[0].startswith("note: 村界为近似村界")
+    v = build_sheet_data(pkg.path).village("110109001001")
+    assert "近似村界" in v["subtitle"] and v["sources"].startswith("村界为近似村界")
+
+
+def test_english_names_cut_at_10_bytes_by_a_dbf_are_recognised():
+    mapping, how = fieldmap.match_fields("shelters", ["SHELTER_CL", "CAPACITY", "NAME"], allow_prefix=True)
+    assert mapping["shelter_class"] == "SHELTER_CL" and how["shelter_class"].endswith("cut at 10 bytes)")
+    assert fieldmap.match_fields("villages", ["VILLAGE_NA", "VILLAGE_CO"], allow_prefix=True)[0] == {
+        "name": "VILLAGE_NA", "code": "VILLAGE_CO"}
+    assert "name" not in fieldmap.match_fields("villages", ["VILL"], allow_prefix=True)[0]  # too short to tell

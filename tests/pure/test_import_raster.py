@@ -77,4 +77,5 @@ def test_import_command_says_what_the_new_package_still_lacks(tmp_path, capsys):
     village = _geojson_village(tmp_path / "villages.geojson")
     assert main(["import", str(village), "--out", str(tmp_path / "pkg"), "--no-project"]) == 0
     out = capsys.readouterr().out
-    assert "check: " in out and "layer county: required layer is missing" in out
+    assert "check: " in out and "layer townships: required layer is missing" in out
+    assert "county 县界（由村合成） (110109000000) made from the 1 villages" in out  # the county is their union

@@ -240,3 +240,29 @@ def test_p_median_with_probing_and_few_starts_matches_brute_force():
         probed += sol.stats.get("sites_ruled_out_by_probing", 0)
         assert sol.objective == pytest.approx(best, rel=1e-9) and sol.optimal, (trial, sol.stats)
     assert probed > 0
+
+
+def test_a_new_site_serving_nobody_is_never_reported_as_a_recommendation(tmp_path):
+    """Three new sites asked for, but the kept depot sits where two of the candidates would be no nearer for
+    anyone: those are reported as serving nobody, with why, and left out of depot_sites."""
+    import geopandas as gpd
+    from shapely.geometry import LineString, Point
+
+    from risk_one_map.jobs.siting import run
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import CRS, X0, Y0, tiny_layers
+    layers = tiny_layers()
+    layers["depot_candidates"] = gpd.GeoDataFrame(
+        {"id": ["C1", "C2", "C3"], "name": ["东仓", "远仓一", "远仓二"]},
+        geometry=[Point(X0 + 300, Y0 + 1000), Point(X0 + 9000, Y0 + 1000), Point(X0 + 9500, Y0 + 1000)], crs=CRS)
+    layers["roads"] = gpd.GeoDataFrame({"id": ["R1"], "kind": ["county"], "walkable": [1], "drive_kmh": [60.0]},
+                                       geometry=[LineString([(X0, Y0 + 1000), (X0 + 10000, Y0 + 1000)])], crs=CRS)
+    pkg = write_package(tmp_path / "pkg", layers)
+    res = run(pkg.path, model="pmedian", k=3)
+    s = res.summary
+    assert s["n_new"] == 1 and [x["name"] for x in s["new_sites"]] == ["东仓"]
+    assert sorted(x["name"] for x in s["idle_sites"]) == ["远仓一", "远仓二"]
+    assert set(pkg.read("depot_sites")["name"]) == {"东仓"}
+    text = "\n".join(res.summary_lines())
+    assert "depots: 0 existing kept + 1 new (东仓)" in text
+    assert "only 1 of the new sites serve anyone" in text and "only 1 of the 3 candidates are the nearest" in text

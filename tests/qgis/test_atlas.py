@@ -258,7 +258,7 @@ def test_an_edited_template_still_prints(routed_package, tmp_path):
     project = QgsProject()  # the layout needs its project alive
     layout = load_layout(project, "A3")
     for item_id in (templates.LOCATOR_MAP, templates.LOCATOR_TITLE, templates.EXPOSURE_TABLE,
-                    templates.EXPOSURE_TABLE + "_title"):
+                    templates.EXPOSURE_TABLE + "_title", templates.EXPOSURE_NOTE):
         layout.removeLayoutItem(layout.itemById(item_id))
     layout.itemById(templates.TITLE).attemptMove(QgsLayoutPoint(10, 12))
     edited = tmp_path / "our_county_a3.qpt"
@@ -304,3 +304,54 @@ def test_a_print_process_that_dies_ends_the_run_with_why(sample_package, tmp_pat
     with pytest.raises(RiskOneMapError, match=f"ended unexpectedly.*{broken}"):
         export_village_sheets(sample_package.path, tmp_path / "out", workers=2, in_process=False, force=True)
     assert not list((tmp_path / "out").rglob("*.pdf")) if (tmp_path / "out").exists() else True
+
+
+def test_a_real_looking_village_prints_true_lines_on_one_page(tmp_path):
+    """Four shelters with long real names (one closed), 3,757 people who must leave and none placed, exposure run
+    with no risk zones: one page; the red line, the exposure sentence, cut names with an ellipsis, no arrows text."""
+    import geopandas as gpd
+    import pandas as pd
+    from shapely.geometry import Point
+
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import CRS, X0, Y0, tiny_layers
+    layers = {k: v for k, v in tiny_layers().items() if k != "risk_zones"}
+    names = ["臺北市政府社會局附設臺北市東明住宿長照機構(委託財團法人台北市私立愛愛院經營管理)",
+             "財團法人台北市私立菲拉鐵非兒少之家", "「咱ㄟ社區」吉慶社區據點", "臺北市私立陽明山老人長期照顧中心(養護型)"]
+    layers["shelters"] = gpd.GeoDataFrame(
+        {"id": [f"S{i}" for i in range(4)], "name": names, "shelter_class": ["emergency"] * 4,
+         "capacity": [300.0] * 4, "village_code": ["110109001201"] * 4},
+        geometry=[Point(X0 + 200 + 150 * i, Y0 + 300) for i in range(4)], crs=CRS)
+    layers["shelter_load"] = pd.DataFrame({"shelter_id": ["S0", "S1", "S2", "S3"], "assigned": [0] * 4,
+                                           "status": ["in danger zone", "no road", "no road", "no road"]})
+    layers["evacuees"] = gpd.GeoDataFrame({"household_id": ["c1"], "village_code": ["110109001201"],
+                                           "people": [3757.0], "shelter_id": [None]},
+                                          geometry=[Point(X0 + 100, Y0 + 100)], crs=CRS)
+    layers["evacuation_villages"] = pd.DataFrame({"village_code": ["110109001201"], "people": [3757.0]})
+    layers["exposure"] = pd.DataFrame({"village_code": pd.Series([], dtype=str), "hazard_type": [],
+                                       "risk_level": [], "population": []})
+    pkg = write_package(tmp_path / "pkg", layers).path
+    res = export_village_sheets(pkg, tmp_path / "out", villages=["110109001201"])
+    pdf = res.written[0]
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
+    assert next(x for x in info.splitlines() if x.startswith("Pages:")).split()[1] == "1"
+    text = pdf_text(pdf)
+    assert "3,757人无安置场所！请立即联系村支书张三13800000001" in text
+    assert "安置地点：无" in text and "绿色箭头" not in text
+    assert "无风险区划数据，未能分析人口暴露" in text and "尚未进行人口暴露分析" not in text
+    assert "臺北市政府社會局附設臺北市東明住宿長照" in text and "…" in text and "經營管理)" not in text
+    assert "距离(步行/直线)" in text
+
+
+def test_map_labels_keep_off_the_frame_north_arrow_scale_bar_and_notes(routed_package):
+    from risk_one_map.atlas import templates
+    from risk_one_map.atlas.layout import build_sheet_project
+    sheet = build_sheet_project(routed_package)
+    try:
+        main = sheet.layout.itemById(templates.MAIN_MAP)
+        assert main.labelMargin().length() == 4.0
+        blocking = {main.isLabelBlockingItem(sheet.layout.itemById(i)) for i in (
+            templates.NORTH_ARROW, templates.SCALEBAR, templates.SCALE_TEXT, templates.ROUTE_NOTE)}
+        assert blocking == {True}
+    finally:
+        sheet.close()

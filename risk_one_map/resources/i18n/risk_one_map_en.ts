@@ -172,6 +172,10 @@
         <translation>This folder is not a one-map package (onemap.gpkg is missing): {path}</translation>
     </message>
     <message>
+        <source>请先核对：须撤离人口占比异常。</source>
+        <translation>Check first: the share of people who must leave is implausible.</translation>
+    </message>
+    <message>
         <source>精确（按面积比例）</source>
         <translation>Exact (cell share of area)</translation>
     </message>

@@ -172,6 +172,10 @@
         <translation>这个文件夹不是一张图包（缺少 onemap.gpkg）：{path}</translation>
     </message>
     <message>
+        <source>请先核对：须撤离人口占比异常。</source>
+        <translation>请先核对：须撤离人口占比异常。</translation>
+    </message>
+    <message>
         <source>精确（按面积比例）</source>
         <translation>精确（按面积比例）</translation>
     </message>
