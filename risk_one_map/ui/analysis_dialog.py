@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Optional
 
 from qgis.core import Qgis
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
-                                 QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox, QVBoxLayout,
+                                 QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QScrollArea, QSpinBox, QVBoxLayout,
                                  QWidget)
 
 from .. import settings
@@ -144,10 +145,17 @@ class AnalysisDialog(QDialog):
         lay.addLayout(form)
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        lay.addWidget(self.status)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        # A long result scrolls in its own box instead of growing the dialog past the package row
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.NoFrame)
+        scroll.setMaximumHeight(150)
+        scroll.setWidget(self.status)
+        lay.addWidget(scroll)
         self.buttons = QDialogButtonBox()
         self.run_button = self.buttons.addButton(tr("运行"), QDialogButtonBox.AcceptRole)
-        self.buttons.addButton(QDialogButtonBox.Close)
+        self.buttons.addButton(tr("关闭"), QDialogButtonBox.RejectRole)  # Qt's own "Close" is not translated
         self.run_button.clicked.connect(self.run)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
@@ -245,7 +253,11 @@ class AnalysisDialog(QDialog):
     def _done(self, result) -> None:
         from ..layers.qgis_outputs import add_outputs
         self.run_button.setEnabled(True)
-        lines = result.summary_lines() if hasattr(result, "summary_lines") else []
+        from qgis.core import QgsMessageLog
+        from .result_text import result_lines
+        for line in (result.summary_lines() if hasattr(result, "summary_lines") else []):
+            QgsMessageLog.logMessage(line, tr("风险隐患一张图"), Qgis.Info)  # the full account, for the log
+        lines = result_lines(self.analysis.key, result)
         self.status.setText("\n".join(lines[:8]))
         added = add_outputs(self.package(), self.analysis.outputs)
         if self.analysis.key == "siting":

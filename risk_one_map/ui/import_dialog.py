@@ -89,7 +89,7 @@ class ImportDialog(QDialog):
         self.fields = QTableWidget(0, 4)
         self.fields.setHorizontalHeaderLabels([tr("模型字段"), tr("中文名"), tr("来源字段"), tr("匹配方式")])
         self.fields.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
-        self.fields.setEditTriggers(QAbstractItemView.NoEditTriggers)
+        self.fields.setEditTriggers(QAbstractItemView.NoEditTriggers)  # the source column is picked from a list
         lay.addWidget(self.fields, 2)
 
         row = QHBoxLayout()
@@ -108,7 +108,7 @@ class ImportDialog(QDialog):
 
         self.buttons = QDialogButtonBox()
         self.import_button = self.buttons.addButton(tr("导入"), QDialogButtonBox.AcceptRole)
-        self.buttons.addButton(QDialogButtonBox.Close)
+        self.buttons.addButton(tr("关闭"), QDialogButtonBox.RejectRole)  # Qt's own "Close" is not translated
         self.import_button.clicked.connect(self.run_import)
         self.buttons.rejected.connect(self.reject)
         lay.addWidget(self.buttons)
@@ -185,7 +185,44 @@ class ImportDialog(QDialog):
         self.fields.setRowCount(len(table))
         for i, values in enumerate(table):
             for j, v in enumerate(values):
-                self.fields.setItem(i, j, QTableWidgetItem(str(v)))
+                if j == 2 and not str(v).startswith("="):
+                    self.fields.setCellWidget(i, j, self._column_picker(r, values[0], str(v)))
+                else:
+                    self.fields.setItem(i, j, QTableWidgetItem(str(v)))
+
+    def _column_picker(self, r: dict, field: str, current: str) -> QComboBox:
+        """The file's columns to pick from for one model field (e.g. a shapefile's cut ``shelter_cl``)."""
+        box = QComboBox()
+        box.addItem(tr("（不导入）"), "")
+        for column in r["columns"]:
+            box.addItem(column, column)
+        box.setCurrentIndex(max(0, box.findData(current)))
+        box.currentIndexChanged.connect(lambda _i, b=box, row=r, f=field: self.pick_column(row, f, b.currentData()))
+        return box
+
+    def pick_column(self, r: dict, field: str, column: str) -> None:
+        """The user's choice of source column for ``field`` wins over what was matched, on import too."""
+        for other, source in list(r["mapping"].items()):  # one column feeds one field
+            if source == column and other != field and column:
+                r["mapping"].pop(other)
+                r["how"].pop(other, None)
+        if column:
+            r["mapping"][field], r["how"][field] = column, tr("手选")
+        else:
+            r["mapping"].pop(field, None)
+            r["how"][field] = tr("手选")
+        r.setdefault("picked", {})[field] = column
+        row = self.rows.index(r)
+        self.files.setItem(row, 4, QTableWidgetItem(self._match_text(r)))
+
+    def user_mapping(self) -> dict:
+        """{layer: {source column: model field}} of the columns picked by hand, for the importer."""
+        out: dict = {}
+        for r in self.rows:
+            for field, column in (r.get("picked") or {}).items():
+                if column and r["target"]:
+                    out.setdefault(r["target"], {})[column] = field
+        return out
 
     # ------------------------------------------------------------------------------------------ import
     def layer_for(self) -> list:
@@ -204,7 +241,8 @@ class ImportDialog(QDialog):
         self.import_button.setEnabled(False)
         self.report.setPlainText(tr("正在导入……进度见窗口底部的任务栏，可在那里取消。"))
         self.task = JobTask(tr("导入数据为一张图包"), "risk_one_map.layers.importer:import_sources", list(self.paths),
-                            out, layer_for=self.layer_for(), on_done=self._imported, on_error=self._failed)
+                            out, layer_for=self.layer_for(), mapping=self.user_mapping() or None,
+                            on_done=self._imported, on_error=self._failed)
         return self.task.start()
 
     def _imported(self, report) -> None:

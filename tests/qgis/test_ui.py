@@ -185,19 +185,29 @@ def test_import_dialog_previews_layers_and_field_mapping(county, tmp_path):
     shelters = gpd.read_file(county / model.GPKG_NAME, layer="shelters")
     raw = tmp_path / "raw"
     raw.mkdir()
-    renamed = shelters.rename(columns={"name": "名称", "capacity": "容纳人数", "shelter_class": "类别"})
+    # a ledger's own abbreviation for the capacity (容纳数量 -> RNSL) that no preset knows
+    renamed = shelters.rename(columns={"name": "名称", "capacity": "RNSL", "shelter_class": "类别"})
     renamed.to_file(raw / "避难场所.gpkg", layer="避难场所", driver="GPKG")
     dialog = ImportDialog(None)
     task = dialog.add_files([raw / "避难场所.gpkg"])
     assert wait(task, 60) and task.exception is None, task.trace
     assert dialog.rows and dialog.rows[0]["target"] == "shelters"
-    mapped = {dialog.fields.item(i, 0).text(): dialog.fields.item(i, 2).text()
-              for i in range(dialog.fields.rowCount())}
-    assert mapped["name"] == "名称" and mapped["capacity"] == "容纳人数"
+    dialog.files.selectRow(0)
+
+    def mapped():
+        return {dialog.fields.item(i, 0).text(): dialog.fields.cellWidget(i, 2).currentData()
+                for i in range(dialog.fields.rowCount())}
+    assert mapped()["name"] == "名称" and not mapped()["capacity"]
+    row = next(i for i in range(dialog.fields.rowCount()) if dialog.fields.item(i, 0).text() == "capacity")
+    picker = dialog.fields.cellWidget(row, 2)
+    picker.setCurrentIndex(picker.findData("RNSL"))  # the user picks the column from the list
+    assert mapped()["capacity"] == "RNSL"
     dialog.out_edit.setText(str(tmp_path / "out"))
     task = dialog.run_import()
     assert wait(task, 120) and task.exception is None, task.trace
     assert (tmp_path / "out" / model.GPKG_NAME).is_file() and "kept" in dialog.report.toPlainText()
+    imported = gpd.read_file(tmp_path / "out" / model.GPKG_NAME, layer="shelters")
+    assert sorted(imported["capacity"]) == sorted(shelters["capacity"])
 
 
 # ------------------------------------------------------------------------------------------------ .ui, i18n

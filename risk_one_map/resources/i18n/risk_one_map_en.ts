@@ -108,6 +108,10 @@
         <translation>Run</translation>
     </message>
     <message>
+        <source>关闭</source>
+        <translation>Close</translation>
+    </message>
+    <message>
         <source>选择一张图包文件夹</source>
         <translation>Choose a one-map package folder</translation>
     </message>
@@ -118,6 +122,10 @@
     <message>
         <source>打印县域选址图</source>
         <translation>Print the county depot map</translation>
+    </message>
+    <message>
+        <source>风险隐患一张图</source>
+        <translation>Risk One Map</translation>
     </message>
     <message>
         <source>正在打印县域选址图……</source>
@@ -248,10 +256,6 @@
         <translation>Printing… progress is in the task bar at the bottom of the window, where you can cancel.</translation>
     </message>
     <message>
-        <source>风险隐患一张图</source>
-        <translation>Risk One Map</translation>
-    </message>
-    <message>
         <source>乡镇（街道）</source>
         <translation>Township</translation>
     </message>
@@ -328,6 +332,14 @@
         <translation>Preview import files</translation>
     </message>
     <message>
+        <source>（不导入）</source>
+        <translation>(not imported)</translation>
+    </message>
+    <message>
+        <source>手选</source>
+        <translation>picked by hand</translation>
+    </message>
+    <message>
         <source>正在导入……进度见窗口底部的任务栏，可在那里取消。</source>
         <translation>Importing… progress is in the task bar at the bottom of the window, where you can cancel.</translation>
     </message>
@@ -384,10 +396,6 @@
         <translation>{n} layers to import. Select a row to see its field mapping.</translation>
     </message>
     <message>
-        <source>（不导入）</source>
-        <translation>(not imported)</translation>
-    </message>
-    <message>
         <source>已导入：保留 {k}，修复 {r}，拒绝 {x}。</source>
         <translation>Imported: {k} kept, {r} repaired, {x} rejected.</translation>
     </message>
@@ -422,10 +430,6 @@
     <message>
         <source>取消安装</source>
         <translation>Cancel install</translation>
-    </message>
-    <message>
-        <source>关闭</source>
-        <translation>Close</translation>
     </message>
     <message>
         <source>选择组件文件夹</source>
@@ -510,6 +514,62 @@
     <message>
         <source>安装没有完成，组件文件夹保持原样：{reason}</source>
         <translation>The install did not finish; the component folder is unchanged: {reason}</translation>
+    </message>
+    <message>
+        <source>无</source>
+        <translation>none</translation>
+    </message>
+    <message>
+        <source>没有人住在高、中高风险区（1-2 级）。</source>
+        <translation>Nobody lives in a high or upper-middle risk zone (levels 1-2).</translation>
+    </message>
+    <message>
+        <source>结果已是最优。</source>
+        <translation>The result is proven optimal.</translation>
+    </message>
+    <message>
+        <source>共 {n} 个村，统计常住人口 {p} 人（人口来源：{source}）。</source>
+        <translation>{n} villages, {p} residents counted (population from: {source}).</translation>
+    </message>
+    <message>
+        <source>须撤离 {h} 户 {p} 人；已安排到 {s} 个避难场所 {a} 户。</source>
+        <translation>{h} households ({p} people) must leave; {a} households placed in {s} shelters.</translation>
+    </message>
+    <message>
+        <source>保留现有储备点 {k} 个，建议新增 {n} 个：{names}。</source>
+        <translation>{k} existing depots kept, {n} new recommended: {names}.</translation>
+    </message>
+    <message>
+        <source>到储备点平均车程 {m} 分钟，最远 {w} 分钟。</source>
+        <translation>Mean drive to a depot {m} min, longest {w} min.</translation>
+    </message>
+    <message>
+        <source>住在高、中高风险区（1-2 级）的人口：{parts} 人。</source>
+        <translation>People living in high or upper-middle risk zones (levels 1-2): {parts}.</translation>
+    </message>
+    <message>
+        <source>另有 {n} 条提示，详见日志。</source>
+        <translation>{n} more notes in the log.</translation>
+    </message>
+    <message>
+        <source>还有 {u} 户没有安置：{r} 户没有可走的路，{c} 户因避难场所容量不够。</source>
+        <translation>{u} households have no place: {r} have no usable route, {c} found no shelter with room.</translation>
+    </message>
+    <message>
+        <source>平均每人步行 {m} 米；{v} 户超出避难场所的服务半径。</source>
+        <translation>Mean walk {m} m per person; {v} households beyond their shelter's service radius.</translation>
+    </message>
+    <message>
+        <source>有 {n} 处输入数据错误，见“分析结果”中的问题图层。</source>
+        <translation>{n} input errors: see the issues layer in the results group.</translation>
+    </message>
+    <message>
+        <source>结果未证明最优（差距 {g}%），可延长求解时间。</source>
+        <translation>Not proven optimal (gap {g}%): allow the solver more time.</translation>
+    </message>
+    <message>
+        <source>{zh} {h} 小时内可送达的人口：{share}%。</source>
+        <translation>People reached within the {zh} limit of {h} h: {share}%.</translation>
     </message>
     <message>
         <source>已取消，没有写入任何文件。</source>

@@ -108,6 +108,10 @@
         <translation>运行</translation>
     </message>
     <message>
+        <source>关闭</source>
+        <translation>关闭</translation>
+    </message>
+    <message>
         <source>选择一张图包文件夹</source>
         <translation>选择一张图包文件夹</translation>
     </message>
@@ -118,6 +122,10 @@
     <message>
         <source>打印县域选址图</source>
         <translation>打印县域选址图</translation>
+    </message>
+    <message>
+        <source>风险隐患一张图</source>
+        <translation>风险隐患一张图</translation>
     </message>
     <message>
         <source>正在打印县域选址图……</source>
@@ -248,10 +256,6 @@
         <translation>正在打印……进度见窗口底部的任务栏，可在那里取消。</translation>
     </message>
     <message>
-        <source>风险隐患一张图</source>
-        <translation>风险隐患一张图</translation>
-    </message>
-    <message>
         <source>乡镇（街道）</source>
         <translation>乡镇（街道）</translation>
     </message>
@@ -328,6 +332,14 @@
         <translation>预览导入文件</translation>
     </message>
     <message>
+        <source>（不导入）</source>
+        <translation>（不导入）</translation>
+    </message>
+    <message>
+        <source>手选</source>
+        <translation>手选</translation>
+    </message>
+    <message>
         <source>正在导入……进度见窗口底部的任务栏，可在那里取消。</source>
         <translation>正在导入……进度见窗口底部的任务栏，可在那里取消。</translation>
     </message>
@@ -384,10 +396,6 @@
         <translation>{n} 个图层待导入。选择一行查看字段对照。</translation>
     </message>
     <message>
-        <source>（不导入）</source>
-        <translation>（不导入）</translation>
-    </message>
-    <message>
         <source>已导入：保留 {k}，修复 {r}，拒绝 {x}。</source>
         <translation>已导入：保留 {k}，修复 {r}，拒绝 {x}。</translation>
     </message>
@@ -422,10 +430,6 @@
     <message>
         <source>取消安装</source>
         <translation>取消安装</translation>
-    </message>
-    <message>
-        <source>关闭</source>
-        <translation>关闭</translation>
     </message>
     <message>
         <source>选择组件文件夹</source>
@@ -510,6 +514,62 @@
     <message>
         <source>安装没有完成，组件文件夹保持原样：{reason}</source>
         <translation>安装没有完成，组件文件夹保持原样：{reason}</translation>
+    </message>
+    <message>
+        <source>无</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <source>没有人住在高、中高风险区（1-2 级）。</source>
+        <translation>没有人住在高、中高风险区（1-2 级）。</translation>
+    </message>
+    <message>
+        <source>结果已是最优。</source>
+        <translation>结果已是最优。</translation>
+    </message>
+    <message>
+        <source>共 {n} 个村，统计常住人口 {p} 人（人口来源：{source}）。</source>
+        <translation>共 {n} 个村，统计常住人口 {p} 人（人口来源：{source}）。</translation>
+    </message>
+    <message>
+        <source>须撤离 {h} 户 {p} 人；已安排到 {s} 个避难场所 {a} 户。</source>
+        <translation>须撤离 {h} 户 {p} 人；已安排到 {s} 个避难场所 {a} 户。</translation>
+    </message>
+    <message>
+        <source>保留现有储备点 {k} 个，建议新增 {n} 个：{names}。</source>
+        <translation>保留现有储备点 {k} 个，建议新增 {n} 个：{names}。</translation>
+    </message>
+    <message>
+        <source>到储备点平均车程 {m} 分钟，最远 {w} 分钟。</source>
+        <translation>到储备点平均车程 {m} 分钟，最远 {w} 分钟。</translation>
+    </message>
+    <message>
+        <source>住在高、中高风险区（1-2 级）的人口：{parts} 人。</source>
+        <translation>住在高、中高风险区（1-2 级）的人口：{parts} 人。</translation>
+    </message>
+    <message>
+        <source>另有 {n} 条提示，详见日志。</source>
+        <translation>另有 {n} 条提示，详见日志。</translation>
+    </message>
+    <message>
+        <source>还有 {u} 户没有安置：{r} 户没有可走的路，{c} 户因避难场所容量不够。</source>
+        <translation>还有 {u} 户没有安置：{r} 户没有可走的路，{c} 户因避难场所容量不够。</translation>
+    </message>
+    <message>
+        <source>平均每人步行 {m} 米；{v} 户超出避难场所的服务半径。</source>
+        <translation>平均每人步行 {m} 米；{v} 户超出避难场所的服务半径。</translation>
+    </message>
+    <message>
+        <source>有 {n} 处输入数据错误，见“分析结果”中的问题图层。</source>
+        <translation>有 {n} 处输入数据错误，见“分析结果”中的问题图层。</translation>
+    </message>
+    <message>
+        <source>结果未证明最优（差距 {g}%），可延长求解时间。</source>
+        <translation>结果未证明最优（差距 {g}%），可延长求解时间。</translation>
+    </message>
+    <message>
+        <source>{zh} {h} 小时内可送达的人口：{share}%。</source>
+        <translation>{zh} {h} 小时内可送达的人口：{share}%。</translation>
     </message>
     <message>
         <source>已取消，没有写入任何文件。</source>

@@ -1,0 +1,68 @@
+"""What the analyst dialogs say when a run is done: a few plain Chinese sentences (through the translation files)
+from the job's numbers, for township staff. The CLI keeps its own English lines (summary_lines) for logs and
+scripts; the numbers are the same ones."""
+from __future__ import annotations
+
+from ..i18n import tr
+from ..layers import model
+
+
+def result_lines(key: str, result) -> list:
+    """The dialog's text for analysis ``key`` (exposure | evacuation | siting); [] for an unknown result."""
+    maker = {"exposure": _exposure, "evacuation": _evacuation, "siting": _siting}.get(key)
+    try:
+        return maker(result) if maker is not None else []
+    except (AttributeError, KeyError, TypeError, ValueError):  # a result of another shape: say nothing wrong
+        return []
+
+
+def _n(x) -> str:
+    return f"{float(x):,.0f}"
+
+
+def _exposure(result) -> list:
+    sources = {"raster": tr("人口格网"), "households": tr("住户点"), "villages": tr("村人口表（按面积）")}
+    lines = [tr("共 {n} 个村，统计常住人口 {p} 人（人口来源：{source}）。").format(
+        n=len(result.villages), p=_n(result.villages["population_total"].sum()),
+        source=sources.get(str(result.source), str(result.source)))]
+    by = result.exposed_by_hazard(2)
+    parts = [f"{model.HAZARD_BY_KEY[h.key].zh} {_n(by[h.key])}" for h in model.HAZARD_TYPES if h.key in by]
+    if parts:
+        lines.append(tr("住在高、中高风险区（1-2 级）的人口：{parts} 人。").format(parts="，".join(parts)))
+    else:
+        lines.append(tr("没有人住在高、中高风险区（1-2 级）。"))
+    if result.warnings:
+        lines.append(tr("另有 {n} 条提示，详见日志。").format(n=len(result.warnings)))
+    return lines
+
+
+def _evacuation(result) -> list:
+    s = result.stats
+    lines = [tr("须撤离 {h} 户 {p} 人；已安排到 {s} 个避难场所 {a} 户。").format(
+        h=_n(s["households"]), p=_n(s["people"]), s=s["shelters_open"], a=_n(s["assigned_households"]))]
+    if s["unserved_households"]:
+        lines.append(tr("还有 {u} 户没有安置：{r} 户没有可走的路，{c} 户因避难场所容量不够。").format(
+            u=_n(s["unserved_households"]), r=_n(s["no_route"]), c=_n(s["no_capacity"])))
+    if s["assigned_people"]:
+        lines.append(tr("平均每人步行 {m} 米；{v} 户超出避难场所的服务半径。").format(
+            m=_n(s["total_person_m"] / max(s["assigned_people"], 1)), v=_n(s["standard_violations"])))
+    errors = sum(1 for i in result.issues if i["severity"] == "error")
+    if errors:
+        lines.append(tr("有 {n} 处输入数据错误，见“分析结果”中的问题图层。").format(n=errors))
+    return lines
+
+
+def _siting(result) -> list:
+    s = result.summary
+    names = "、".join(x["name"] for x in s["new_sites"]) or tr("无")
+    lines = [tr("保留现有储备点 {k} 个，建议新增 {n} 个：{names}。").format(
+        k=s["n_existing_kept"], n=s["n_new"], names=names)]
+    lines.append(tr("到储备点平均车程 {m} 分钟，最远 {w} 分钟。").format(
+        m=f"{s['mean_minutes']:.0f}", w=f"{s['worst_minutes']:.0f}"))
+    lines.append(tr("结果已是最优。") if s["optimal"] else tr("结果未证明最优（差距 {g}%），可延长求解时间。").format(
+        g=f"{100 * s['gap']:.2g}"))
+    for chk in s["reach_check"].values():
+        lines.append(tr("{zh} {h} 小时内可送达的人口：{share}%。").format(
+            zh=chk["zh"], h=f"{chk['limit_h']:g}", share=f"{100 * chk['share']:.1f}"))
+        break  # the county's own limit; the others are in the log
+    return lines
