@@ -389,6 +389,10 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
     progress = progress or (lambda f: None)
     cancelled = cancelled or (lambda: False)
     package_dir, out_dir = Path(package_dir), Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RiskOneMapError("the output folder is a file; give a folder for the sheets", file=out_dir)
+    from ..layers.check import require_valid
+    require_valid(package_dir, "atlas")
     spec = T.spec_for(page)
     template = checked_template(template or T.template_path(spec.name), dpi)
     progress(0.0)

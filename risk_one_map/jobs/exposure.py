@@ -14,7 +14,9 @@ from pathlib import Path
 
 from ..analysis.exposure import ROW_COLUMNS, ExposureResult, compute_exposure
 from ..errors import RiskOneMapError, names_the_package
+from ..layers.check import require_valid
 from ..layers.package import Package
+from ..layers.tables import write_csv
 
 CSV_NAME = "exposure.csv"
 CHARTS_DIR = "charts"
@@ -25,6 +27,7 @@ LAYERS = ("exposure", "exposure_villages", "exposure_townships", "exposure_count
 def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool = True, progress=None,
         cancelled=None) -> ExposureResult:
     pkg = Package(package_dir).require()
+    require_valid(pkg.path, "exposure")
     villages = pkg.read("villages")
     zones = pkg.read("risk_zones", required=False)
     households = pkg.read("households", required=False)
@@ -35,7 +38,7 @@ def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool 
     tmp = Path(tempfile.mkdtemp(prefix=".exposure.", dir=pkg.path))
     try:
         csv_tmp = tmp / CSV_NAME
-        result.rows[ROW_COLUMNS].to_csv(csv_tmp, index=False, encoding="utf-8", float_format="%.10g")
+        write_csv(result.rows[ROW_COLUMNS], csv_tmp, bom=False, float_format="%.10g")
         chart_tmp = []
         if charts:
             from .exposure_charts import township_charts

@@ -22,6 +22,7 @@ import pandas as pd
 from ..analysis import siting
 from ..errors import RiskOneMapError, names_the_package
 from ..layers import model
+from ..layers.check import require_valid
 from ..layers.package import Package, atomic_path
 from ..progress import Steps
 
@@ -202,6 +203,7 @@ def run(package_dir, *, model: str = "pmedian", k: Optional[int] = None, max_min
     steps = Steps(progress, cancelled, weights=(1, 1, 6, 1))
     steps.next()
     pkg = Package(package_dir).require()
+    require_valid(pkg.path, "site-depots")
     villages = pkg.read("villages")
     if villages.empty:
         raise RiskOneMapError("the package has no villages", file=pkg.gpkg, layer="villages")

@@ -85,7 +85,11 @@ class Package:
     def layer_names(self) -> list:
         if not self.gpkg.is_file():
             return []
-        return [str(name) for name, _ in _pyogrio().list_layers(self.gpkg)]
+        try:
+            return [str(name) for name, _ in _pyogrio().list_layers(self.gpkg)]
+        except Exception as exc:  # truncated, text, plain SQLite: pyogrio's DataSourceError with GDAL's text
+            raise RiskOneMapError(f"not a readable GeoPackage ({_gdal_text(exc)}); rebuild it with risk-one-map "
+                                  "import or restore a copy", file=self.gpkg) from None
 
     def has(self, name: str) -> bool:
         return name in self.layer_names()
@@ -103,14 +107,17 @@ class Package:
                 return _pyogrio().read_dataframe(self.gpkg, layer=name, read_geometry=False, where=where)
             return _pyogrio().read_dataframe(self.gpkg, layer=name, bbox=bbox, where=where)
         except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError with GDAL's text
-            raise RiskOneMapError(f"cannot read: {exc}", file=self.gpkg, layer=name) from exc
+            raise RiskOneMapError(f"cannot read: {_gdal_text(exc)}", file=self.gpkg, layer=name) from None
 
     def crs(self):
         """The package CRS (that of the villages layer, else the first spatial layer)."""
         names = self.layer_names()
         for name in ["villages"] + names:
             if name in names:
-                info = _pyogrio().read_info(self.gpkg, layer=name)
+                try:
+                    info = _pyogrio().read_info(self.gpkg, layer=name)
+                except Exception as exc:
+                    raise RiskOneMapError(f"cannot read: {_gdal_text(exc)}", file=self.gpkg, layer=name) from None
                 if info.get("crs"):
                     from pyproj import CRS
                     return CRS.from_user_input(info["crs"])
@@ -127,6 +134,10 @@ class Package:
                         _delete_layer(tmp, name)
             for name, frame in layers.items():
                 write_frame(tmp, name, frame)
+
+
+def _gdal_text(exc) -> str:
+    return " ".join(str(exc).split())[:300]
 
 
 def _delete_layer(gpkg: Path, name: str) -> None:

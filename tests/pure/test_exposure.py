@@ -369,4 +369,4 @@ def test_a_bad_value_in_the_package_names_the_gpkg_file(tmp_path):
     pkg.write_layers({"risk_zones": z})
     with pytest.raises(RiskOneMapError) as e:
         job.run(pkg.path)
-    assert str(e.value).startswith(f"file {pkg.gpkg}, layer risk_zones, feature Z1")
+    assert str(e.value).startswith(f"file {pkg.gpkg}, layer risk_zones, feature 1 (id=Z1), field risk_level")
