@@ -6,11 +6,12 @@ with one line naming the file, layer, feature and field, no partial output, inpu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
 
-from .errors import Cancelled, RiskOneMapError
+from .errors import Cancelled, Interrupted, RiskOneMapError
 
 
 class ProgressBar:
@@ -76,7 +77,12 @@ def cmd_import(args) -> int:
     if checked.errors:
         print(f"check: {len(checked.errors)} errors, {len(checked.warnings)} warnings in the package "
               f"(`risk-one-map check {args.out}` lists them); the first: {checked.errors[0].format().strip()}")
-    if not args.no_project:
+    missing = [p.layer for p in checked.errors if p.message == "required layer is missing"]
+    if missing and not args.no_project:
+        # the project (and its sheet tables) needs them: say so now rather than fail half-way through writing it
+        print(f"note: onemap.qgz not written: the package has no {', '.join(missing)}; import them too, or write "
+              f"the project later with: risk-one-map project {args.out}")
+    elif not args.no_project:
         _maybe_write_project(Path(args.out))
     return 0
 
@@ -208,6 +214,24 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a service manager, `kill`) ends a run as Ctrl-C does: temporary files removed, what was kept said."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -215,7 +239,11 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     try:
-        return int(args.func(args) or 0)
+        with _terminate_as_interrupt():
+            return int(args.func(args) or 0)
+    except Interrupted as exc:
+        print(f"risk-one-map: {exc}", file=sys.stderr)
+        return 130
     except Cancelled as exc:
         print(f"risk-one-map: {exc}", file=sys.stderr)
         return 1

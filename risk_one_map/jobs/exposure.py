@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ..analysis.exposure import ROW_COLUMNS, ExposureResult, compute_exposure
 from ..errors import RiskOneMapError, names_the_package
+from ..leftovers import sweep
 from ..layers.check import require_valid
 from ..layers.package import Package
 from ..layers.tables import write_csv
@@ -35,7 +36,8 @@ def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool 
     raster = pkg.population_raster if pkg.population_raster.is_file() else None
     result = compute_exposure(villages, zones, raster=raster, households=households, townships=townships,
                               source=source, mode=mode, progress=progress, cancelled=cancelled)
-    tmp = Path(tempfile.mkdtemp(prefix=".exposure.", dir=pkg.path))
+    sweep(pkg.path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".exposure.{os.getpid()}.", dir=pkg.path))
     try:
         csv_tmp = tmp / CSV_NAME
         write_csv(result.rows[ROW_COLUMNS], csv_tmp, bom=False, float_format="%.10g")

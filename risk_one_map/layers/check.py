@@ -109,7 +109,7 @@ def check_package(path, layers=None) -> CheckReport:
             if spec.required:
                 report.add(ERROR, "required layer is missing", file=gpkg, layer=spec.name)
             continue
-        frame = _read(pkg, spec.name)
+        frame = pkg.read(spec.name)
         frames[spec.name] = frame
         report.layers[spec.name] = len(frame)
         _check_fields(report, gpkg, spec, frame)
@@ -139,14 +139,6 @@ def require_valid(path, job: str) -> CheckReport:
         raise RiskOneMapError(first.message + more, file=first.file, layer=first.layer, feature=first.feature,
                               field=first.field)
     return report
-
-
-def _read(pkg, name):
-    import warnings
-    with warnings.catch_warnings():
-        # GDAL's warnings about a broken file come back as the error below or as problems of their own
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return pkg.read(name)
 
 
 def _say_who_refuses(report) -> None:

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RiskOneMapError
+from ..leftovers import sweep
 from . import model
 
 
@@ -31,11 +32,24 @@ def _pyogrio():
 
 
 @contextlib.contextmanager
+def _gdal_quiet():
+    """GDAL's warnings about a damaged package (an unknown srs_id, an unreadable geometry) come through pyogrio as
+    RuntimeWarnings, printed in the middle of the output; what they mean is reported as problems or errors."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+@contextlib.contextmanager
 def atomic_path(final: Path, suffix: Optional[str] = None):
     """Yield a temporary path beside ``final``; move it over ``final`` only if the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=suffix or final.suffix, dir=final.parent)
+    sweep(final.parent)  # what killed runs left here
+    # the process id in the name lets a later run tell a killed run's file from a running one's (leftovers.py)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.{os.getpid()}.", suffix=suffix or final.suffix,
+                               dir=final.parent)
     os.close(fd)
     os.unlink(tmp)  # writers (GDAL) want to create the file themselves
     tmp = Path(tmp)
@@ -86,7 +100,8 @@ class Package:
         if not self.gpkg.is_file():
             return []
         try:
-            return [str(name) for name, _ in _pyogrio().list_layers(self.gpkg)]
+            with _gdal_quiet():
+                return [str(name) for name, _ in _pyogrio().list_layers(self.gpkg)]
         except Exception as exc:  # truncated, text, plain SQLite: pyogrio's DataSourceError with GDAL's text
             raise RiskOneMapError(f"not a readable GeoPackage ({_gdal_text(exc)}); rebuild it with risk-one-map "
                                   "import or restore a copy", file=self.gpkg) from None
@@ -103,9 +118,10 @@ class Package:
             return None
         spec = model.LAYER_BY_NAME.get(name)
         try:
-            if spec is not None and not spec.geometry:
-                return _pyogrio().read_dataframe(self.gpkg, layer=name, read_geometry=False, where=where)
-            return _pyogrio().read_dataframe(self.gpkg, layer=name, bbox=bbox, where=where)
+            with _gdal_quiet():
+                if spec is not None and not spec.geometry:
+                    return _pyogrio().read_dataframe(self.gpkg, layer=name, read_geometry=False, where=where)
+                return _pyogrio().read_dataframe(self.gpkg, layer=name, bbox=bbox, where=where)
         except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError with GDAL's text
             raise RiskOneMapError(f"cannot read: {_gdal_text(exc)}", file=self.gpkg, layer=name) from None
 
@@ -115,7 +131,8 @@ class Package:
         for name in ["villages"] + names:
             if name in names:
                 try:
-                    info = _pyogrio().read_info(self.gpkg, layer=name)
+                    with _gdal_quiet():
+                        info = _pyogrio().read_info(self.gpkg, layer=name)
                 except Exception as exc:
                     raise RiskOneMapError(f"cannot read: {_gdal_text(exc)}", file=self.gpkg, layer=name) from None
                 if info.get("crs"):
@@ -246,7 +263,8 @@ def write_package(out_dir, layers: Mapping[str, object], rasters: Optional[Mappi
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise RiskOneMapError("the output folder exists and is not empty (use --overwrite to replace it)", file=out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    sweep(out.parent)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp_dir, 0o777 & ~umask)  # mkdtemp makes 0700; the package is an ordinary folder once renamed
@@ -257,7 +275,7 @@ def write_package(out_dir, layers: Mapping[str, object], rasters: Optional[Mappi
         for fname, (array, transform, crs, nodata) in (rasters or {}).items():
             write_raster(tmp_dir / fname, array, transform, crs, nodata)
         if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            old = out.parent / f".{out.name}.{os.getpid()}.old"
             os.replace(out, old)
             os.replace(tmp_dir, out)
             shutil.rmtree(old, ignore_errors=True)

@@ -433,13 +433,13 @@ def _package_is_file(pkg, raw):
 
 def _raster_cases():
     for name, what in (("population.tif", "population"), ("dem.tif", "dem")):
-        readers = ("exposure", "evacuate", "site-depots") if what == "population" else ()
+        readers = ("exposure", "evacuate") if what == "population" else ()  # site-depots counts households
         bad = {CHECK: "refuse", **{a: ("refuse" if a in readers else "either") for a in ANALYSES}}
         yield Case(f"{name} 0 bytes", "rasters", file_bytes(name, lambda b: b""), bad, names=(name,))
         yield Case(f"{name} garbage", "rasters", file_bytes(name, lambda b: b"GARBAGE" * 100), bad, names=(name,))
         yield Case(f"{name} truncated", "rasters", file_bytes(name, lambda b: b[: len(b) // 2]), bad, names=(name,))
         yield Case(f"{name} 1x1 pixel", "rasters", one_pixel(name), A_EITHER, slow=False)
-    cells = {CHECK: "refuse", "exposure": "refuse", "evacuate": "refuse", "site-depots": "refuse"}
+    cells = {CHECK: "refuse", "exposure": "refuse", "evacuate": "refuse", "site-depots": "either"}
     yield Case("population.tif +inf cell", "rasters", raster_cells("population.tif", _poke(np.inf)), cells,
                names=("population.tif",))
     yield Case("population.tif -inf cell", "rasters", raster_cells("population.tif", _poke(-np.inf)), cells,
@@ -521,7 +521,8 @@ def _import_cases():
                pattern="outside the county", imports=vill_shp)  # a valid zone 3° west: the villages land there
     yield Case("import: villages .prj 4526 (wrong zone, false easting)", "import", villages_shapefile_prj(4526),
                refuse, imports=vill_shp, names=("村界.shp",))
-    yield Case("import: villages and shelters only", "import", nothing, refuse,
+    yield Case("import: villages and shelters only", "import", nothing, {"import": "warn"},
+               pattern="required layer is missing",
                imports=lambda raw: [f"villages={raw / 'villages.geojson'}", f"shelters={raw / '避难场所.csv'}"])
     yield Case("import: garbage GeoJSON", "import", geojson_text("bad.geojson", '{"type": "Feat'), refuse,
                imports=lambda raw: admin(raw) + [f"shelters={raw / 'bad.geojson'}"], names=("bad.geojson",))
