@@ -67,9 +67,13 @@ def _env(tmp: Path) -> dict:
     return dict(os.environ, TMPDIR=str(tmp), QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
 
 
+def _default_sigint():
+    signal.signal(signal.SIGINT, signal.SIG_DFL)  # a shell's background job would inherit SIGINT ignored
+
+
 def _start(args, tmp: Path):
     return subprocess.Popen([sys.executable, "-m", "risk_one_map", *map(str, args)], cwd=ROOT, env=_env(tmp),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_sigint)
 
 
 def _hidden(folder: Path) -> list:
@@ -112,7 +116,8 @@ def test_interrupted_evacuation_says_so_and_leaves_nothing(county, tmp_path, sig
     out, err = proc.communicate(timeout=60)
     if proc.returncode == 0:  # finished before the signal came: a whole result is also right
         return
-    assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
+    if proc.returncode != -sig:  # (killed while Python was still starting, before the command ran: nothing to say)
+        assert proc.returncode == 130 and "interrupted" in err and "Traceback" not in err, err
     assert runner.snapshot(county) == before and _hidden(county) == []
     assert [p.name for p in tmp.iterdir()] == []
 
@@ -179,3 +184,18 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_atlas_interrupted_says_how_many_sheets_it_kept(county, tmp_path):
+    pytest.importorskip("qgis.core")
+    out = tmp_path / "sheets"
+    proc = _start(["atlas", county, "--out", out, "--force"], tmp_path / "tmp")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(out.rglob("*.pdf")) and proc.poll() is None:
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    pdfs = [p for p in out.rglob("*.pdf") if not p.name.startswith(".")]
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert f"interrupted: {len(pdfs)} of " in err and "kept" in err, err
+    assert _hidden(out) == []

@@ -88,3 +88,37 @@ def test_check_flags_every_bad_capacity_and_nothing_else(tmp_path_factory, capac
     number = pd.to_numeric(pd.Series([capacity], dtype=object), errors="coerce").iloc[0]
     fine = bool(pd.isna(number) or 0 <= number <= 1e7)
     assert bool(flagged) != fine, (capacity, [p.format() for p in report.problems])
+
+
+CSV_TEXT = st.lists(st.lists(st.one_of(TEXT, st.floats().map(str), st.sampled_from(["", "116.1", "39.9", "abc",
+                                                                                   "116°06′12″", "1e400"])),
+                             min_size=0, max_size=5), min_size=0, max_size=6)
+
+
+@settings(max_examples=60, deadline=None)
+@given(header=st.sampled_from([["名称", "经度", "纬度"], ["name", "x", "y"], ["名称"], []]), rows=CSV_TEXT,
+       raw=st.binary(max_size=200))
+def test_a_csv_of_anything_is_read_or_refused_in_one_line(tmp_path_factory, header, rows, raw):
+    """The CSV reader on arbitrary rows (or bytes): Sources with finite coordinates, or a RiskOneMapError."""
+    import io
+    import numpy as np
+    import shapely
+    from risk_one_map.errors import RiskOneMapError
+    from risk_one_map.layers.readers import read_input
+    folder = tmp_path_factory.mktemp("csv")
+    path = folder / "避难场所.csv"
+    if header:
+        text = io.StringIO()
+        csv.writer(text).writerows([header] + rows)
+        path.write_text(text.getvalue(), encoding="utf-8")
+    else:
+        path.write_bytes(raw)
+    try:
+        sources = read_input(path, "shelters", crs="EPSG:4490")
+    except RiskOneMapError as exc:
+        assert "\n" not in str(exc) and str(path) in str(exc)
+        return
+    for s in sources:
+        if s.geoms is not None:
+            geoms = np.array([g for g in s.geoms if g is not None], dtype=object)
+            assert np.isfinite(shapely.get_coordinates(geoms)).all() if len(geoms) else True
