@@ -106,6 +106,11 @@ class ImportReport:
         reasons = Counter(r["reason"].split(":")[0] for r in self.rows if r["status"] == REJECTED)
         if reasons:
             lines.append("  rejected because: " + "; ".join(f"{k} ({v})" for k, v in reasons.most_common(5)))
+        # values left empty are said here too: a shelter whose capacity was '很多' takes nobody in an evacuation
+        emptied = Counter(part.strip() for r in self.rows if r["status"] == REPAIRED
+                          for part in str(r["reason"] or "").split(";") if "left empty" in part)
+        if emptied:
+            lines.append("  left empty: " + "; ".join(f"{k} ({v})" for k, v in emptied.most_common(5)))
         lines.append(f"  report: {self.out / REPORT_CSV} (and table {REPORT_LAYER} in {model.GPKG_NAME})")
         return "\n".join(lines)
 

@@ -482,9 +482,11 @@ def _argument_cases():
                 ["--snap-m", "-3"], ["--minutes", "5,nan"], ["--max-leg-m", "inf"]):
         yield Case(f"evacuate {' '.join(arg)}", "arguments", nothing, ev, argv={"evacuate": arg})
     sd = {CHECK: "ok", "exposure": "ok", "evacuate": "ok", "site-depots": "refuse"}
-    for arg in (["-k", "-1"], ["-k", "0"], ["--max-minutes", "nan"], ["--max-minutes", "-5"],
+    for arg in (["-k", "-1"], ["-k", "2.5"], ["--max-minutes", "nan"], ["--max-minutes", "-5"],
                 ["--people-per-capacity", "inf"], ["--time-limit", "-1"]):
         yield Case(f"site-depots {' '.join(arg)}", "arguments", nothing, sd, argv={"site-depots": arg})
+    # no new depot: the existing ones are measured (a question planners ask)
+    yield Case("site-depots -k 0", "arguments", nothing, {**sd, "site-depots": "ok"}, argv={"site-depots": ["-k", "0"]})
 
 
 def _import_cases():
