@@ -253,6 +253,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("risk-one-map: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `risk-one-map check DIR | head`: the reader has what it wanted
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

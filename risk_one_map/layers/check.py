@@ -277,8 +277,9 @@ def _check_area_of_use(report, gpkg, frames) -> None:
         if key not in to_degrees:  # one transformer per CRS (each takes ~80 ms to build)
             to_degrees[key] = Transformer.from_crs(crs, 4326, always_xy=True)
         lon, lat = to_degrees[key].transform(x, y)
-        inside = np.isfinite(lon) and np.isfinite(lat) and area.west - 1 <= lon <= area.east + 1 and \
-            area.south - 1 <= lat <= area.north + 1
+        # longitude only: it is what tells the zones apart (a zone's area of use is mainland China's, while
+        # Taipei at 25°N is drawn in CGCS2000 CM 123E all the same)
+        inside = np.isfinite(lon) and np.isfinite(lat) and area.west - 1 <= lon <= area.east + 1
         if not inside:
             report.add(ERROR, f"coordinates around ({x:.0f}, {y:.0f}) lie outside where its CRS "
                               f"{crs.to_string()} is used ({area.name}: longitude {area.west:g}..{area.east:g}°); "
@@ -335,10 +336,13 @@ def _check_analysis_needs(report, gpkg, frames) -> None:
         return
     cap = pd.to_numeric(shelters.get("capacity", pd.Series(np.nan, index=shelters.index)), errors="coerce")
     area = pd.to_numeric(shelters.get("area_m2", pd.Series(np.nan, index=shelters.index)), errors="coerce")
-    none = ~(cap > 0) & ~(area > 0)
-    for idx in shelters.index[none.to_numpy()]:
+    none = shelters.index[(~(cap > 0) & ~(area > 0)).to_numpy()]
+    for idx in none[:10]:
         report.add(WARNING, "no capacity and no area: evacuate places nobody here", file=gpkg, layer="shelters",
                    feature=_feature_label(shelters, idx), field="capacity")
+    if len(none) > 10:
+        report.add(WARNING, f"{len(none) - 10} more shelters with no capacity and no area", file=gpkg,
+                   layer="shelters", field="capacity")
 
 
 def _codes(frame) -> pd.Series:
