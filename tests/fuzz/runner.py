@@ -71,6 +71,32 @@ def snapshot(root: Path) -> dict:
     return out
 
 
+def model_content(pkg: Path) -> dict:
+    """A digest of every model layer's rows (read through SQLite) and of the rasters: what an analysis reads."""
+    import sqlite3
+    from risk_one_map.layers import model
+    out = {}
+    if not (pkg / "onemap.gpkg").is_file():
+        return out
+    for name in (model.POPULATION_RASTER, model.DEM_RASTER):
+        if (pkg / name).is_file():
+            out[name] = hashlib.sha1((pkg / name).read_bytes()).hexdigest()
+    try:
+        db = sqlite3.connect(f"file:{pkg / 'onemap.gpkg'}?mode=ro", uri=True)
+        try:
+            for spec in model.LAYERS:
+                try:
+                    rows = db.execute(f'SELECT * FROM "{spec.name}" ORDER BY 1').fetchall()
+                except sqlite3.Error:
+                    continue
+                out[spec.name] = hashlib.sha1(repr(rows).encode()).hexdigest()
+        finally:
+            db.close()
+    except sqlite3.Error:
+        pass
+    return out
+
+
 def run_case(case: corpus.Case, base_pkg: Path, base_raw: Path, work: Path) -> list:
     work.mkdir(parents=True)
     pkg, raw, out = work / "county", work / "raw", work / "out"
@@ -94,7 +120,7 @@ def _run_command(case, command, expect, pkg, raw, out, work) -> Run:
     argv = corpus.command_line(case, command, pkg, raw, out)
     tmp = work / "tmp"
     tmp.mkdir(exist_ok=True)
-    before_pkg, before_raw = snapshot(pkg), snapshot(raw)
+    before_pkg, before_raw, before_model = snapshot(pkg), snapshot(raw), model_content(pkg)
     before_out = snapshot(out) if out.exists() else None
     if command == "atlas":
         rc, text, crashed, noise = _subprocess(argv, tmp)
@@ -106,6 +132,8 @@ def _run_command(case, command, expect, pkg, raw, out, work) -> Run:
     analysis_writes = command in corpus.ANALYSES and rc == 0
     if snapshot(raw) != before_raw or (not analysis_writes and snapshot(pkg) != before_pkg):
         defects.append("input-changed")
+    elif analysis_writes and model_content(pkg) != before_model:
+        defects.append("input-changed")  # an analysis adds its layers; the model's layers and rasters stay
     if before_out is not None and out.is_file() and snapshot(out) != before_out:
         defects.append("input-changed")
     left = [p.name for p in tmp.iterdir()]
