@@ -251,7 +251,8 @@ def main(argv=None) -> int:
         print(f"risk-one-map: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("risk-one-map: interrupted; nothing was written", file=sys.stderr)
+        # files are written whole or not at all, and a job's outputs all together (package.outputs_together)
+        print("risk-one-map: interrupted; nothing was left half-written", file=sys.stderr)
         return 130
     except BrokenPipeError:  # `risk-one-map check DIR | head`: the reader has what it wanted
         import os

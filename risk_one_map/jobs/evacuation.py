@@ -18,7 +18,7 @@ from ..analysis import network as nw
 from ..errors import RiskOneMapError, names_the_package
 from ..layers import model
 from ..layers.check import require_valid
-from ..layers.package import Package, atomic_path
+from ..layers.package import Package, atomic_path, outputs_together
 from ..layers.tables import write_csv
 from ..progress import Steps
 
@@ -229,13 +229,14 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
               "shelter_load": load_layer, "unserved": plan.unserved, "shelter_isochrones": iso,
               "evacuation_villages": villages, "evacuation_issues": issues_table}
     steps.check()
-    pkg.write_layers(layers)
     files = [pkg.gpkg]
-    for name, frame in (("shelter_load.csv", load), ("unserved.csv", pd.DataFrame(plan.unserved.drop(
-            columns="geometry")))):
-        with atomic_path(pkg.path / name) as tmp:
-            write_csv(frame, tmp)
-        files.append(pkg.path / name)
+    with outputs_together():
+        pkg.write_layers(layers)
+        for name, frame in (("shelter_load.csv", load), ("unserved.csv", pd.DataFrame(plan.unserved.drop(
+                columns="geometry")))):
+            with atomic_path(pkg.path / name) as tmp:
+                write_csv(frame, tmp)
+            files.append(pkg.path / name)
     steps.done()
     return EvacuationResult(pkg.path, plan, zones_out, iso, villages, issues, files)
 

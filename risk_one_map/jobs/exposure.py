@@ -16,7 +16,7 @@ from ..analysis.exposure import ROW_COLUMNS, ExposureResult, compute_exposure
 from ..errors import RiskOneMapError, names_the_package
 from ..leftovers import sweep
 from ..layers.check import require_valid
-from ..layers.package import Package
+from ..layers.package import Package, outputs_together
 from ..layers.tables import write_csv
 
 CSV_NAME = "exposure.csv"
@@ -48,16 +48,17 @@ def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool 
         if cancelled is not None and cancelled():
             from ..errors import Cancelled
             raise Cancelled()
-        pkg.write_layers({"exposure": result.rows, "exposure_villages": result.villages,
-                          "exposure_townships": result.townships, "exposure_county": result.county})
-        os.replace(csv_tmp, pkg.path / CSV_NAME)
         chart_paths = []
-        if chart_tmp:
-            (pkg.path / CHARTS_DIR).mkdir(exist_ok=True)
-            for p in chart_tmp:
-                dest = pkg.path / CHARTS_DIR / p.name
-                os.replace(p, dest)
-                chart_paths.append(dest)
+        with outputs_together():
+            pkg.write_layers({"exposure": result.rows, "exposure_villages": result.villages,
+                              "exposure_townships": result.townships, "exposure_county": result.county})
+            os.replace(csv_tmp, pkg.path / CSV_NAME)
+            if chart_tmp:
+                (pkg.path / CHARTS_DIR).mkdir(exist_ok=True)
+                for p in chart_tmp:
+                    dest = pkg.path / CHARTS_DIR / p.name
+                    os.replace(p, dest)
+                    chart_paths.append(dest)
     except OSError as exc:
         raise RiskOneMapError(f"cannot write the exposure outputs: {exc}", file=pkg.path) from exc
     finally:

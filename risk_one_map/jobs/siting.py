@@ -23,7 +23,7 @@ from ..analysis import siting
 from ..errors import RiskOneMapError, names_the_package
 from ..layers import model
 from ..layers.check import require_valid
-from ..layers.package import Package, atomic_path
+from ..layers.package import Package, atomic_path, outputs_together
 from ..progress import Steps
 
 SUMMARY_NAME = "depot_siting.json"
@@ -249,10 +249,11 @@ def run(package_dir, *, model: str = "pmedian", k: Optional[int] = None, max_min
     summary = _summary(pkg, model, sol, problem, villages, weights, T, reach, demand, cost_text, notes, warnings,
                        sites, matrix_s, time.monotonic() - t_start)
     steps.check()
-    pkg.write_layers({"depot_sites": sites_out, "depot_allocation": alloc})
     path = pkg.path / SUMMARY_NAME
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    with outputs_together():
+        pkg.write_layers({"depot_sites": sites_out, "depot_allocation": alloc})
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     steps.done()
     return SitingResult(summary, sites_out, alloc, sol,
                         {"gpkg": pkg.gpkg, "json": path, "layers": list(LAYERS)})

@@ -32,7 +32,7 @@ import numpy as np
 from ..errors import RiskOneMapError
 from ..progress import Steps
 from . import crs_detect, fieldmap, model, raster_import
-from .package import atomic_path, write_package
+from .package import atomic_path, outputs_together, write_package
 from .readers import Source, parse_inputs, read_input
 from .tables import write_csv
 
@@ -203,9 +203,10 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
         report.notes.append(f"{item.path.name} -> {name}: {note}")
     layers[REPORT_LAYER] = report.frame()
     steps.check()
-    write_package(out, layers, rasters=warped, overwrite=overwrite)
-    with atomic_path(out / REPORT_CSV, suffix=".csv") as tmp:
-        write_csv(report.frame(), tmp)
+    with outputs_together():
+        write_package(out, layers, rasters=warped, overwrite=overwrite)
+        with atomic_path(out / REPORT_CSV, suffix=".csv") as tmp:
+            write_csv(report.frame(), tmp)
     steps.done()
     return report
 

@@ -64,6 +64,29 @@ def atomic_path(final: Path, suffix: Optional[str] = None):
                 side.unlink()
 
 
+@contextlib.contextmanager
+def outputs_together():
+    """Ctrl-C or SIGTERM while a job moves its outputs into place (a layer set, then CSVs) waits until all of them
+    are there, so the package never holds new layers beside old CSVs; the interruption is then said (exit 130).
+    Only in the main thread, where Python delivers signals; elsewhere (QGIS tasks) nothing changes."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    old = {s: signal.signal(s, lambda signum, frame: received.append(signum))
+           for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    if received:
+        from ..errors import Interrupted
+        raise Interrupted("interrupted after every output was written; the results are whole")
+
+
 class Package:
     """A one-map package folder. Reading never modifies it."""
 
