@@ -6,11 +6,12 @@ with one line naming the file, layer, feature and field, no partial output, inpu
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import time
 from pathlib import Path
 
-from .errors import Cancelled, RiskOneMapError
+from .errors import Cancelled, Interrupted, RiskOneMapError
 
 
 class ProgressBar:
@@ -76,7 +77,12 @@ def cmd_import(args) -> int:
     if checked.errors:
         print(f"check: {len(checked.errors)} errors, {len(checked.warnings)} warnings in the package "
               f"(`risk-one-map check {args.out}` lists them); the first: {checked.errors[0].format().strip()}")
-    if not args.no_project:
+    missing = [p.layer for p in checked.errors if p.message == "required layer is missing"]
+    if missing and not args.no_project:
+        # the project (and its sheet tables) needs them: say so now rather than fail half-way through writing it
+        print(f"note: onemap.qgz not written: the package has no {', '.join(missing)}; import them too, or write "
+              f"the project later with: risk-one-map project {args.out}")
+    elif not args.no_project:
         _maybe_write_project(Path(args.out))
     return 0
 
@@ -218,6 +224,24 @@ def _say_if_approximate(args) -> None:
             print(f"note: {model.APPROX_NOTE}")
 
 
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM (a service manager, `kill`) ends a run as Ctrl-C does: temporary files removed, what was kept said."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_term(signum, frame):
+        raise KeyboardInterrupt
+    old = signal.signal(signal.SIGTERM, on_term)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -230,7 +254,11 @@ def main(argv=None) -> int:
         return 0
     try:
         _say_if_approximate(args)
-        return int(args.func(args) or 0)
+        with _terminate_as_interrupt():
+            return int(args.func(args) or 0)
+    except Interrupted as exc:
+        print(f"risk-one-map: {exc}", file=sys.stderr)
+        return 130
     except Cancelled as exc:
         print(f"risk-one-map: {exc}", file=sys.stderr)
         return 1
@@ -238,8 +266,13 @@ def main(argv=None) -> int:
         print(f"risk-one-map: error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("risk-one-map: interrupted; nothing was written", file=sys.stderr)
+        # files are written whole or not at all, and a job's outputs all together (package.outputs_together)
+        print("risk-one-map: interrupted; nothing was left half-written", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `risk-one-map check DIR | head`: the reader has what it wanted
+        import os
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error when Python flushes
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

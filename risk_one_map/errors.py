@@ -53,5 +53,9 @@ class Cancelled(RiskOneMapError):
         super().__init__(message)
 
 
+class Interrupted(Cancelled):
+    """Ctrl-C (SIGINT) during a run; the message says what was kept."""
+
+
 class MissingDependency(RiskOneMapError):
     """An optional Python package is missing; the message says what to install and how."""

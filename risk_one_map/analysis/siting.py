@@ -316,7 +316,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     elif out.status == 2:
         if not np.isfinite(best_ub):
             raise RiskOneMapError(f"no choice of {k} new sites reaches every demand point by road; raise k, add "
-                                  f"candidate sites or check the road network")
+                                  f"candidate sites or check the road network (layer roads)", layer="depot_candidates")
         lb = best_ub  # nothing on the pairs is feasible below the incumbent: the incumbent is optimal
     else:
         lb = max(lb, min(out.bound, best_ub))
@@ -349,7 +349,7 @@ def _capacitated(problem, k, act, warnings, time_limit, gap_tol) -> SitingSoluti
     out = mip.solve(c, A, lb, ub, integ, np.zeros(c.size), np.ones(c.size), time_limit=time_limit, gap_tol=gap_tol * 0.5)
     if out.status == 2:
         raise RiskOneMapError(f"no choice of {k} new sites can supply everyone within the capacities (or by road); "
-                              f"raise k or the capacities")
+                              f"raise k or the capacities", layer="depot_candidates", field="capacity")
     if out.x is None:
         raise RiskOneMapError(f"the capacitated p-median found no feasible answer within the time limit ({out.message})")
     mask = fixed.copy()

@@ -7,16 +7,18 @@ file that is moved into place only when complete.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import queue
 import re
+import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Optional
 
-from ..errors import Cancelled, RiskOneMapError
+from ..errors import Cancelled, Interrupted, RiskOneMapError
 from ..layers import model
 from ..progress import CancelledFn, ProgressFn
 from . import templates as T
@@ -244,8 +246,32 @@ def _delete_later_now() -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
 
 
+def _die_with_parent() -> None:
+    """A worker whose parent is killed must not print on (nor hold semaphores): on Linux the kernel kills it
+    with the parent (PR_SET_PDEATHSIG); everywhere a watchdog thread ends it when the parent's sentinel fires."""
+    import multiprocessing as mp
+    import threading
+    parent = mp.parent_process()
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
+    if parent is None:
+        return
+
+    def watch():
+        from multiprocessing.connection import wait
+        wait([parent.sentinel])
+        os._exit(1)
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+    if not parent.is_alive():  # gone before the watch began
+        os._exit(1)
+
+
 def _worker_main(package_dir, data_file, page, dpi, template, tasks, results, cancel) -> None:
     """A spawned process: its own QgsApplication, the project loaded once, then villages from ``tasks``."""
+    _die_with_parent()
     try:
         import pickle
         with open(data_file, "rb") as f:
@@ -330,7 +356,7 @@ def _run_in_processes(package_dir, data, jobs, page, dpi, template, workers, tic
     # interpreter, a QGIS window) would otherwise block Process.start() on a full pipe, before Cancel is looked at.
     import pickle
     import tempfile
-    scratch = Path(tempfile.mkdtemp(prefix="risk-one-map-sheets-"))
+    scratch = Path(tempfile.mkdtemp(prefix=f"risk-one-map-{os.getpid()}-sheets-"))  # swept if killed (leftovers)
     data_file = scratch / "sheet_data.pickle"
     with open(data_file, "wb") as f:
         pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
@@ -418,6 +444,12 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
     progress = progress or (lambda f: None)
     cancelled = cancelled or (lambda: False)
     package_dir, out_dir = Path(package_dir), Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise RiskOneMapError("the output folder is a file; give a folder for the sheets", file=out_dir)
+    from ..layers.check import require_valid
+    from ..leftovers import sweep
+    require_valid(package_dir, "atlas")
+    sweep(out_dir, depth=1)  # half-written sheets of a killed run
     spec = T.spec_for(page)
     template = checked_template(template or T.template_path(spec.name), dpi)
     progress(0.0)
@@ -432,7 +464,10 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
     progress(0.05)
     merge_share = 0.05 if merge_township else 0.0
 
+    finished = [0]
+
     def tick(done: int) -> None:
+        finished[0] = done
         progress(0.05 + (0.95 - merge_share) * done / max(1, len(jobs)))
 
     if jobs:
@@ -440,10 +475,14 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
         codes = {j.code for j in jobs}
         sub = _subset(data, codes)
         args = (package_dir, sub, jobs, spec.name, dpi, str(template))
-        if in_process:
-            _run_in_process(*args, tick, cancelled)
-        else:
-            _run_in_processes(*args, workers, tick, cancelled)
+        try:
+            if in_process:
+                _run_in_process(*args, tick, cancelled)
+            else:
+                _run_in_processes(*args, workers, tick, cancelled)
+        except KeyboardInterrupt:
+            raise Interrupted(f"interrupted: {finished[0]} of {len(jobs)} sheets were finished and kept in "
+                              f"{out_dir}; no partial PDF was written") from None
     result.written = [j.pdf for j in jobs]
     result.previews = [j.png for j in jobs if j.png is not None] + \
         [p.with_suffix(".png") for p in skipped if png_preview]

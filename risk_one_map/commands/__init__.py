@@ -22,6 +22,23 @@ def command_modules() -> list:
     return sorted(mods, key=lambda m: (getattr(m, "ORDER", 100), m.__name__))
 
 
+def number(minimum: float = 0.0, inclusive: bool = False, integer: bool = False):
+    """An argparse type: a finite number above ``minimum`` (or equal, with ``inclusive``); nan, inf, text refused."""
+    import argparse
+    import math
+
+    def parse(text: str):
+        try:
+            value = int(text) if integer else float(text)
+        except ValueError:
+            value = None
+        if value is None or not math.isfinite(value) or value < minimum or (value == minimum and not inclusive):
+            bound = f"{'at least' if inclusive else 'more than'} {minimum:g}"
+            raise argparse.ArgumentTypeError(f"expected a {'whole ' if integer else ''}number {bound}, got {text!r}")
+        return value
+    return parse
+
+
 @contextlib.contextmanager
 def needs_qgis(what: str = "printing"):
     """A missing PyQGIS (ImportError) said in one line, with how to install it."""

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import number
+
 ORDER = 60
 
 
@@ -21,10 +23,11 @@ def register(sub) -> None:
     p.add_argument("--township", metavar="CODE", help="print only the villages of this township")
     p.add_argument("--page", choices=("A3", "A4"), type=str.upper, default="A3",
                    help="A3 landscape (default) or A4 portrait")
-    p.add_argument("--dpi", type=float, default=150, help="resolution of map images in the PDF (default 150)")
+    p.add_argument("--dpi", type=number(), default=150, help="resolution of map images in the PDF (default 150)")
     p.add_argument("--merge", action="store_true", help="also write one merged PDF per township")
     p.add_argument("--png", action="store_true", help="also write a PNG preview of each sheet's first page")
-    p.add_argument("--workers", type=int, default=1, help="processes to print with (default 1)")
+    p.add_argument("--workers", type=number(1, inclusive=True, integer=True), default=1,
+                   help="processes to print with (default 1)")
     p.add_argument("--force", action="store_true", help="print again even where the PDF is up to date")
     p.add_argument("--unit", help="compiling unit (编制单位) printed on the sheet (default: <county>应急管理局)")
     p.set_defaults(func=cmd_atlas)

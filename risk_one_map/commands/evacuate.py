@@ -3,35 +3,41 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import RiskOneMapError
 from ..layers import model
+from . import number
 
 ORDER = 40
 
 
+KINDS = (*model.GEOHAZARD_KINDS, "flood_lowpoint")
+
+
 def _radius(text: str):
     kind, sep, value = text.partition("=")
+    kind = kind.strip()
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected KIND=METRES (e.g. landslide=250), got {text!r}")
+    if kind not in KINDS:
+        raise argparse.ArgumentTypeError(f"unknown kind {kind!r} in {text!r}; kinds: {', '.join(KINDS)}")
     try:
-        if not sep:
-            raise ValueError
-        return kind.strip(), float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected KIND=METRES (e.g. landslide=250), got {text!r}") from None
+        return kind, number()(value)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected KIND=METRES with metres more than 0, got {text!r}") from None
 
 
 def _minutes(text: str):
     try:
-        values = tuple(float(v) for v in text.split(",") if v.strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected minutes like 5,10,15, got {text!r}") from None
-    if not values or any(v <= 0 for v in values):
+        values = tuple(number()(v) for v in text.split(",") if v.strip())
+    except argparse.ArgumentTypeError:
+        values = ()
+    if not values:
         raise argparse.ArgumentTypeError(f"expected positive minutes like 5,10,15, got {text!r}")
     return values
 
 
 def register(sub) -> None:
     d = model.DEFAULTS
-    kinds = ", ".join(k for k in (*model.GEOHAZARD_KINDS, "flood_lowpoint"))
+    kinds = ", ".join(KINDS)
     p = sub.add_parser(
         "evacuate", help="evacuation zones, people inside, shelter assignment along roads with capacity",
         description="Find who must leave (households inside each hazard's evacuation zone), place every household "
@@ -41,37 +47,30 @@ def register(sub) -> None:
                     "evacuation_routes, shelter_load, unserved and shelter_isochrones into the package, and "
                     "shelter_load.csv and unserved.csv beside it.")
     p.add_argument("package", help="package folder")
-    p.add_argument("--walk-kmh", type=float, default=None,
+    p.add_argument("--walk-kmh", type=number(), default=None,
                    help=f"walking speed (default {d['walk_kmh'].value} km/h, an adjustable default)")
-    p.add_argument("--walk-kmh-vulnerable", type=float, default=None,
+    p.add_argument("--walk-kmh-vulnerable", type=number(), default=None,
                    help=f"walking speed of vulnerable households (default {d['walk_kmh_vulnerable'].value} km/h)")
-    p.add_argument("--max-walk-m", type=float, default=None,
+    p.add_argument("--max-walk-m", type=number(), default=None,
                    help="farthest walk to a fixed shelter that is considered (default: any distance by road; "
                         "a limit such as 5000 makes large counties much faster)")
-    p.add_argument("--max-leg-m", type=float, default=None,
+    p.add_argument("--max-leg-m", type=number(), default=None,
                    help=f"farthest a household or shelter may be from a road, in a straight line (default "
                         f"{d['max_leg_m'].value:g} m, an adjustable default); farther ones have no route")
     p.add_argument("--radius", type=_radius, action="append", default=[], metavar="KIND=METRES",
                    help=f"evacuation radius for hazard points with no danger zone and no evac_radius_m; kinds: {kinds}")
     p.add_argument("--minutes", type=_minutes, default=(5.0, 10.0, 15.0),
                    help="isochrone bands in walking minutes (default 5,10,15)")
-    p.add_argument("--snap-m", type=float, default=2.0,
+    p.add_argument("--snap-m", type=number(inclusive=True), default=2.0,
                    help="join road ends that stop short of another road by less than this (default 2 m)")
     p.add_argument("--through-zones", action="store_true",
                    help="let routes pass through other danger zones (default: never)")
     p.set_defaults(func=cmd_evacuate)
 
 
-def _check_positive(name, value):
-    if value is not None and not value > 0:
-        raise RiskOneMapError(f"{name} must be a positive number, got {value}")
-
-
 def cmd_evacuate(args) -> int:
     from ..cli import _run_with_progress
     from ..jobs.evacuation import run
-    for name in ("walk_kmh", "walk_kmh_vulnerable", "max_walk_m", "max_leg_m"):
-        _check_positive("--" + name.replace("_", "-"), getattr(args, name))
     result = _run_with_progress("evacuate", run, args.package, walk_kmh=args.walk_kmh,
                                 walk_kmh_vulnerable=args.walk_kmh_vulnerable, max_walk_m=args.max_walk_m,
                                 max_leg_m=args.max_leg_m,

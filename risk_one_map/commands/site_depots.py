@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from . import number
+
 ORDER = 50
 
 
@@ -19,19 +21,20 @@ def register(sub) -> None:
     p.add_argument("package", help="package folder")
     p.add_argument("--model", choices=("pmedian", "mclp", "lscp", "pcenter"), default="pmedian",
                    help="siting model (default pmedian)")
-    p.add_argument("-k", type=int, default=None, help="number of NEW depots to open (pmedian, mclp, pcenter)")
-    p.add_argument("--max-minutes", type=float, default=None, metavar="T",
+    p.add_argument("-k", type=number(inclusive=True, integer=True), default=None,
+                   help="number of NEW depots to open (pmedian, mclp, pcenter)")
+    p.add_argument("--max-minutes", type=number(), default=None, metavar="T",
                    help="drive-time limit T in minutes (mclp, lscp; default: the county guidance, 360)")
     p.add_argument("--demand", choices=("population", "exposure"), default="population",
                    help="weight villages by population (default) or by people exposed at risk levels 1-3 "
                         "(needs `risk-one-map exposure` first)")
-    p.add_argument("--time-limit", type=float, default=120.0, metavar="S",
+    p.add_argument("--time-limit", type=number(), default=120.0, metavar="S",
                    help="solver time limit in seconds (default 120); past it the best answer and its gap are shown")
     p.add_argument("--no-keep-existing", action="store_true",
                    help="treat existing depots as candidates instead of keeping them open")
     p.add_argument("--heuristic", action="store_true",
                    help="pmedian: fast swap heuristic with a Lagrangian bound only, no MILP (for large cases)")
-    p.add_argument("--people-per-capacity", type=float, default=None, metavar="F",
+    p.add_argument("--people-per-capacity", type=number(), default=None, metavar="F",
                    help="pmedian: respect site capacities, each supplying at most capacity × F people")
     p.set_defaults(func=cmd_site_depots)
 

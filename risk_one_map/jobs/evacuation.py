@@ -15,9 +15,11 @@ import pandas as pd
 
 from ..analysis import evacuation as ev
 from ..analysis import network as nw
-from ..errors import names_the_package
+from ..errors import RiskOneMapError, names_the_package
 from ..layers import model
-from ..layers.package import Package, atomic_path
+from ..layers.check import require_valid
+from ..layers.package import Package, atomic_path, outputs_together
+from ..layers.tables import write_csv
 from ..progress import Steps
 
 NO_ZONES = ("no evacuation zones: the package has no geohazard points, danger zones or flood low points "
@@ -123,9 +125,9 @@ def _walkable_roads(roads):
 def _population(pkg: Package):
     if not pkg.population_raster.is_file():
         return None
-    import rasterio
-    with rasterio.open(pkg.population_raster) as src:
-        return src.read(1), src.transform, src.nodata
+    from ..layers.raster_import import open_raster, read_band
+    with open_raster(pkg.population_raster) as src:
+        return read_band(src, pkg.population_raster).data, src.transform, src.nodata
 
 
 def _village_table(evacuees, unserved, villages):
@@ -176,6 +178,11 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
     """Plan the evacuation of a package and write its outputs (see the module notes). Defaults: model.DEFAULTS."""
     steps = Steps(progress, cancelled, weights=[1, 1, 1, 6, 2, 1])
     pkg = Package(package_dir).require()
+    require_valid(pkg.path, "evacuate")
+    for kind, metres in (radii or {}).items():  # the same rule as the command line's --radius, for every door
+        if not (isinstance(metres, (int, float)) and np.isfinite(metres) and metres > 0):
+            raise RiskOneMapError(f"the evacuation radius of {kind} must be a number of metres more than 0, "
+                                  f"got {metres!r}", field="radius")
     walk_kmh = float(walk_kmh or model.default_value("walk_kmh"))
     walk_kmh_vulnerable = float(walk_kmh_vulnerable or model.default_value("walk_kmh_vulnerable"))
     issues = []
@@ -256,13 +263,14 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
               "shelter_load": load_layer, "unserved": plan.unserved, "shelter_isochrones": iso,
               "evacuation_villages": villages, "evacuation_issues": issues_table}
     steps.check()
-    pkg.write_layers(layers)
     files = [pkg.gpkg]
-    for name, frame in (("shelter_load.csv", load), ("unserved.csv", pd.DataFrame(plan.unserved.drop(
-            columns="geometry")))):
-        with atomic_path(pkg.path / name) as tmp:
-            frame.to_csv(tmp, index=False, encoding="utf-8-sig")
-        files.append(pkg.path / name)
+    with outputs_together():
+        pkg.write_layers(layers)
+        for name, frame in (("shelter_load.csv", load), ("unserved.csv", pd.DataFrame(plan.unserved.drop(
+                columns="geometry")))):
+            with atomic_path(pkg.path / name) as tmp:
+                write_csv(frame, tmp)
+            files.append(pkg.path / name)
     steps.done()
     return EvacuationResult(pkg.path, plan, zones_out, iso, villages, issues, files, total_people=total)
 

@@ -14,7 +14,10 @@ from pathlib import Path
 
 from ..analysis.exposure import ROW_COLUMNS, ExposureResult, compute_exposure
 from ..errors import RiskOneMapError, names_the_package
-from ..layers.package import Package
+from ..leftovers import sweep
+from ..layers.check import require_valid
+from ..layers.package import Package, outputs_together
+from ..layers.tables import write_csv
 
 CSV_NAME = "exposure.csv"
 CHARTS_DIR = "charts"
@@ -25,6 +28,7 @@ LAYERS = ("exposure", "exposure_villages", "exposure_townships", "exposure_count
 def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool = True, progress=None,
         cancelled=None) -> ExposureResult:
     pkg = Package(package_dir).require()
+    require_valid(pkg.path, "exposure")
     villages = pkg.read("villages")
     zones = pkg.read("risk_zones", required=False)
     households = pkg.read("households", required=False)
@@ -32,10 +36,11 @@ def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool 
     raster = pkg.population_raster if pkg.population_raster.is_file() else None
     result = compute_exposure(villages, zones, raster=raster, households=households, townships=townships,
                               source=source, mode=mode, progress=progress, cancelled=cancelled)
-    tmp = Path(tempfile.mkdtemp(prefix=".exposure.", dir=pkg.path))
+    sweep(pkg.path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".exposure.{os.getpid()}.", dir=pkg.path))
     try:
         csv_tmp = tmp / CSV_NAME
-        result.rows[ROW_COLUMNS].to_csv(csv_tmp, index=False, encoding="utf-8", float_format="%.10g")
+        write_csv(result.rows[ROW_COLUMNS], csv_tmp, bom=False, float_format="%.10g")
         chart_tmp = []
         if charts:
             from .exposure_charts import township_charts
@@ -43,16 +48,17 @@ def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool 
         if cancelled is not None and cancelled():
             from ..errors import Cancelled
             raise Cancelled()
-        pkg.write_layers({"exposure": result.rows, "exposure_villages": result.villages,
-                          "exposure_townships": result.townships, "exposure_county": result.county})
-        os.replace(csv_tmp, pkg.path / CSV_NAME)
         chart_paths = []
-        if chart_tmp:
-            (pkg.path / CHARTS_DIR).mkdir(exist_ok=True)
-            for p in chart_tmp:
-                dest = pkg.path / CHARTS_DIR / p.name
-                os.replace(p, dest)
-                chart_paths.append(dest)
+        with outputs_together():
+            pkg.write_layers({"exposure": result.rows, "exposure_villages": result.villages,
+                              "exposure_townships": result.townships, "exposure_county": result.county})
+            os.replace(csv_tmp, pkg.path / CSV_NAME)
+            if chart_tmp:
+                (pkg.path / CHARTS_DIR).mkdir(exist_ok=True)
+                for p in chart_tmp:
+                    dest = pkg.path / CHARTS_DIR / p.name
+                    os.replace(p, dest)
+                    chart_paths.append(dest)
     except OSError as exc:
         raise RiskOneMapError(f"cannot write the exposure outputs: {exc}", file=pkg.path) from exc
     finally:

@@ -22,7 +22,8 @@ import pandas as pd
 from ..analysis import siting
 from ..errors import RiskOneMapError, names_the_package
 from ..layers import model
-from ..layers.package import Package, atomic_path
+from ..layers.check import require_valid
+from ..layers.package import Package, atomic_path, outputs_together
 from ..progress import Steps
 
 SUMMARY_NAME = "depot_siting.json"
@@ -202,6 +203,7 @@ def run(package_dir, *, model: str = "pmedian", k: Optional[int] = None, max_min
     steps = Steps(progress, cancelled, weights=(1, 1, 6, 1))
     steps.next()
     pkg = Package(package_dir).require()
+    require_valid(pkg.path, "site-depots")
     villages = pkg.read("villages")
     if villages.empty:
         raise RiskOneMapError("the package has no villages", file=pkg.gpkg, layer="villages")
@@ -253,10 +255,11 @@ def run(package_dir, *, model: str = "pmedian", k: Optional[int] = None, max_min
     summary = _summary(pkg, model, sol, problem, villages, weights, T, reach, demand, cost_text, notes, warnings,
                        sites, matrix_s, time.monotonic() - t_start, idle=idle_idx)
     steps.check()
-    pkg.write_layers({"depot_sites": sites_out, "depot_allocation": alloc})
     path = pkg.path / SUMMARY_NAME
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+    with outputs_together():
+        pkg.write_layers({"depot_sites": sites_out, "depot_allocation": alloc})
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     steps.done()
     return SitingResult(summary, sites_out, alloc, sol,
                         {"gpkg": pkg.gpkg, "json": path, "layers": list(LAYERS)})

@@ -180,7 +180,23 @@ def _check_declared(crs, xs, ys, file, layer, what: str = "the declared CRS") ->
                              f"read as EPSG:{epsg}")
         raise RiskOneMapError(f"{what} is {describe_crs(crs)} but the eastings carry Gauss-Kruger zone prefix "
                               f"{number} (EPSG:{epsg}); fix the .prj", file=file, layer=layer)
+    _within_area_of_use(crs, xs, ys, file, layer, what)
     return CrsChoice(crs, "declared", "declared in the file")
+
+
+def _within_area_of_use(crs, xs, ys, file, layer, what) -> None:
+    """The middle of the coordinates must lie (1° around) where the CRS is used: a .prj naming the wrong zone
+    (EPSG:4526, false easting 38 500 000, for eastings of 409 266) puts every feature outside it."""
+    area = crs.area_of_use
+    if area is None:
+        return
+    x, y = float(np.median(xs)), float(np.median(ys))
+    lon, lat = _pyproj().Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
+    if np.isfinite(lon) and np.isfinite(lat) and area.west - 1 <= lon <= area.east + 1:  # longitude: the zone
+        return
+    raise RiskOneMapError(f"{what} is {describe_crs(crs)}, used for longitudes {area.west:g}..{area.east:g}°, but "
+                          f"the coordinates (around {x:.0f}, {y:.0f}) lie outside it: the .prj names the wrong zone "
+                          "or CRS; fix the .prj", file=file, layer=layer)
 
 
 def _projection_param(crs, names):

@@ -32,8 +32,9 @@ import numpy as np
 from ..errors import RiskOneMapError
 from ..progress import Steps
 from . import crs_detect, fieldmap, model, raster_import
-from .package import atomic_path, write_package
+from .package import atomic_path, outputs_together, write_package
 from .readers import Source, parse_inputs, read_input
+from .tables import write_csv
 
 KEPT, REPAIRED, REJECTED = "kept", "repaired", "rejected"
 REPORT_LAYER = "import_report"
@@ -107,6 +108,11 @@ class ImportReport:
         reasons = Counter(r["reason"].split(":")[0] for r in self.rows if r["status"] == REJECTED)
         if reasons:
             lines.append("  rejected because: " + "; ".join(f"{k} ({v})" for k, v in reasons.most_common(5)))
+        # values left empty are said here too: a shelter whose capacity was '很多' takes nobody in an evacuation
+        emptied = Counter(part.strip() for r in self.rows if r["status"] == REPAIRED
+                          for part in str(r["reason"] or "").split(";") if "left empty" in part)
+        if emptied:
+            lines.append("  left empty: " + "; ".join(f"{k} ({v})" for k, v in emptied.most_common(5)))
         lines.append(f"  report: {self.out / REPORT_CSV} (and table {REPORT_LAYER} in {model.GPKG_NAME})")
         return "\n".join(lines)
 
@@ -203,9 +209,10 @@ def import_sources(inputs, out, mapping=None, crs=None, encoding=None, overwrite
         report.notes.append(f"{item.path.name} -> {name}: {note}")
     layers[REPORT_LAYER] = report.frame()
     steps.check()
-    write_package(out, layers, rasters=warped, overwrite=overwrite)
-    with atomic_path(out / REPORT_CSV, suffix=".csv") as tmp:
-        report.frame().to_csv(tmp, index=False, encoding="utf-8-sig")
+    with outputs_together():
+        write_package(out, layers, rasters=warped, overwrite=overwrite)
+        with atomic_path(out / REPORT_CSV, suffix=".csv") as tmp:
+            write_csv(report.frame(), tmp)
     steps.done()
     return report
 
@@ -376,6 +383,25 @@ def _level_scale(column) -> int:
     return 4 if any("极高" in str(v) for v in column if v is not None) else 5
 
 
+_NUMBER_TEXT = re.compile(r"^\d+(\.\d*)?([eE][+]?\d+)?$")
+
+
+def _code_text(value):
+    """(code, note): a code as its digits. A spreadsheet or a JSON number turns 130699101001 into
+    '130699101001.0' or '1.30699101001e+11'; written back as the whole number it was, said in the report."""
+    text = fieldmap.normalise_code(value)
+    if text is None or text.isdigit() or not _NUMBER_TEXT.match(text):
+        return text, None
+    try:
+        number = float(text)
+    except (ValueError, OverflowError):
+        return text, None
+    if not number.is_integer() or number >= 1e15:
+        return text, None  # a code with a fraction or too long to be exact: left as it is; check says so
+    digits = str(int(number))
+    return digits, f"{text!r} read as the code {digits}"
+
+
 def _read_values(rec: Record, row, mapping: dict, spec_fields, scale: int, source: Source, fid) -> None:
     layer = source.target
     raw = {}
@@ -386,7 +412,9 @@ def _read_values(rec: Record, row, mapping: dict, spec_fields, scale: int, sourc
         if layer == "risk_zones" and f.name in ("risk_level", "level_label"):
             continue  # read together below
         if f.name in CODE_FIELDS:
-            value = fieldmap.normalise_code(value)
+            value, note = _code_text(value)
+            if note:
+                rec.problems.append(f"{f.name}: {note}")
         reader = fieldmap.VALUE_READERS.get((layer, f.name))
         if value is None:
             rec.values[f.name] = None
@@ -574,7 +602,12 @@ def _check_geometry(rec: Record, source: Source, layer: str) -> None:
         return
     if g is None or g.is_empty:
         cols = source.frame.attrs.get("coordinate_columns")
-        return rec.reject(f"no geometry: empty coordinates in {cols[0]}/{cols[1]}" if cols else "no geometry (null)")
+        if not cols:
+            return rec.reject("no geometry (null)")
+        fid = rec.row.get("source_fid")
+        values = [source.frame.at[fid, c] if fid in source.frame.index else None for c in cols]
+        shown = ", ".join("empty" if v is None else repr(v) for v in values)
+        return rec.reject(f"no geometry: {cols[0]}/{cols[1]} of row {fid} are {shown}, not a coordinate pair")
     if not np.all(np.isfinite(shapely.get_coordinates(g))):
         return rec.reject("coordinates outside the CRS's valid area (could not be reprojected)")
     family = _family(g)

@@ -227,6 +227,7 @@ DEFAULTS = {d.key: d for d in (
     Default("depot_reach_county_h", 6.0, "h", "县级物资首批送达时限", "2024 national guidance"),
     Default("depot_reach_city_h", 8.0, "h", "市级物资首批送达时限", "2024 national guidance"),
     Default("depot_reach_province_h", 10.0, "h", "省级物资首批送达时限", "2024 national guidance"),
+    Default("outside_county_m", 10_000.0, "m", "图层要素离县界最远距离（超出即视为坐标错误）", "default"),
     Default("fixed_shelter_share", 0.25, "share", "固定避难场所容量占常住人口比例 (20-30%)", "Guangdong guidance"),
 )}
 
@@ -290,7 +291,7 @@ LAYERS = (
     LayerSpec("county", ("Polygon",), "县（区）", GROUP_ADMIN, _ADMIN, required=True),
     LayerSpec("townships", ("Polygon",), "乡镇（街道）", GROUP_ADMIN, _ADMIN + _BOUNDARY, required=True),
     LayerSpec("villages", ("Polygon",), "村（社区）", GROUP_ADMIN, _ADMIN + _BOUNDARY + (
-        F("population", "float", "常住人口", min=0), F("households", "float", "总户数", min=0),
+        F("population", "float", "常住人口", min=0, max=1e8), F("households", "float", "总户数", min=0, max=1e8),
         F("pop_0_14", "float", "0-14岁人口", min=0), F("pop_65_plus", "float", "65岁以上人口", min=0),
         F("disabled", "float", "残障人数", min=0)), required=True),
     # Administrative units known only as points or as a code table (importer: points are not boundaries).
@@ -310,7 +311,7 @@ LAYERS = (
         F("threatened_people", "int", "威胁人数", min=0), F("threatened_property", "float", "威胁财产(万元)", min=0),
         F("village_code", "str", "所在村代码"),
         F("monitor_name", "str", "监测责任人"), F("monitor_phone", "str", "监测人电话"),
-        F("evac_radius_m", "float", "撤离半径(米)", min=0), F("trend", "str", "发展趋势"),
+        F("evac_radius_m", "float", "撤离半径(米)", min=0, max=50_000), F("trend", "str", "发展趋势"),
         F("warning_method", "str", "预警手段"))),
     LayerSpec("geohazard_zones", ("Polygon",), "地质灾害危险区", GROUP_HAZARD, (
         F("id", "str", "危险区编号", required=True, unique=True), F("point_id", "str", "隐患点编号"),
@@ -324,7 +325,7 @@ LAYERS = (
     LayerSpec("shelters", ("Point", "Polygon"), "应急避难场所", GROUP_SHELTER, (
         F("id", "str", "编号", required=True, unique=True), F("name", "str", "名称", required=True),
         F("shelter_class", "str", "类别", required=True, choices=tuple(SHELTER_CLASSES)),
-        F("area_m2", "float", "有效面积(平方米)", min=0), F("capacity", "float", "容纳人数", min=0),
+        F("area_m2", "float", "有效面积(平方米)", min=0, max=1e9), F("capacity", "float", "容纳人数", min=0, max=1e7),
         F("indoor", "int", "室内", min=0, max=1),
         F("manager_name", "str", "管理人员"), F("manager_phone", "str", "管理人电话"),
         F("village_code", "str", "所在村代码"), F("address", "str", "地址"))),
@@ -336,10 +337,11 @@ LAYERS = (
         F("level", "str", "等级"), F("capacity", "float", "有效库容", min=0))),
     LayerSpec("roads", ("LineString",), "道路", GROUP_NETWORK, (
         F("id", "str", "编号"), F("kind", "str", "道路等级", choices=("county", "township", "village", "path")),
-        F("name", "str", "名称"), F("walkable", "int", "可步行", min=0, max=1), F("drive_kmh", "float", "车速(km/h)", min=0))),
+        F("name", "str", "名称"), F("walkable", "int", "可步行", min=0, max=1),
+        F("drive_kmh", "float", "车速(km/h)", min=0, max=200))),
     LayerSpec("households", ("Point",), "住户", GROUP_NETWORK, (
         F("id", "str", "编号", required=True, unique=True), F("village_code", "str", "所在村代码"),
-        F("people", "int", "人数", required=True, min=0), F("vulnerable", "str", "脆弱人群"))),
+        F("people", "int", "人数", required=True, min=0, max=10_000), F("vulnerable", "str", "脆弱人群"))),
     LayerSpec("persons", (), "责任人（叫应名单）", GROUP_NETWORK, (
         F("village_code", "str", "所在村代码", required=True), F("name", "str", "姓名", required=True),
         F("role", "str", "职务", required=True), F("phone", "str", "电话", required=True),

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import RiskOneMapError
+from ..leftovers import sweep
 from . import model
 
 
@@ -31,11 +32,24 @@ def _pyogrio():
 
 
 @contextlib.contextmanager
+def _gdal_quiet():
+    """GDAL's warnings about a damaged package (an unknown srs_id, an unreadable geometry) come through pyogrio as
+    RuntimeWarnings, printed in the middle of the output; what they mean is reported as problems or errors."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield
+
+
+@contextlib.contextmanager
 def atomic_path(final: Path, suffix: Optional[str] = None):
     """Yield a temporary path beside ``final``; move it over ``final`` only if the block succeeds."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.", suffix=suffix or final.suffix, dir=final.parent)
+    sweep(final.parent)  # what killed runs left here
+    # the process id in the name lets a later run tell a killed run's file from a running one's (leftovers.py)
+    fd, tmp = tempfile.mkstemp(prefix=f".{final.stem}.{os.getpid()}.", suffix=suffix or final.suffix,
+                               dir=final.parent)
     os.close(fd)
     os.unlink(tmp)  # writers (GDAL) want to create the file themselves
     tmp = Path(tmp)
@@ -48,6 +62,29 @@ def atomic_path(final: Path, suffix: Optional[str] = None):
         for side in tmp.parent.glob(tmp.name + "*"):  # -wal, -shm, .aux.xml left by GDAL
             with contextlib.suppress(OSError):
                 side.unlink()
+
+
+@contextlib.contextmanager
+def outputs_together():
+    """Ctrl-C or SIGTERM while a job moves its outputs into place (a layer set, then CSVs) waits until all of them
+    are there, so the package never holds new layers beside old CSVs; the interruption is then said (exit 130).
+    Only in the main thread, where Python delivers signals; elsewhere (QGIS tasks) nothing changes."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received = []
+    old = {s: signal.signal(s, lambda signum, frame: received.append(signum))
+           for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler)
+    if received:
+        from ..errors import Interrupted
+        raise Interrupted("interrupted after every output was written; the results are whole")
 
 
 class Package:
@@ -85,7 +122,12 @@ class Package:
     def layer_names(self) -> list:
         if not self.gpkg.is_file():
             return []
-        return [str(name) for name, _ in _pyogrio().list_layers(self.gpkg)]
+        try:
+            with _gdal_quiet():
+                return [str(name) for name, _ in _pyogrio().list_layers(self.gpkg)]
+        except Exception as exc:  # truncated, text, plain SQLite: pyogrio's DataSourceError with GDAL's text
+            raise RiskOneMapError(f"not a readable GeoPackage ({_gdal_text(exc)}); rebuild it with risk-one-map "
+                                  "import or restore a copy", file=self.gpkg) from None
 
     def has(self, name: str) -> bool:
         return name in self.layer_names()
@@ -109,18 +151,23 @@ class Package:
             return None
         spec = model.LAYER_BY_NAME.get(name)
         try:
-            if spec is not None and not spec.geometry:
-                return _pyogrio().read_dataframe(self.gpkg, layer=name, read_geometry=False, where=where)
-            return _pyogrio().read_dataframe(self.gpkg, layer=name, bbox=bbox, where=where)
+            with _gdal_quiet():
+                if spec is not None and not spec.geometry:
+                    return _pyogrio().read_dataframe(self.gpkg, layer=name, read_geometry=False, where=where)
+                return _pyogrio().read_dataframe(self.gpkg, layer=name, bbox=bbox, where=where)
         except Exception as exc:  # pyogrio raises DataSourceError / DataLayerError with GDAL's text
-            raise RiskOneMapError(f"cannot read: {exc}", file=self.gpkg, layer=name) from exc
+            raise RiskOneMapError(f"cannot read: {_gdal_text(exc)}", file=self.gpkg, layer=name) from None
 
     def crs(self):
         """The package CRS (that of the villages layer, else the first spatial layer)."""
         names = self.layer_names()
         for name in ["villages"] + names:
             if name in names:
-                info = _pyogrio().read_info(self.gpkg, layer=name)
+                try:
+                    with _gdal_quiet():
+                        info = _pyogrio().read_info(self.gpkg, layer=name)
+                except Exception as exc:
+                    raise RiskOneMapError(f"cannot read: {_gdal_text(exc)}", file=self.gpkg, layer=name) from None
                 if info.get("crs"):
                     from pyproj import CRS
                     return CRS.from_user_input(info["crs"])
@@ -137,6 +184,10 @@ class Package:
                         _delete_layer(tmp, name)
             for name, frame in layers.items():
                 write_frame(tmp, name, frame)
+
+
+def _gdal_text(exc) -> str:
+    return " ".join(str(exc).split())[:300]
 
 
 def _delete_layer(gpkg: Path, name: str) -> None:
@@ -245,7 +296,8 @@ def write_package(out_dir, layers: Mapping[str, object], rasters: Optional[Mappi
     if out.exists() and any(out.iterdir()) and not overwrite:
         raise RiskOneMapError("the output folder exists and is not empty (use --overwrite to replace it)", file=out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    sweep(out.parent)
+    tmp_dir = Path(tempfile.mkdtemp(prefix=f".{out.name}.{os.getpid()}.", dir=out.parent))
     umask = os.umask(0)
     os.umask(umask)
     os.chmod(tmp_dir, 0o777 & ~umask)  # mkdtemp makes 0700; the package is an ordinary folder once renamed
@@ -256,7 +308,7 @@ def write_package(out_dir, layers: Mapping[str, object], rasters: Optional[Mappi
         for fname, (array, transform, crs, nodata) in (rasters or {}).items():
             write_raster(tmp_dir / fname, array, transform, crs, nodata)
         if out.exists():
-            old = out.parent / f".{out.name}.old-{os.getpid()}"
+            old = out.parent / f".{out.name}.{os.getpid()}.old"
             os.replace(out, old)
             os.replace(tmp_dir, out)
             shutil.rmtree(old, ignore_errors=True)

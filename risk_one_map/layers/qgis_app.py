@@ -39,14 +39,19 @@ def ensure_app(settings_dir: Optional[str] = None):
         return running
     if not os.environ.get("QT_QPA_PLATFORM") and not os.environ.get("DISPLAY") and sys.platform.startswith("linux"):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from ..leftovers import sweep_temp
+    sweep_temp()  # what killed runs left in the temporary folder
+    pid = os.getpid()
+    _private_temp(pid)
     if settings_dir is None:
-        settings_dir = _own_settings_dir = tempfile.mkdtemp(prefix="risk-one-map-qgis-")
+        settings_dir = _own_settings_dir = tempfile.mkdtemp(prefix=f"risk-one-map-{pid}-qgis-")
         atexit.register(shutil.rmtree, settings_dir, True)
+    _settings_in(settings_dir)
     if sys.platform.startswith("linux") and not os.environ.get("XDG_RUNTIME_DIR"):
         # A headless session (ssh, cron, CI) has none: Qt then prints "XDG_RUNTIME_DIR not set" on every start,
         # noise a user takes for an error. A private one (mkdtemp makes it 0700, as Qt wants) is inherited by the
         # atlas workers too.
-        runtime = tempfile.mkdtemp(prefix="risk-one-map-runtime-")
+        runtime = tempfile.mkdtemp(prefix=f"risk-one-map-{pid}-runtime-")
         atexit.register(shutil.rmtree, runtime, True)
         os.environ["XDG_RUNTIME_DIR"] = runtime
     # Qt and QGIS name temporary folders after the application (argv[0]) and, with exitQgis() never called,
@@ -63,6 +68,26 @@ def ensure_app(settings_dir: Optional[str] = None):
     _read_only_geopackages()
     _app = app
     return app
+
+
+def _private_temp(pid: int) -> None:
+    """Qt and QGIS write into the temporary folder as they please (``oauth2-cache``, files named after the
+    application) and, with exitQgis() never called, leave them: they get a folder of this process's own, removed
+    at exit (and by the next run, if this one is killed: leftovers.py)."""
+    private = tempfile.mkdtemp(prefix=f"risk-one-map-{pid}-tmp-")
+    atexit.register(shutil.rmtree, private, True)
+    for var in ("TMPDIR", "TEMP", "TMP"):  # Qt reads TMPDIR (Unix) or TEMP/TMP (Windows) when asked
+        os.environ[var] = private
+
+
+def _settings_in(settings_dir: str) -> None:
+    """Every QSettings this process makes, QGIS's and Qt's own (which would go to ``~/.config/Unknown
+    Organization/<app>.conf``, one per run), lives in ``settings_dir``, never in the user's configuration."""
+    from qgis.PyQt.QtCore import QSettings
+    QSettings.setDefaultFormat(QSettings.IniFormat)
+    for scope in (QSettings.UserScope, QSettings.SystemScope):
+        QSettings.setPath(QSettings.IniFormat, scope, settings_dir)
+        QSettings.setPath(QSettings.NativeFormat, scope, settings_dir)
 
 
 def _remove_temp_dirs(name: str) -> None:

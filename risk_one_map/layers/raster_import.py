@@ -47,9 +47,28 @@ def raster_target(path: Path, forced: Optional[str]) -> RasterInput:
                           "write dem=FILE or population=FILE", file=path)
 
 
+def open_raster(path):
+    """rasterio.open, with a file that is empty, truncated or not a raster said in one line."""
+    import rasterio
+    try:
+        return rasterio.open(path)
+    except rasterio.errors.RasterioIOError as exc:
+        raise RiskOneMapError(f"not a readable raster: {' '.join(str(exc).split())[:200]}", file=path) from None
+
+
+def read_band(src, path):
+    """Band 1 as a masked array; a file that breaks off half way said in one line."""
+    import rasterio
+    try:
+        return src.read(1, masked=True)
+    except rasterio.errors.RasterioIOError as exc:
+        raise RiskOneMapError(f"the raster cannot be read to its end (truncated or damaged): "
+                              f"{' '.join(str(exc).split())[:200]}", file=path) from None
+
+
 def source_crs(item: RasterInput, default_crs: Optional[str]):
     import rasterio
-    with rasterio.open(item.path) as src:
+    with open_raster(item.path) as src:
         if src.crs is not None:
             return src.crs
     if default_crs:
@@ -61,20 +80,19 @@ def centre_lon(item: RasterInput, default_crs: Optional[str]) -> float:
     import rasterio
     from rasterio.warp import transform_bounds
     crs = source_crs(item, default_crs)
-    with rasterio.open(item.path) as src:
+    with open_raster(item.path) as src:
         left, bottom, right, top = transform_bounds(crs, "EPSG:4490", *src.bounds)
     return (left + right) / 2.0
 
 
 def warp(item: RasterInput, target_crs, default_crs: Optional[str] = None):
     """(array float32, transform, crs, nodata, note) in ``target_crs``; refuses negative population."""
-    import rasterio
     from rasterio.warp import Resampling, calculate_default_transform, reproject
     crs = source_crs(item, default_crs)
-    with rasterio.open(item.path) as src:
+    with open_raster(item.path) as src:
         if src.count < 1:
             raise RiskOneMapError("the raster has no band", file=item.path)
-        data = src.read(1, masked=True).astype("float64")
+        data = read_band(src, item.path).astype("float64")
         src_nodata, src_transform = src.nodata, src.transform
         transform, width, height = calculate_default_transform(crs, target_crs, src.width, src.height, *src.bounds)
         bounds_note = f"{src.width}x{src.height} cells"
@@ -84,6 +102,9 @@ def warp(item: RasterInput, target_crs, default_crs: Optional[str] = None):
         if bad.any():
             raise RiskOneMapError(f"{int(bad.sum())} cells have negative population; fix them or set them to nodata",
                                   file=item.path, layer="band 1")
+        if np.isinf(values).any():
+            raise RiskOneMapError(f"{int(np.isinf(values).sum())} cells have infinite population; fix them or set "
+                                  "them to nodata", file=item.path, layer="band 1")
     out = np.full((height, width), np.nan, dtype="float64")
     resampling = Resampling.sum if item.target == "population" else Resampling.bilinear
     reproject(values, out, src_transform=src_transform, src_crs=crs,

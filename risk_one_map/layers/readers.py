@@ -143,6 +143,11 @@ def read_input(path: Path, forced_layer: Optional[str] = None, encoding: Optiona
         s.target, s.target_rule = _detect_target(path, s.inner, forced_layer, single)
         if not forced_layer:
             _mark_admin_table(s)
+        if s.kind in ("csv", "xlsx", "dbf") and s.geoms is not None and len(s.geoms) and \
+                all(g is None for g in s.geoms):
+            lon, lat = s.frame.attrs.get("coordinate_columns", ("?", "?"))
+            raise RiskOneMapError(f"no row has a coordinate pair in columns {lon} / {lat} (all blank or not numbers)",
+                                  file=path, layer=None if s.layer == path.stem else s.layer)
         if s.target is None and single:
             raise RiskOneMapError(
                 "can't tell which one-map layer this file is from its name; put the layer before it "
@@ -281,12 +286,12 @@ def parse_coordinate(value) -> Optional[float]:
     if value is None:
         return None
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value) if np.isfinite(value) else None
+        return _finite(value)
     text = str(value).strip().replace("，", ".")
     if not text:
         return None
     try:
-        return float(text)
+        return _finite(float(text))
     except ValueError:
         pass
     m = _DMS.match(text)
@@ -296,6 +301,15 @@ def parse_coordinate(value) -> Optional[float]:
         return sign * (abs(float(deg)) + float(minutes or 0) / 60.0 + float(seconds or 0) / 3600.0)
     m = re.match(r"^\s*([-+]?\d+(?:\.\d+)?)\s*[NSEW°]?\s*$", text, re.IGNORECASE)
     return float(m.group(1)) if m else None
+
+
+def _finite(value) -> Optional[float]:
+    """A finite float, or None (inf, NaN, or an integer too big for a float are not coordinates)."""
+    try:
+        number = float(value)
+    except (OverflowError, ValueError):
+        return None
+    return number if np.isfinite(number) else None
 
 
 def _find_column(columns, names, contains: Optional[str] = None):

@@ -76,3 +76,38 @@ def test_a_code_that_is_not_12_digits_is_one_error_and_its_parent_code_is_what_c
     layers["villages"].loc[0, "parent_code"] = "999999999000"
     text = check_package(write_package(tmp_path / "pkg2", layers).path).format()
     assert "field parent_code: no township with code 999999999000 (its parent_code)" in text
+
+
+def test_what_gdal_reads_as_a_number_or_misses_is_still_an_error(tmp_path):
+    """'很多' stored in a numeric column (GDAL reads 0), +inf, a shelter 250 km away, an inf population cell."""
+    from rasterio.transform import from_origin
+    from shapely.geometry import Point
+    from tests.fuzz.corpus import sql
+    from tests.tiny import X0, Y0
+    layers = tiny_layers()
+    layers["shelters"].loc[0, "geometry"] = Point(X0 + 250_000, Y0)
+    layers["villages"].loc[2, "population"] = np.inf
+    arr = np.ones((20, 20), dtype="float32")
+    arr[1, 1] = np.inf
+    pkg = write_package(tmp_path / "pkg", layers,
+                        rasters={"population.tif": (arr, from_origin(X0, Y0 + 2000, 100, 100), "EPSG:4548", -1.0)})
+    sql(pkg.path, "update villages set households = '很多' where fid = 1")
+    text = check_package(pkg.path).format()
+    assert "layer villages, feature 1 (code=110109001201), field households: '很多' is not a number" in text
+    assert "layer villages, feature 3 (code=110109002201), field population: inf is not a finite number" in text
+    assert "layer shelters, feature 1 (id=S1), field geometry: lies 248.0 km outside the county" in text
+    assert "raster has 1 infinite cells" in text
+    assert "(exposure, evacuate, site-depots, atlas refuse to run on this)" in text
+
+
+def test_a_prj_of_the_wrong_zone_is_an_error_of_check_and_every_job_refuses_it_in_one_line(tmp_path):
+    import pytest
+    from risk_one_map.errors import RiskOneMapError
+    from risk_one_map.jobs import exposure
+    layers = {k: v.set_crs(4526, allow_override=True) if hasattr(v, "crs") else v for k, v in tiny_layers().items()}
+    pkg = write_package(tmp_path / "pkg", layers)
+    report = check_package(pkg.path)
+    assert any("lie outside where its CRS EPSG:4526 is used" in p.message for p in report.errors)
+    with pytest.raises(RiskOneMapError, match=r"^file .*onemap.gpkg, layer county: coordinates .* outside where "
+                                              r"its CRS EPSG:4526 is used .* \(\d+ more errors: risk-one-map check"):
+        exposure.run(pkg.path)

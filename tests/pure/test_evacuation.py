@@ -5,6 +5,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+
+from risk_one_map.errors import RiskOneMapError
 import shapely
 from shapely.geometry import LineString, Point, box
 
@@ -285,6 +287,10 @@ def test_job_writes_every_output_with_spec_columns(tmp_path):
     import pyogrio
     from risk_one_map.jobs import evacuation as job
     pkg = _tiny_package(tmp_path)
+    with pytest.raises(RiskOneMapError, match="layer geohazard_points, feature 2 \\(id=G2\\).*geometry is empty"):
+        job.run(pkg.path)  # check's rule, applied by the job: a hazard point with no location is refused
+    points = pkg.read("geohazard_points")
+    pkg.write_layers({"geohazard_points": points[points.id == "G1"]})
     res = job.run(pkg.path)
     names = set(pkg.layer_names())
     assert set(job.OUTPUT_LAYERS) <= names and {"households", "roads"} <= names
@@ -302,7 +308,7 @@ def test_job_writes_every_output_with_spec_columns(tmp_path):
     iso = pyogrio.read_dataframe(pkg.gpkg, layer="shelter_isochrones")
     assert set(iso.minutes) == {5, 10, 15}
     issues = pyogrio.read_dataframe(pkg.gpkg, layer="evacuation_issues", read_geometry=False)
-    assert {"G2", "S1", "S2"} <= set(issues.feature.dropna())
+    assert {"S1", "S2"} <= set(issues.feature.dropna())
     assert res.stats["households"] == 2 and res.summary_lines()
     assert not any("--max-walk-m" in line for line in res.summary_lines())
     res.plan.stats.update(candidate_arcs=6_000_000, max_walk_m=None)  # a big county with no walking limit

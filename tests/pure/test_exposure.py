@@ -369,4 +369,26 @@ def test_a_bad_value_in_the_package_names_the_gpkg_file(tmp_path):
     pkg.write_layers({"risk_zones": z})
     with pytest.raises(RiskOneMapError) as e:
         job.run(pkg.path)
-    assert str(e.value).startswith(f"file {pkg.gpkg}, layer risk_zones, feature Z1")
+    assert str(e.value).startswith(f"file {pkg.gpkg}, layer risk_zones, feature 1 (id=Z1), field risk_level")
+
+
+def test_a_coarse_raster_is_split_into_fine_cells_with_the_same_numbers(tmp_path):
+    """A 1x1 raster over the county (exposure took 97 s on one): split into ~100 m cells, the same people."""
+    import rasterio
+    from shapely import affinity
+    scale = lambda g: affinity.scale(g, 100, 100, origin=(X0, Y0))  # noqa: E731 - the area, 10 km wide
+    v, z = villages(), zones()
+    v = v.set_geometry(v.geometry.map(scale))
+    z = z.set_geometry(z.geometry.map(scale))
+    transform = Affine(10_000.0, 0, X0, 0, -10_000.0, Y0 + 10_000)
+    path = tmp_path / "population.tif"
+    with rasterio.open(path, "w", driver="GTiff", width=1, height=1, count=1, dtype="float32", crs=CRS,
+                       transform=transform, nodata=-9999.0) as dst:
+        dst.write(np.full((1, 1), 5000.0, dtype="float32"), 1)
+    split = compute_exposure(v, z, raster=path)
+    whole = compute_exposure(v, z, raster=RasterInput(np.full((1, 1), 5000.0), transform, CRS, -9999.0))
+    assert np.allclose(split.villages["population_total"], whole.villages["population_total"])
+    assert np.allclose(split.villages["population_total"], [2250.0, 2750.0])
+    cols = ["village_code", "hazard_type", "risk_level"]
+    a, b = split.rows.sort_values(cols), whole.rows.sort_values(cols)
+    assert np.allclose(a["population"].to_numpy(float), b["population"].to_numpy(float))
