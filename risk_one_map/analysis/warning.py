@@ -5,8 +5,8 @@ PURE: numpy, pandas, shapely, geopandas. Input: a ``warning_cap.Warning`` and th
 frames, any of them None); output: a ``WarningPlan`` of frames. Nothing here reads or writes files.
 
 Rules (adjustable data in ``layers.model``):
-* Villages reached: those the area overlaps (with the share of the village inside) and those named by a geocode
-  (share 1).
+* Villages reached: those the area overlaps by ``MIN_OVERLAP_M2`` or more (with the share of the village inside)
+  and those named by a geocode (share 1).
 * Households in scope: in a reached village and inside the area (a geocoded village: all of it).
 * In scope, a household inside a danger zone of a warned hazard (the evacuation zones: geohazard danger zones and
   radii for geologic, flood low points for flood) moves or is told by ``WARNING_ACTIONS`` of the colour; so is one
@@ -31,6 +31,9 @@ from .warning_cap import Warning
 _text = model.text_value
 HAZARD_OF_ZONE_LAYER = {"geohazard_zones": "geologic", "geohazard_points": "geologic", "flood_lowpoints": "flood"}
 GAP = "缺口"
+# An area drawn along village borders (or reprojected) overlaps its neighbours by slivers: below this the
+# neighbour is not reached. A real warning's smallest circle is far larger.
+MIN_OVERLAP_M2 = 100.0
 
 
 @dataclass
@@ -111,8 +114,7 @@ def _reached_villages(villages, area_geom, geocodes, townships):
         hit = shapely.intersects(geoms, area_geom)
         inter = np.zeros(len(villages))
         inter[hit] = shapely.area(shapely.intersection(geoms[hit], area_geom))
-        share = np.where(shapely.area(geoms) > 0, inter / np.maximum(shapely.area(geoms), 1e-9), 0.0)
-        share[hit & (share == 0)] = 1e-6  # touched at a point or line: reached all the same
+        share = np.where(inter >= MIN_OVERLAP_M2, inter / np.maximum(shapely.area(geoms), 1e-9), 0.0)
     share = np.where(by_code, 1.0, share)
     keep = share > 0
     out = villages.loc[keep, ["code", "name", "geometry"]].copy()

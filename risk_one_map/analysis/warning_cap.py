@@ -125,8 +125,13 @@ def read_cap(path) -> Warning:
 
 
 def parse_cap(data: bytes, source: str = "CAP") -> Warning:
-    from defusedxml import DefusedXmlException
-    from defusedxml.ElementTree import ParseError, fromstring
+    try:
+        from defusedxml import DefusedXmlException
+        from defusedxml.ElementTree import ParseError, fromstring
+    except ImportError:  # never fall back to an XML reader that expands entities
+        from .. import deps
+        from ..errors import MissingDependency
+        raise MissingDependency(deps.missing_sentence(["defusedxml"]) + " (pip install defusedxml)") from None
     if len(data) > MAX_CAP_BYTES:
         raise RiskOneMapError(f"not a CAP warning: more than {MAX_CAP_BYTES:,} bytes", file=source)
     try:

@@ -72,3 +72,18 @@ def cmd_warn(args) -> int:
     for path in result.files:
         print(f"written: {path}")
     return 0
+
+
+def demo_step(package_dir, out_dir, progress) -> list:
+    """A red flood warning on the sample county's second township, as a duty officer would get it."""
+    import pyogrio
+
+    from ..analysis.warning_cap import manual_warning
+    from ..jobs.warning import run
+    from ..layers import model
+    towns = pyogrio.read_dataframe(Path(package_dir) / model.GPKG_NAME, layer="townships", read_geometry=False)
+    code = sorted(towns["code"].astype(str))[min(1, len(towns) - 1)]
+    result = run(package_dir, manual_warning(codes=[code], level="红", hazard="flood"),
+                 out_dir=Path(out_dir) / "warning", progress=progress)
+    return [f"warning: {line}" for line in result.summary_lines()[:1]] + [
+        f"warning: call list {Path(out_dir) / 'warning' / '叫应名单.xlsx'}"]
