@@ -113,6 +113,11 @@ def run(package_dir, warning: Warning, *, out_dir=None, answered: Sequence[str] 
     steps.next()
     if out_dir is not None:
         files += write_call_files(Path(out_dir), calls, plan.households, result.summary_lines())
+        from .warning_sheet import township_sheets
+        try:
+            files += township_sheets(plan, layers["villages"], Path(out_dir))
+        except RiskOneMapError as exc:  # no CJK font: the call lists are there, the printed sheets are not
+            plan.notes.append(f"叫应单 PDF 未生成：{exc}")
     steps.done()
     return result
 

@@ -237,6 +237,11 @@ def test_call_log_keeps_answers_across_runs_and_files_are_excel_safe(package, tm
     assert header[:9] == ["序号", "优先级", "类别", "乡镇", "村（社区）", "村代码", "职务", "姓名", "电话"]
     assert sheet.cell(2, 9).data_type == "s" and sheet.cell(2, 9).value == again.plan.calls["phone"].iloc[0]
     assert (tmp_path / "out" / "叫应摘要.txt").read_text(encoding="utf-8").startswith("暴雨洪涝橙色预警")
+    # The printed sheet of the township: its calls, searchable (a duty officer finds a name or a phone).
+    import subprocess
+    sheet = tmp_path / "out" / "叫应单_北佛镇.pdf"
+    text = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True).stdout
+    assert "暴雨洪涝橙色预警" in text and phone in text and "是否回应" in text
 
 
 def test_cancel_writes_nothing(package, tmp_path):
