@@ -140,14 +140,16 @@ def _households(warning, layers, evacuated, reached, area_geom):
     hh = layers.get("households")
     if hh is None or len(hh) == 0 or not warning.hazards or len(reached) == 0:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=getattr(hh, "crs", None))
-    vcode = hh["village_code"].astype(str).to_numpy() if "village_code" in hh else np.full(len(hh), "")
-    geocoded = set(reached.loc[reached["by_code"], "code"].astype(str))
-    in_village = np.isin(vcode, reached["code"].astype(str).to_numpy())
-    pts = hh.geometry.to_numpy()
-    in_scope = np.isin(vcode, list(geocoded))
+    codes = hh["village_code"].astype(str) if "village_code" in hh else pd.Series([""] * len(hh), index=hh.index)
+    in_scope = codes.isin(set(reached.loc[reached["by_code"], "code"].astype(str))).to_numpy()
     if area_geom is not None:
         shapely.prepare(area_geom)
-        in_scope |= in_village & shapely.contains(area_geom, pts)
+        in_village = codes.isin(set(reached["code"].astype(str))).to_numpy()
+        in_village[in_village] = shapely.contains(area_geom, hh.geometry.to_numpy()[in_village])
+        in_scope |= in_village
+    hh = hh[in_scope]  # only households in scope are looked at further
+    vcode = codes.to_numpy()[in_scope]
+    pts = hh.geometry.to_numpy()
     action = model.WARNING_ACTIONS[warning.level or 4]
     move = np.zeros(len(hh), bool)
     tell = np.zeros(len(hh), bool)
@@ -180,13 +182,14 @@ def _households(warning, layers, evacuated, reached, area_geom):
                 label = f"{model.HAZARD_BY_KEY[warning.hazards[0]].zh}{model.level_label(best[h])}风险区"
                 reason[h] = (reason[h] + "、" if reason[h] else "") + label
     tell &= ~move
-    keep = in_scope & (move | tell)
-    notes = [(_text(v) or "") for v in (hh["vulnerable"] if "vulnerable" in hh else [None] * len(hh))]
-    vul = np.array([ev._is_vulnerable(v) for v in notes], bool)
+    keep = move | tell
+    notes = (hh["vulnerable"] if "vulnerable" in hh else pd.Series([None] * len(hh))).fillna("").astype(str)
+    notes = notes.str.strip().to_numpy()
+    vul = np.array([ev._is_vulnerable(v) for v in notes[keep]], bool)
     out = gpd.GeoDataFrame({
         "household_id": hh["id"].astype(str).to_numpy()[keep], "village_code": vcode[keep],
         "people": pd.to_numeric(hh["people"], errors="coerce").fillna(0).astype(int).to_numpy()[keep],
-        "vulnerable": vul[keep].astype(int), "vulnerable_note": np.asarray(notes, dtype=object)[keep],
+        "vulnerable": vul.astype(int), "vulnerable_note": notes[keep].astype(object),
         "action": np.where(move[keep], "move", "tell"), "reason": reason[keep]}, geometry=pts[keep], crs=hh.crs)
     names = dict(zip(reached["code"].astype(str), reached["name"]))
     towns = dict(zip(reached["code"].astype(str), reached["township_name"]))
@@ -291,7 +294,9 @@ def _calls(warning, reached, households, shelters, layers, area_geom):
     persons["phone"] = persons["phone"].map(lambda v: _text(v) or "")
     persons["name"] = persons["name"].map(lambda v: _text(v) or "")
     persons["role"] = persons["role"].map(lambda v: _text(v) or "")
-    vinfo = reached.set_index(reached["code"].astype(str))
+    persons["order_key"] = persons["role"].map(_role_order)
+    names = dict(zip(reached["code"].astype(str), reached["name"]))
+    towns = dict(zip(reached["code"].astype(str), reached["township_name"]))
     rows, gaps = [], []
     ctx = _context(warning)
     shelter_of_village = {}  # where a village's people go: the evacuation's most used shelter, else its own
@@ -305,8 +310,8 @@ def _calls(warning, reached, households, shelters, layers, area_geom):
 
     def add(group, p, village_code, reason, message, caller):
         rows.append({"group": group, "order_key": _role_order(p["role"]), "village_code": village_code,
-                     "village_name": vinfo["name"].get(village_code, ""),
-                     "township_name": vinfo["township_name"].get(village_code, ""), "role": p["role"],
+                     "village_name": names.get(village_code, ""),
+                     "township_name": towns.get(village_code, ""), "role": p["role"],
                      "name": p["name"], "phone": p["phone"], "caller": caller, "reason": reason,
                      "message": message})
 
@@ -318,37 +323,40 @@ def _calls(warning, reached, households, shelters, layers, area_geom):
             "县值班室")
     # Villages: most households to move first; every village reached is called.
     order = reached.sort_values(["move_households", "share_inside", "code"], ascending=[False, False, True])
-    by_village = {code: grp for code, grp in persons.groupby("village_code")}
+    mine = persons[persons["village_code"].isin(set(order["code"].astype(str)))]
+    by_village = {}
+    for p in mine.to_dict("records"):
+        by_village.setdefault(p["village_code"], []).append(p)
     for v in order.itertuples(index=False):
         code = str(v.code)
-        people = by_village.get(code)
+        people = by_village.get(code, [])
         shelter = shelter_of_village.get(code, any_shelter)
-        officials = people[people["role"].map(_role_order) <= 1] if people is not None else None
-        grid = people[people["role"].map(_role_order) == 2] if people is not None else None
-        with_phone = people[people["phone"] != ""] if people is not None else None
-        if with_phone is None or len(with_phone) == 0:
-            why = "名单中无责任人" if people is None or len(people) == 0 else "责任人无电话"
+        if not any(p["phone"] for p in people):
+            why = "责任人无电话" if people else "名单中无责任人"
             gaps.append(f"{v.township_name}{v.name}（{code}）：{why}，须乡镇派人直接通知")
             rows.append({"group": GAP, "order_key": -1, "village_code": code, "village_name": v.name,
                          "township_name": v.township_name, "role": "", "name": "", "phone": "",
-                         "caller": "乡镇值班员", "reason": f"{why}：须乡镇派人上门通知",
-                         "message": ""})
+                         "caller": "乡镇值班员", "reason": f"{why}：须乡镇派人上门通知", "message": ""})
             continue
+        officials = [p for p in people if p["order_key"] <= 1]
         fill = dict(village=v.name, move=int(v.move_households), people=int(v.move_people), shelter=shelter)
-        head = officials.iloc[0]["name"] if officials is not None and len(officials) else "乡镇值班员"
+        head = officials[0]["name"] if officials else "乡镇值班员"
         watch = "" if v.move_households else "_watch"  # nobody to move here: tell and get ready
-        for _, p in (officials if officials is not None else []).iterrows():
-            add("村干部", p, code, f"本村须转移{int(v.move_households)}户{int(v.move_people)}人，"
-                                 f"告知{int(v.tell_households)}户", _message("officials" + watch, ctx, **fill),
-                "乡镇值班员")
-        for _, p in (grid if grid is not None else []).iterrows():
-            add("网格", p, code, "入户叫应，老弱病残先转" if v.move_households else "传达到户，做好转移准备",
-                _message("grid" + watch, ctx, **fill), head)
-        others = people[people["role"].map(_role_order) > 2]
-        for _, p in others[~others["role"].isin(["地灾群测群防员", "避灾场所管理员"])].iterrows():
-            if "山洪" in p["role"] and "flood" not in warning.hazards:
+        texts = {kind: _message(kind + watch, ctx, **fill) for kind in ("officials", "grid")}
+        monitor_text = _message("monitor", ctx, point=v.name)
+        for p in people:
+            if p["order_key"] <= 1:
+                add("村干部", p, code, f"本村须转移{int(v.move_households)}户{int(v.move_people)}人，"
+                                     f"告知{int(v.tell_households)}户", texts["officials"], "乡镇值班员")
+            elif p["order_key"] == 2:
+                add("网格", p, code, "入户叫应，老弱病残先转" if v.move_households else "传达到户，做好转移准备",
+                    texts["grid"], head)
+            elif p["role"] in ("地灾群测群防员", "避灾场所管理员"):
+                continue  # called for their hazard point or shelter below, when it is warned or opened
+            elif "山洪" in p["role"] and "flood" not in warning.hazards:
                 continue
-            add("监测", p, code, "预警到达，加密巡查", _message("monitor", ctx, point=v.name), head)
+            else:
+                add("监测", p, code, "预警到达，加密巡查", monitor_text, head)
     # Monitors of the hazard points and low points inside the area, of the warned hazards.
     heads = {r["village_code"]: r["name"] for r in rows if r["group"] == "村干部"}
     for layer, hz, name_f, phone_f in (("geohazard_points", "geologic", "monitor_name", "monitor_phone"),
