@@ -25,7 +25,9 @@ def register(sub) -> None:
     src.add_argument("--area", help="a polygon file (GeoPackage, shapefile, GeoJSON) of the warned area")
     p.add_argument("--level", help="warning level for --codes/--area: 红 橙 黄 蓝 (red orange yellow blue, 1-4)")
     p.add_argument("--hazard", help="hazard for --codes/--area: flood, geologic, forest_fire, ... or 暴雨, 山洪 ...")
-    p.add_argument("--out", help="folder for 叫应名单.csv/.xlsx, 住户转移清单.csv and 叫应摘要.txt")
+    p.add_argument("--out", help="folder for 叫应名单.csv/.xlsx, 住户转移清单.csv, 叫应摘要.txt and 叫应单_<镇>.pdf")
+    p.add_argument("--no-sheets", action="store_true",
+                   help="with --out, skip the printed 叫应单_<镇>.pdf (about 2 s per township): lists only")
     p.add_argument("--answered", nargs="+", default=[], metavar="PHONE",
                    help="record these phones as answered now in call_log (叫应记录)")
     p.add_argument("--not-answered", nargs="+", default=[], metavar="PHONE",
@@ -65,7 +67,8 @@ def cmd_warn(args) -> int:
     from ..cli import _run_with_progress
     from ..jobs.warning import run
     warning = warning_from_args(args)
-    result = _run_with_progress("warn", run, args.package, warning, out_dir=args.out, answered=args.answered,
+    result = _run_with_progress("warn", run, args.package, warning, out_dir=args.out, sheets=not args.no_sheets,
+                                answered=args.answered,
                                 not_answered=args.not_answered)
     for line in result.summary_lines():
         print(line)

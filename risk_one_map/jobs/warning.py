@@ -86,10 +86,11 @@ def read_layers(pkg: Package) -> tuple:
 
 
 @names_the_package
-def run(package_dir, warning: Warning, *, out_dir=None, answered: Sequence[str] = (),
+def run(package_dir, warning: Warning, *, out_dir=None, sheets: bool = True, answered: Sequence[str] = (),
         not_answered: Sequence[str] = (), now: Optional[str] = None, progress=None, cancelled=None) -> WarningResult:
     """Plan the calls for ``warning`` and write them (see the module notes). ``answered``/``not_answered``:
-    phone numbers whose call is recorded now (time ``now``, default the clock) in call_log for this warning."""
+    phone numbers whose call is recorded now (time ``now``, default the clock) in call_log for this warning.
+    ``sheets``: with ``out_dir``, also the printed 叫应单 per township (about 2 s each: the font is embedded)."""
     steps = Steps(progress, cancelled, weights=[2, 2, 1, 1])
     pkg = Package(package_dir).require()
     if warning.cancelled:  # a cancel message: nobody is called, the log of the warning it lifts is kept as it is
@@ -113,6 +114,7 @@ def run(package_dir, warning: Warning, *, out_dir=None, answered: Sequence[str] 
     steps.next()
     if out_dir is not None:
         files += write_call_files(Path(out_dir), calls, plan.households, result.summary_lines())
+    if out_dir is not None and sheets:
         from .warning_sheet import township_sheets
         try:
             files += township_sheets(plan, layers["villages"], Path(out_dir))

@@ -251,3 +251,20 @@ def test_cancel_writes_nothing(package, tmp_path):
     result = run(package, w)
     assert "预警已解除" in result.summary_lines()[0]
     assert (package / model.GPKG_NAME).stat().st_mtime_ns == before
+
+
+def test_command_line_from_an_area_file_and_from_codes(package, tmp_path, capsys):
+    from risk_one_map.cli import main
+    villages = read(package, "villages")
+    area = tmp_path / "area.geojson"
+    villages[villages["code"] == "130696103201"].to_crs(4490).to_file(area, driver="GeoJSON")
+    assert main(["warn", str(package), "--area", str(area), "--level", "橙", "--hazard", "flood",
+                 "--out", str(tmp_path / "out"), "--no-sheets"]) == 0
+    out = capsys.readouterr().out
+    assert "暴雨洪涝橙色预警：涉及 1 个乡镇 1 个村" in out and "叫应名单.xlsx" in out
+    assert not list((tmp_path / "out").glob("*.pdf"))
+    assert main(["warn", str(package), "--codes", "130696102"]) == 1
+    assert "--level is needed" in capsys.readouterr().err
+    assert main(["warn", str(package), "--area", str(tmp_path / "none.shp"), "--level", "红"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "none.shp" in err
