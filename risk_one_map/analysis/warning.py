@@ -316,11 +316,18 @@ def _calls(warning, reached, households, shelters, layers, area_geom):
                      "message": message})
 
     # Township and county persons on the roster (their code is a township's or the county's).
-    upper = set(reached["township_code"]) | {c[:6] + "000000" for c in reached["code"].astype(str)}
-    for _, p in persons[persons["village_code"].isin(upper)].iterrows():
-        add("乡镇", p, p["village_code"], "预警到达，组织本级叫应", _message("officials", ctx, village="全镇",
-                                                                      move="", people="", shelter=any_shelter),
-            "县值班室")
+    county = {c[:6] + "000000" for c in reached["code"].astype(str)}
+    tnames = dict(zip(reached["township_code"], reached["township_name"]))
+    for p in persons[persons["village_code"].isin(set(tnames) | county)].to_dict("records"):
+        code = p["village_code"]
+        part = reached[reached["township_code"] == code] if code in tnames else reached
+        fill = dict(town=tnames.get(code, "全县"), villages=len(part), move=int(part["move_households"].sum()),
+                    people=int(part["move_people"].sum()), shelter=any_shelter)
+        rows.append({"group": "乡镇" if code in tnames else "县", "order_key": 0, "village_code": code,
+                     "village_name": fill["town"], "township_name": tnames.get(code, ""), "role": p["role"],
+                     "name": p["name"], "phone": p["phone"], "caller": "县值班室" if code in tnames else "",
+                     "reason": f"{fill['town']}{fill['villages']}个村须转移{fill['move']}户{fill['people']}人",
+                     "message": _message("township", ctx, **fill)})
     # Villages: most households to move first; every village reached is called.
     order = reached.sort_values(["move_households", "share_inside", "code"], ascending=[False, False, True])
     mine = persons[persons["village_code"].isin(set(order["code"].astype(str)))]

@@ -32,7 +32,17 @@ def register(sub) -> None:
                    help="record these phones as answered now in call_log (叫应记录)")
     p.add_argument("--not-answered", nargs="+", default=[], metavar="PHONE",
                    help="record these phones as called now but not answered")
+    p.add_argument("--moved", nargs="+", default=[], metavar="PHONE=N", type=_moved,
+                   help="record the people this person reports moved (e.g. 13800000098=42)")
     p.set_defaults(func=cmd_warn)
+
+
+def _moved(text: str):
+    import argparse
+    phone, sep, n = text.partition("=")
+    if not sep or not n.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"expected PHONE=PEOPLE (e.g. 13800000098=42), got {text!r}")
+    return phone.strip(), int(n)
 
 
 def warning_from_args(args):
@@ -68,7 +78,7 @@ def cmd_warn(args) -> int:
     from ..jobs.warning import run
     warning = warning_from_args(args)
     result = _run_with_progress("warn", run, args.package, warning, out_dir=args.out, sheets=not args.no_sheets,
-                                answered=args.answered,
+                                answered=args.answered, moved=dict(args.moved),
                                 not_answered=args.not_answered)
     for line in result.summary_lines():
         print(line)

@@ -65,12 +65,19 @@ class WarningResult:
                 for r in p.shelters.head(8).itertuples()) + ("……" if len(p.shelters) > 8 else ""))
         elif s["move_households"]:
             lines.append("没有可开放的避难场所：请乡镇另行安排安置点。")
-        answered = int((self.log["answered"] == "是").sum()) if len(self.log) else 0
-        if answered or (len(self.log) and (self.log["answered"] == "否").any()):
-            lines.append(f"叫应记录：已回应 {answered}，未回应 {int((self.log['answered'] == '否').sum())}，"
-                         f"未拨打 {int(self.log['answered'].isna().sum() + (self.log['answered'] == '').sum())}。")
+        lines += self.log_lines()
         lines += p.notes
         return lines
+
+
+    def log_lines(self) -> list:
+        """What the 叫应记录 says so far: reached, not reached, not yet called, people reported moved."""
+        log = self.log
+        if not len(log) or log["answered"].isna().all() and pd.to_numeric(log["moved_people"]).isna().all():
+            return []
+        yes, no = int((log["answered"] == "是").sum()), int((log["answered"] == "否").sum())
+        moved = pd.to_numeric(log["moved_people"], errors="coerce").sum()
+        return [f"叫应记录：已回应 {yes}，未回应 {no}，未拨打 {len(log) - yes - no}；报告已转移 {moved:.0f} 人。"]
 
 
 def _cap(v) -> str:
@@ -87,7 +94,8 @@ def read_layers(pkg: Package) -> tuple:
 
 @names_the_package
 def run(package_dir, warning: Warning, *, out_dir=None, sheets: bool = True, answered: Sequence[str] = (),
-        not_answered: Sequence[str] = (), now: Optional[str] = None, progress=None, cancelled=None) -> WarningResult:
+        not_answered: Sequence[str] = (), moved: Optional[dict] = None, now: Optional[str] = None, progress=None,
+        cancelled=None) -> WarningResult:
     """Plan the calls for ``warning`` and write them (see the module notes). ``answered``/``not_answered``:
     phone numbers whose call is recorded now (time ``now``, default the clock) in call_log for this warning.
     ``sheets``: with ``out_dir``, also the printed 叫应单 per township (about 2 s each: the font is embedded)."""
@@ -103,7 +111,7 @@ def run(package_dir, warning: Warning, *, out_dir=None, sheets: bool = True, ans
     plan = aw.plan_warning(warning, layers, pkg.crs(), evacuated)
     steps.next()
     log = merge_call_log(log, warning.key, plan.calls)
-    log = record_answers(log, warning.key, answered, not_answered, now)
+    log = record_answers(log, warning.key, answered, not_answered, now, moved)
     calls = plan.calls.merge(log[log["warning"] == warning.key][["order", *LOG_FIELDS]], on="order", how="left")
     steps.check()
     villages = plan.villages.drop(columns=["by_code"])
@@ -145,21 +153,39 @@ def merge_call_log(log, key: str, calls: pd.DataFrame) -> pd.DataFrame:
     for c in LOG_FIELDS:
         if c not in new:
             new[c] = None
-    return pd.concat([log[log["warning"] != key], new[cols]], ignore_index=True)
+    others = log[log["warning"] != key]
+    out = pd.concat([others, new[cols]], ignore_index=True) if len(others) else new[cols].reset_index(drop=True)
+    # Typed columns, so that an empty log (every value None) is not written as text and read back as text.
+    out["order"] = pd.to_numeric(out["order"], errors="coerce").astype("Int64")
+    out["moved_people"] = pd.to_numeric(out["moved_people"], errors="coerce").astype("Int64")
+    for c in ("called_at", "answered", "answered_by", "note"):
+        out[c] = out[c].astype(object).where(out[c].notna(), None)
+    return out
 
 
-def record_answers(log, key: str, answered: Sequence[str], not_answered: Sequence[str], now=None):
+def record_answers(log, key: str, answered: Sequence[str], not_answered: Sequence[str], now=None,
+                   moved: Optional[dict] = None):
+    """Record calls of this warning by phone: answered (是) or not (否) at ``now``; ``moved``: {phone: people
+    the person reports moved}."""
     now = now or dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     log = log.copy()
     mine = log["warning"] == key
+
+    def rows_of(phone):
+        hit = mine & (log["phone"].astype(str) == str(phone).strip())
+        if not hit.any():
+            raise RiskOneMapError(f"phone {phone} is not on this warning's call list", layer="call_log",
+                                  field="phone")
+        return hit
+
     for phones, value in ((answered, "是"), (not_answered, "否")):
         for phone in phones:
-            hit = mine & (log["phone"].astype(str) == str(phone).strip())
-            if not hit.any():
-                raise RiskOneMapError(f"phone {phone} is not on this warning's call list", layer="call_log",
-                                      field="phone")
+            hit = rows_of(phone)
             log.loc[hit, "answered"] = value
             log.loc[hit, "called_at"] = now
+    for phone, people in (moved or {}).items():
+        log.loc[rows_of(phone), "moved_people"] = int(people)
+    log["moved_people"] = pd.to_numeric(log["moved_people"], errors="coerce").astype("Int64")
     return log
 
 

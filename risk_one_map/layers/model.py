@@ -233,6 +233,7 @@ WARNING_ACTIONS_SOURCE = "default"
 HOUSEHOLD_ACTIONS = {"move": "立即转移", "tell": "告知并做好转移准备"}
 
 # Who is called first: roster roles by call order (1 first). Roles not listed come last. Editable data.
+# Persons whose village_code is a township's or the county's code are called before every village (order 0).
 CALL_ORDER = (("村支书", 1), ("村主任", 1), ("网格员", 2), ("包保责任人", 2), ("地灾群测群防员", 3), ("山洪预警员", 3), ("易涝点责任人", 3),
               ("避灾场所管理员", 4), ("危房联络员", 5))
 CALL_ORDER_LAST = 9
@@ -240,6 +241,7 @@ CALL_ORDER_LAST = 9
 CALL_TEMPLATES = {
     "officials": "【{level}预警】{event}：{village}{move}户{people}人须{action}，请即组织，开放{shelter}。收到请回复",
     "grid": "【{level}预警】{event}：请入户叫应{village}须{action}的{move}户，老弱病残先转，去{shelter}。收到请回复",
+    "township": "【{level}预警】{event}：{town}{villages}个村须转移{move}户{people}人，请即组织叫应，开放{shelter}等场所。收到请回复",
     "officials_watch": "【{level}预警】{event}：请{village}即刻传达到户，加强巡查，做好转移准备。收到请回复",
     "grid_watch": "【{level}预警】{event}：请将预警传达到{village}每户，老弱病残先落实转移准备。收到请回复",
     "monitor": "【{level}预警】{event}：请加密巡查{point}，发现险情立即报告、鸣锣转移。收到请回复",

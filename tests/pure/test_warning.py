@@ -221,10 +221,11 @@ def test_call_log_keeps_answers_across_runs_and_files_are_excel_safe(package, tm
     w = wc.manual_warning(codes=["130696102"], level="橙", hazard="flood")
     first = run(package, w)
     phone = first.plan.calls["phone"].iloc[0]
-    run(package, w, answered=[phone], now="2026-07-03 12:05")
+    run(package, w, answered=[phone], moved={phone: 42}, now="2026-07-03 12:05")
     again = run(package, w, out_dir=tmp_path / "out")  # a third run keeps what was recorded
     row = again.log[again.log["phone"] == phone].iloc[0]
-    assert (row["answered"], row["called_at"]) == ("是", "2026-07-03 12:05")
+    assert (row["answered"], row["called_at"], row["moved_people"]) == ("是", "2026-07-03 12:05", 42)
+    assert f"叫应记录：已回应 1，未回应 0，未拨打 {len(again.log) - 1}；报告已转移 42 人。" in again.summary_lines()
     other = run(package, wc.manual_warning(codes=["130696103"], level="黄", hazard="flood"))
     log = read(package, "call_log")
     assert set(log["warning"]) == {w.key, other.plan.warning.key}
@@ -268,3 +269,18 @@ def test_command_line_from_an_area_file_and_from_codes(package, tmp_path, capsys
     assert main(["warn", str(package), "--area", str(tmp_path / "none.shp"), "--level", "红"]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "none.shp" in err
+
+
+def test_township_persons_are_called_before_the_villages(package):
+    from risk_one_map.jobs.warning import run
+    from risk_one_map.layers.package import Package
+    persons = pd.DataFrame(read(package, "persons").drop(columns="geometry", errors="ignore"))
+    extra = pd.DataFrame([{"village_code": "130696102000", "name": "镇长甲", "role": "镇长", "phone": "13912340000"},
+                          {"village_code": "130696103000", "name": "镇长乙", "role": "镇长", "phone": "13912340001"}])
+    Package(package).write_layers({"persons": pd.concat([persons, extra], ignore_index=True)})
+    result = run(package, wc.manual_warning(codes=["130696102"], level="红", hazard="flood"))
+    calls, stats = result.plan.calls, result.plan.stats
+    first = calls.iloc[0]
+    assert (first["name"], first["group"]) == ("镇长甲", "乡镇") and "镇长乙" not in set(calls["name"])
+    assert f"北佛镇4个村须转移{stats['move_households']}户{stats['move_people']}人" in first["message"]
+    assert len(first["message"]) <= model.SMS_MAX_CHARS
