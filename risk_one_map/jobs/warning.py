@@ -154,7 +154,8 @@ def merge_call_log(log, key: str, calls: pd.DataFrame) -> pd.DataFrame:
         if c not in new:
             new[c] = None
     others = log[log["warning"] != key]
-    out = pd.concat([others, new[cols]], ignore_index=True) if len(others) else new[cols].reset_index(drop=True)
+    out = pd.concat([others.astype(object), new[cols].astype(object)], ignore_index=True) if len(others) else \
+        new[cols].reset_index(drop=True)
     # Typed columns, so that an empty log (every value None) is not written as text and read back as text.
     out["order"] = pd.to_numeric(out["order"], errors="coerce").astype("Int64")
     out["moved_people"] = pd.to_numeric(out["moved_people"], errors="coerce").astype("Int64")

@@ -276,10 +276,19 @@ def test_township_persons_are_called_before_the_villages(package):
     from risk_one_map.layers.package import Package
     persons = pd.DataFrame(read(package, "persons").drop(columns="geometry", errors="ignore"))
     extra = pd.DataFrame([{"village_code": "130696102000", "name": "镇长甲", "role": "镇长", "phone": "13912340000"},
-                          {"village_code": "130696103000", "name": "镇长乙", "role": "镇长", "phone": "13912340001"}])
+                          {"village_code": "130696103000", "name": "镇长乙", "role": "镇长", "phone": "13912340001"},
+                          {"village_code": "130696102000", "name": '=HYPERLINK("http://x")', "role": "@副镇长",
+                           "phone": "13912340002"}])
     Package(package).write_layers({"persons": pd.concat([persons, extra], ignore_index=True)})
-    result = run(package, wc.manual_warning(codes=["130696102"], level="红", hazard="flood"))
+    result = run(package, wc.manual_warning(codes=["130696102"], level="红", hazard="flood"),
+                 out_dir=package / "out", sheets=False)
     calls, stats = result.plan.calls, result.plan.stats
+    # A name or role a spreadsheet would run as a formula is written as text, in the CSV and the XLSX.
+    import openpyxl
+    assert "'=HYPERLINK(\"\"http://x\"\")" in (package / "out" / "叫应名单.csv").read_text(encoding="utf-8-sig")
+    sheet = openpyxl.load_workbook(package / "out" / "叫应名单.xlsx")["叫应名单"]
+    values = {c.value for row in sheet.iter_rows(min_row=2) for c in row}
+    assert "'@副镇长" in values and '\'=HYPERLINK("http://x")' in values
     first = calls.iloc[0]
     assert (first["name"], first["group"]) == ("镇长甲", "乡镇") and "镇长乙" not in set(calls["name"])
     assert f"北佛镇4个村须转移{stats['move_households']}户{stats['move_people']}人" in first["message"]
