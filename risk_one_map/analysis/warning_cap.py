@@ -81,6 +81,8 @@ class Warning:
     def title(self) -> str:
         """"暴雨橙色预警": the event with its colour, said once."""
         event = self.event or "预警"
+        if self.level is None:
+            return f"{event.removesuffix('预警')}预警（未定级）"
         if self.level_zh in event:
             return event
         return f"{event.removesuffix('预警')}{self.level_zh}预警"
@@ -203,6 +205,8 @@ def _level_of(info, w: Warning) -> Optional[int]:
     level = model.CAP_SEVERITY_LEVEL.get(w.severity.lower())
     if level:
         w.notes.append(f"预警颜色未写明，按 CAP severity“{w.severity}”定为{model.WARNING_LEVEL_ZH[level]}")
+    else:
+        w.notes.append("预警颜色和 severity 都未写明：按蓝色处理（只告知，不要求转移），请核实预警级别")
     return level
 
 

@@ -76,6 +76,11 @@ def test_several_info_blocks_the_chinese_one_speaks_all_areas_count(tmp_path):
     assert len(w.polygons) == 1 and len(w.circles) == 1
 
 
+def test_no_colour_and_no_severity_is_said(tmp_path):
+    w = wc.read_cap(write(tmp_path, cap(info(event="暴雨", severity="Unknown", area=POLYGON))))
+    assert w.level is None and w.title() == "暴雨预警（未定级）" and "按蓝色处理" in w.notes[0]
+
+
 def test_english_colour_words_are_whole_words():
     assert model.warning_level("Red warning") == 1
     assert model.warning_level("heavy rain predicted") is None
