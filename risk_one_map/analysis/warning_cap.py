@@ -112,6 +112,11 @@ def _transform(tr, xy):
     return np.column_stack([x, y])
 
 
+def short_time(text: str) -> str:
+    """"2026-07-03T12:00:00+08:00" as "2026-07-03 12:00" (CAP times are local with an offset); "—" if none."""
+    return text[:16].replace("T", " ") if text else "—"
+
+
 # ------------------------------------------------------------------------------------------------ CAP reading
 def read_cap(path) -> Warning:
     """A CAP 1.2 file as a Warning; a broken, hostile or empty file raises RiskOneMapError naming the file."""

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import pandas as pd
 
 from ..analysis import warning as aw
-from ..analysis.warning_cap import Warning
+from ..analysis.warning_cap import Warning, short_time
 from ..errors import RiskOneMapError, names_the_package
 from ..layers import model
 from ..layers.package import Package, atomic_path
@@ -49,8 +49,13 @@ class WarningResult:
         lines = [f"{w.title()}：涉及 {s['townships']} 个乡镇 {s['villages']} 个村；"
                  f"须立即转移 {s['move_households']} 户 {s['move_people']} 人（其中有老弱病残的 "
                  f"{s['move_vulnerable']} 户），告知并做好转移准备 {s['tell_households']} 户。"]
+        if s["townships"] > 1:  # per township: who has the most to move
+            t = p.villages.groupby("township_name").agg(v=("code", "size"), h=("move_households", "sum"),
+                                                        n=("move_people", "sum")).sort_values("h", ascending=False)
+            lines.append("按乡镇：" + "；".join(f"{name} {r.v} 个村、转移 {r.h} 户 {r.n} 人"
+                                              for name, r in t.head(8).iterrows()) + ("……" if len(t) > 8 else ""))
         if w.onset or w.expires:
-            lines.append(f"生效 {w.onset or '—'}，截止 {w.expires or '—'}。")
+            lines.append(f"生效 {short_time(w.onset)}，截止 {short_time(w.expires)}。")
         if p.gaps:
             lines.append(f"先补缺口：{len(p.gaps)} 个村无人可叫应——" + "；".join(p.gaps[:5])
                          + ("……" if len(p.gaps) > 5 else ""))

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ..analysis import parallel
+from ..analysis.warning_cap import short_time
 from ..layers import model
 from ..layers.package import atomic_path
 from .exposure_charts import cjk_font_path
@@ -72,7 +73,7 @@ def _page(plan, town, tv, hh, rows, villages_all, font, n, total):
     fig.text(0.06, 0.965, f"{w.title()}  叫应单 · {town}", fontproperties=font, fontsize=16, color=colour,
              weight="bold")
     move = hh[hh["action"] == "move"] if len(hh) else hh
-    line = (f"生效 {_time(w.onset)}  截止 {_time(w.expires)}    本镇 {len(tv)} 个村，须立即转移 {len(move)} 户 "
+    line = (f"生效 {short_time(w.onset)}  截止 {short_time(w.expires)}    本镇 {len(tv)} 个村，须立即转移 {len(move)} 户 "
             f"{int(move['people'].sum()) if len(move) else 0} 人（老弱病残 {int(move['vulnerable'].sum()) if len(move) else 0} 户），"
             f"告知 {len(hh) - len(move)} 户")
     fig.text(0.06, 0.945, line, fontproperties=font, fontsize=8.5)
@@ -92,11 +93,6 @@ def _page(plan, town, tv, hh, rows, villages_all, font, n, total):
     fig.text(0.06, 0.025, f"值班员签字：__________  核对时间：__________      第 {n + 1} / {total} 页    "
              f"{model.SAMPLE_SOURCE if 'sample' in str(plan.warning.source) else ''}", fontproperties=font, fontsize=8)
     return fig
-
-
-def _time(text: str) -> str:
-    """"2026-07-03T12:00:00+08:00" as "2026-07-03 12:00" (CAP times are local with an offset)."""
-    return text[:16].replace("T", " ") if text else "—"
 
 
 def _map(ax, plan, tv, move, villages_all, font, colour) -> None:
