@@ -347,6 +347,7 @@ OPTIONAL = (
     # evacuation's optimal assignment is faster with OR-Tools; without it scipy's HiGHS gives the same optimum
     Requirement("ortools", "ortools>=9.10,<10"),
     Requirement("openpyxl", "openpyxl>=3.1,<4"),  # importing .xlsx tables (CSV and every GIS format need none)
+    Requirement("defusedxml", "defusedxml>=0.7,<0.8"),  # reading CAP warning files (预警叫应 by codes needs none)
 )
 
 

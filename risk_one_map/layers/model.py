@@ -156,6 +156,99 @@ WARNING_COLOURS = {1: "#e60000", 2: "#ff8c00", 3: "#ffd700", 4: "#1e64c8"}
 SHELTER_COLOUR = "#1a9641"
 ROUTE_COLOUR = "#1a9641"
 
+# --------------------------------------------------------------------------------------------------
+# Warnings (预警叫应)
+# --------------------------------------------------------------------------------------------------
+# Warning event names -> the package's hazard types whose zones the warning reaches. Checked in order, the first
+# whose word is in the event text wins (so "地质灾害气象风险" is geologic before "气象" could match). Editable data.
+WARNING_EVENTS = (
+    ("地质灾害", ("geologic",)), ("地灾", ("geologic",)), ("滑坡", ("geologic",)), ("泥石流", ("geologic",)),
+    ("崩塌", ("geologic",)),
+    ("山洪", ("flood",)), ("暴雨", ("flood",)), ("洪水", ("flood",)), ("洪涝", ("flood",)), ("内涝", ("flood",)),
+    ("渍涝", ("flood",)), ("台风", ("meteorological", "flood")), ("森林火险", ("forest_fire",)),
+    ("草原火险", ("forest_fire",)), ("森林草原火", ("forest_fire",)), ("火险", ("forest_fire",)),
+    ("风暴潮", ("marine",)), ("海浪", ("marine",)), ("海啸", ("marine",)), ("地震", ("earthquake",)),
+    ("大风", ("meteorological",)), ("冰雹", ("meteorological",)), ("雷电", ("meteorological",)),
+    ("暴雪", ("meteorological",)), ("寒潮", ("meteorological",)), ("干旱", ("flood",)),
+    ("rainstorm", ("flood",)), ("flood", ("flood",)), ("landslide", ("geologic",)),
+    ("typhoon", ("meteorological", "flood")), ("fire", ("forest_fire",)),
+)
+
+# The event named on a warning given by hand (codes or an area with a hazard type).
+WARNING_EVENT_OF_HAZARD = {"geologic": "地质灾害气象风险", "flood": "暴雨洪涝", "meteorological": "气象灾害",
+                           "forest_fire": "森林火险", "marine": "海洋灾害", "earthquake": "地震"}
+
+
+def warning_hazards(event) -> tuple:
+    """The hazard keys a warning event reaches ("暴雨橙色预警" -> ("flood",)); () for an unknown event."""
+    text = text_value(event) or ""
+    low = text.lower()
+    for word, keys in WARNING_EVENTS:
+        if word in text or word in low:
+            return keys
+    key = hazard_key(text)
+    return (key,) if key else ()
+
+
+# Warning colour levels, GB/T 37230-2018: 1 red (特别严重) .. 4 blue (一般). CAP severity and English words map here.
+WARNING_LEVEL_ZH = {1: "红色", 2: "橙色", 3: "黄色", 4: "蓝色"}
+_WARNING_LEVEL_WORDS = (("红", 1), ("橙", 2), ("黄", 3), ("蓝", 4), ("Ⅳ级", 4), ("Ⅲ级", 3), ("Ⅱ级", 2), ("Ⅰ级", 1), ("IV级", 4), ("III级", 3),
+                        ("II级", 2), ("I级", 1), ("四级", 4), ("三级", 3), ("二级", 2), ("一级", 1))
+CAP_SEVERITY_LEVEL = {"extreme": 1, "severe": 2, "moderate": 3, "minor": 4}
+
+
+def warning_level(value) -> Optional[int]:
+    """1..4 (红 橙 黄 蓝) from a colour word, a roman/Chinese grade, a CAP severity or 1..4; None if none is there."""
+    text = text_value(value)
+    if text is None:
+        return None
+    if text.isdigit():
+        return int(text) if 1 <= int(text) <= 4 else None
+    low = text.lower()
+    if low in CAP_SEVERITY_LEVEL:
+        return CAP_SEVERITY_LEVEL[low]
+    for word, level in _WARNING_LEVEL_WORDS:
+        if word in text:
+            return level
+    import re
+    for word, level in (("red", 1), ("orange", 2), ("yellow", 3), ("blue", 4)):  # whole words: not "predicted"
+        if re.search(rf"\b{word}\b", low):
+            return level
+    return None
+
+
+@dataclass(frozen=True)
+class WarningAction:
+    """What a warning colour asks of the households in the warned hazard's zones (an adjustable default: the
+    provincial plans differ). Danger zones are geohazard danger zones and flood low points (the evacuation zones);
+    risk zones are the census risk_zones of the warned hazard, 1 = highest."""
+    move_danger_zones: bool  # households in danger zones move (else they are told and get ready)
+    move_risk_max: int  # households in risk zones at this level or higher move (0: none)
+    tell_risk_max: int  # ... and are told down to this level
+
+
+WARNING_ACTIONS = {1: WarningAction(True, 2, 3), 2: WarningAction(True, 1, 2), 3: WarningAction(False, 0, 1),
+                   4: WarningAction(False, 0, 0)}
+WARNING_ACTIONS_SOURCE = "default"
+HOUSEHOLD_ACTIONS = {"move": "立即转移", "tell": "告知并做好转移准备"}
+
+# Who is called first: roster roles by call order (1 first). Roles not listed come last. Editable data.
+# Persons whose village_code is a township's or the county's code are called before every village (order 0).
+CALL_ORDER = (("村支书", 1), ("村主任", 1), ("网格员", 2), ("包保责任人", 2), ("地灾群测群防员", 3), ("山洪预警员", 3), ("易涝点责任人", 3),
+              ("避灾场所管理员", 4), ("危房联络员", 5))
+CALL_ORDER_LAST = 9
+# SMS text per role group, one SMS (70 Chinese characters) at most after filling in. {level} is 红色 etc.
+CALL_TEMPLATES = {
+    "officials": "【{level}预警】{event}：{village}{move}户{people}人须{action}，请即组织，开放{shelter}。收到请回复",
+    "grid": "【{level}预警】{event}：请入户叫应{village}须{action}的{move}户，老弱病残先转，去{shelter}。收到请回复",
+    "township": "【{level}预警】{event}：{town}{villages}个村须转移{move}户{people}人，请即组织叫应，开放{shelter}等场所。收到请回复",
+    "officials_watch": "【{level}预警】{event}：请{village}即刻传达到户，加强巡查，做好转移准备。收到请回复",
+    "grid_watch": "【{level}预警】{event}：请将预警传达到{village}每户，老弱病残先落实转移准备。收到请回复",
+    "monitor": "【{level}预警】{event}：请加密巡查{point}，发现险情立即报告、鸣锣转移。收到请回复",
+    "shelter": "【{level}预警】{event}：请即开放{shelter}，预计到达约{people}人。收到请回复",
+}
+SMS_MAX_CHARS = 70
+
 GEOHAZARD_KINDS = {
     "landslide": "滑坡", "rockfall": "崩塌", "debris_flow": "泥石流",
     "ground_collapse": "地面塌陷", "ground_fissure": "地裂缝", "subsidence": "地面沉降",
@@ -358,6 +451,8 @@ OUTPUT_LAYER_TITLES = {
     "shelter_load": "避难场所负荷", "unserved": "未能安置", "shelter_isochrones": "避难场所步行等时圈",
     "evacuation_villages": "转移人口（按村）", "evacuation_issues": "转移分析问题清单",
     "depot_sites": "储备点选址结果", "depot_allocation": "储备点服务分配",
+    "warning_area": "预警区域", "warning_villages": "预警涉及村", "warning_households": "预警须转移/告知住户",
+    "warning_calls": "叫应名单", "call_log": "叫应记录",
 }
 
 

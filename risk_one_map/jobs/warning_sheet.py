@@ -1,0 +1,157 @@
+"""The printed 叫应单: one A4 PDF per township, read by a duty officer with a pen in hand.
+
+Page 1: the warning, the township's numbers, a small map of the warned area (villages reached, households to
+move, shelters to open), then the calls in order with empty columns to fill in (拨打时间 / 接听人 / 是否回应 /
+已转移人数 / 备注); further pages carry on the table. matplotlib without pyplot, a CJK font required.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from ..analysis import parallel
+from ..analysis.warning_cap import short_time
+from ..layers import model
+from ..layers.package import atomic_path
+from .exposure_charts import cjk_font_path
+
+A4 = (8.27, 11.69)
+COLUMNS = (("序号", 0.045), ("村（社区）", 0.10), ("职务", 0.10), ("姓名", 0.07), ("电话", 0.115),
+           ("由谁叫应", 0.075), ("已通知", 0.055), ("拨打时间", 0.08), ("接听人", 0.07), ("是否回应", 0.065),
+           ("已转移人数", 0.08), ("备注", 0.145))
+FIRST_ROWS, MORE_ROWS = 22, 44
+LEVEL_COLOUR = {1: model.WARNING_COLOURS[1], 2: model.WARNING_COLOURS[2], 3: model.WARNING_COLOURS[3],
+                4: model.WARNING_COLOURS[4]}
+
+
+def township_sheets(plan, villages_all, out_dir: Path, workers=None) -> list:
+    """Write 叫应单_<乡镇>.pdf for every township the warning reaches; returns the paths."""
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.font_manager import FontProperties
+
+    font = FontProperties(fname=cjk_font_path())
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    groups = dict(tuple(plan.villages.groupby("township_name", sort=True)))
+
+    def one(town):
+        tv = groups[town]
+        calls = plan.calls[plan.calls["township_name"] == town]
+        hh = plan.households[plan.households["township_name"] == town] if len(plan.households) else plan.households
+        pages = _pages(calls)
+        path = out_dir / f"叫应单_{town}.pdf"
+        # Type 42 (TrueType) keeps the Chinese text searchable and copyable (phone numbers too).
+        with atomic_path(path) as tmp, matplotlib.rc_context({"pdf.fonttype": 42}):
+            with PdfPages(tmp, metadata={"Title": f"{plan.warning.title()} 叫应单 {town}"}) as pdf:
+                for n, rows in enumerate(pages):
+                    pdf.savefig(_page(plan, town, tv, hh, rows, villages_all, font, n, len(pages)))
+        return path
+
+    # Each file costs about 2 s (the font subset is embedded per file): townships print in forked workers.
+    return list(parallel.ordered_map(one, list(groups), workers=workers))
+
+
+def _pages(calls) -> list:
+    rows = list(calls.itertuples(index=False))
+    pages = [rows[:FIRST_ROWS]]
+    rest = rows[FIRST_ROWS:]
+    while rest:
+        pages.append(rest[:MORE_ROWS])
+        rest = rest[MORE_ROWS:]
+    return pages
+
+
+def _page(plan, town, tv, hh, rows, villages_all, font, n, total):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    w = plan.warning
+    fig = Figure(figsize=A4)
+    FigureCanvasAgg(fig)
+    colour = LEVEL_COLOUR.get(w.level, "#444444")
+    fig.text(0.06, 0.965, f"{w.title()}  叫应单 · {town}", fontproperties=font, fontsize=16, color=colour,
+             weight="bold")
+    move = hh[hh["action"] == "move"] if len(hh) else hh
+    line = (f"生效 {short_time(w.onset)}  截止 {short_time(w.expires)}    本镇 {len(tv)} 个村，须立即转移 {len(move)} 户 "
+            f"{int(move['people'].sum()) if len(move) else 0} 人（老弱病残 {int(move['vulnerable'].sum()) if len(move) else 0} 户），"
+            f"告知 {len(hh) - len(move)} 户")
+    fig.text(0.06, 0.945, line, fontproperties=font, fontsize=8.5)
+    top = 0.93
+    if n == 0:
+        ax = fig.add_axes((0.06, 0.60, 0.88, 0.31))
+        _map(ax, plan, tv, move, villages_all, font, colour)
+        shelters = plan.shelters[plan.shelters["village_code"].astype(str).isin(tv["code"].astype(str))]
+        if len(shelters):
+            text = "开放避难场所：" + "；".join(f"{s.name}（约{int(s.expected)}人）" for s in shelters.head(8).itertuples())
+            for k, start in enumerate(range(0, min(len(text), 2 * 62), 62)):  # two lines at most
+                fig.text(0.06, 0.58 - 0.014 * k, text[start:start + 62], fontproperties=font, fontsize=8)
+        top = 0.55
+    table_ax = fig.add_axes((0.03, 0.05, 0.94, top - 0.05))
+    table_ax.axis("off")
+    _table(table_ax, rows, font, top - 0.05)
+    fig.text(0.06, 0.025, f"值班员签字：__________  核对时间：__________      第 {n + 1} / {total} 页    "
+             f"{model.SAMPLE_SOURCE if 'sample' in str(plan.warning.source) else ''}", fontproperties=font, fontsize=8)
+    return fig
+
+
+def _map(ax, plan, tv, move, villages_all, font, colour) -> None:
+    import shapely
+    codes = set(tv["code"].astype(str))
+    town_villages = villages_all[villages_all["code"].astype(str).str[:9].isin({c[:9] for c in codes})]
+    for g, reached in zip(town_villages.geometry, town_villages["code"].astype(str).isin(codes)):
+        _patch(ax, g, facecolor=colour if reached else "none", alpha=0.18 if reached else 1.0,
+               edgecolor="#777777", lw=0.5)
+    for g, name in zip(town_villages.geometry, town_villages["name"]):
+        p = g.representative_point()
+        ax.text(p.x, p.y, name, fontproperties=font, fontsize=6.5, ha="center", va="center", color="#333333")
+    area = plan.area.geometry.iloc[0] if len(plan.area) else None
+    if area is not None and not area.is_empty:
+        clip = shapely.intersection(area, shapely.union_all(town_villages.geometry.to_numpy()).buffer(2000))
+        _patch(ax, clip, facecolor="none", edgecolor=colour, lw=1.2, ls="--")
+    if len(move):
+        ax.scatter(move.geometry.x, move.geometry.y, s=3, c="#c00000", label="须转移住户", zorder=3)
+    ax.set_aspect("equal")
+    minx, miny, maxx, maxy = town_villages.total_bounds
+    ax.set_xlim(minx, maxx)
+    ax.set_ylim(miny, maxy)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title("预警范围（虚线）、涉及的村（着色）、须转移住户（红点）", fontproperties=font, fontsize=8)
+
+
+def _patch(ax, geom, **kw) -> None:
+    from matplotlib.patches import PathPatch
+    from matplotlib.path import Path as MPath
+    polys = getattr(geom, "geoms", [geom])
+    for poly in polys:
+        if poly.geom_type != "Polygon" or poly.is_empty:
+            continue
+        rings = [np.asarray(poly.exterior.coords)] + [np.asarray(r.coords) for r in poly.interiors]
+        verts = np.concatenate(rings)
+        codes = np.concatenate([[MPath.MOVETO] + [MPath.LINETO] * (len(r) - 2) + [MPath.CLOSEPOLY] for r in rings])
+        ax.add_patch(PathPatch(MPath(verts[:, :2], codes), **kw))
+
+
+def _table(ax, rows, font, height) -> None:
+    header = [c for c, _w in COLUMNS]
+    widths = [w for _c, w in COLUMNS]
+    cells = []
+    for r in rows:
+        village = r.village_name if r.group != "缺口" else f"{r.village_name}（缺口）"
+        cells.append([str(r.order), village, r.role or "—", r.name or "—", r.phone or "无电话", r.caller,
+                      "□", "", "", "□是 □否", "", r.reason[:10] if r.group == "缺口" else ""])
+    if not cells:
+        cells = [["", "（本镇无须叫应的责任人）"] + [""] * (len(header) - 2)]
+    n = len(cells) + 1
+    row_h = min(0.24 / (height * A4[1]), 1.0 / n)  # about 6 mm a row, room to write
+    table = ax.table(cellText=cells, colLabels=header, colWidths=widths, loc="upper center", cellLoc="center",
+                     bbox=(0, 1 - row_h * n, 1, row_h * n))
+    table.auto_set_font_size(False)
+    for (i, _j), cell in table.get_celld().items():
+        cell.set_text_props(fontproperties=font, fontsize=7.5 if i else 8)
+        cell.set_linewidth(0.4)
+        if i == 0:
+            cell.set_facecolor("#eeeeee")
+        elif cells[i - 1][1].endswith("（缺口）"):
+            cell.set_facecolor("#ffe5e5")
