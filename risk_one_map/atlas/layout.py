@@ -377,7 +377,7 @@ def private_copy(package_dir) -> Path:
     import shutil
     import tempfile
     src = Path(package_dir)
-    tmp = Path(tempfile.mkdtemp(prefix="risk-one-map-sheet-"))
+    tmp = Path(tempfile.mkdtemp(prefix=f"risk-one-map-{os.getpid()}-sheet-"))  # swept by the next run if killed
     atexit.register(shutil.rmtree, str(tmp), True)
     for name in (model.GPKG_NAME, model.GPKG_NAME + "-wal"):
         if (src / name).is_file():
