@@ -224,6 +224,11 @@ DEFAULTS = {d.key: d for d in (
     # Above this share of the package's people, an evacuation plan is more likely a data problem than a plan.
     Default("evac_plausible_share", 0.10, "", "须撤离人口占比提示阈值", "default"),
     Default("flood_min_depth_m", 0.15, "m", "需撤离的最小积水深度 (车道积水 > 15 cm 即内涝)", "GB 51222-2017"),
+    # DEM low points (dem_depressions): what counts as a low point worth listing, and the rain that reaches them.
+    Default("lowpoint_min_depth_m", 0.3, "m", "DEM洼地最小深度（更浅的视为地形噪声）", "default"),
+    Default("lowpoint_min_area_m2", 200.0, "m²", "DEM洼地最小面积", "default"),
+    Default("lowpoint_min_cells", 2, "cells", "DEM洼地最少格数（单格坑视为噪声）", "default"),
+    Default("lowpoint_runoff_coefficient", 0.6, "", "径流系数（降雨中形成地表径流的比例，城镇与农田混合）", "default"),
     Default("depot_reach_county_h", 6.0, "h", "县级物资首批送达时限", "2024 national guidance"),
     Default("depot_reach_city_h", 8.0, "h", "市级物资首批送达时限", "2024 national guidance"),
     Default("depot_reach_province_h", 10.0, "h", "省级物资首批送达时限", "2024 national guidance"),

@@ -1,0 +1,214 @@
+"""DEM low points on DEMs small enough to read: 10 m cells (100 m² each), elevations in metres, rows north to south."""
+from __future__ import annotations
+
+import heapq
+
+import numpy as np
+import pytest
+
+from risk_one_map.analysis.depressions import fill, find_depressions, outlet_cells, rain_event
+from risk_one_map.errors import RiskOneMapError
+from risk_one_map.layers import model
+
+CELL = (10.0, 10.0)
+NONE = dict(min_depth_m=0, min_area_m2=0, min_cells=1)  # list every depression
+
+
+def dep(dem, **kw):
+    return find_depressions(np.asarray(dem, float), cell_size=CELL, **{**NONE, **kw})
+
+
+def heap_priority_flood(dem, valid):
+    """Independent reference: Barnes et al. (2014) priority-flood with a heap, edge and nodata-side cells first."""
+    rows, cols = dem.shape
+    out = dem.copy()
+    done = ~valid.copy()
+    heap = []
+    for r, c in zip(*np.nonzero(outlet_cells(valid))):
+        heapq.heappush(heap, (dem[r, c], r, c))
+        done[r, c] = True
+    while heap:
+        z, r, c = heapq.heappop(heap)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                rr, cc = r + dr, c + dc
+                if 0 <= rr < rows and 0 <= cc < cols and not done[rr, cc]:
+                    done[rr, cc] = True
+                    out[rr, cc] = max(dem[rr, cc], z)
+                    heapq.heappush(heap, (out[rr, cc], rr, cc))
+    return out
+
+
+# A bowl: rim at 10, a notch at 9 on the east side draining to the edge at 8; inside 7 and a 6 m centre.
+BOWL = np.array([
+    [10, 10, 10, 10, 10, 10, 10],
+    [10, 10, 10, 10, 10, 10, 10],
+    [10, 10, 7, 7, 7, 10, 10],
+    [10, 10, 7, 6, 7, 9, 8],
+    [10, 10, 7, 7, 7, 10, 10],
+    [10, 10, 10, 10, 10, 10, 10],
+    [10, 10, 10, 10, 10, 10, 10]], float)
+
+# Two bowls in a trough walled at 20: A (columns 1-2, bottom 5) spills over a 12 m saddle into B (columns 4-5, bottom
+# 3), which spills over an 8 m saddle out of the east edge (1 m).
+PROFILE = [20, 5, 5, 12, 3, 3, 8, 1]
+CHAIN = np.full((5, 8), 20.0)
+CHAIN[1:4, :] = PROFILE
+
+
+def test_bowl_depth_volume_spill():
+    d = dep(BOWL)
+    assert len(d.table) == 1
+    row = d.table.iloc[0]
+    assert row["spill_elev_m"] == 9 and row["max_depth_m"] == 3 and row["bottom_elev_m"] == 6
+    assert row["cells"] == 9 and row["area_m2"] == 900
+    assert row["volume_m3"] == pytest.approx((8 * 2 + 3) * 100)
+    assert (row["spill_row"], row["spill_col"]) == (3, 5)  # the notch
+    assert (row["deepest_row"], row["deepest_col"]) == (3, 3)
+    assert row["downstream"] == 0  # spills out of the county
+    np.testing.assert_array_equal(d.filled[2:5, 2:5], 9)
+    # The rim drains inwards: every cell whose steepest way down leads into the bowl is its catchment.
+    assert d.catchments[1, 1] == 1 and d.catchments[3, 6] == 0
+
+
+def test_two_bowls_spill_in_order():
+    d = dep(CHAIN)
+    a, b = d.table.iloc[0], d.table.iloc[1]
+    assert (a["spill_elev_m"], a["max_depth_m"], a["volume_m3"]) == (12, 7, 6 * 7 * 100)
+    assert (b["spill_elev_m"], b["max_depth_m"], b["volume_m3"]) == (8, 5, 6 * 5 * 100)
+    assert a["downstream"] == b["id"] and b["downstream"] == 0
+    assert (a["spill_row"], a["spill_col"])[1] == 3 and b["spill_col"] == 6
+    np.testing.assert_array_equal(d.catchments[:, :3], a["id"])
+    np.testing.assert_array_equal(d.catchments[:, 3:6], b["id"])
+    np.testing.assert_array_equal(d.catchments[:, 6:], 0)
+    assert a["catchment_m2"] == 15 * 100 and b["catchment_m2"] == 15 * 100
+
+    # 3 m of effective rain: A receives 4500 m³ > 4200 and spills 300 m³ into B (4500 + 300 > 3000: B spills too).
+    ev = rain_event(d, 3000, runoff_coefficient=1.0)
+    ta, tb = ev.table.iloc[0], ev.table.iloc[1]
+    assert ta["spills"] and ta["spilled_m3"] == pytest.approx(300)
+    assert tb["inflow_m3"] == pytest.approx(4500 + 300) and tb["spilled_m3"] == pytest.approx(1800)
+    assert ta["fill_share"] == 1 and ta["water_depth_m"] == 7 and ta["flooded_m2"] == 600
+    assert ev.left_m3 == pytest.approx(1800 + 3 * 10 * 100)  # B's spill + rain on the 10 east cells
+    assert ev.balance_error_m3 == pytest.approx(0, abs=1e-9 * ev.rain_m3)
+
+    # 100 mm at 0.6: 90 m³ each, nothing spills; 90 m³ over 6 cells of 100 m² stands 0.15 m deep.
+    ev = rain_event(d, 100, runoff_coefficient=0.6)
+    assert not ev.table["spills"].any()
+    np.testing.assert_allclose(ev.table["water_depth_m"], 0.15)
+    np.testing.assert_allclose(ev.table["fill_share"], [90 / 4200, 90 / 3000])
+
+
+def test_partly_filled_bowl_stands_level_over_its_lowest_cells():
+    d = dep(BOWL)
+    # 50 m³ in the bowl: the 6 m centre holds 100 m³ up to 7 m, so the water stands 0.5 m over the centre only.
+    ev = rain_event(d, 50_000 / (d.table["catchment_m2"].iloc[0]), runoff_coefficient=1.0)
+    row = ev.table.iloc[0]
+    assert row["stored_m3"] == pytest.approx(50) and row["water_depth_m"] == pytest.approx(0.5)
+    assert row["flooded_m2"] == 100 and not row["spills"]
+    # 500 m³: centre to 7 m (100 m³) then 400 m³ over 9 cells, 4/9 m more.
+    ev = rain_event(d, 500_000 / (d.table["catchment_m2"].iloc[0]), runoff_coefficient=1.0)
+    row = ev.table.iloc[0]
+    assert row["water_depth_m"] == pytest.approx(1 + 4 / 9) and row["flooded_m2"] == 900
+
+
+def test_nested_bowl_is_one_top_level_depression():
+    dem = np.full((9, 9), 10.0)
+    dem[1:8, 1:8] = 6.0  # a wide basin at 6 ...
+    dem[2:4, 2:4] = 4.0  # ... holding a deep pit
+    dem[5:7, 5:7] = 5.0  # ... and a shallow one
+    d = dep(dem)
+    assert len(d.table) == 1
+    row = d.table.iloc[0]
+    assert row["spill_elev_m"] == 10 and row["max_depth_m"] == 6 and row["cells"] == 49
+    assert row["volume_m3"] == pytest.approx((41 * 4 + 4 * 6 + 4 * 5) * 100)
+
+
+def test_nodata_is_an_outlet():
+    dem = BOWL.copy()
+    dem[3, 3] = np.nan  # the bowl's bottom is missing: the water leaves through the hole
+    d = dep(dem)
+    assert len(d.table) == 0
+    assert d.labels[3, 3] == -1 and d.catchments[3, 3] == -1
+    # A hole outside the bowl does not change it.
+    dem = np.pad(BOWL, ((0, 0), (0, 3)), constant_values=10.0)
+    dem[0, 8] = np.nan
+    assert len(dep(dem).table) == 1
+
+
+def test_flats_drain_without_depressions():
+    dem = np.full((6, 6), 5.0)
+    d = dep(dem)
+    assert len(d.table) == 0 and (d.catchments == 0).all()
+    dem = np.full((6, 6), 10.0)
+    dem[1:5, 1:5] = 5.0  # a flat-bottomed pond
+    d = dep(dem)
+    assert len(d.table) == 1 and d.table["volume_m3"].iloc[0] == 16 * 5 * 100
+    assert (d.catchments[1:5, 1:5] == 1).all()
+
+
+def test_filters_use_the_labelled_defaults():
+    dem = np.full((8, 8), 10.0)
+    dem[2, 2] = 9.0  # a one-cell pit 1 m deep
+    dem[5, 4:6] = 9.9  # two cells only 0.1 m deep
+    d = find_depressions(dem, cell_size=CELL)
+    assert d.filters == {"min_depth_m": 0.3, "min_area_m2": 200.0, "min_cells": 2}
+    assert model.DEFAULTS["lowpoint_min_depth_m"].source == "default"
+    assert len(d.table) == 2 and len(d.significant) == 0
+    d = find_depressions(dem, cell_size=CELL, min_depth_m=0.05)
+    assert d.significant["cells"].tolist() == [2]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fill_matches_a_heap_priority_flood(seed):
+    rng = np.random.default_rng(seed)
+    dem = np.round(rng.random((23, 31)) * 20, 1)  # ties on purpose
+    valid = rng.random(dem.shape) > 0.1
+    expected = heap_priority_flood(dem, valid)
+    np.testing.assert_array_equal(fill(np.where(valid, dem, np.nan))[valid], expected[valid])
+
+
+def test_fill_matches_morphological_reconstruction():
+    morphology = pytest.importorskip("skimage.morphology")
+    rng = np.random.default_rng(3)
+    dem = rng.random((40, 40)) * 10
+    seed = dem.copy()
+    seed[1:-1, 1:-1] = dem.max()
+    ref = morphology.reconstruction(seed, dem, method="erosion", footprint=np.ones((3, 3)))
+    np.testing.assert_allclose(fill(dem), ref)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_rain_is_mass_conserving(seed):
+    rng = np.random.default_rng(seed)
+    dem = rng.random((40, 50)) * 5 + np.linspace(0, 3, 50)
+    dem[rng.random(dem.shape) < 0.03] = np.nan
+    d = dep(dem)
+    spilling = d.table[d.table["downstream"] > 0]
+    assert len(d.table) > 10 and len(spilling) > 0
+    # Spilling goes downhill: a depression never spills into one with a higher water level.
+    levels = d.table.set_index("id")["spill_elev_m"]
+    assert (levels[spilling["downstream"]].to_numpy() <= spilling["spill_elev_m"].to_numpy()).all()
+    for rain in (0, 20, 100, 1000, 100_000):
+        ev = rain_event(d, rain, runoff_coefficient=0.8)
+        assert abs(ev.balance_error_m3) <= 1e-9 * max(ev.rain_m3, 1)
+        assert (ev.table["stored_m3"] <= d.table["volume_m3"] * (1 + 1e-12)).all()
+        assert ((ev.table["spilled_m3"] > 0) <= (ev.table["fill_share"] >= 1 - 1e-12)).all()
+    assert ev.table["spills"].all()  # 100 m of rain fills everything
+
+
+def test_every_valid_cell_has_one_catchment():
+    rng = np.random.default_rng(9)
+    dem = rng.random((30, 30)) * 10
+    d = dep(dem)
+    lab = d.labels > 0
+    np.testing.assert_array_equal(d.catchments[lab], d.labels[lab])  # a depression drains to itself
+    areas = np.bincount(d.catchments.ravel(), minlength=len(d.table) + 1)[1:] * 100.0
+    np.testing.assert_allclose(d.table["catchment_m2"], areas)
+
+
+def test_bad_input_is_one_clear_line():
+    with pytest.raises(RiskOneMapError, match="no valid cell"):
+        find_depressions(np.full((3, 3), np.nan))
+    with pytest.raises(RiskOneMapError, match="rain"):
+        rain_event(dep(BOWL), -5)
