@@ -361,6 +361,7 @@ OUTPUT_LAYER_TITLES = {
     "shelter_load": "避难场所负荷", "unserved": "未能安置", "shelter_isochrones": "避难场所步行等时圈",
     "evacuation_villages": "转移人口（按村）", "evacuation_issues": "转移分析问题清单",
     "depot_sites": "储备点选址结果", "depot_allocation": "储备点服务分配",
+    "dem_depressions": "DEM洼地（低洼易涝筛查）",
 }
 
 
@@ -380,6 +381,17 @@ _ZONE_IDS = (F("zone_ids", "str", "所在撤离区"),)
 _PSEUDO = (F("pseudo", "int", "虚拟住户（按人口栅格）", min=0, max=1),)
 OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields) for name, geometry,
                       fields in (
+    ("dem_depressions", ("Polygon",), (
+        F("id", "str", "洼地编号"), F("max_depth_m", "float", "最大深度(米)"), F("area_m2", "float", "面积(平方米)"),
+        F("volume_m3", "float", "蓄水容积(立方米)"), F("spill_elev_m", "float", "溢出高程(米)"),
+        F("bottom_elev_m", "float", "最低点高程(米)"), F("catchment_m2", "float", "汇水面积(平方米)"),
+        F("spills_to", "str", "满后流向"), F("deepest_x", "float", "最低点X"), F("deepest_y", "float", "最低点Y"),
+        F("spill_x", "float", "溢出点X"), F("spill_y", "float", "溢出点Y"))
+     + tuple(F(f"{key}_{mm}mm", kind, f"{mm}毫米降雨{zh}") for mm in (50, 100, 200) for key, kind, zh in (
+         ("fill", "float", "蓄满比例"), ("depth", "float", "积水深度(米)"), ("flooded_m2", "float", "积水面积(平方米)"),
+         ("spills", "int", "外溢")))
+     + (F("households", "int", "洼地内户数"), F("people", "float", "洼地内人数"), F("village_code", "str", "所在村代码"),
+        F("ledger_ids", "str", "台账易涝点"))),
     ("depot_sites", ("Point",), (
         F("id", "str", "编号"), F("name", "str", "名称"), F("level", "str", "等级"), F("capacity", "float", "有效库容"),
         F("existing", "int", "现有储备点", min=0, max=1), F("status", "str", "选址结果"),

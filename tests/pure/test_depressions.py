@@ -212,3 +212,72 @@ def test_bad_input_is_one_clear_line():
         find_depressions(np.full((3, 3), np.nan))
     with pytest.raises(RiskOneMapError, match="rain"):
         rain_event(dep(BOWL), -5)
+
+
+# ---------------------------------------------------------------------------------------------------- the job
+def _dem_package(tmp_path):
+    import geopandas as gpd
+    from affine import Affine
+    from shapely.geometry import Point
+    from risk_one_map.layers.package import write_package
+    from tests.tiny import CRS, X0, Y0, tiny_layers
+    dem = np.full((20, 20), 50.0)
+    dem[14:17, 2:5] = 45.0  # bowl A in 东一村 (x 200-500 m, y 300-600 m), 5 m deep
+    dem[3:6, 14:17] = 48.0  # bowl B in 西二村 (x 1400-1700 m, y 1400-1700 m), 2 m deep
+    dem[0, 0] = -9999.0  # nodata corner
+    layers = tiny_layers()
+    layers["households"] = gpd.GeoDataFrame({"id": ["H1", "H2"], "people": [3, 5]},
+                                            geometry=[Point(X0 + 350, Y0 + 450), Point(X0 + 900, Y0 + 900)], crs=CRS)
+    layers["flood_lowpoints"] = gpd.GeoDataFrame(
+        {"id": ["L1"], "name": ["西二村桥下"], "source": ["ledger"]}, geometry=[Point(X0 + 1550, Y0 + 1550)], crs=CRS)
+    rasters = {model.DEM_RASTER: (dem, Affine(100, 0, X0, 0, -100, Y0 + 2000), CRS, -9999.0)}
+    return write_package(tmp_path / "pkg", layers, rasters)
+
+
+def test_job_writes_depressions_and_links_ledger_points(tmp_path):
+    import pyogrio
+    from risk_one_map.jobs import lowpoints as job
+    pkg = _dem_package(tmp_path)
+    res = job.run(pkg.path, rains_mm=(100, 2000), runoff_coefficient=1.0, add_lowpoints=True)
+    layer = pyogrio.read_dataframe(pkg.gpkg, layer=job.LAYER)
+    assert list(layer["id"]) == ["DEM-0001", "DEM-0002"]
+    a, b = layer.iloc[0], layer.iloc[1]
+    assert (b["max_depth_m"], b["area_m2"], b["volume_m3"]) == (5, 90_000, 450_000)  # A lies south: listed second
+    assert (a["max_depth_m"], a["volume_m3"]) == (2, 180_000)
+    assert b["households"] == 1 and b["people"] == 3 and b["village_code"] == "110109001201"
+    assert a["ledger_ids"] == "L1" and a["village_code"] == "110109002202"
+    assert list(layer.columns[:3]) == ["id", "max_depth_m", "area_m2"] and "spills_2000mm" in layer.columns
+    assert layer.geometry.area.tolist() == [90_000, 90_000]
+    lp = pyogrio.read_dataframe(pkg.gpkg, layer="flood_lowpoints")
+    assert sorted(lp["id"]) == ["DEM-0002", "L1"]  # the ledger point in DEM-0001 is linked, not repeated
+    new = lp[lp["id"] == "DEM-0002"].iloc[0]
+    assert new["source"] == "dem" and new["name"] == "东一村DEM洼地0002" and new["max_depth_m"] == 5
+    assert res.summary_lines()[0].startswith("DEM洼地：共找到 2 处封闭洼地")
+    for ev in res.events:
+        assert abs(ev.balance_error_m3) <= 1e-9 * ev.rain_m3
+    job.run(pkg.path, add_lowpoints=True)  # again: the DEM entries are replaced, not added twice
+    assert len(pyogrio.read_dataframe(pkg.gpkg, layer="flood_lowpoints")) == 2
+
+
+def test_cli_lowpoints_and_a_package_without_dem(tmp_path, capsys):
+    from risk_one_map.cli import main
+    pkg = _dem_package(tmp_path)
+    assert main(["lowpoints", str(pkg.path), "--rain", "30,60", "--min-depth", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "其中 1 处达到筛选标准" in out and "降雨 60 毫米" in out
+    (pkg.path / model.DEM_RASTER).unlink()
+    before = pkg.gpkg.read_bytes()
+    assert main(["lowpoints", str(pkg.path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "dem.tif" in err[0]
+    assert pkg.gpkg.read_bytes() == before
+
+
+def test_job_on_the_sample_county(sample_package, tmp_path):
+    import shutil
+    from risk_one_map.jobs import lowpoints as job
+    pkg = shutil.copytree(sample_package.path, tmp_path / "county")
+    res = job.run(pkg, add_lowpoints=True)
+    assert len(res.layer) > 0 and res.layer["max_depth_m"].min() >= 0.3
+    # The sample's ledger low points were pressed into its DEM: each lies in a depression found here.
+    assert res.linked_ledger == len(sample_package.read("flood_lowpoints"))
