@@ -52,6 +52,7 @@ OUTPUT_LAYERS = {
     "evacuation": ("evacuation_zones", "evacuation_routes", "shelter_load", "unserved"),
     "isochrones": ("shelter_isochrones",),
     "sitedepots": ("depot_sites", "depot_allocation"),
+    "lowpoints": ("dem_depressions",),
 }
 
 
