@@ -26,8 +26,9 @@ Spilling goes strictly down the tree, so the cascade has an order (upstream firs
 
 **Rain.** Rain (mm) times a runoff coefficient falls on every valid cell; each depression takes what falls on its
 catchment plus what upstream depressions spill into it, holds up to its volume and spills the rest. Water in a
-partly filled depression stands level over its lowest cells (one pool per top-level depression; nested basins are
-not yet filled one by one). Total effective rain = stored + left the county, to rounding.
+partly filled depression stands level over its lowest cells (one pool per top-level depression: its nested ponds,
+see ``depression_tree``, are listed with how deep they stand under that pool, but are not filled one by one from
+their own catchments). Total effective rain = stored + left the county, to rounding.
 """
 from __future__ import annotations
 
@@ -41,6 +42,7 @@ from scipy.sparse import csgraph
 
 from ..errors import RiskOneMapError
 from ..layers import model
+from . import depression_tree
 
 # The 8 neighbours as (drow, dcol); the first four are enough to list every undirected pair once.
 _HALF = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -60,6 +62,9 @@ class Depressions:
     cell_area: float
     valid: np.ndarray
     filters: dict = field(default_factory=dict)
+    nested: Optional[pd.DataFrame] = None  # depression_tree.COLUMNS: the ponds inside each depression, nested
+    nested_cells: list = field(default_factory=list)  # flat cell indices of each row of ``nested``
+    dem: Optional[np.ndarray] = None
     _pools: Optional[tuple] = None  # per depression: cell elevations sorted, for the stage-volume curve
 
     @property
@@ -256,8 +261,11 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     shape = dem.shape
     labels_out = np.where(vflat, labels, -1).reshape(shape)
     catch_out = np.where(vflat, catch, -1).reshape(shape)
+    zgrid = z.reshape(shape)
+    nested, nested_cells = depression_tree.nested_depressions(zgrid, labels_out, pred, table, cell_area, filters)
     return Depressions(filled=np.where(valid, level.reshape(shape), dem), labels=labels_out, catchments=catch_out,
-                       table=table, cell_area=cell_area, valid=valid, filters=filters, _pools=pools)
+                       table=table, cell_area=cell_area, valid=valid, filters=filters, nested=nested,
+                       nested_cells=nested_cells, dem=zgrid, _pools=pools)
 
 
 @dataclass
@@ -270,6 +278,7 @@ class RainEvent:
     rain_m3: float
     stored_m3: float
     left_m3: float
+    nested: Optional[pd.DataFrame] = None  # the nested ponds: same columns as ``table`` but inflow/stored/spilled
 
     @property
     def balance_error_m3(self) -> float:
@@ -338,7 +347,25 @@ def rain_event(dep: Depressions, rain_mm: float, runoff_coefficient: Optional[fl
         "water_depth_m": np.where(stored > 0, level - bottom, 0.0), "flooded_m2": wet_cells * dep.cell_area,
         "spills": spilled > 0})
     return RainEvent(rain_mm=float(rain_mm), runoff_coefficient=float(c), table=out, rain_m3=rain_m3,
-                     stored_m3=float(stored.sum()), left_m3=float(left))
+                     stored_m3=float(stored.sum()), left_m3=float(left),
+                     nested=_nested_water(dep, dict(zip(t["id"].to_numpy().tolist(), np.where(stored > 0, level,
+                                                                                            -np.inf).tolist()))))
+
+
+def _nested_water(dep: Depressions, level_of: dict) -> pd.DataFrame:
+    """The nested ponds under the water level of their depression (one pool per depression, as above)."""
+    nest = dep.nested
+    rows = {"id": [], "fill_share": [], "water_depth_m": [], "flooded_m2": [], "spills": []}
+    z = dep.dem.ravel() if dep.dem is not None else np.zeros(0)
+    for k, row in enumerate(nest.itertuples()) if nest is not None else ():
+        h = min(level_of.get(row.depression, -np.inf), row.spill_elev_m)
+        wet = np.maximum(h - z[dep.nested_cells[k]], 0.0)
+        rows["id"].append(row.id)
+        rows["fill_share"].append(float(wet.sum() * dep.cell_area / row.volume_m3) if row.volume_m3 > 0 else 0.0)
+        rows["water_depth_m"].append(max(h - row.bottom_elev_m, 0.0))
+        rows["flooded_m2"].append(float(np.count_nonzero(wet > 0) * dep.cell_area))
+        rows["spills"].append(bool(level_of.get(row.depression, -np.inf) >= row.spill_elev_m))
+    return pd.DataFrame(rows)
 
 
 def rain_events(dep: Depressions, rains_mm: Sequence[float], runoff_coefficient: Optional[float] = None) -> list:

@@ -53,11 +53,12 @@ class LowpointsResult:
         sig = d.significant
         lines = [f"DEM洼地：共找到 {len(d.table)} 处封闭洼地，其中 {len(sig)} 处达到筛选标准"
                  f"（深度 ≥ {f['min_depth_m']:g} 米、面积 ≥ {f['min_area_m2']:g} 平方米、不少于 {f['min_cells']} 格，"
-                 f"均为可调整的默认值）。"]
+                 f"均为可调整的默认值），洼地内另有 {len(d.nested)} 处嵌套的小洼地。"]
         if len(sig):
             lines.append(f"  这些洼地合计可蓄水 {sig['volume_m3'].sum():,.0f} 立方米，占地 {sig['area_m2'].sum() / 1e4:,.2f} 公顷；"
                          f"最深 {sig['max_depth_m'].max():.2f} 米。")
-            ranked = self.layer.sort_values(["people", "max_depth_m"], ascending=False).head(3)
+            top = self.layer[self.layer["nest_level"] == 0]
+            ranked = top.sort_values(["people", "max_depth_m"], ascending=False).head(3)
             if ranked["people"].sum() > 0:
                 lines.append("  受影响人口最多的洼地：" + "；".join(
                     f"{r.id}（{r.people:.0f} 人，深 {r.max_depth_m:.1f} 米）" for r in ranked.itertuples()
@@ -146,28 +147,9 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     steps.next()
     events = dp.rain_events(d, rains_mm, runoff_coefficient)
     steps.next()
-    sig = d.significant
-    ids = sig["id"].to_list()
-    geoms = polygons(d.labels, ids, transform)
-    frame_crs = crs if crs is not None else pkg.crs()
-    deep_x, deep_y = _cell_xy(transform, sig["deepest_row"], sig["deepest_col"])
-    spill_x, spill_y = _cell_xy(transform, sig["spill_row"], sig["spill_col"])
-    names = {i: f"{DEM_ID_PREFIX}{n + 1:04d}" for n, i in enumerate(ids)}
-    layer = gpd.GeoDataFrame({
-        "id": [names[i] for i in ids],
-        "max_depth_m": sig["max_depth_m"].to_numpy(), "area_m2": sig["area_m2"].to_numpy(),
-        "volume_m3": sig["volume_m3"].to_numpy(), "spill_elev_m": sig["spill_elev_m"].to_numpy(),
-        "bottom_elev_m": sig["bottom_elev_m"].to_numpy(), "catchment_m2": sig["catchment_m2"].to_numpy(),
-        "spills_to": [names.get(int(k), "县界外" if k == 0 else "小洼地") for k in sig["downstream"]],
-        "deepest_x": deep_x, "deepest_y": deep_y, "spill_x": spill_x, "spill_y": spill_y,
-    }, geometry=geoms, crs=frame_crs)
-    for ev in events:
-        t = ev.table.iloc[sig.index]
-        s = rain_suffix(ev.rain_mm)
-        layer[f"fill_{s}"] = t["fill_share"].to_numpy()
-        layer[f"depth_{s}"] = t["water_depth_m"].to_numpy()
-        layer[f"flooded_m2_{s}"] = t["flooded_m2"].to_numpy()
-        layer[f"spills_{s}"] = t["spills"].to_numpy().astype(int)
+    layer = _depression_frame(d, events, transform, crs if crs is not None else pkg.crs())
+    frame_crs = layer.crs
+    geoms = layer.geometry.to_numpy()
     # Exposure: households and people inside the whole depression (what a full depression floods).
     households = pkg.read("households", required=False)
     if households is not None and frame_crs is not None and households.crs is not None:
@@ -177,7 +159,8 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     layer["households"] = [len(k) for k in inside]
     layer["people"] = [float(people[k].sum()) for k in inside]
     villages = pkg.read("villages", required=False)
-    layer["village_code"] = _village_codes(villages, deep_x, deep_y, frame_crs)
+    layer["village_code"] = _village_codes(villages, layer["deepest_x"].to_numpy(), layer["deepest_y"].to_numpy(),
+                                           frame_crs)
     steps.next()
     out = {LAYER: layer}
     added = linked = 0
@@ -188,6 +171,50 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     steps.done()
     return LowpointsResult(package=pkg.path, depressions=d, events=events, layer=layer, added_lowpoints=added,
                            linked_ledger=linked, notes=[note] if note else [], seconds=time.perf_counter() - t0)
+
+
+def _depression_frame(d: dp.Depressions, events: list, transform, crs):
+    """The significant depressions (nest_level 0, their spill and catchment) then the ponds nested in them
+    (parent_id, nest_level 1, 2, ...), with per rain the filled share, water depth, flooded area and spills."""
+    import geopandas as gpd
+    from rasterio import features
+    import shapely
+    sig = d.significant
+    nest = d.nested
+    ids = sig["id"].to_list()
+    names = {i: f"{DEM_ID_PREFIX}{n + 1:04d}" for n, i in enumerate(ids + nest["id"].to_list())}
+    deep_x, deep_y = _cell_xy(transform, np.r_[sig["deepest_row"], nest["deepest_row"]],
+                              np.r_[sig["deepest_col"], nest["deepest_col"]])
+    spill_x, spill_y = _cell_xy(transform, sig["spill_row"], sig["spill_col"])
+    geoms = polygons(d.labels, ids, transform)
+    width = d.labels.shape[1]
+    for cells in d.nested_cells:
+        r, c = np.divmod(cells, width)
+        mask = np.zeros((r.max() - r.min() + 1, c.max() - c.min() + 1), dtype=np.uint8)
+        mask[r - r.min(), c - c.min()] = 1
+        shifted = transform * transform.translation(c.min(), r.min())
+        geoms.append(shapely.union_all([shapely.geometry.shape(g) for g, _ in features.shapes(
+            mask, mask=mask.astype(bool), transform=shifted, connectivity=8)]))
+    nan = np.full(len(nest), np.nan)
+    layer = gpd.GeoDataFrame({
+        "id": [names[i] for i in ids + nest["id"].to_list()],
+        "nest_level": np.r_[np.zeros(len(sig), int), nest["level"].to_numpy(int)],
+        "parent_id": [None] * len(sig) + [names[int(p)] for p in nest["parent"]],
+        **{col: np.r_[sig[col].to_numpy(float), nest[col].to_numpy(float)]
+           for col in ("max_depth_m", "area_m2", "volume_m3", "spill_elev_m", "bottom_elev_m")},
+        "catchment_m2": np.r_[sig["catchment_m2"].to_numpy(float), nan],
+        "spills_to": [names.get(int(k), "县界外" if k == 0 else "小洼地") for k in sig["downstream"]]
+        + [names[int(p)] for p in nest["parent"]],
+        "deepest_x": deep_x, "deepest_y": deep_y, "spill_x": np.r_[spill_x, nan], "spill_y": np.r_[spill_y, nan],
+    }, geometry=geoms, crs=crs)
+    for ev in events:
+        t = pd.concat([ev.table.iloc[sig.index], ev.nested], ignore_index=True)
+        s = rain_suffix(ev.rain_mm)
+        layer[f"fill_{s}"] = t["fill_share"].to_numpy(float)
+        layer[f"depth_{s}"] = t["water_depth_m"].to_numpy(float)
+        layer[f"flooded_m2_{s}"] = t["flooded_m2"].to_numpy(float)
+        layer[f"spills_{s}"] = t["spills"].to_numpy().astype(int)
+    return layer
 
 
 def _village_codes(villages, x, y, crs) -> list:
@@ -205,7 +232,7 @@ def _village_codes(villages, x, y, crs) -> list:
 
 
 def _merge_lowpoints(pkg: Package, layer, villages):
-    """flood_lowpoints with the significant depressions added as points at their deepest cell (source 'dem'),
+    """flood_lowpoints with the significant (outermost) depressions added as points at their deepest cell (source 'dem'),
     earlier DEM entries replaced, ledger points lying in a depression linked on ``layer['ledger_ids']`` instead."""
     import geopandas as gpd
     import shapely
@@ -217,9 +244,11 @@ def _merge_lowpoints(pkg: Package, layer, villages):
         old = old.to_crs(layer.crs)
     ours = old["id"].astype(str).str.startswith(DEM_ID_PREFIX)
     kept = old[~ours].reset_index(drop=True)
-    inside = _inside(kept, layer.geometry.to_numpy())
-    layer["ledger_ids"] = [",".join(kept["id"].iloc[k].astype(str)) or None for k in inside]
-    new = layer[[len(k) == 0 for k in inside]]
+    top = (layer["nest_level"] == 0).to_numpy()  # nested ponds lie inside these
+    inside = _inside(kept, layer.geometry.to_numpy()[top])
+    links = [",".join(kept["id"].iloc[k].astype(str)) or None for k in inside]
+    layer["ledger_ids"] = links + [None] * int((~top).sum())
+    new = layer[top][[len(k) == 0 for k in inside]]
     if villages is not None and len(villages):  # a hollow outside every village is not the county's to list
         new = new[new["village_code"].notna()]
     # One geometry type per layer (QGIS styles one): a ledger of ponding polygons gets polygons, else points.

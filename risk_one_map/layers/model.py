@@ -382,7 +382,8 @@ _PSEUDO = (F("pseudo", "int", "虚拟住户（按人口栅格）", min=0, max=1)
 OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields) for name, geometry,
                       fields in (
     ("dem_depressions", ("Polygon",), (
-        F("id", "str", "洼地编号"), F("max_depth_m", "float", "最大深度(米)"), F("area_m2", "float", "面积(平方米)"),
+        F("id", "str", "洼地编号"), F("nest_level", "int", "嵌套层级（0 = 最外层）"), F("parent_id", "str", "所在上级洼地"),
+        F("max_depth_m", "float", "最大深度(米)"), F("area_m2", "float", "面积(平方米)"),
         F("volume_m3", "float", "蓄水容积(立方米)"), F("spill_elev_m", "float", "溢出高程(米)"),
         F("bottom_elev_m", "float", "最低点高程(米)"), F("catchment_m2", "float", "汇水面积(平方米)"),
         F("spills_to", "str", "满后流向"), F("deepest_x", "float", "最低点X"), F("deepest_y", "float", "最低点Y"),

@@ -112,16 +112,48 @@ def test_partly_filled_bowl_stands_level_over_its_lowest_cells():
     assert row["water_depth_m"] == pytest.approx(1 + 4 / 9) and row["flooded_m2"] == 900
 
 
-def test_nested_bowl_is_one_top_level_depression():
+def test_nested_bowl_is_one_top_level_depression_holding_the_shallower_pond():
     dem = np.full((9, 9), 10.0)
     dem[1:8, 1:8] = 6.0  # a wide basin at 6 ...
     dem[2:4, 2:4] = 4.0  # ... holding a deep pit
-    dem[5:7, 5:7] = 5.0  # ... and a shallow one
+    dem[5:7, 5:7] = 5.0  # ... and a shallower one
     d = dep(dem)
     assert len(d.table) == 1
     row = d.table.iloc[0]
     assert row["spill_elev_m"] == 10 and row["max_depth_m"] == 6 and row["cells"] == 49
     assert row["volume_m3"] == pytest.approx((41 * 4 + 4 * 6 + 4 * 5) * 100)
+    # The deep pit goes on as the basin itself; the shallower pond joins it at 6 m and is kept as nested in it.
+    d = find_depressions(dem, cell_size=CELL)  # the default filters: 0.3 m, 200 m², 2 cells
+    nested = d.nested
+    assert len(nested) == 1
+    pond = nested.iloc[0]
+    assert (pond["parent"], pond["level"], pond["spill_elev_m"], pond["bottom_elev_m"]) == (1, 1, 6, 5)
+    assert (pond["cells"], pond["volume_m3"], pond["deepest_row"]) == (4, 400, 5)
+    # Water standing at 7 m (< 10 m) over the basin: the shallower pond (spilling at 6 m) is under water.
+    ev = rain_event(d, 1000 * (4 * 3 + 4 * 2 + 41 * 1) * 100 / row["catchment_m2"], runoff_coefficient=1.0)
+    assert ev.table["water_depth_m"].iloc[0] == pytest.approx(3)
+    assert ev.nested["spills"].tolist() == [True] and ev.nested["fill_share"].tolist() == [1]
+
+
+def test_nested_two_levels():
+    dem = np.full((12, 12), 10.0)
+    dem[1:11, 1:11] = 8.0  # the basin, spilling at 10
+    dem[2:6, 2:6] = 6.0  # pond P1 ...
+    dem[2, 2:4] = 3.0  # ... with the deepest pit of all
+    dem[5, 4:6] = 4.5  # ... and a second pit, joining it at 6
+    dem[7:10, 7:10] = 5.0  # pond P2, joining P1 at 8 ...
+    dem[7, 7:9] = 4.0  # ... with its own two pits,
+    dem[9, 8:10] = 4.2  # joining at 5
+    d = dep(dem, min_depth_m=0.3, min_area_m2=200, min_cells=2)
+    assert len(d.table) == 1
+    n = d.nested.set_index("bottom_elev_m")
+    assert sorted(n.index) == [4.0, 4.2, 4.5]
+    p2, pit42, pit45 = n.loc[4.0], n.loc[4.2], n.loc[4.5]
+    assert (p2["parent"], p2["level"], p2["spill_elev_m"], p2["cells"]) == (1, 1, 8, 9)
+    assert p2["volume_m3"] == pytest.approx((2 * 4 + 2 * 3.8 + 5 * 3) * 100)
+    assert (pit42["parent"], pit42["level"], pit42["spill_elev_m"], pit42["cells"]) == (p2["id"], 2, 5, 2)
+    assert pit42["volume_m3"] == pytest.approx(2 * 0.8 * 100)
+    assert (pit45["parent"], pit45["level"], pit45["spill_elev_m"]) == (1, 1, 6)
 
 
 def test_nodata_is_an_outlet():
@@ -224,6 +256,8 @@ def _dem_package(tmp_path):
     dem = np.full((20, 20), 50.0)
     dem[14:17, 2:5] = 45.0  # bowl A in 东一村 (x 200-500 m, y 300-600 m), 5 m deep
     dem[3:6, 14:17] = 48.0  # bowl B in 西二村 (x 1400-1700 m, y 1400-1700 m), 2 m deep
+    dem[5, 15:17] = 47.0  # its deepest pond along its south side
+    dem[3, 14:16] = 47.5  # and a shallower one along the north side, nested (two cells of 1 ha)
     dem[0, 0] = -9999.0  # nodata corner
     layers = tiny_layers()
     layers["households"] = gpd.GeoDataFrame({"id": ["H1", "H2"], "people": [3, 5]},
@@ -240,14 +274,17 @@ def test_job_writes_depressions_and_links_ledger_points(tmp_path):
     pkg = _dem_package(tmp_path)
     res = job.run(pkg.path, rains_mm=(100, 2000), runoff_coefficient=1.0, add_lowpoints=True)
     layer = pyogrio.read_dataframe(pkg.gpkg, layer=job.LAYER)
-    assert list(layer["id"]) == ["DEM-0001", "DEM-0002"]
-    a, b = layer.iloc[0], layer.iloc[1]
+    assert list(layer["id"]) == ["DEM-0001", "DEM-0002", "DEM-0003"]
+    a, b, pond = layer.iloc[0], layer.iloc[1], layer.iloc[2]
     assert (b["max_depth_m"], b["area_m2"], b["volume_m3"]) == (5, 90_000, 450_000)  # A lies south: listed second
-    assert (a["max_depth_m"], a["volume_m3"]) == (2, 180_000)
+    assert (a["max_depth_m"], a["volume_m3"]) == (3, 210_000)
+    assert (pond["nest_level"], pond["parent_id"], pond["area_m2"], pond["spill_elev_m"]) == (1, "DEM-0001", 20_000, 48)
+    assert pond["volume_m3"] == 10_000 and pond["depth_2000mm"] == 0.5 and pond["spills_2000mm"] == 1
     assert b["households"] == 1 and b["people"] == 3 and b["village_code"] == "110109001201"
     assert a["ledger_ids"] == "L1" and a["village_code"] == "110109002202"
-    assert list(layer.columns[:3]) == ["id", "max_depth_m", "area_m2"] and "spills_2000mm" in layer.columns
-    assert layer.geometry.area.tolist() == [90_000, 90_000]
+    assert list(layer.columns[:4]) == ["id", "nest_level", "parent_id", "max_depth_m"]
+    assert "spills_2000mm" in layer.columns
+    assert layer.geometry.area.tolist() == [90_000, 90_000, 20_000]
     lp = pyogrio.read_dataframe(pkg.gpkg, layer="flood_lowpoints")
     assert sorted(lp["id"]) == ["DEM-0002", "L1"]  # the ledger point in DEM-0001 is linked, not repeated
     new = lp[lp["id"] == "DEM-0002"].iloc[0]
@@ -262,7 +299,7 @@ def test_job_writes_depressions_and_links_ledger_points(tmp_path):
 def test_cli_lowpoints_and_a_package_without_dem(tmp_path, capsys):
     from risk_one_map.cli import main
     pkg = _dem_package(tmp_path)
-    assert main(["lowpoints", str(pkg.path), "--rain", "30,60", "--min-depth", "3"]) == 0
+    assert main(["lowpoints", str(pkg.path), "--rain", "30,60", "--min-depth", "4"]) == 0
     out = capsys.readouterr().out
     assert "其中 1 处达到筛选标准" in out and "降雨 60 毫米" in out
     (pkg.path / model.DEM_RASTER).unlink()
