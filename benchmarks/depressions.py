@@ -49,8 +49,9 @@ def one_size(cells: int, peers: bool) -> dict:
     from risk_one_map.analysis import depressions as dp
     dem = synthetic_dem(cells)
     row = {"cells": dem.size}
+    _, row["flat_s"] = _timed(lambda: dp.find_depressions(dem, cell_size=(30, 30), nested=False))
     d, row["depressions_s"] = _timed(lambda: dp.find_depressions(dem, cell_size=(30, 30)))
-    row["depressions"], row["significant"] = len(d.table), len(d.significant)
+    row["depressions"], row["significant"], row["nested"] = len(d.table), len(d.significant), len(d.nested)
     ev, row["rain_s"] = _timed(lambda: dp.rain_event(d, 100))
     row["balance_rel"] = abs(ev.balance_error_m3) / ev.rain_m3
     filled, row["fill_s"] = _timed(lambda: dp.fill(dem))
@@ -107,7 +108,8 @@ def main() -> None:
             continue
         row = json.loads(res.stdout.strip().splitlines()[-1])
         line = (f"{row['cells']:.1e} cells: depressions+catchments {row['depressions_s']:.1f} s "
-                f"({row['depressions']} depressions, {row['significant']} significant), rain {row['rain_s']:.2f} s "
+                f"({row['depressions']} depressions, {row['significant']} significant, {row['nested']} nested; "
+                f"without the nested ones {row['flat_s']:.1f} s), rain {row['rain_s']:.2f} s "
                 f"(balance {row['balance_rel']:.0e}), fill alone {row['fill_s']:.1f} s, peak {row['peak_rss_gb']:.2f} GB")
         for peer in ("skimage", "richdem"):
             if f"{peer}_s" in row:

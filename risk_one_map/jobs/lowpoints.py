@@ -71,7 +71,7 @@ class LowpointsResult:
                          f"（水量平衡误差 {abs(ev.balance_error_m3):.1e} 立方米）。")
         if self.added_lowpoints or self.linked_ledger:
             lines.append(f"  低洼易涝点：新增 {self.added_lowpoints} 处（来源：DEM洼地），"
-                         f"{self.linked_ledger} 处台账点位于洼地内，已关联不重复添加。")
+                         f"台账中 {self.linked_ledger} 处易涝点与洼地重叠，已关联（见 ledger_ids），不重复添加。")
         lines += [f"  说明：{n}" for n in self.notes]
         lines.append(f"  计算用时 {self.seconds:.1f} 秒。")
         return lines
@@ -177,8 +177,6 @@ def _depression_frame(d: dp.Depressions, events: list, transform, crs):
     """The significant depressions (nest_level 0, their spill and catchment) then the ponds nested in them
     (parent_id, nest_level 1, 2, ...), with per rain the filled share, water depth, flooded area and spills."""
     import geopandas as gpd
-    from rasterio import features
-    import shapely
     sig = d.significant
     nest = d.nested
     ids = sig["id"].to_list()
@@ -187,14 +185,16 @@ def _depression_frame(d: dp.Depressions, events: list, transform, crs):
                               np.r_[sig["deepest_col"], nest["deepest_col"]])
     spill_x, spill_y = _cell_xy(transform, sig["spill_row"], sig["spill_col"])
     geoms = polygons(d.labels, ids, transform)
-    width = d.labels.shape[1]
-    for cells in d.nested_cells:
-        r, c = np.divmod(cells, width)
-        mask = np.zeros((r.max() - r.min() + 1, c.max() - c.min() + 1), dtype=np.uint8)
-        mask[r - r.min(), c - c.min()] = 1
-        shifted = transform * transform.translation(c.min(), r.min())
-        geoms.append(shapely.union_all([shapely.geometry.shape(g) for g, _ in features.shapes(
-            mask, mask=mask.astype(bool), transform=shifted, connectivity=8)]))
+    # Ponds of one nesting level never overlap: one grid and one tracing per level.
+    nested_geoms = [None] * len(nest)
+    for lev in np.unique(nest["level"]):
+        rows = np.flatnonzero(nest["level"].to_numpy() == lev)
+        grid = np.zeros(d.labels.shape, dtype=np.int32)
+        for k in rows:
+            grid.ravel()[d.nested_cells[k]] = k + 1
+        for k, g in zip(rows, polygons(grid, (rows + 1).tolist(), transform)):
+            nested_geoms[k] = g
+    geoms += nested_geoms
     nan = np.full(len(nest), np.nan)
     layer = gpd.GeoDataFrame({
         "id": [names[i] for i in ids + nest["id"].to_list()],
@@ -263,4 +263,5 @@ def _merge_lowpoints(pkg: Package, layer, villages):
         "source": "dem", "village_code": new["village_code"].to_numpy(),
     }, geometry=where, crs=layer.crs)
     merged = pd.concat([kept, rows], ignore_index=True)
-    return gpd.GeoDataFrame(merged, geometry="geometry", crs=layer.crs), len(rows), int(sum(len(k) > 0 for k in inside))
+    linked = len(set(np.concatenate(inside).tolist())) if inside else 0
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=layer.crs), len(rows), linked
