@@ -99,6 +99,28 @@ def test_two_bowls_spill_in_order():
     np.testing.assert_allclose(ev.table["fill_share"], [90 / 4200, 90 / 3000])
 
 
+def test_a_chain_of_three_fills_in_order():
+    dem = np.full((5, 11), 20.0)
+    dem[1:4, :] = [20, 5, 5, 12, 3, 3, 8, 2, 2, 6, 1]  # A -> B -> C -> out of the east edge
+    d = dep(dem)
+    a, b, c = (d.table.iloc[i] for i in range(3))
+    assert (a["downstream"], b["downstream"], c["downstream"]) == (b["id"], c["id"], 0)
+    volumes = [6 * 7 * 100, 6 * 5 * 100, 6 * 4 * 100]
+    assert d.table["volume_m3"].tolist() == volumes
+    # Each catchment is 15 cells (1500 m²). A fills at 4200 / 1500 = 2.8 m of runoff; with 3 m it spills 300 m³
+    # into B, which then holds 4500 + 300 > 3000 and spills 1800 m³ into C: 4500 + 1800 > 2400, C spills 3900.
+    ev = rain_event(d, 3000, runoff_coefficient=1.0)
+    assert ev.table["spilled_m3"].tolist() == pytest.approx([300, 1800, 3900])
+    assert ev.stored_m3 == pytest.approx(sum(volumes))
+    # 1.5 m: 2250 m³ each, less than the smallest (C, 2400): nothing spills; what leaves fell on the east columns.
+    ev = rain_event(d, 1500, runoff_coefficient=1.0)
+    assert not ev.table["spills"].any() and ev.left_m3 == pytest.approx(1.5 * 10 * 100)
+
+
+def test_a_bowl_cut_by_the_raster_edge_drains_out():
+    assert len(dep(BOWL[:, 3:]).table) == 0  # the bowl's west half is gone: its centre is on the edge
+
+
 def test_partly_filled_bowl_stands_level_over_its_lowest_cells():
     d = dep(BOWL)
     # 50 m³ in the bowl: the 6 m centre holds 100 m³ up to 7 m, so the water stands 0.5 m over the centre only.
