@@ -263,7 +263,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     labels_out = np.where(vflat, labels, -1).reshape(shape)
     catch_out = np.where(vflat, catch, -1).reshape(shape)
     zgrid = z.reshape(shape)
-    nested, nested_cells = (depression_tree.nested_depressions(zgrid, labels_out, pred, table, cell_area, filters)
+    nested, nested_cells = (depression_tree.nested_depressions(zgrid, labels_out, pred, recv, table, cell_area, filters)
                             if nested else (pd.DataFrame(columns=depression_tree.COLUMNS), []))
     return Depressions(filled=np.where(valid, level.reshape(shape), dem), labels=labels_out, catchments=catch_out,
                        table=table, cell_area=cell_area, valid=valid, filters=filters, nested=nested,

@@ -232,8 +232,9 @@ def _village_codes(villages, x, y, crs) -> list:
 
 
 def _merge_lowpoints(pkg: Package, layer, villages):
-    """flood_lowpoints with the significant (outermost) depressions added as points at their deepest cell (source 'dem'),
-    earlier DEM entries replaced, ledger points lying in a depression linked on ``layer['ledger_ids']`` instead."""
+    """flood_lowpoints with the significant (outermost) depressions added as points at their deepest cell (source
+    'dem'), earlier DEM entries replaced, ledger points lying in a depression linked on ``layer['ledger_ids']``
+    instead."""
     import geopandas as gpd
     import shapely
     old = pkg.read("flood_lowpoints", required=False)
