@@ -61,7 +61,8 @@ class LowpointsResult:
             ranked = top.sort_values(["people", "max_depth_m"], ascending=False).head(3)
             if ranked["people"].sum() > 0:
                 lines.append("  受影响人口最多的洼地：" + "；".join(
-                    f"{r.id}（{r.people:.0f} 人，深 {r.max_depth_m:.1f} 米）" for r in ranked.itertuples()
+                    f"{r.id}（{r.people:.0f} 人，道路 {r.road_m:.0f} 米，深 {r.max_depth_m:.1f} 米）"
+                    for r in ranked.itertuples()
                     if r.people > 0) + "。")
         for ev in self.events:
             t = ev.table[d.table["significant"].to_numpy()]
@@ -158,6 +159,7 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     people = households["people"].to_numpy(float) if households is not None and len(households) else np.zeros(0)
     layer["households"] = [len(k) for k in inside]
     layer["people"] = [float(people[k].sum()) for k in inside]
+    layer["road_m"] = _road_length(pkg.read("roads", required=False), geoms, frame_crs)
     villages = pkg.read("villages", required=False)
     layer["village_code"] = _village_codes(villages, layer["deepest_x"].to_numpy(), layer["deepest_y"].to_numpy(),
                                            frame_crs)
@@ -215,6 +217,19 @@ def _depression_frame(d: dp.Depressions, events: list, transform, crs):
         layer[f"flooded_m2_{s}"] = t["flooded_m2"].to_numpy(float)
         layer[f"spills_{s}"] = t["spills"].to_numpy().astype(int)
     return layer
+
+
+def _road_length(roads, geoms, crs) -> list:
+    """Metres of road inside each polygon: the lanes that go under water."""
+    import shapely
+    if roads is None or not len(roads) or not len(geoms):
+        return [0.0] * len(geoms)
+    if crs is not None and roads.crs is not None:
+        roads = roads.to_crs(crs)
+    lines = roads.geometry.to_numpy()
+    poly_i, line_i = shapely.STRtree(lines).query(np.asarray(geoms, dtype=object), predicate="intersects")
+    lengths = shapely.length(shapely.intersection(lines[line_i], np.asarray(geoms, dtype=object)[poly_i]))
+    return np.bincount(poly_i, weights=lengths, minlength=len(geoms)).tolist()
 
 
 def _village_codes(villages, x, y, crs) -> list:

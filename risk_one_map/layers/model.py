@@ -391,7 +391,8 @@ OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP
      + tuple(F(f"{key}_{mm}mm", kind, f"{mm}毫米降雨{zh}") for mm in (50, 100, 200) for key, kind, zh in (
          ("fill", "float", "蓄满比例"), ("depth", "float", "积水深度(米)"), ("flooded_m2", "float", "积水面积(平方米)"),
          ("spills", "int", "外溢")))
-     + (F("households", "int", "洼地内户数"), F("people", "float", "洼地内人数"), F("village_code", "str", "所在村代码"),
+     + (F("households", "int", "洼地内户数"), F("people", "float", "洼地内人数"), F("road_m", "float", "洼地内道路(米)"),
+        F("village_code", "str", "所在村代码"),
         F("ledger_ids", "str", "台账易涝点"))),
     ("depot_sites", ("Point",), (
         F("id", "str", "编号"), F("name", "str", "名称"), F("level", "str", "等级"), F("capacity", "float", "有效库容"),

@@ -272,7 +272,7 @@ def test_bad_input_is_one_clear_line():
 def _dem_package(tmp_path):
     import geopandas as gpd
     from affine import Affine
-    from shapely.geometry import Point
+    from shapely.geometry import LineString, Point
     from risk_one_map.layers.package import write_package
     from tests.tiny import CRS, X0, Y0, tiny_layers
     dem = np.full((20, 20), 50.0)
@@ -284,6 +284,8 @@ def _dem_package(tmp_path):
     layers = tiny_layers()
     layers["households"] = gpd.GeoDataFrame({"id": ["H1", "H2"], "people": [3, 5]},
                                             geometry=[Point(X0 + 350, Y0 + 450), Point(X0 + 900, Y0 + 900)], crs=CRS)
+    layers["roads"] = gpd.GeoDataFrame({"id": ["R1"], "kind": ["village"]},
+                                       geometry=[LineString([(X0, Y0 + 1550), (X0 + 2000, Y0 + 1550)])], crs=CRS)
     layers["flood_lowpoints"] = gpd.GeoDataFrame(
         {"id": ["L1"], "name": ["西二村桥下"], "source": ["ledger"]}, geometry=[Point(X0 + 1550, Y0 + 1550)], crs=CRS)
     rasters = {model.DEM_RASTER: (dem, Affine(100, 0, X0, 0, -100, Y0 + 2000), CRS, -9999.0)}
@@ -303,6 +305,7 @@ def test_job_writes_depressions_and_links_ledger_points(tmp_path):
     assert (pond["nest_level"], pond["parent_id"], pond["area_m2"], pond["spill_elev_m"]) == (1, "DEM-0001", 20_000, 48)
     assert pond["volume_m3"] == 10_000 and pond["depth_2000mm"] == 0.5 and pond["spills_2000mm"] == 1
     assert b["households"] == 1 and b["people"] == 3 and b["village_code"] == "110109001201"
+    assert b["road_m"] == 0 and a["road_m"] == pytest.approx(300)  # the road along y = 1550 m crosses bowl B (x 1400-1700)
     assert a["ledger_ids"] == "L1" and a["village_code"] == "110109002202"
     assert list(layer.columns[:4]) == ["id", "nest_level", "parent_id", "max_depth_m"]
     assert "spills_2000mm" in layer.columns
