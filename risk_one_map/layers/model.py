@@ -317,6 +317,11 @@ DEFAULTS = {d.key: d for d in (
     # Above this share of the package's people, an evacuation plan is more likely a data problem than a plan.
     Default("evac_plausible_share", 0.10, "", "须撤离人口占比提示阈值", "default"),
     Default("flood_min_depth_m", 0.15, "m", "需撤离的最小积水深度 (车道积水 > 15 cm 即内涝)", "GB 51222-2017"),
+    # DEM low points (dem_depressions): what counts as a low point worth listing, and the rain that reaches them.
+    Default("lowpoint_min_depth_m", 0.3, "m", "DEM洼地最小深度（更浅的视为地形噪声）", "default"),
+    Default("lowpoint_min_area_m2", 200.0, "m²", "DEM洼地最小面积", "default"),
+    Default("lowpoint_min_cells", 2, "cells", "DEM洼地最少格数（单格坑视为噪声）", "default"),
+    Default("lowpoint_runoff_coefficient", 0.6, "", "径流系数（降雨中形成地表径流的比例，城镇与农田混合）", "default"),
     Default("depot_reach_county_h", 6.0, "h", "县级物资首批送达时限", "2024 national guidance"),
     Default("depot_reach_city_h", 8.0, "h", "市级物资首批送达时限", "2024 national guidance"),
     Default("depot_reach_province_h", 10.0, "h", "省级物资首批送达时限", "2024 national guidance"),
@@ -453,6 +458,7 @@ OUTPUT_LAYER_TITLES = {
     "depot_sites": "储备点选址结果", "depot_allocation": "储备点服务分配",
     "warning_area": "预警区域", "warning_villages": "预警涉及村", "warning_households": "预警须转移/告知住户",
     "warning_calls": "叫应名单", "call_log": "叫应记录",
+    "dem_depressions": "DEM洼地（低洼易涝筛查）",
 }
 
 
@@ -472,6 +478,19 @@ _ZONE_IDS = (F("zone_ids", "str", "所在撤离区"),)
 _PSEUDO = (F("pseudo", "int", "虚拟住户（按人口栅格）", min=0, max=1),)
 OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields) for name, geometry,
                       fields in (
+    ("dem_depressions", ("Polygon",), (
+        F("id", "str", "洼地编号"), F("nest_level", "int", "嵌套层级（0 = 最外层）"), F("parent_id", "str", "所在上级洼地"),
+        F("max_depth_m", "float", "最大深度(米)"), F("area_m2", "float", "面积(平方米)"),
+        F("volume_m3", "float", "蓄水容积(立方米)"), F("spill_elev_m", "float", "溢出高程(米)"),
+        F("bottom_elev_m", "float", "最低点高程(米)"), F("catchment_m2", "float", "汇水面积(平方米)"),
+        F("spills_to", "str", "满后流向"), F("deepest_x", "float", "最低点X"), F("deepest_y", "float", "最低点Y"),
+        F("spill_x", "float", "溢出点X"), F("spill_y", "float", "溢出点Y"))
+     + tuple(F(f"{key}_{mm}mm", kind, f"{mm}毫米降雨{zh}") for mm in (50, 100, 200) for key, kind, zh in (
+         ("fill", "float", "蓄满比例"), ("depth", "float", "积水深度(米)"), ("flooded_m2", "float", "积水面积(平方米)"),
+         ("spills", "int", "外溢")))
+     + (F("households", "int", "洼地内户数"), F("people", "float", "洼地内人数"), F("road_m", "float", "洼地内道路(米)"),
+        F("village_code", "str", "所在村代码"),
+        F("ledger_ids", "str", "台账易涝点"))),
     ("depot_sites", ("Point",), (
         F("id", "str", "编号"), F("name", "str", "名称"), F("level", "str", "等级"), F("capacity", "float", "有效库容"),
         F("existing", "int", "现有储备点", min=0, max=1), F("status", "str", "选址结果"),

@@ -49,6 +49,9 @@ SHELTER_SIZES = {"emergency": 3.0, "short_term": 3.8, "long_term": 4.6}  # mm
 EXPOSURE_REDS = ("#fee5d9", "#fcae91", "#fb6a4a", "#de2d26", "#a50f15")  # light -> dark, ColorBrewer Reds
 EXPOSURE_BREAKS = (100, 200, 400, 800, math.inf)  # people; re-cut at the layer's own values on load
 EVACUEE_ORANGE = "#f57c00"
+# DEM hollows by depth (m), light to dark blue (ColorBrewer Blues): shallow ponding to deep water.
+DEPRESSION_BLUES = ("#c6dbef", "#6baed6", "#2171b5", "#08306b")
+DEPRESSION_BREAKS = (0.5, 1.0, 2.0, math.inf)
 DEPOT_PURPLE = "#3f007d"
 ALLOCATION_GREY_PURPLE = "#8c82a8"
 ISOCHRONE_GREENS = {5: "#1a9641", 10: "#66bd63", 15: "#a6d96a"}  # minutes -> colour, nearest band darkest
@@ -515,6 +518,21 @@ def _exposure_villages(layer, font):
     layer.setLabelsEnabled(False)
 
 
+def _dem_depressions(layer, font):
+    """DEM hollows see-through blue, darker as they are deeper (米), so the roads and houses in them still show."""
+    symbols = []
+    for colour in DEPRESSION_BLUES:
+        fill = QColor(colour)
+        fill.setAlpha(150)
+        symbols.append(_symbol(QgsFillSymbol, [QgsSimpleFillSymbolLayer(fill, Qt.SolidPattern, QColor(FLOOD_BLUE),
+                                                                        Qt.SolidLine, 0.2)]))
+    ranges = _ranges(DEPRESSION_BREAKS, symbols)
+    for r in ranges:
+        r.setLabel(f"深 {r.label()} 米")
+    layer.setRenderer(QgsGraduatedSymbolRenderer("max_depth_m", ranges))
+    layer.setLabelsEnabled(False)
+
+
 def _evacuation_zones(layer, font):
     """The zone itself hatched warning orange in a red outline, named after its hazard along the outline; the wider
     rings (1.5×, 2×) dashed orange outlines, only when zoomed in to a village."""
@@ -683,7 +701,7 @@ _BUILDERS = {
     "exposure_villages": _exposure_villages, "evacuation_zones": _evacuation_zones,
     "evacuation_routes": _evacuation_routes, "evacuees": _evacuees, "unserved": _unserved,
     "shelter_load": _shelter_load, "shelter_isochrones": _shelter_isochrones, "depot_sites": _depot_sites,
-    "depot_allocation": _depot_allocation,
+    "depot_allocation": _depot_allocation, "dem_depressions": _dem_depressions,
 }
 STYLE_KEYS = tuple(_BUILDERS)  # every QML make_styles.py writes
 

@@ -53,6 +53,7 @@ OUTPUT_LAYERS = {
     "isochrones": ("shelter_isochrones",),
     "sitedepots": ("depot_sites", "depot_allocation"),
     "warning": ("warning_area", "warning_villages", "warning_households"),
+    "lowpoints": ("dem_depressions",),
 }
 
 

@@ -11,7 +11,7 @@ from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject, Q
 import risk_one_map
 
 EXPECTED = {"checkpackage", "sampledata", "importdata", "exposure", "evacuation", "isochrones", "sitedepots",
-            "villageatlas", "depotmap"}
+            "villageatlas", "depotmap", "lowpoints"}
 
 
 pytestmark = pytest.mark.usefixtures("provider")  # tests/qgis/conftest.py: the plugin's provider, registered
@@ -100,3 +100,16 @@ def test_outputs_load_styled_on_every_run_not_only_the_first(county):
         assert layer.name() == "避难场所步行等时圈"
         del context, details
         gc.collect()
+
+
+def test_lowpoints_algorithm_equals_the_job(county, tmp_path):
+    from risk_one_map.jobs import lowpoints
+    result, context = _run("riskonemap:lowpoints", {"PACKAGE": str(county), "RAIN": "30,120"})
+    cli = shutil.copytree(county, tmp_path / "cli")
+    job = lowpoints.run(cli, rains_mm=(30, 120))
+    assert result["OUTPUT_COUNT"] == len(job.layer) > 0
+    assert {u.split("=")[-1] for u in context.layersToLoadOnCompletion()} == {"dem_depressions"}
+    import pyogrio
+    alg = pyogrio.read_dataframe(county / "onemap.gpkg", layer="dem_depressions", read_geometry=False)
+    pd.testing.assert_frame_equal(alg, pyogrio.read_dataframe(cli / "onemap.gpkg", layer="dem_depressions",
+                                                              read_geometry=False))

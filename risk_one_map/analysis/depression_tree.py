@@ -1,0 +1,171 @@
+"""Nested depressions (a large basin holding small ones): the hierarchy inside each top-level depression.
+
+As water rises in a basin, separate ponds join at saddles. Walking the spill tree's edges inside each depression in
+order of height (Kruskal's order, union-find over the basins of its local lows) finds every join. At a join the
+pond with the lower bottom goes on (the "elder rule" of merge trees) and the other, if both pass the filters (depth, area, cells), is kept as a nested
+depression of it, with that saddle as its spill elevation; the deepest pond of a depression is the depression
+itself. Ponds that do not pass the filters simply grow into their neighbour. Pure numpy; the Python loop runs over
+the basins of the flooded cells only.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+COLUMNS = ["id", "parent", "depression", "level", "spill_elev_m", "bottom_elev_m", "max_depth_m", "cells",
+           "area_m2", "volume_m3", "deepest_row", "deepest_col"]
+
+
+def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down: np.ndarray, table: pd.DataFrame,
+                       cell_area: float, filters: dict):
+    """A table with one row per nested depression (never the top level itself): ``parent`` is the id of the
+    depression it lies in (a top-level id, or a nested one's), ``depression`` its top-level id, ``level`` 1 for the
+    top level's children; ids continue after the top-level ones. And each one's cells (flat indices). ``z`` and
+    ``labels`` are 2-D; ``pred`` (the spill tree) and ``down`` (steepest lower neighbour, -1 = none) flat."""
+    shape = z.shape
+    zf, lf = z.ravel(), labels.ravel()
+    cells = np.flatnonzero(lf > 0)
+    if not cells.size:
+        return pd.DataFrame(columns=COLUMNS), []
+    m = cells.size
+    pos = np.full(zf.size, -1, dtype=np.int64)
+    pos[cells] = np.arange(m)
+    # Basins: a flooded cell's steepest way down stays in its depression and ends at a local low. A cell with a lower
+    # neighbour never starts a pond of its own, so every pond is a union of basins and the joins are between basins:
+    # the union-find runs over the basins (a few per cent of the cells), not over every cell.
+    to = pos[np.maximum(down[cells], 0)]
+    to = np.where((down[cells] >= 0) & (to >= 0), to, np.arange(m))
+    while True:
+        nxt = to[to]
+        if np.array_equal(nxt, to):
+            break
+        to = nxt
+    lows, basin = np.unique(to, return_inverse=True)
+    nb = lows.size
+    zc = zf[cells]
+    by_basin = np.lexsort((zc, basin))
+    zs = zc[by_basin]
+    starts = np.searchsorted(basin[by_basin], np.arange(nb + 1))
+    rr, cc = np.divmod(cells, shape[1])
+    r0, c0, r1, c1 = (np.full(nb, fill) for fill in (shape[0], shape[1], -1, -1))
+    np.minimum.at(r0, basin, rr)
+    np.minimum.at(c0, basin, cc)
+    np.maximum.at(r1, basin, rr)
+    np.maximum.at(c1, basin, cc)
+    r0, c0, r1, c1 = r0.tolist(), c0.tolist(), r1.tolist(), c1.tolist()
+
+    up = pred[cells]
+    inside = (up >= 0) & (up < zf.size)
+    inside[inside] = lf[up[inside]] == lf[cells[inside]]
+    a, b = basin[np.flatnonzero(inside)], basin[pos[up[inside]]]
+    w = np.maximum(zc[inside], zf[up[inside]])
+    apart = a != b
+    a, b, w = a[apart], b[apart], w[apart]
+    order = np.argsort(w, kind="stable")
+
+    parent = list(range(nb))
+    members = [[i] for i in range(nb)]
+    total = np.diff(starts).tolist()
+    minz = zc[lows].tolist()
+    mincell = cells[lows].tolist()
+    passed = [False] * nb
+    kids: list = [()] * nb
+    min_depth, min_area, min_cells = filters["min_depth_m"], filters["min_area_m2"], filters["min_cells"]
+    need = max(min_cells, min_area / cell_area)
+    nodes = []  # (deepest cell, spill, kids, bounding box)
+
+    def find(i):
+        root = i
+        while parent[root] != root:
+            root = parent[root]
+        while parent[i] != root:
+            parent[i], i = root, parent[i]
+        return root
+
+    def passes(r, level):
+        """Deep, large and many-celled enough as a pond up to ``level``; once true it stays true as water rises."""
+        if level - minz[r] < min_depth:
+            return False
+        if not passed[r] and total[r] >= need:
+            below = sum(int(np.searchsorted(zs[starts[k]:starts[k + 1]], level)) for k in members[r])
+            passed[r] = below >= need
+        return passed[r]
+
+    def close(r, level):
+        nodes.append((mincell[r], level, kids[r], (slice(r0[r], r1[r] + 1), slice(c0[r], c1[r] + 1))))
+        return len(nodes) - 1
+
+    for k in order.tolist():
+        ra, rb = find(int(a[k])), find(int(b[k]))
+        if ra == rb:
+            continue
+        level = float(w[k])
+        # The elder rule: the pond with the lower bottom goes on; the other, if it passes, is kept as nested.
+        young, elder = (ra, rb) if minz[ra] > minz[rb] else (rb, ra)
+        if passes(young, level) and passes(elder, level):
+            joined = kids[elder] + (close(young, level),)
+        else:
+            joined = kids[elder] + kids[young]
+        if len(members[ra]) < len(members[rb]):
+            ra, rb = rb, ra
+        parent[rb] = ra
+        members[ra] += members[rb]
+        members[rb] = []
+        total[ra] += total[rb]
+        passed[ra] = passed[ra] or passed[rb]
+        if minz[rb] < minz[ra]:
+            minz[ra], mincell[ra] = minz[rb], mincell[rb]
+        r0[ra], c0[ra] = min(r0[ra], r0[rb]), min(c0[ra], c0[rb])
+        r1[ra], c1[ra] = max(r1[ra], r1[rb]), max(c1[ra], c1[rb])
+        kids[ra] = joined
+
+    # What is still apart inside a depression joins at its spill elevation, over the rim.
+    spill = dict(zip(table["id"].to_numpy().tolist(), table["spill_elev_m"].to_numpy().tolist()))
+    roots: dict = {}
+    for r in {find(i) for i in range(nb)}:
+        roots.setdefault(int(lf[mincell[r]]), []).append(r)
+    top_kids = {}
+    for dep, rs in roots.items():
+        level = spill[dep]
+        elder = min(rs, key=lambda r: minz[r])
+        top_kids[dep] = [k for r in rs for k in (
+            [close(r, level)] if r != elder and passes(r, level) and passes(elder, level) else kids[r])]
+
+    first_id = int(table["id"].max()) + 1
+    rows = []
+    for dep, children in top_kids.items():
+        stack = [(k, dep, 1) for k in children]
+        while stack:
+            k, par, lev = stack.pop()
+            mc, level, grand, box = nodes[k]
+            nid = first_id + k
+            rows.append(_measure(z, labels, box, dep, mc, level, cell_area) | {
+                "id": nid, "parent": par, "depression": dep, "level": lev})
+            stack.extend((g, nid, lev + 1) for g in grand)
+    if not rows:
+        return pd.DataFrame(columns=COLUMNS), []
+    frame = pd.DataFrame(rows).sort_values("id").reset_index(drop=True)
+    return frame[COLUMNS], frame["_cells"].tolist()
+
+
+def node_mask(z: np.ndarray, labels: np.ndarray, box, depression: int, deepest_row: int, deepest_col: int,
+              spill_elev: float):
+    """(row slice, col slice, mask) of a nested depression: the cells of its top-level depression below its spill
+    elevation, connected to its deepest cell, inside ``box`` (row and column slices holding it)."""
+    rows, cols = box
+    win = (labels[rows, cols] == depression) & (z[rows, cols] < spill_elev)
+    lab, _ = ndimage.label(win, structure=np.ones((3, 3), bool))
+    return rows, cols, lab == lab[deepest_row - rows.start, deepest_col - cols.start]
+
+
+def _measure(z, labels, box, dep, mincell, level, cell_area) -> dict:
+    r, c = divmod(int(mincell), z.shape[1])
+    rows, cols, mask = node_mask(z, labels, box, dep, r, c, level)
+    water = level - z[rows, cols][mask]
+    n = int(mask.sum())
+    rr, cc = np.nonzero(mask)
+    return {"_cells": (rr + rows.start) * z.shape[1] + cc + cols.start, "spill_elev_m": level,
+            "bottom_elev_m": float(z[r, c]), "max_depth_m": float(level - z[r, c]),
+            "cells": n, "area_m2": n * cell_area, "volume_m3": float(water.sum() * cell_area),
+            "deepest_row": r, "deepest_col": c}
