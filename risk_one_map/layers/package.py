@@ -136,8 +136,12 @@ class Package:
         """True when the village areas were made from points (近似村界), which every output must say first."""
         if not self.gpkg.is_file() or not self.has("villages"):
             return False
+        import warnings
         try:
-            frame = _pyogrio().read_dataframe(self.gpkg, layer="villages", columns=["boundary"], read_geometry=False)
+            with warnings.catch_warnings():  # GDAL's notes (an unknown srs_id...) are the check's to report
+                warnings.simplefilter("ignore")
+                frame = _pyogrio().read_dataframe(self.gpkg, layer="villages", columns=["boundary"],
+                                                  read_geometry=False)
         except Exception:  # no such column: surveyed boundaries
             return False
         return "boundary" in frame.columns and (frame["boundary"] == model.APPROX_VILLAGES).any()
