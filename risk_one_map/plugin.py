@@ -29,7 +29,8 @@ SETTINGS_LAST_PACKAGE = settings.PREFIX + "last_package"
 ICON_PATH = Path(__file__).resolve().parent / "resources" / "icons" / "icon.svg"
 # menu action -> the deps.FEATURES key it needs (greyed while that feature's packages are missing)
 ACTION_FEATURES = {"RiskOneMapImport": "import", "RiskOneMapCheck": "check", "RiskOneMapExposure": "analysis",
-                   "RiskOneMapEvacuation": "analysis", "RiskOneMapSiting": "analysis", "RiskOneMapAtlas": "atlas",
+                   "RiskOneMapEvacuation": "analysis", "RiskOneMapSiting": "analysis",
+                   "RiskOneMapLowpoints": "analysis", "RiskOneMapAtlas": "atlas",
                    "RiskOneMapSample": "sample_data"}
 
 
@@ -86,6 +87,8 @@ class RiskOneMapPlugin:
                 ("RiskOneMapExposure", tr("人口暴露分析…"), lambda: self.open_analysis("exposure")),
                 ("RiskOneMapEvacuation", tr("转移避险分析…"), lambda: self.open_analysis("evacuation")),
                 ("RiskOneMapSiting", tr("物资储备点选址…"), lambda: self.open_analysis("siting")),
+                # Processing's own dialog: the options, a progress bar and Cancel, the result layer loaded styled.
+                ("RiskOneMapLowpoints", tr("DEM洼地（低洼易涝点筛查）…"), lambda: self.open_algorithm("lowpoints")),
                 ("RiskOneMapAtlas", tr("批量打印村图…"), lambda: self.open_algorithm("villageatlas")),
                 ("RiskOneMapSample", tr("生成示例县…"), lambda: self.open_algorithm("sampledata"))):
             self._add(self._action(key, text, slot), toolbar=False)

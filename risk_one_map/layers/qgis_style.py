@@ -519,17 +519,21 @@ def _exposure_villages(layer, font):
 
 
 def _dem_depressions(layer, font):
-    """DEM hollows see-through blue, darker as they are deeper (米), so the roads and houses in them still show."""
-    symbols = []
-    for colour in DEPRESSION_BLUES:
+    """DEM hollows see-through blue, darker as they are deeper (米), so the roads and houses in them still show; the
+    ponds nested inside a hollow only as a thin outline (filled, they would darken their hollow)."""
+    rules, lower = [], 0.0
+    for colour, upper in zip(DEPRESSION_BLUES, DEPRESSION_BREAKS):
         fill = QColor(colour)
         fill.setAlpha(150)
-        symbols.append(_symbol(QgsFillSymbol, [QgsSimpleFillSymbolLayer(fill, Qt.SolidPattern, QColor(FLOOD_BLUE),
-                                                                        Qt.SolidLine, 0.2)]))
-    ranges = _ranges(DEPRESSION_BREAKS, symbols)
-    for r in ranges:
-        r.setLabel(f"深 {r.label()} 米")
-    layer.setRenderer(QgsGraduatedSymbolRenderer("max_depth_m", ranges))
+        symbol = _symbol(QgsFillSymbol, [QgsSimpleFillSymbolLayer(fill, Qt.SolidPattern, QColor(FLOOD_BLUE),
+                                                                  Qt.SolidLine, 0.2)])
+        test = f'coalesce("nest_level", 0) = 0 AND "max_depth_m" > {lower:g}' + (
+            f' AND "max_depth_m" <= {upper:g}' if math.isfinite(upper) else "")
+        rules.append((symbol, test, f"深 {_class_label(lower, upper)} 米", 0))
+        lower = upper
+    nested = QgsSimpleFillSymbolLayer(QColor(255, 255, 255, 0), Qt.NoBrush, QColor(FLOOD_BLUE), Qt.DotLine, 0.25)
+    rules.append((_symbol(QgsFillSymbol, [nested]), '"nest_level" > 0', "洼地内的小洼地", 0))
+    layer.setRenderer(_rules(rules))
     layer.setLabelsEnabled(False)
 
 

@@ -60,6 +60,10 @@
         <translation>Supply depot siting…</translation>
     </message>
     <message>
+        <source>DEM洼地（低洼易涝点筛查）…</source>
+        <translation>Flood low points from the DEM…</translation>
+    </message>
+    <message>
         <source>批量打印村图…</source>
         <translation>Print village sheets…</translation>
     </message>

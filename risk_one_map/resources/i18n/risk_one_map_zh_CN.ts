@@ -60,6 +60,10 @@
         <translation>物资储备点选址…</translation>
     </message>
     <message>
+        <source>DEM洼地（低洼易涝点筛查）…</source>
+        <translation>DEM洼地（低洼易涝点筛查）…</translation>
+    </message>
+    <message>
         <source>批量打印村图…</source>
         <translation>批量打印村图…</translation>
     </message>
