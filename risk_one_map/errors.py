@@ -27,25 +27,6 @@ class RiskOneMapError(Exception):
         return (", ".join(where) + ": " + self.message) if where else self.message
 
 
-def names_the_package(job):
-    """For jobs (``job(package_dir, ...)``): an error that names a layer but no file (the pure analysis never sees
-    file names) names the package's GeoPackage, so the one line says where to look."""
-    import functools
-
-    @functools.wraps(job)
-    def run(package_dir, *args, **kwargs):
-        try:
-            return job(package_dir, *args, **kwargs)
-        except RiskOneMapError as exc:
-            if exc.file is None and exc.layer is not None:
-                from pathlib import Path
-                from .layers.model import GPKG_NAME
-                exc.file = Path(package_dir) / GPKG_NAME
-                exc.args = (str(exc),)
-            raise
-    return run
-
-
 class Cancelled(RiskOneMapError):
     """The user cancelled; nothing was written."""
 

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..analysis import evacuation as ev
 from ..analysis import network as nw
-from ..errors import RiskOneMapError, names_the_package
+from ..errors import RiskOneMapError
+from . import names_the_package
 from ..layers import model
 from ..layers.check import require_valid
 from ..layers.package import Package, atomic_path, outputs_together

@@ -13,7 +13,8 @@ import tempfile
 from pathlib import Path
 
 from ..analysis.exposure import ROW_COLUMNS, ExposureResult, compute_exposure
-from ..errors import RiskOneMapError, names_the_package
+from ..errors import RiskOneMapError
+from . import names_the_package
 from ..leftovers import sweep
 from ..layers.check import require_valid
 from ..layers.package import Package, outputs_together

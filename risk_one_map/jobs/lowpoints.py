@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import depressions as dp
-from ..errors import RiskOneMapError, names_the_package
+from ..errors import RiskOneMapError
+from . import names_the_package
 from ..layers import model
 from ..layers.package import Package
 from ..progress import Steps

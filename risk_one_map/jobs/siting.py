@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import siting
-from ..errors import RiskOneMapError, names_the_package
+from ..errors import RiskOneMapError
+from . import names_the_package
 from ..layers import model
 from ..layers.check import require_valid
 from ..layers.package import Package, atomic_path, outputs_together

@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..analysis import warning as aw
 from ..analysis.warning_cap import Warning, short_time
-from ..errors import RiskOneMapError, names_the_package
+from ..errors import RiskOneMapError
+from . import names_the_package
 from ..layers import model
 from ..layers.package import Package, atomic_path
 from ..progress import Steps
