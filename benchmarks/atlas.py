@@ -113,7 +113,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the output folder")
     args = ap.parse_args()
 
-    from risk_one_map.layers.qgis_app import ensure_app
+    from risk_one_map.qgis_glue.app import ensure_app
     ensure_app()
     from qgis.core import Qgis
     from risk_one_map.atlas.export import SheetRenderer, export_village_sheets

@@ -121,7 +121,7 @@ def qgis_service_area(net, points_xy, cost_m, clock):
     try:
         from qgis.core import (QgsApplication, QgsFeature, QgsGeometry, QgsPointXY, QgsProcessingFeedback,
                                QgsVectorLayer)
-        from risk_one_map.layers.qgis_app import ensure_app
+        from risk_one_map.qgis_glue.app import ensure_app
     except ImportError as exc:
         return None, f"QGIS is not importable ({exc})"
     ensure_app(settings_dir=tempfile.mkdtemp(prefix="qgis-bench-"))

@@ -12,47 +12,8 @@ import time
 from pathlib import Path
 
 from .errors import Cancelled, Interrupted, RiskOneMapError
-
-
-class ProgressBar:
-    """A one-line progress bar on stderr, shown only for work longer than a second and only on a terminal."""
-
-    def __init__(self, label: str, stream=None):
-        self.label = label
-        self.stream = stream or sys.stderr
-        self.start = time.monotonic()
-        self.shown = False
-        self.last = -1
-
-    def __call__(self, fraction: float) -> None:
-        elapsed = time.monotonic() - self.start
-        if elapsed < 1.0 and not self.shown:
-            return
-        pct = int(max(0.0, min(1.0, fraction)) * 100)
-        if pct == self.last:
-            return
-        self.last, self.shown = pct, True
-        width = 30
-        filled = width * pct // 100
-        line = f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {elapsed:5.1f}s"
-        if self.stream.isatty():
-            self.stream.write(line)
-            self.stream.flush()
-        elif pct in (0, 25, 50, 75, 100) or pct - self.last >= 25:
-            self.stream.write(line.strip("\r") + "\n")
-
-    def close(self) -> None:
-        if self.shown and self.stream.isatty():
-            self.stream.write("\n")
-            self.stream.flush()
-
-
-def _run_with_progress(label, fn, *args, **kwargs):
-    bar = ProgressBar(label)
-    try:
-        return fn(*args, progress=bar, **kwargs)
-    finally:
-        bar.close()
+from .commands import run_with_progress as _run_with_progress
+from .progress import ProgressBar
 
 
 # -------------------------------------------------------------------------------------------------- commands
@@ -142,7 +103,7 @@ def cmd_demo(args) -> int:
 
 
 def _write_project(pkg_path: Path) -> Path:
-    from .layers.qgis_project import write_project_headless
+    from .atlas.project_file import write_project_headless
     return write_project_headless(pkg_path)
 
 

@@ -270,7 +270,7 @@ class RiskOneMapPlugin:
         return layers
 
     def load(self, path) -> dict:
-        from .layers.qgis_project import add_package
+        from .qgis_glue.project import add_package
         layers = add_package(QgsProject.instance(), path)
         canvas = self.iface.mapCanvas()
         if canvas is not None and "county" in layers:

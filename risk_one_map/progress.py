@@ -5,6 +5,8 @@ them to QgsFeedback (Processing, tasks) or to a progress bar (CLI).
 """
 from __future__ import annotations
 
+import sys
+import time
 from typing import Callable, Optional
 
 from .errors import Cancelled
@@ -63,3 +65,36 @@ class Steps:
     @property
     def cancelled(self) -> CancelledFn:
         return self._cancelled
+
+
+class ProgressBar:
+    """A one-line progress bar on stderr, shown only for work longer than a second and only on a terminal."""
+
+    def __init__(self, label: str, stream=None):
+        self.label = label
+        self.stream = stream or sys.stderr
+        self.start = time.monotonic()
+        self.shown = False
+        self.last = -1
+
+    def __call__(self, fraction: float) -> None:
+        elapsed = time.monotonic() - self.start
+        if elapsed < 1.0 and not self.shown:
+            return
+        pct = int(max(0.0, min(1.0, fraction)) * 100)
+        if pct == self.last:
+            return
+        self.last, self.shown = pct, True
+        width = 30
+        filled = width * pct // 100
+        line = f"\r{self.label} [{'#' * filled}{'.' * (width - filled)}] {pct:3d}% {elapsed:5.1f}s"
+        if self.stream.isatty():
+            self.stream.write(line)
+            self.stream.flush()
+        elif pct in (0, 25, 50, 75, 100) or pct - self.last >= 25:
+            self.stream.write(line.strip("\r") + "\n")
+
+    def close(self) -> None:
+        if self.shown and self.stream.isatty():
+            self.stream.write("\n")
+            self.stream.flush()

@@ -24,7 +24,7 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="only report files that would change; exit 1 if any")
     args = p.parse_args(argv)
-    from risk_one_map.layers.qgis_app import ensure_app
+    from risk_one_map.qgis_glue.app import ensure_app
     ensure_app()
     from risk_one_map.atlas import depot_template, templates
     changed = []

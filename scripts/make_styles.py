@@ -61,7 +61,7 @@ def _tiny_tiff(path: Path) -> None:
 def qml_text(layer) -> str:
     from qgis.core import QgsReadWriteContext
     from qgis.PyQt.QtXml import QDomDocument
-    from risk_one_map.layers.qgis_style import QML_CATEGORIES
+    from risk_one_map.qgis_glue.style import QML_CATEGORIES
     doc = QDomDocument("qgis")
     error = layer.exportNamedStyle(doc, QgsReadWriteContext(), QML_CATEGORIES)
     if error:
@@ -73,9 +73,9 @@ def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--check", action="store_true", help="only report files that would change; exit 1 if any")
     args = p.parse_args(argv)
-    from risk_one_map.layers.qgis_app import ensure_app
+    from risk_one_map.qgis_glue.app import ensure_app
     ensure_app()
-    from risk_one_map.layers import qgis_style
+    from risk_one_map.qgis_glue import style as qgis_style
     qgis_style.STYLE_DIR.mkdir(parents=True, exist_ok=True)
     changed = []
     with tempfile.TemporaryDirectory() as tmp:

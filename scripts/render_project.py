@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
 def render(project_path: str, out_png: str, width: int = 1600, extent=None, scale=None, show=(), hide=()) -> Path:
-    from risk_one_map.layers.qgis_app import ensure_app
+    from risk_one_map.qgis_glue.app import ensure_app
     ensure_app()
     from qgis.core import QgsMapRendererParallelJob, QgsMapSettings, QgsProject, QgsRectangle
     from qgis.PyQt.QtCore import QSize

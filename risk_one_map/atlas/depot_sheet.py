@@ -56,8 +56,8 @@ class DepotMapResult:
 def _package_layers(gpkg: Path, font: str) -> dict:
     """The package layers of MAP_LAYERS that exist, styled as the project styles them, named for the legend."""
     from qgis.core import QgsVectorLayer
-    from ..layers import qgis_style
-    from ..layers.qgis_project import gpkg_layer_names
+    from ..qgis_glue import style as qgis_style
+    from ..qgis_glue.project import gpkg_layer_names
     present = set(gpkg_layer_names(gpkg))
     out = {}
     for name, title in MAP_LAYERS:
@@ -90,7 +90,7 @@ def _township_labels(layer) -> None:
 def _depot_symbols(layer) -> None:
     """New sites and existing depots in distinct shapes and colours (star / diamond, as in the project)."""
     from qgis.core import QgsCategorizedSymbolRenderer, QgsRendererCategory
-    from ..layers.qgis_style import DEPOT_BROWN, DEPOT_PURPLE, _marker
+    from ..qgis_glue.style import DEPOT_BROWN, DEPOT_PURPLE, _marker
     layer.setRenderer(QgsCategorizedSymbolRenderer("status", [
         QgsRendererCategory("new", _marker("star", DEPOT_PURPLE, 6.5, outline_width=0.5), "新建储备点（选址结果）"),
         QgsRendererCategory("existing", _marker("diamond", DEPOT_BROWN, 5.0, outline_width=0.5), "现有储备点")]))
@@ -115,7 +115,7 @@ def _minutes_layer(data: DepotSheetData, font: str):
 
 def _style_minutes(layer, data: DepotSheetData, font: str) -> None:
     from qgis.core import QgsFillSymbol, QgsGraduatedSymbolRenderer, QgsRendererRange
-    from ..layers.qgis_style import _label
+    from ..qgis_glue.style import _label
 
     def fill(colour):
         return QgsFillSymbol.createSimple({"color": colour, "outline_color": "#7a7a7a", "outline_width": "0.15"})
@@ -208,10 +208,10 @@ def export_depot_sheet(package_dir, out_pdf, page: str = "A3", png: bool = False
     step(0.0)
     data = build_depot_data(package_dir, compile_unit=compile_unit)
     step(0.1)
-    from ..layers.qgis_app import ensure_app
+    from ..qgis_glue.app import ensure_app
     ensure_app()
     from qgis.core import QgsLayoutExporter, QgsProject
-    from ..layers.qgis_fonts import pick_cjk_font
+    from ..qgis_glue.fonts import pick_cjk_font
     from .layout import LegendFitter, load_layout, private_copy, radical_map
     from .pdf_text import fix_tounicode
     import shutil
@@ -283,7 +283,7 @@ def add_depot_layouts(project, pkg_path, pages=("A3", "A4")) -> list:
     call) and into a collapsed, unchecked group; the package layers are opened again with the sheet's styles and
     legend names. Returns the layouts added; none when the package has no siting results."""
     from qgis.core import QgsVectorLayer
-    from ..layers.qgis_fonts import pick_cjk_font
+    from ..qgis_glue.fonts import pick_cjk_font
     from .layout import add_or_replace_layout, hidden_group, load_layout, remove_group
     pkg = Path(pkg_path)
     if not has_results(pkg):

@@ -124,7 +124,7 @@ class SheetRenderer:
 
     def _open(self) -> None:
         from qgis.core import QgsLayoutExporter
-        from ..layers.qgis_fonts import pick_cjk_font
+        from ..qgis_glue.fonts import pick_cjk_font
         from .layout import LegendFitter, TableFitter, build_sheet_project, radical_map
         package_dir, data, page, template = self._args
         self.sheet = build_sheet_project(package_dir, data, page, template)

@@ -13,7 +13,7 @@ from typing import Optional
 
 from ..errors import RiskOneMapError
 from ..layers import model
-from ..layers.qgis_style import (ROUTE_LEGEND, style_route_heads,  # noqa: F401 (ROUTE_LEGEND kept importable here)
+from ..qgis_glue.style import (ROUTE_LEGEND, style_route_heads,  # noqa: F401 (ROUTE_LEGEND kept importable here)
                                   style_routes)
 from . import templates as T
 from .sheet_data import SheetData, build_sheet_data
@@ -175,7 +175,7 @@ def _helper_layers(gpkg: Path, font: str) -> dict:
 
 
 def _gpkg_layers(gpkg: Path) -> set:
-    from ..layers.qgis_project import gpkg_layer_names
+    from ..qgis_glue.project import gpkg_layer_names
     return set(gpkg_layer_names(gpkg))
 
 
@@ -244,7 +244,7 @@ def load_layout(project, page: str = "A3", template=None):
     """A QgsPrintLayout from the .qpt of ``page`` (or ``template``), with fonts swapped for the CJK family here."""
     from qgis.core import QgsPrintLayout, QgsReadWriteContext
     from qgis.PyQt.QtXml import QDomDocument
-    from ..layers.qgis_fonts import pick_cjk_font
+    from ..qgis_glue.fonts import pick_cjk_font
     path = Path(template) if template else T.template_path(page)
     if not path.is_file():
         raise RiskOneMapError("the layout template is missing (run scripts/make_layouts.py)", file=path)
@@ -265,7 +265,7 @@ def apply_font(layout, family: str) -> None:
     Latin family before it so that letters and digits stay extractable (``qgis_fonts.with_latin_first``)."""
     from qgis.core import (QgsLayoutItemAttributeTable, QgsLayoutItemLabel, QgsLayoutItemLegend,
                            QgsLayoutItemMap, QgsLayoutItemScaleBar, QgsLegendStyle)
-    from ..layers.qgis_fonts import with_latin_first
+    from ..qgis_glue.fonts import with_latin_first
 
     def swap(fmt):
         fmt.setFont(with_latin_first(fmt.font(), family))
@@ -395,11 +395,11 @@ def build_sheet_project(package_dir, data: Optional[SheetData] = None, page: str
                         feedback=None) -> SheetProject:
     """An in-memory project with the package's styled layers, the sheet layers and the bound sheet layout.
     QGIS reads a private copy of the package (``private_copy``), so the package itself is never touched."""
-    from ..layers.qgis_app import ensure_app
+    from ..qgis_glue.app import ensure_app
     ensure_app()
     from qgis.core import QgsProject
-    from ..layers.qgis_fonts import pick_cjk_font
-    from ..layers.qgis_project import load_package
+    from ..qgis_glue.fonts import pick_cjk_font
+    from ..qgis_glue.project import load_package
     data = data if data is not None else build_sheet_data(package_dir)
     package_dir = private_copy(package_dir)
     project = QgsProject()
@@ -433,7 +433,7 @@ def add_village_layouts(project, pkg_path, page: str = "A3", layers: Optional[di
     the project by source). ``pages``: several page sizes at once (default ``[page]``). Returns the layouts added.
     """
     from qgis.core import QgsVectorLayer
-    from ..layers.qgis_fonts import pick_cjk_font
+    from ..qgis_glue.fonts import pick_cjk_font
     pkg = Path(pkg_path)
     sizes = [str(p).upper() for p in (pages or [page])]
     data = build_sheet_data(pkg, page="A4" if "A4" in sizes else sizes[0])  # cells cut to the narrowest page
@@ -586,11 +586,11 @@ class TableFitter:
     def _continuation_title(self, page: int):
         from qgis.core import QgsLayoutItemLabel, QgsLayoutPoint, QgsLayoutSize
         from qgis.PyQt.QtCore import Qt
-        from ..layers.qgis_fonts import pick_cjk_font
+        from ..qgis_glue.fonts import pick_cjk_font
         from qgis.PyQt.QtGui import QFont
         label = QgsLayoutItemLabel(self.layout)
         label.setText('[% "title" %]（续，第 [% @layout_page %] 页）')
-        from ..layers.qgis_fonts import with_latin_first
+        from ..qgis_glue.fonts import with_latin_first
         font = with_latin_first(QFont(), pick_cjk_font())
         font.setPointSizeF(self.spec.text_pt + 4)
         font.setBold(True)

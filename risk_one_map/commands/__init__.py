@@ -14,6 +14,16 @@ import importlib
 import pkgutil
 
 
+def run_with_progress(label, fn, *args, **kwargs):
+    """``fn(*args, progress=<a terminal progress bar>, **kwargs)``: the bar closed whatever happens."""
+    from ..progress import ProgressBar
+    bar = ProgressBar(label)
+    try:
+        return fn(*args, progress=bar, **kwargs)
+    finally:
+        bar.close()
+
+
 def command_modules() -> list:
     mods = []
     for info in pkgutil.iter_modules(__path__):

@@ -35,7 +35,7 @@ def register(sub) -> None:
 
 def cmd_atlas(args) -> int:
     from ..atlas.export import export_village_sheets
-    from ..cli import _run_with_progress
+    from . import run_with_progress as _run_with_progress
     from . import needs_qgis
     with needs_qgis():
         res = _run_with_progress("atlas", export_village_sheets, args.package, args.out,

@@ -28,7 +28,7 @@ def register(sub) -> None:
 
 def cmd_depot_map(args) -> int:
     from ..atlas.depot_sheet import export_depot_sheet
-    from ..cli import _run_with_progress
+    from . import run_with_progress as _run_with_progress
     from . import needs_qgis
     with needs_qgis():
         res = _run_with_progress("depot-map", export_depot_sheet, args.package, args.out, page=args.page,

@@ -69,7 +69,7 @@ def register(sub) -> None:
 
 
 def cmd_evacuate(args) -> int:
-    from ..cli import _run_with_progress
+    from . import run_with_progress as _run_with_progress
     from ..jobs.evacuation import run
     result = _run_with_progress("evacuate", run, args.package, walk_kmh=args.walk_kmh,
                                 walk_kmh_vulnerable=args.walk_kmh_vulnerable, max_walk_m=args.max_walk_m,

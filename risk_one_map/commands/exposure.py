@@ -26,7 +26,7 @@ def register(sub) -> None:
 
 
 def cmd_exposure(args) -> int:
-    from ..cli import _run_with_progress
+    from . import run_with_progress as _run_with_progress
     from ..jobs.exposure import run
     res = _run_with_progress("exposure", run, args.package, mode=args.mode, source=args.source,
                              charts=not args.no_charts)

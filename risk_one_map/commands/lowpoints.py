@@ -44,7 +44,7 @@ def register(sub) -> None:
 
 
 def cmd_lowpoints(args) -> int:
-    from ..cli import _run_with_progress
+    from . import run_with_progress as _run_with_progress
     from ..jobs.lowpoints import LAYER, run
     res = _run_with_progress("lowpoints", run, args.package, rains_mm=args.rain, runoff_coefficient=args.runoff,
                              min_depth_m=args.min_depth, min_area_m2=args.min_area, add_lowpoints=args.add_lowpoints)

@@ -40,7 +40,7 @@ def register(sub) -> None:
 
 
 def cmd_site_depots(args) -> int:
-    from ..cli import _run_with_progress
+    from . import run_with_progress as _run_with_progress
     from ..errors import RiskOneMapError
     from ..jobs.siting import run
     if args.model in ("pmedian", "mclp", "pcenter") and args.k is None:

@@ -74,7 +74,7 @@ def read_area_file(path) -> list:
 
 
 def cmd_warn(args) -> int:
-    from ..cli import _run_with_progress
+    from . import run_with_progress as _run_with_progress
     from ..jobs.warning import run
     warning = warning_from_args(args)
     result = _run_with_progress("warn", run, args.package, warning, out_dir=args.out, sheets=not args.no_sheets,

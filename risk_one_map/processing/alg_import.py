@@ -92,7 +92,8 @@ class ImportAlgorithm(RiskOneMapAlgorithm):
         out, wanted = getattr(self, "_written", (None, False))
         if not out:
             return {}
-        from ..layers.qgis_project import add_package, write_project_headless
+        from ..atlas.project_file import write_project_headless
+        from ..qgis_glue.project import add_package
         with user_errors():
             write_project_headless(out)
             if wanted and context.project() is not None:

@@ -59,7 +59,7 @@ class SampleDataAlgorithm(RiskOneMapAlgorithm):
             pkg = build_sample_county(out, villages=villages, seed=seed, overwrite=overwrite,
                                       progress=lambda f: progress(0.9 * f), cancelled=cancelled)
             feedback.pushInfo(f"sample county written to {pkg.path}")
-            from ..layers.qgis_project import write_project_headless
+            from ..atlas.project_file import write_project_headless
             project = write_project_headless(pkg.path)
         feedback.pushInfo(f"QGIS project written to {project}")
         feedback.setProgress(100)
@@ -69,7 +69,7 @@ class SampleDataAlgorithm(RiskOneMapAlgorithm):
     def postProcessAlgorithm(self, context, feedback):  # noqa: N802
         path, wanted = getattr(self, "_loaded", (None, False))
         if path and wanted and context.project() is not None:
-            from ..layers.qgis_project import add_package
+            from ..qgis_glue.project import add_package
             with user_errors():
                 add_package(context.project(), Path(path), feedback)
         return {}

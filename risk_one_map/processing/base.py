@@ -71,7 +71,7 @@ class StyleOutputPostProcessor(QgsProcessingLayerPostProcessorInterface):
         self.layer_name = layer_name
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        from ..layers.qgis_outputs import display_name, style_output
+        from ..qgis_glue.outputs import display_name, style_output
         layer.setName(display_name(self.layer_name))
         style_output(layer, self.layer_name)
 
@@ -85,8 +85,8 @@ class StyleOutputPostProcessor(QgsProcessingLayerPostProcessorInterface):
 def load_on_completion(context, package, layer_names) -> list:
     """Ask Processing to load ``layer_names`` of ``package``'s GeoPackage when the algorithm has finished, each
     styled by its post-processor. Returns the URIs."""
-    from ..layers.qgis_outputs import display_name, gpkg_uri
-    from ..layers.qgis_project import gpkg_layer_names
+    from ..qgis_glue.outputs import display_name, gpkg_uri
+    from ..qgis_glue.project import gpkg_layer_names
     from ..layers import model
     present = set(gpkg_layer_names(Path(package) / model.GPKG_NAME))
     uris = []

@@ -251,7 +251,7 @@ class AnalysisDialog(QDialog):
         return self.task.start()
 
     def _done(self, result) -> None:
-        from ..layers.qgis_outputs import add_outputs
+        from ..qgis_glue.outputs import add_outputs
         self.run_button.setEnabled(True)
         from qgis.core import QgsMessageLog
         from .result_text import result_lines

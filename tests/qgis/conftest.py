@@ -20,7 +20,7 @@ except ImportError as exc:  # pragma: no cover (machines without QGIS)
 def qgis_app(tmp_path_factory):
     """The session's QgsApplication (settings in a temporary folder) and the Processing framework."""
     from qgis.core import QgsApplication
-    from risk_one_map.layers.qgis_app import ensure_app
+    from risk_one_map.qgis_glue.app import ensure_app
     app = ensure_app(settings_dir=str(tmp_path_factory.mktemp("qgis-settings")))
     from qgis.core import QgsSettings
     QgsSettings().setValue("locale/userLocale", "zh_CN")  # the plugin's first language; tests switch to en_US

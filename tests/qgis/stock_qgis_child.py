@@ -18,7 +18,7 @@ repo, settings_dir, wheels, package, county, shots = sys.argv[1:7]
 sys.path.insert(0, repo)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from risk_one_map.layers.qgis_app import ensure_app  # noqa: E402
+from risk_one_map.qgis_glue.app import ensure_app  # noqa: E402
 
 app = ensure_app(settings_dir=settings_dir)
 from qgis.core import QgsApplication, QgsProcessingException, QgsSettings  # noqa: E402

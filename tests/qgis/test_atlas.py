@@ -166,8 +166,8 @@ def test_village_layouts_in_a_qgis_project(routed_package, tmp_path):
     from qgis.core import Qgis, QgsLayoutExporter, QgsProject, QgsRenderContext
 
     from risk_one_map.atlas.layout import add_village_layouts, radical_map
-    from risk_one_map.layers.qgis_fonts import pick_cjk_font
-    from risk_one_map.layers.qgis_project import load_package
+    from risk_one_map.qgis_glue.fonts import pick_cjk_font
+    from risk_one_map.qgis_glue.project import load_package
     project, reloaded = QgsProject(), QgsProject()
     qgz = Path(routed_package) / "atlas-test.qgz"
     try:
@@ -219,7 +219,7 @@ def test_processing_algorithm_prints_and_reports_bad_codes(routed_package, tmp_p
 
 def test_no_cjk_font_fails_loudly_instead_of_printing_boxes(routed_package, tmp_path, monkeypatch):
     from risk_one_map.errors import MissingDependency
-    from risk_one_map.layers import qgis_fonts
+    from risk_one_map.qgis_glue import fonts as qgis_fonts
 
     def none_installed(*args, **kwargs):
         raise MissingDependency(qgis_fonts.FONT_INSTALL_HINT)
@@ -276,7 +276,7 @@ def test_latin_letters_and_digits_stay_searchable(tmp_path):
 
     from risk_one_map.atlas.export import pdf_settings
     from risk_one_map.atlas.layout import apply_font
-    from risk_one_map.layers.qgis_fonts import pick_cjk_font
+    from risk_one_map.qgis_glue.fonts import pick_cjk_font
     layout = QgsPrintLayout(QgsProject.instance())
     layout.initializeDefaults()
     label = QgsLayoutItemLabel(layout)

@@ -138,7 +138,7 @@ def test_project_gets_the_depot_layouts_once_siting_has_run(sited, tmp_path):
 
     from risk_one_map.atlas.depot_sheet import DEPOT_GPKG, DEPOT_GROUP
     from risk_one_map.layers import model
-    from risk_one_map.layers.qgis_project import write_project_headless
+    from risk_one_map.atlas.project_file import write_project_headless
     pkg = shutil.copytree(sited, tmp_path / "county")
     write_project_headless(pkg)
     assert (pkg / DEPOT_GPKG).is_file()

@@ -5,9 +5,10 @@ import pytest
 from qgis.core import (QgsCategorizedSymbolRenderer, QgsLayerTreeLayer, QgsProject, QgsRasterLayer, QgsVectorLayer,
                        QgsWkbTypes)
 
-from risk_one_map.layers import model, qgis_style
-from risk_one_map.layers.qgis_fonts import is_installed
-from risk_one_map.layers.qgis_project import GROUP_ANALYSIS, gpkg_layer_names, load_package, risk_zone_layer_name
+from risk_one_map.layers import model
+from risk_one_map.qgis_glue import style as qgis_style
+from risk_one_map.qgis_glue.fonts import is_installed
+from risk_one_map.qgis_glue.project import GROUP_ANALYSIS, gpkg_layer_names, load_package, risk_zone_layer_name
 
 EXPECTED_RENDERER = {
     "county": "singleSymbol", "townships": "singleSymbol", "villages": "singleSymbol",

@@ -11,7 +11,7 @@ from qgis.PyQt.QtCore import QSize
 
 from risk_one_map.atlas.layout import HELPER_GROUP
 from risk_one_map.layers import model
-from risk_one_map.layers.qgis_project import write_project_headless
+from risk_one_map.atlas.project_file import write_project_headless
 
 
 @pytest.fixture(scope="module")

@@ -261,7 +261,7 @@ def test_pure_python_qm_matches_what_qt_reads(tmp_path):
 
 # ------------------------------------------------------------------------------------------------ which package
 def _other_package(county, tmp_path):
-    from risk_one_map.layers.qgis_project import write_project_headless
+    from risk_one_map.atlas.project_file import write_project_headless
     write_project_headless(county)  # onemap.qgz, as sample-data and import write it
     other = shutil.copytree(county, tmp_path / "other")
     settings.remember_package(other)  # e.g. an import into another folder just before

@@ -1,19 +1,17 @@
-"""The QGIS adapter of a package: load every layer into a project, grouped, named and styled; write onemap.qgz.
+"""A package as QGIS layers: every layer loaded into a project, grouped, named in Chinese and styled.
 
-``load_package(project, path)`` serves the plugin ("打开一张图包…", into the current project) and
-``write_project_headless(path)`` the CLI and Processing (a fresh project written beside the data with relative
-paths). Group, layer names, aliases and colours all come from ``model``; styles from ``qgis_style``.
+``load_package(project, path)`` is the one loader (the plugin's 打开一张图包, Processing, the print layouts;
+``add_package`` puts it into an open project without doubling it); ``atlas.project_file`` writes onemap.qgz from it.
+Group, layer names, aliases and colours all come from ``model``; styles from ``style``.
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 from ..errors import Cancelled, RiskOneMapError
-from . import model
+from ..layers import model
 
 GROUP_ANALYSIS = model.GROUP_ANALYSIS  # analysis outputs and layers the model does not know, above everything else
 OTHER_HAZARD = "other"
@@ -68,8 +66,8 @@ def load_package(project, pkg_path, feedback=None, parent_group=None) -> dict:
     QgsFeedback) gets progress and may cancel; on cancel or error the groups added so far are removed again.
     """
     from qgis.core import QgsProject  # noqa: F401  (ImportError when there is no PyQGIS)
-    from . import qgis_style
-    from .qgis_fonts import pick_cjk_font
+    from . import style as qgis_style
+    from .fonts import pick_cjk_font
 
     pkg = Path(pkg_path)
     gpkg = pkg / model.GPKG_NAME
@@ -212,89 +210,6 @@ def project_title(layers: dict) -> str:
     return f"{name}风险隐患一张图" if name else "风险隐患一张图"
 
 
-def write_project_headless(pkg_path) -> Path:
-    """Write ``<pkg>/onemap.qgz``: every layer of the package styled and grouped, the package CRS, the county's
-    title, paths relative to the package (so the folder can be copied or zipped). Starts a headless
-    QgsApplication if none is running. Raises ImportError when PyQGIS is missing, RiskOneMapError on bad input."""
-    from .qgis_app import ensure_app
-    ensure_app()
-    from qgis.core import QgsProject, QgsReferencedRectangle
-
-    pkg = Path(pkg_path)
-    project = QgsProject()
-    try:
-        layers = load_package(project, pkg)
-        crs = package_crs(layers)
-        if crs is not None:
-            project.setCrs(crs)
-        project.setTitle(project_title(layers))
-        if "villages" in layers:
-            # The village sheets as atlas layouts, for the layout designer (built from the package as it is now:
-            # the CLI writes the project after the analyses).
-            from ..atlas.layout import add_village_layouts
-            add_village_layouts(project, pkg, pages=["A3", "A4"], layers=layers)
-        # the county depot sheet, once `site-depots` has run
-        from ..atlas.depot_sheet import add_depot_layouts
-        add_depot_layouts(project, pkg, pages=["A3", "A4"])
-        _relative_paths(project)
-        extent = _full_extent(layers, project)
-        if extent is not None:
-            project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(extent, project.crs()))
-        final = pkg / model.PROJECT_NAME
-        # Written to a temporary file beside the data (same folder, so the same relative paths; a name not starting
-        # with a dot, which QGIS would carry into the .qgs inside the archive), then moved over the old project.
-        fd, tmp_name = tempfile.mkstemp(prefix="onemap.", suffix=".qgz", dir=pkg)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            written = project.write(str(tmp))
-            if not written or tmp.stat().st_size == 0:
-                raise RiskOneMapError(f"QGIS could not write the project: {project.error()}", file=final)
-            os.replace(tmp, final)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return final
-    finally:
-        project.clear()
-
-
-# ------------------------------------------------------------------------------------------------ planning
-@dataclass
-class _Entry:
-    key: str
-    source_name: str
-    name: str
-    group: str
-    kind: str  # point, line, polygon, table, raster
-    order: int
-    path: Path
-    spec: Optional[model.LayerSpec] = None
-    subset: Optional[str] = None
-    raster: Optional[RasterSpec] = None
-    geometry_type: Optional[str] = None  # forced geometry type (model family) for layers that declare none
-    visible: bool = True
-
-    def make_layer(self):
-        from qgis.core import QgsRasterLayer, QgsVectorLayer
-        if self.raster is not None:
-            return QgsRasterLayer(str(self.path), self.name, "gdal")
-        uri = f"{self.path}|layername={self.source_name}"
-        if self.geometry_type:
-            uri += f"|geometrytype={self.geometry_type}"
-        if self.subset:
-            # In the URI, not setSubsetString() afterwards: with GDAL 3.6 a second subset layer on the same table
-            # invalidates the first one's connection (featureCount -1, "unable to open database file").
-            uri += f"|subset={self.subset}"  # last: QGIS reads the rest of the URI as the subset
-        return QgsVectorLayer(uri, self.name, "ogr")
-
-    def style_key(self, layer) -> str:
-        from .qgis_style import style_key
-        if self.raster is not None:
-            return self.raster.key
-        return style_key(self.source_name, layer.geometryType())
-
-
 def _plan(pkg: Path, names: list) -> list:
     """What to load, in final order: groups top first, and inside each group points, lines, polygons, tables,
     rasters, then model order."""
@@ -399,30 +314,36 @@ def _count(layer) -> str:
     return f"{layer.featureCount()} features"
 
 
-def _relative_paths(project) -> None:
-    try:
-        from qgis.core import Qgis
-        project.setFilePathStorage(Qgis.FilePathType.Relative)  # QGIS >= 3.22
-    except (AttributeError, ImportError):
-        project.writeEntry("Paths", "/Absolute", False)
+@dataclass
+class _Entry:
+    key: str
+    source_name: str
+    name: str
+    group: str
+    kind: str  # point, line, polygon, table, raster
+    order: int
+    path: Path
+    spec: Optional[model.LayerSpec] = None
+    subset: Optional[str] = None
+    raster: Optional[RasterSpec] = None
+    geometry_type: Optional[str] = None  # forced geometry type (model family) for layers that declare none
+    visible: bool = True
 
+    def make_layer(self):
+        from qgis.core import QgsRasterLayer, QgsVectorLayer
+        if self.raster is not None:
+            return QgsRasterLayer(str(self.path), self.name, "gdal")
+        uri = f"{self.path}|layername={self.source_name}"
+        if self.geometry_type:
+            uri += f"|geometrytype={self.geometry_type}"
+        if self.subset:
+            # In the URI, not setSubsetString() afterwards: with GDAL 3.6 a second subset layer on the same table
+            # invalidates the first one's connection (featureCount -1, "unable to open database file").
+            uri += f"|subset={self.subset}"  # last: QGIS reads the rest of the URI as the subset
+        return QgsVectorLayer(uri, self.name, "ogr")
 
-def _full_extent(layers: dict, project):
-    from qgis.core import QgsCoordinateTransform, QgsRectangle
-    extent = QgsRectangle()
-    extent.setMinimal()
-    for key in ("county", "townships", "villages"):
-        layer = layers.get(key)
-        if layer is not None:
-            tr = QgsCoordinateTransform(layer.crs(), project.crs(), project)
-            extent.combineExtentWith(tr.transformBoundingBox(layer.extent()))
-            break
-    else:
-        for layer in layers.values():
-            if layer.isSpatial() if hasattr(layer, "isSpatial") else True:
-                tr = QgsCoordinateTransform(layer.crs(), project.crs(), project)
-                extent.combineExtentWith(tr.transformBoundingBox(layer.extent()))
-    if extent.isEmpty():
-        return None
-    extent.scale(1.05)
-    return extent
+    def style_key(self, layer) -> str:
+        from .style import style_key
+        if self.raster is not None:
+            return self.raster.key
+        return style_key(self.source_name, layer.geometryType())

@@ -10,7 +10,7 @@ from typing import Iterable, Optional
 
 from qgis.core import QgsProject, QgsVectorLayer
 
-from . import model
+from ..layers import model
 
 GROUP = "分析结果"
 
@@ -25,7 +25,7 @@ def gpkg_uri(package, layer_name: str) -> str:
 
 def style_output(layer: QgsVectorLayer, layer_name: str) -> None:
     """Aliases from the model and the style the package loader would give this layer."""
-    from . import qgis_style
+    from . import style as qgis_style
     if not layer.isValid():
         return
     qgis_style.apply_field_config(layer, model.layer_spec_any(layer_name))

@@ -25,8 +25,8 @@ from qgis.core import (
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QColor, QFont
 
-from . import model
-from .qgis_fonts import is_installed, pick_cjk_font
+from ..layers import model
+from .fonts import is_installed, pick_cjk_font
 
 STYLE_DIR = Path(__file__).resolve().parent.parent / "resources" / "styles"
 # What a QML carries. Fields (aliases, widgets) stay out: they come from the model in code.
