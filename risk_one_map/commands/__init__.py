@@ -24,6 +24,15 @@ def run_with_progress(label, fn, *args, **kwargs):
         bar.close()
 
 
+def print_result(result) -> int:
+    """A job's summary lines, then every file it wrote; exit code 0."""
+    for line in result.summary_lines():
+        print(line)
+    for path in result.files:
+        print(f"written: {path}")
+    return 0
+
+
 def command_modules() -> list:
     mods = []
     for info in pkgutil.iter_modules(__path__):

@@ -69,18 +69,14 @@ def register(sub) -> None:
 
 
 def cmd_evacuate(args) -> int:
-    from . import run_with_progress as _run_with_progress
+    from . import print_result, run_with_progress as _run_with_progress
     from ..jobs.evacuation import run
     result = _run_with_progress("evacuate", run, args.package, walk_kmh=args.walk_kmh,
                                 walk_kmh_vulnerable=args.walk_kmh_vulnerable, max_walk_m=args.max_walk_m,
                                 max_leg_m=args.max_leg_m,
                                 radii=dict(args.radius), minutes=args.minutes, snap_tolerance_m=args.snap_m,
                                 barriers=not args.through_zones)
-    for line in result.summary_lines():
-        print(line)
-    for path in result.files:
-        print(f"written: {path}")
-    return 0
+    return print_result(result)
 
 
 def demo_step(package_dir, out_dir, progress) -> list:

@@ -74,17 +74,13 @@ def read_area_file(path) -> list:
 
 
 def cmd_warn(args) -> int:
-    from . import run_with_progress as _run_with_progress
+    from . import print_result, run_with_progress as _run_with_progress
     from ..jobs.warning import run
     warning = warning_from_args(args)
     result = _run_with_progress("warn", run, args.package, warning, out_dir=args.out, sheets=not args.no_sheets,
                                 answered=args.answered, moved=dict(args.moved),
                                 not_answered=args.not_answered)
-    for line in result.summary_lines():
-        print(line)
-    for path in result.files:
-        print(f"written: {path}")
-    return 0
+    return print_result(result)
 
 
 def demo_step(package_dir, out_dir, progress) -> list:
