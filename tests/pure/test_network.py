@@ -6,6 +6,7 @@ from scipy.sparse.csgraph import dijkstra
 from shapely.geometry import LineString, Point, box
 
 from risk_one_map.analysis import network as nw
+from risk_one_map.analysis import network_search
 from risk_one_map.analysis import parallel
 
 
@@ -163,7 +164,7 @@ def test_forked_searches_give_what_searches_in_turn_give(monkeypatch):
     pids, in_turn = run()
     assert pids == {os.getpid()} and len(in_turn) > 1000
     monkeypatch.delenv("RISK_ONE_MAP_NO_FORK")
-    monkeypatch.setattr(nw, "_FORK_MIN_WORK", 0.0)
+    monkeypatch.setattr(network_search, "_FORK_MIN_WORK", 0.0)  # where local_searches reads it
     monkeypatch.setattr(parallel, "can_fork", lambda: True)  # also when this test process has QGIS loaded
     pids, forked = run()
     assert os.getpid() not in pids and forked == in_turn
@@ -210,7 +211,7 @@ def test_a_worker_that_dies_costs_time_not_results(monkeypatch, tmp_path):
     monkeypatch.setenv("RISK_ONE_MAP_NO_FORK", "1")
     in_turn = run()
     monkeypatch.delenv("RISK_ONE_MAP_NO_FORK")
-    monkeypatch.setattr(nw, "_FORK_MIN_WORK", 0.0)
+    monkeypatch.setattr(network_search, "_FORK_MIN_WORK", 0.0)  # where local_searches reads it
     monkeypatch.setattr(parallel, "can_fork", lambda: True)
     assert run() == in_turn and flag.exists()
 
