@@ -11,6 +11,7 @@ from affine import Affine
 from shapely.geometry import Point, Polygon, box
 
 from risk_one_map.analysis import coverage as cv
+from risk_one_map.analysis import coverage_raster  # where column_bands reads its budget
 from risk_one_map.analysis.exposure import ROW_COLUMNS, RasterInput, compute_exposure
 from risk_one_map.errors import RiskOneMapError
 from risk_one_map.layers.package import write_package
@@ -215,7 +216,7 @@ def test_narrow_column_bands_give_the_same_numbers(monkeypatch, mode):
     arr = np.random.default_rng(2).random((10, 10)).astype(np.float32)
     raster = RasterInput(arr, TRANSFORM, CRS, -9999.0)
     one = compute_exposure(villages(), zones(), raster=raster, mode=mode)
-    monkeypatch.setattr(cv, "BAND_BUDGET_BYTES", 24 * 14 * 3)  # ~3 columns a band
+    monkeypatch.setattr(coverage_raster, "BAND_BUDGET_BYTES", 24 * 14 * 3)  # ~3 columns a band
     banded = compute_exposure(villages(), zones(), raster=raster, mode=mode)
     assert len(cv.column_bands(cv.Grid(0, 0, 1, 1, 14, 14), 2, cv.ArraySource(np.ones((10, 10))))) > 3
     pd.testing.assert_frame_equal(one.rows, banded.rows, rtol=1e-12, atol=1e-12)
@@ -225,7 +226,7 @@ def test_narrow_column_bands_give_the_same_numbers(monkeypatch, mode):
 
 @pytest.mark.parametrize("mode", ["exact", "fast"])
 def test_a_band_with_a_zone_and_no_village(monkeypatch, mode):
-    monkeypatch.setattr(cv, "BAND_BUDGET_BYTES", 24 * 14 * 3)  # narrow bands: some hold the far zone only
+    monkeypatch.setattr(coverage_raster, "BAND_BUDGET_BYTES", 24 * 14 * 3)  # narrow bands: some hold the far zone only
     z = pd.concat([zones(), gpd.GeoDataFrame({"id": ["Z9"], "hazard_type": ["marine"], "risk_level": [1]},
                                              geometry=[box(X0 + 300, Y0, X0 + 400, Y0 + 50)], crs=CRS)],
                   ignore_index=True)
