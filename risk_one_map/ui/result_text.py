@@ -26,7 +26,7 @@ def _exposure(result) -> list:
         n=len(result.villages), p=_n(result.villages["population_total"].sum()),
         source=sources.get(str(result.source), str(result.source)))]
     by = result.exposed_by_hazard(2)
-    parts = [f"{model.HAZARD_BY_KEY[h.key].zh} {_n(by[h.key])}" for h in model.HAZARD_TYPES if h.key in by]
+    parts = [f"{h.zh} {_n(by[h.key])}" for h in model.HAZARD_TYPES if h.key in by]
     if parts:
         lines.append(tr("住在高、中高风险区（1-2 级）的人口：{parts} 人。").format(parts="，".join(parts)))
     else:
@@ -61,8 +61,8 @@ def _siting(result) -> list:
         m=f"{s['mean_minutes']:.0f}", w=f"{s['worst_minutes']:.0f}"))
     lines.append(tr("结果已是最优。") if s["optimal"] else tr("结果未证明最优（差距 {g}%），可延长求解时间。").format(
         g=f"{100 * s['gap']:.2g}"))
-    for chk in s["reach_check"].values():
+    chk = next(iter(s["reach_check"].values()), None)  # the county's own limit; the others are in the log
+    if chk is not None:
         lines.append(tr("{zh} {h} 小时内可送达的人口：{share}%。").format(
             zh=chk["zh"], h=f"{chk['limit_h']:g}", share=f"{100 * chk['share']:.1f}"))
-        break  # the county's own limit; the others are in the log
     return lines

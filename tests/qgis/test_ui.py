@@ -314,3 +314,15 @@ def test_dock_prints_the_whole_township_with_one_merged_pdf(plugin, iface, count
     assert task.exception is None, task.trace
     merged = list((county / "atlas").glob("*_合订本.pdf"))
     assert len(merged) == 1 and merged[0].name in iface.messages[-1][1]
+
+
+def test_the_dialogs_result_text_is_chinese_for_every_analysis(county):
+    """result_lines says nothing rather than something wrong for a result of another shape: so each real result
+    must give its sentences."""
+    from risk_one_map.jobs import evacuation, exposure, siting
+    from risk_one_map.ui.result_text import result_lines
+    for key, job, options, word in (("exposure", exposure.run, {"charts": False}, "统计常住人口"),
+                                    ("evacuation", evacuation.run, {}, "须撤离"),
+                                    ("siting", siting.run, {"model": "pmedian", "k": 1}, "建议新增")):
+        lines = result_lines(key, job(county, **options))
+        assert lines and word in lines[0], (key, lines)
