@@ -90,10 +90,12 @@ def _township_labels(layer) -> None:
 def _depot_symbols(layer) -> None:
     """New sites and existing depots in distinct shapes and colours (star / diamond, as in the project)."""
     from qgis.core import QgsCategorizedSymbolRenderer, QgsRendererCategory
-    from ..qgis_glue.style import DEPOT_BROWN, DEPOT_PURPLE, _marker
+    from ..qgis_glue.style_marks import marker_symbol
+    from ..qgis_glue.style_package import DEPOT_BROWN
+    from ..qgis_glue.style_results import DEPOT_PURPLE
     layer.setRenderer(QgsCategorizedSymbolRenderer("status", [
-        QgsRendererCategory("new", _marker("star", DEPOT_PURPLE, 6.5, outline_width=0.5), "新建储备点（选址结果）"),
-        QgsRendererCategory("existing", _marker("diamond", DEPOT_BROWN, 5.0, outline_width=0.5), "现有储备点")]))
+        QgsRendererCategory("new", marker_symbol("star", DEPOT_PURPLE, 6.5, outline_width=0.5), "新建储备点（选址结果）"),
+        QgsRendererCategory("existing", marker_symbol("diamond", DEPOT_BROWN, 5.0, outline_width=0.5), "现有储备点")]))
 
 
 def _minutes_frame(data: DepotSheetData):
@@ -115,7 +117,7 @@ def _minutes_layer(data: DepotSheetData, font: str):
 
 def _style_minutes(layer, data: DepotSheetData, font: str) -> None:
     from qgis.core import QgsFillSymbol, QgsGraduatedSymbolRenderer, QgsRendererRange
-    from ..qgis_glue.style import _label
+    from ..qgis_glue.style_marks import label_layer
 
     def fill(colour):
         return QgsFillSymbol.createSimple({"color": colour, "outline_color": "#7a7a7a", "outline_width": "0.15"})
@@ -127,7 +129,7 @@ def _style_minutes(layer, data: DepotSheetData, font: str) -> None:
     unserved = int(data.villages["minutes"].isna().sum())
     ranges.append(QgsRendererRange(UNSERVED - 0.5, UNSERVED + 0.5, fill("#d9d9d9"), f"无需求或无路可达：{unserved} 村"))
     layer.setRenderer(QgsGraduatedSymbolRenderer("minutes", ranges))
-    _label(layer, "name", font, 6.5, "#3a3a3a", priority=2)
+    label_layer(layer, "name", font, 6.5, "#3a3a3a", priority=2)
 
 
 def _table_layer(data: DepotSheetData):

@@ -13,8 +13,7 @@ from typing import Optional
 
 from ..errors import RiskOneMapError
 from ..layers import model
-from ..qgis_glue.style import (ROUTE_LEGEND, style_route_heads,  # noqa: F401 (ROUTE_LEGEND kept importable here)
-                                  style_routes)
+from ..qgis_glue.style_results import style_route_heads, style_routes
 from . import templates as T
 from .sheet_data import SheetData, build_sheet_data
 
