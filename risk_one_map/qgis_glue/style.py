@@ -50,10 +50,8 @@ def style_key(layer_name: str, geometry_type: int) -> str:
     return layer_name
 
 
-
 def style_path(key: str) -> Path:
     return STYLE_DIR / f"{key}.qml"
-
 
 
 def apply_style(layer: QgsMapLayer, key: str, font: Optional[str] = None) -> str:
@@ -82,7 +80,6 @@ def apply_style(layer: QgsMapLayer, key: str, font: Optional[str] = None) -> str
     return how
 
 
-
 def replace_missing_fonts(layer: QgsMapLayer, font: str) -> None:
     """Swap label font families this machine lacks (a QML written on Debian, opened on Windows) for ``font``."""
     if not isinstance(layer, QgsVectorLayer) or layer.labeling() is None:
@@ -104,7 +101,6 @@ def replace_missing_fonts(layer: QgsMapLayer, font: str) -> None:
         for rule in labeling.rootRule().descendants():
             if rule.settings() is not None:
                 rule.setSettings(fixed(QgsPalLayerSettings(rule.settings())))
-
 
 
 def build_style(layer: QgsMapLayer, key: str, font: str) -> None:

@@ -25,7 +25,6 @@ TOP = 1e12  # the upper bound of an open-ended graduated class
 DETAIL_SCALE = 25000  # point outputs and their labels: from 1:25 000 inwards (a village, not the county)
 
 
-
 def make_symbol(cls, symbol_layers):
     """A symbol made of ``symbol_layers``. appendSymbolLayer takes ownership; the list constructor does not
     (PyQGIS 3.22 then deletes the layers under the symbol's feet)."""
