@@ -2,12 +2,14 @@
 
 Pure: geopandas, pyogrio, rasterio. Every write goes to a temporary file in the destination folder and is
 moved into place with ``os.replace`` only once complete, so a failed or cancelled run never leaves a
-half-written file and never touches what the user already had.
+half-written file and never touches what the user already had. Layers added to an existing package are swapped
+in inside one SQLite transaction instead (``write_layers``), so a package open in QGIS can be written on Windows.
 """
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -42,8 +44,8 @@ def _gdal_quiet():
 
 
 @contextlib.contextmanager
-def atomic_path(final: Path, suffix: Optional[str] = None):
-    """Yield a temporary path beside ``final``; move it over ``final`` only if the block succeeds."""
+def temp_beside(final: Path, suffix: Optional[str] = None):
+    """Yield a temporary path beside ``final`` (same folder, same disk); remove it and GDAL's side files after."""
     final = Path(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     sweep(final.parent)  # what killed runs left here
@@ -55,13 +57,24 @@ def atomic_path(final: Path, suffix: Optional[str] = None):
     tmp = Path(tmp)
     try:
         yield tmp
-        os.replace(tmp, final)
     finally:
         if tmp.exists():
             tmp.unlink()
         for side in tmp.parent.glob(tmp.name + "*"):  # -wal, -shm, .aux.xml left by GDAL
             with contextlib.suppress(OSError):
                 side.unlink()
+
+
+@contextlib.contextmanager
+def atomic_path(final: Path, suffix: Optional[str] = None):
+    """Yield a temporary path beside ``final``; move it over ``final`` only if the block succeeds."""
+    with temp_beside(final, suffix) as tmp:
+        yield tmp
+        try:
+            os.replace(tmp, final)
+        except PermissionError as exc:  # Windows: the file is open in Excel, WPS or QGIS, which lock it
+            raise RiskOneMapError("the file is open in another program (Excel, WPS, QGIS...) and cannot be replaced; "
+                                  "close it there and run again", file=final) from exc
 
 
 @contextlib.contextmanager
@@ -178,8 +191,28 @@ class Package:
         return None
 
     def write_layers(self, layers: Mapping[str, object], keep_other_layers: bool = True) -> None:
-        """Add or replace layers atomically: the whole GeoPackage is rebuilt beside the old one, then swapped."""
+        """Add or replace layers, all or none.
+
+        In an existing GeoPackage the layers are first written under staging names inside it, then swapped for
+        the old ones in one SQLite transaction (``swap_staged_layers``): the file stays where it is, so QGIS
+        may keep it open while an analysis writes (Windows refuses to replace a file QGIS has open), and a
+        failure rolls the whole change back. Without GDAL's Python bindings (3.5+, for renaming a layer), or for
+        a new package, the whole GeoPackage is rebuilt beside the old one and swapped."""
         self.path.mkdir(parents=True, exist_ok=True)
+        if keep_other_layers and self.gpkg.is_file() and _ogr() is not None:
+            staged = {name: f"{STAGED_PREFIX}{os.getpid()}_{i}" for i, name in enumerate(layers)}
+            try:
+                drop_dead_staged_layers(self.gpkg)
+                for name, frame in layers.items():
+                    write_frame(self.gpkg, name, frame, layer=staged[name])
+                swap_staged_layers(self.gpkg, staged)
+                return
+            except SwapFailed:
+                # SQLite refused to rename (a damaged index of another layer makes every ALTER TABLE fail):
+                # the whole-file way below still works where the file is not locked
+                pass
+            finally:
+                _drop_layers(self.gpkg, staged.values())
         with atomic_path(self.gpkg) as tmp:
             if keep_other_layers and self.gpkg.is_file():
                 shutil.copyfile(self.gpkg, tmp)
@@ -188,6 +221,92 @@ class Package:
                         _delete_layer(tmp, name)
             for name, frame in layers.items():
                 write_frame(tmp, name, frame)
+
+
+class SwapFailed(RiskOneMapError):
+    """The staged layers could not be put in place; the package is as it was."""
+
+
+# A layer being written into a package carries the writer's process id: ``_staged_<pid>_<n>``. Renamed to its
+# real name when every layer of the set is there; one a killed run left is dropped by the next run.
+STAGED_PREFIX = "_staged_"
+
+
+def _ogr():
+    """GDAL's own Python bindings with layer renaming (GDAL 3.5+: QGIS 3.22+ ships them; a venv on Debian sees
+    python3-gdal), or None."""
+    try:
+        from osgeo import ogr
+    except ImportError:
+        return None
+    return ogr if hasattr(ogr.Layer, "Rename") else None
+
+
+def swap_staged_layers(gpkg: Path, staged: Mapping[str, str]) -> None:
+    """In one transaction: drop each old layer ``name`` and rename its staged layer to ``name``; every layer or
+    none. pyogrio writes the staged layers fast but cannot join a transaction; the swap goes through GDAL."""
+    from osgeo import gdal
+    gdal.PushErrorHandler("CPLQuietErrorHandler")  # a refusal is said in one line below, not in GDAL's SQL dump
+    try:
+        _swap(_ogr(), gpkg, staged)
+    finally:
+        gdal.PopErrorHandler()
+
+
+def _swap(ogr, gpkg: Path, staged: Mapping[str, str]) -> None:
+    dst = ogr.Open(str(gpkg), 1)
+    if dst is None:
+        raise RiskOneMapError("cannot open the package's GeoPackage for writing", file=gpkg)
+    if dst.StartTransaction(True) != 0:
+        raise RiskOneMapError("the package's GeoPackage is busy (another program is writing it); try again", file=gpkg)
+    try:
+        for name, staging in staged.items():
+            if _layer_index(dst, name) is not None and dst.DeleteLayer(_layer_index(dst, name)) != 0:
+                raise SwapFailed("cannot replace the layer in the package", file=gpkg, layer=name)
+            layer = dst.GetLayerByName(staging)
+            if layer is None or layer.Rename(name) != 0:
+                raise SwapFailed("cannot put the new layer in place", file=gpkg, layer=name)
+        if dst.CommitTransaction() != 0:
+            raise SwapFailed("cannot save the new layers into the package", file=gpkg)
+    except BaseException:
+        dst.RollbackTransaction()
+        raise
+    finally:
+        dst = None  # noqa: F841 (closes the file)
+
+
+def drop_dead_staged_layers(gpkg: Path) -> None:
+    """Drop staged layers whose writer is gone (a run killed between writing and swapping)."""
+    from ..leftovers import alive
+    pattern = re.compile(rf"^{STAGED_PREFIX}(\d+)_\d+$")
+    dead = [name for name in _layer_names(gpkg) if pattern.match(name) and not alive(int(pattern.match(name)[1]))]
+    _drop_layers(gpkg, dead)
+
+
+def _layer_names(gpkg: Path) -> list:
+    ds = _ogr().Open(str(gpkg), 0)
+    try:
+        return [ds.GetLayerByIndex(i).GetName() for i in range(ds.GetLayerCount())] if ds is not None else []
+    finally:
+        ds = None  # noqa: F841
+
+
+def _layer_index(ds, name: str):
+    return next((i for i in range(ds.GetLayerCount()) if ds.GetLayerByIndex(i).GetName() == name), None)
+
+
+def _drop_layers(gpkg: Path, names) -> None:
+    names = [n for n in names if n in set(_layer_names(gpkg))]
+    if not names:
+        return
+    ds = _ogr().Open(str(gpkg), 1)
+    try:
+        for name in names:
+            index = _layer_index(ds, name)
+            if index is not None:
+                ds.DeleteLayer(index)
+    finally:
+        ds = None  # noqa: F841
 
 
 def _gdal_text(exc) -> str:
@@ -235,8 +354,8 @@ def _is_missing(v) -> bool:
         return False
 
 
-def write_frame(gpkg: Path, name: str, frame) -> None:
-    """Write one layer into a GeoPackage file (which the caller made temporary)."""
+def write_frame(gpkg: Path, name: str, frame, layer: Optional[str] = None) -> None:
+    """Write the model layer ``name`` into a GeoPackage (a temporary one, or under the staging name ``layer``)."""
     frame = conform(name, frame)
     kwargs = {}
     if hasattr(frame, "geometry") and getattr(frame, "_geometry_column_name", None) in frame.columns:
@@ -259,7 +378,7 @@ def write_frame(gpkg: Path, name: str, frame) -> None:
             frame = frame.set_geometry(_to_multi(frame.geometry))
         else:
             kwargs["promote_to_multi"] = True
-    _pyogrio().write_dataframe(frame, gpkg, layer=name, driver="GPKG", **kwargs)
+    _pyogrio().write_dataframe(frame, gpkg, layer=layer or name, driver="GPKG", **kwargs)
 
 
 def _to_multi(geoms):
