@@ -208,7 +208,7 @@ def apply_updates(treatment, history, sites, updates: Iterable[Update], source: 
     Returns ``(treatment, history, sites, changes, refused)``: new frames, the list of Change, and
     [(update, Chinese reason)] for status changes the workflow refuses (nothing of such an update is applied).
     A status change appends a row to history (changed_at, old, new, who, source, record_id); an update whose
-    record_id is in history already was merged before and changes nothing."""
+    record_id is in history already was applied before and changes nothing."""
     now = now or dt.datetime.now().strftime("%Y-%m-%d %H:%M")
     table = _treatment_frame(treatment).reset_index(drop=True)
     hist = _history_frame(history)
@@ -257,12 +257,6 @@ def apply_updates(treatment, history, sites, updates: Iterable[Update], source: 
                 new_history.append({"site_layer": up.site_layer, "site_id": up.site_id, "changed_at": when,
                                     "old_status": old, "new_status": value, "changed_by": up.changed_by,
                                     "source": source, "record_id": up.record_id, "note": up.note})
-        if up.record_id and not any(h["record_id"] == up.record_id for h in new_history):
-            # a record with no status change is remembered too, so merging it again adds nothing
-            new_history.append({"site_layer": up.site_layer, "site_id": up.site_id, "changed_at": when,
-                                "old_status": old_status, "new_status": table.at[row, "status"],
-                                "changed_by": up.changed_by, "source": source, "record_id": up.record_id,
-                                "note": up.note})
         if up.record_id:
             seen.add(up.record_id)
     if new_history:

@@ -445,11 +445,37 @@ LEDGER_OPEN_STATUSES = ("pending", "assigned", "in_progress")  # on the village 
 LEDGER_SOURCES = {"office": "台账录入", "patrol": "巡查上报", "workbook": "台账表格导入"}
 
 
+# The patrol folder for QField (巡查包): reference layers of one township, and what the phone adds.
+PATROL_PROJECT, PATROL_META = "patrol.qgz", "patrol_meta"  # beside an onemap.gpkg of the township
+PATROL_PHOTOS = "DCIM"  # where the phone's camera files go, beside the project (QField's own default)
+PATROL_OUTCOMES = {"applied": "已更新状态", "recorded": "已记录", "conflict": "冲突待定", "refused": "不符合流程未更新",
+                   "new_site": "新增隐患"}
+PATROL_LAYERS = (
+    LayerSpec("patrol_sites", ("Point",), "台账隐患（巡查对象）", GROUP_HAZARD, (
+        F("key", "str", "台账键"), F("site_layer", "str", "所在图层"), F("site_id", "str", "隐患编号"),
+        F("name", "str", "隐患名称"), F("category", "str", "隐患类别"), F("status", "str", "治理状态"),
+        F("village_code", "str", "所在村代码"), F("resp_name", "str", "责任人"), F("deadline", "str", "整改时限"),
+        F("label", "str", "巡查对象"))),
+    LayerSpec("inspections", ("Point",), "巡查记录（手机填写）", GROUP_HAZARD, (
+        F("uuid", "str", "记录编号", required=True), F("site_key", "str", "巡查对象", required=True),
+        F("inspected_at", "str", "巡查日期", required=True), F("inspector", "str", "巡查人", required=True),
+        F("finding", "str", "发现情况", required=True), F("photo", "str", "照片"),
+        F("new_status", "str", "状态变更为", choices=tuple(LEDGER_STATUSES)), F("note", "str", "备注"))),
+    LayerSpec("new_sites", ("Point",), "新发现隐患（手机填写）", GROUP_HAZARD, (
+        F("uuid", "str", "记录编号", required=True), F("name", "str", "隐患名称", required=True),
+        F("category", "str", "隐患类别", required=True, choices=tuple(LEDGER_CATEGORY_BY_KEY)),
+        F("village_code", "str", "所在村", required=True), F("address", "str", "具体位置"),
+        F("photo", "str", "照片"), F("finder", "str", "发现人", required=True),
+        F("found_date", "str", "发现日期", required=True), F("note", "str", "备注"))),
+)
+PATROL_LAYER_BY_NAME = {s.name: s for s in PATROL_LAYERS}
+
 # The coded fields of the ledger tables and the Chinese words QGIS forms and the workbook show for them.
 LEDGER_FIELD_LABELS = {"category": {c.key: c.zh for c in LEDGER_CATEGORIES}, "sector": LEDGER_SECTORS,
                        "measure": LEDGER_MEASURES, "risk_grade": LEDGER_RISK_GRADES, "status": LEDGER_STATUSES,
-                       "old_status": LEDGER_STATUSES, "new_status": LEDGER_STATUSES, "source": LEDGER_SOURCES}
-LEDGER_TABLES = ("hazard_sites", "hazard_treatment", "hazard_history")
+                       "old_status": LEDGER_STATUSES, "new_status": LEDGER_STATUSES, "source": LEDGER_SOURCES,
+                       "outcome": PATROL_OUTCOMES}
+LEDGER_TABLES = ("hazard_sites", "hazard_treatment", "hazard_history", "patrol_records")
 
 
 def ledger_label(table: dict, key) -> str:
@@ -549,6 +575,15 @@ LAYERS = (
         F("new_status", "str", "新状态", required=True, choices=tuple(LEDGER_STATUSES)),
         F("changed_by", "str", "变更人"), F("source", "str", "来源", choices=tuple(LEDGER_SOURCES)),
         F("record_id", "str", "记录编号"), F("note", "str", "说明"))),
+    # Every patrol record merged from the phones (巡查记录), kept whole: conflicts and refused changes too.
+    LayerSpec("patrol_records", ("Point",), "巡查记录", GROUP_HAZARD, (
+        F("uuid", "str", "记录编号", required=True, unique=True), F("site_layer", "str", "所在图层"),
+        F("site_id", "str", "隐患编号"), F("inspected_at", "str", "巡查时间"), F("inspector", "str", "巡查人"),
+        F("finding", "str", "发现情况"), F("photo", "str", "照片"),
+        F("new_status", "str", "状态变更为", choices=tuple(LEDGER_STATUSES)), F("note", "str", "备注"),
+        F("folder", "str", "巡查包"), F("merged_at", "str", "合并时间"),
+        F("outcome", "str", "合并结果", choices=("applied", "recorded", "conflict", "refused", "new_site")),
+        F("outcome_note", "str", "合并说明"))),
 )
 LAYER_BY_NAME = {s.name: s for s in LAYERS}
 
