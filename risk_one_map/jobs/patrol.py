@@ -26,13 +26,14 @@ from ..analysis import patrol as ap
 from ..errors import RiskOneMapError
 from ..layers import model
 from ..layers.model import text_value
-from ..layers.package import Package, write_package
+from ..layers.package import Package, atomic_path, write_package
 from ..progress import Steps
 from . import names_the_package
 from .ledger import read_entries
 
 REFERENCE_LAYERS = ("villages", "geohazard_points", "geohazard_zones", "flood_lowpoints", "shelters", "roads")
 PHOTO_DIR = "巡查照片"
+REPORT_NAME = "巡查合并报告.txt"  # the last merge's report, beside the package
 MARGIN_M = 500.0  # what lies this close outside the township is on the phone's map too (a road leaving it)
 
 
@@ -180,8 +181,11 @@ def merge(package_dir, folders: Sequence, *, now: Optional[str] = None, progress
                                plan.records + [ap.new_site_record(s) for s in plan.new_sites], pkg.crs())
     pkg.write_layers({al.SITES: sites, "hazard_treatment": treatment, "hazard_history": history,
                       "patrol_records": records})
+    report = pkg.path / REPORT_NAME
+    with atomic_path(report) as tmp:
+        tmp.write_text(f"{now}\n" + "\n".join(plan.report.lines()) + "\n", encoding="utf-8")
     steps.done()
-    return MergeResult(pkg.path, plan.report, [pkg.gpkg] + photos)
+    return MergeResult(pkg.path, plan.report, [pkg.gpkg, report] + photos)
 
 
 def _copy_photos(plan, package: Path, now: str) -> list:
