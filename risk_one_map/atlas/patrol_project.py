@@ -39,6 +39,7 @@ def write_patrol_project(folder, inspector: Optional[str] = None) -> Path:
                 layer.setReadOnly(True)  # the office's data: looked at on patrol, changed only by merging
         sites, villages = layers["patrol_sites"], layers.get("villages")
         sites.setName(model.PATROL_LAYER_BY_NAME["patrol_sites"].zh)
+        _sites_style(sites)
         inspection_form(layers["inspections"], sites)
         new_site_form(layers["new_sites"], villages)
         crs = package_crs(layers)
@@ -56,6 +57,19 @@ def _meta(folder: Path) -> dict:
     from ..layers.package import Package
     frame = Package(folder).read(model.PATROL_META, required=False)
     return frame.iloc[0].to_dict() if frame is not None and len(frame) else {}
+
+
+def _sites_style(sites) -> None:
+    """The ledger's own sites as in the office (orange diamonds, named); the geohazard points and low points among
+    the patrol sites are drawn by their own layers already."""
+    from ..qgis_glue.fonts import pick_cjk_font
+    from ..qgis_glue.style import apply_style
+    apply_style(sites, "hazard_sites", pick_cjk_font())
+    renderer = sites.renderer()
+    if hasattr(renderer, "setClassAttribute"):  # categorized by category: the linked layers' have no symbol here
+        for i, cat in enumerate(renderer.categories()):
+            if cat.value() in model.LEDGER_LINKED_LAYERS.values():
+                renderer.updateCategoryRenderState(i, False)
 
 
 # ------------------------------------------------------------------------------------------------ forms

@@ -50,3 +50,18 @@ def cmd_patrol_merge(args) -> int:
     from . import print_result, run_with_progress
     from ..jobs.patrol import merge
     return print_result(run_with_progress("patrol-merge", merge, args.package, args.folders))
+
+
+def demo_step(package_dir: Path, out_dir: Path, progress) -> list:
+    """The first township's patrol folder, ready to copy to a phone."""
+    import pyogrio
+
+    from ..atlas.patrol_project import write_patrol_project
+    from ..jobs.patrol import export
+    from ..layers import model
+    towns = pyogrio.read_dataframe(Path(package_dir) / model.GPKG_NAME, layer="townships", read_geometry=False)
+    first = towns.sort_values("code").iloc[0]
+    folder = Path(out_dir) / f"巡查包_{first['name']}"
+    result = export(package_dir, str(first["code"]), folder, overwrite=True, progress=progress)
+    write_patrol_project(folder)
+    return [f"patrol: {result.summary_lines()[0]}", f"patrol: folder {folder}"]

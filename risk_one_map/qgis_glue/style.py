@@ -59,6 +59,7 @@ LOAD_CLASSES = ((0.8, model.SHELTER_COLOUR, 3.0, "负荷 ≤ 80%"), (1.0, ORANGE
                 (math.inf, HAZARD_RED, 4.6, "超负荷 > 100%"))  # upper load_ratio, colour, mm, legend
 TOP = 1e12  # the upper bound of an open-ended graduated class
 DETAIL_SCALE = 25000  # point outputs and their labels: from 1:25 000 inwards (a village, not the county)
+LEDGER_SITE_COLOUR = "#ff7f00"  # the ledger's sites: orange, apart from the census hazards' red
 ROUTE_LEGEND = "撤离路线（箭头指向安置地点）"  # the village sheet's legend text for the routes
 
 # A water drop, in SVG with QGIS's param() so the colours stay editable in the style dialog.
@@ -696,6 +697,22 @@ def style_route_heads(layer, font: str, only_where: Optional[str] = None) -> Non
     layer.setLabelsEnabled(True)
 
 
+def _hazard_sites(layer, font):
+    """The ledger's own sites (九小场所, 自建房, 工地 ...): orange diamonds by hazard kind's family, named close up."""
+    categories = [QgsRendererCategory(c.key, _marker("diamond", LEDGER_SITE_COLOUR, 3.0), c.zh)
+                  for c in model.LEDGER_CATEGORIES]
+    layer.setRenderer(QgsCategorizedSymbolRenderer("category", categories))
+    _label(layer, "name", font, 7.5, "#8c3d00", priority=6, max_scale=DETAIL_SCALE)
+
+
+def _patrol_records(layer, font):
+    """Where patrols looked, conflicts (冲突待定) in red for the office to decide."""
+    layer.setRenderer(_rules([
+        (_marker("circle", HAZARD_RED, 2.6), "\"outcome\" = 'conflict'", model.PATROL_OUTCOMES["conflict"], 0),
+        (_marker("circle", "#1e64c8", 2.0), "ELSE", "巡查记录", 0)]))
+    layer.setLabelsEnabled(False)
+
+
 _BUILDERS = {
     "county": _county, "townships": _townships, "villages": _villages, "risk_zones": _risk_zones,
     "geohazard_points": _geohazard_points, "geohazard_zones": _geohazard_zones,
@@ -708,6 +725,7 @@ _BUILDERS = {
     "evacuation_routes": _evacuation_routes, "evacuees": _evacuees, "unserved": _unserved,
     "shelter_load": _shelter_load, "shelter_isochrones": _shelter_isochrones, "depot_sites": _depot_sites,
     "depot_allocation": _depot_allocation, "dem_depressions": _dem_depressions,
+    "hazard_sites": _hazard_sites, "patrol_records": _patrol_records,
 }
 STYLE_KEYS = tuple(_BUILDERS)  # every QML make_styles.py writes
 

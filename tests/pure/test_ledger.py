@@ -148,3 +148,26 @@ def test_village_sheet_lists_open_ledger_sites_with_their_status(package):
     assert "逾期" in hazards.loc["=HYPERLINK(\"x\")小餐馆", "level"]
     assert "老街燃气管" not in hazards.index  # 已销号: off the wall
     assert "孙八" not in set(data.persons["name"])
+
+
+def test_office_rows_that_cannot_be_applied_are_reported_and_left(package, tmp_path):
+    from openpyxl import load_workbook
+    out = tmp_path / "台账.xlsx"
+    jl.export(package, out, today=TODAY)
+    wb = load_workbook(out)
+    ws = wb["全部隐患"]
+    header = [c.value for c in ws[1]]
+    ws.append({header.index("隐患名称") + 1: "新开的网吧", header.index("隐患类别") + 1: "小网吧"})  # no id, no point
+    wb.save(out)
+    _edit(out, "全部隐患", "YH002", 治理状态="已办结")  # no such status
+    _edit(out, "全部隐患", "YH001", 整改时限="2026-09-30")
+    pkg = Package(package)  # meanwhile the office moved YH001's deadline in QGIS
+    table = pkg.read("hazard_treatment")
+    table.loc[table["site_id"] == "YH001", "deadline"] = "2026-08-31"
+    pkg.write_layers({"hazard_treatment": table})
+    result = jl.import_workbook(package, out)
+    lines = "\n".join(result.summary_lines())
+    assert not result.changes and "0 处隐患有变更" in lines
+    assert "没有台账来源或隐患编号" in lines and "“已办结”不是可选值" in lines
+    assert "导出后在数据包中已改为“2026-08-31”，表格中为“2026-09-30”" in lines
+    assert jl.read_entries(pkg).set_index("site_id").loc["YH001", "deadline"] == "2026-08-31"
