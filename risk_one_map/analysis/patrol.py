@@ -142,6 +142,11 @@ def plan_merge(folders, entries, records, history, now: str) -> MergePlan:
                 continue
             seen.add(rec["uuid"])
             rec["id"] = f"XC-{rec['uuid'][:8].upper()}"
+            if rec["geometry"] is None or rec["geometry"].is_empty:  # a ledger site is a place on the map
+                report.refused.append(f"新发现隐患“{rec.get('name') or rec['uuid']}”（{rec.get('finder') or ''}）没有点位，"
+                                      f"未加入台账：请在地图上补点后再交回")
+                seen.discard(rec["uuid"])  # merged again once it has its point
+                continue
             new_sites.append(rec)
             report.new_sites.append(f"{rec['id']} {rec.get('name') or ''}（{model.LEDGER_FIELD_LABELS['category'].get(rec.get('category'), rec.get('category'))}，"
                                     f"{rec.get('finder') or ''} {rec.get('found_date') or ''}）")

@@ -38,7 +38,7 @@ def phone(folder, name, inspections=(), new_sites=()):
         if rows:
             fields = model.PATROL_LAYER_BY_NAME[layer].field_names
             frame = gpd.GeoDataFrame([{f: r.get(f) for f in fields} for r in rows], columns=fields,
-                                     geometry=[Point(*r["xy"]) for r in rows], crs=CRS)
+                                     geometry=[Point(*r["xy"]) if r.get("xy") else None for r in rows], crs=CRS)
             pyogrio.write_dataframe(frame, gpkg, layer=layer, append=True)
     return copy
 
@@ -97,6 +97,8 @@ def test_two_phones_merge_with_one_conflict_and_a_second_merge_changes_nothing(p
     history = pkg.read("hazard_history")
     assert list(zip(history["site_id"], history["new_status"], history["changed_by"], history["record_id"])) == [
         ("GH1", "assigned", "巡查员乙", "b-2")]
+    from risk_one_map.layers.check import check_package
+    assert not check_package(package).errors  # the merged ledger follows the model
     before = (package / model.GPKG_NAME).read_bytes()
     again = jp.merge(package, [a, b])
     assert "没有新记录" in again.summary_lines()[0] and not again.files
@@ -120,3 +122,11 @@ def test_a_status_changed_in_the_office_since_the_export_is_a_conflict(package, 
 def test_a_folder_that_is_no_patrol_folder_is_refused(package, tmp_path):
     with pytest.raises(RiskOneMapError, match="not a patrol folder"):
         jp.merge(package, [package])
+
+
+def test_a_new_site_without_a_point_is_reported_not_added(package, folder):
+    d = phone(folder, "D", new_sites=[{"uuid": "d-1", "name": "无点位的小作坊", "category": "small_workshop",
+                                       "village_code": "110109001201", "finder": "巡查员丁", "found_date": "2026-06-03"}])
+    result = jp.merge(package, [d])
+    assert "没有点位，未加入台账" in "\n".join(result.summary_lines())
+    assert "无点位的小作坊" not in set(Package(package).read("hazard_sites")["name"])
