@@ -3,6 +3,9 @@ the two patrol layers editable, with Chinese forms (value maps, a value relation
 photos), defaults and constraints."""
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import zipfile
 
 import pytest
@@ -88,3 +91,20 @@ def test_a_half_filled_record_and_an_early_close_are_refused(patrol_project):
     assert not ok("new_status")
     record["new_status"] = "fixed"
     assert ok("new_status")
+
+
+@pytest.mark.skipif(shutil.which("qgis_process.bin") is None, reason="qgis_process.bin is not installed")
+def test_a_separate_qgis_process_opens_the_project_and_finds_both_patrol_layers(patrol_project, tmp_path):
+    """qgis_process.bin (QGIS's own executable, no plugin) reads patrol.qgz from its folder, as QField does."""
+    _, path = patrol_project
+    out = tmp_path / "layers.gpkg"
+    names = [model.PATROL_LAYER_BY_NAME[n].zh for n in ("inspections", "new_sites")]
+    res = subprocess.run([shutil.which("qgis_process.bin"), "run", "native:exportlayersinformation",
+                          f"--PROJECT_PATH={path}", *[f"--LAYERS={n}" for n in names], f"--OUTPUT={out}"],
+                         capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, QT_QPA_PLATFORM="offscreen"), cwd=tmp_path)
+    assert res.returncode == 0, res.stdout[-2000:] + res.stderr[-2000:]
+    import pyogrio
+    info = pyogrio.read_dataframe(out, read_geometry=False)
+    assert sorted(info["name"]) == sorted(names)
+    assert set(info["file_path"]) == {str(path.parent / model.GPKG_NAME)}
