@@ -120,8 +120,16 @@ def _maybe_write_project(pkg_path: Path):
 
 
 # -------------------------------------------------------------------------------------------------- parser
+class _Parser(argparse.ArgumentParser):
+    """argparse with the contract's answer to bad input (SPEC: exit 1 and one line), not argparse's exit 2 and
+    usage block. Sub-commands' parsers are of this class too (add_subparsers takes the parent's class)."""
+
+    def error(self, message):
+        self.exit(1, f"{self.prog}: error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="risk-one-map",
         description="Risk One Map (风险隐患一张图): build, check and analyse a county's risk-and-hazard one-map package, "
                     "and print a risk sheet for every village.")

@@ -225,8 +225,9 @@ class RiskOneMapPlugin:
         """Load the package into the current project unless its layers are there already."""
         from .layers import model
         gpkg = str((Path(path) / model.GPKG_NAME).resolve())
-        present = {lyr.source().split("|")[0] for lyr in QgsProject.instance().mapLayers().values()}
-        if gpkg in present:
+        from .settings import layer_file
+        present = {layer_file(lyr)[0] for lyr in QgsProject.instance().mapLayers().values()}
+        if Path(gpkg) in {p.resolve() for p in present if p is not None}:
             return {}
         return self.load(path)
 

@@ -85,6 +85,15 @@ def is_package(path) -> bool:
     return bool(path) and (Path(path) / GPKG_NAME).is_file()
 
 
+def layer_file(layer) -> tuple:
+    """(the file a layer reads, or None; its layer name inside the file, or None), decoded by the layer's provider
+    (``…/onemap.gpkg|layername=villages``), not by splitting the source text."""
+    from qgis.core import QgsProviderRegistry
+    parts = QgsProviderRegistry.instance().decodeUri(layer.providerType(), layer.source())
+    path = parts.get("path") or ""
+    return (Path(path) if path else None), (parts.get("layerName") or None)
+
+
 def project_package(project=None) -> Optional[Path]:
     """The package the open project shows, or None: the folder it names (written by the dock), else the folder of
     the project file when a onemap.gpkg lies beside it (onemap.qgz), else the folder of its first layer read
@@ -98,8 +107,8 @@ def project_package(project=None) -> Optional[Path]:
     if home and is_package(home):
         return Path(home)
     for layer in project.mapLayers().values():
-        source = Path(layer.source().split("|")[0])
-        if source.name == GPKG_NAME and source.is_file():
+        source, _ = layer_file(layer)
+        if source is not None and source.name == GPKG_NAME and source.is_file():
             return source.parent
     return None
 

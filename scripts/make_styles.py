@@ -4,7 +4,7 @@
     QT_QPA_PLATFORM=offscreen .venv/bin/python scripts/make_styles.py [--check]
 
 The QML files are committed: a county office may edit them in QGIS (Layer Properties → Style → Save as QML file)
-and the plugin loads them as they are. Re-run this after changing model colours or qgis_style.py; ``--check``
+and the plugin loads them as they are. Re-run this after changing model colours or qgis_glue/style_*.py; ``--check``
 only reports which files would change (exit 1 if any). Label fonts are written as "Noto Sans CJK SC" so the
 output does not depend on this machine; the loader swaps in an installed CJK font at run time.
 """

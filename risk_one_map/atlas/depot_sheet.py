@@ -77,7 +77,7 @@ def _package_layers(gpkg: Path, font: str) -> dict:
 
 def _township_labels(layer) -> None:
     """Township names anywhere inside the township (not only at its centre, where a depot's name may sit), placed
-    on the whole polygon rather than its part inside the map (see layout._label_whole_townships)."""
+    on the whole polygon rather than its part inside the map (see layout_layers.label_whole_townships)."""
     from qgis.core import QgsPalLayerSettings, QgsVectorLayerSimpleLabeling
     labeling = layer.labeling()
     if isinstance(labeling, QgsVectorLayerSimpleLabeling):
@@ -90,10 +90,12 @@ def _township_labels(layer) -> None:
 def _depot_symbols(layer) -> None:
     """New sites and existing depots in distinct shapes and colours (star / diamond, as in the project)."""
     from qgis.core import QgsCategorizedSymbolRenderer, QgsRendererCategory
-    from ..qgis_glue.style import DEPOT_BROWN, DEPOT_PURPLE, _marker
+    from ..qgis_glue.style_marks import marker_symbol
+    from ..qgis_glue.style_package import DEPOT_BROWN
+    from ..qgis_glue.style_results import DEPOT_PURPLE
     layer.setRenderer(QgsCategorizedSymbolRenderer("status", [
-        QgsRendererCategory("new", _marker("star", DEPOT_PURPLE, 6.5, outline_width=0.5), "新建储备点（选址结果）"),
-        QgsRendererCategory("existing", _marker("diamond", DEPOT_BROWN, 5.0, outline_width=0.5), "现有储备点")]))
+        QgsRendererCategory("new", marker_symbol("star", DEPOT_PURPLE, 6.5, outline_width=0.5), "新建储备点（选址结果）"),
+        QgsRendererCategory("existing", marker_symbol("diamond", DEPOT_BROWN, 5.0, outline_width=0.5), "现有储备点")]))
 
 
 def _minutes_frame(data: DepotSheetData):
@@ -105,9 +107,9 @@ def _minutes_frame(data: DepotSheetData):
 def _minutes_layer(data: DepotSheetData, font: str):
     """Villages shaded by drive minutes to their depot (graduated, the sheet's classes), names small."""
     import shapely
-    from .layout import _memory_layer
+    from .layout_layers import memory_layer
     shading = _minutes_frame(data)
-    layer = _memory_layer(MINUTES_LAYER, MINUTES_FIELDS, shading.drop(columns="geometry").to_dict("records"),
+    layer = memory_layer(MINUTES_LAYER, MINUTES_FIELDS, shading.drop(columns="geometry").to_dict("records"),
                           data.crs, [shapely.to_wkb(g) for g in shading.geometry], numeric=("minutes", "people"))
     _style_minutes(layer, data, font)
     return layer
@@ -115,7 +117,7 @@ def _minutes_layer(data: DepotSheetData, font: str):
 
 def _style_minutes(layer, data: DepotSheetData, font: str) -> None:
     from qgis.core import QgsFillSymbol, QgsGraduatedSymbolRenderer, QgsRendererRange
-    from ..qgis_glue.style import _label
+    from ..qgis_glue.style_marks import label_layer
 
     def fill(colour):
         return QgsFillSymbol.createSimple({"color": colour, "outline_color": "#7a7a7a", "outline_width": "0.15"})
@@ -127,32 +129,32 @@ def _style_minutes(layer, data: DepotSheetData, font: str) -> None:
     unserved = int(data.villages["minutes"].isna().sum())
     ranges.append(QgsRendererRange(UNSERVED - 0.5, UNSERVED + 0.5, fill("#d9d9d9"), f"无需求或无路可达：{unserved} 村"))
     layer.setRenderer(QgsGraduatedSymbolRenderer("minutes", ranges))
-    _label(layer, "name", font, 6.5, "#3a3a3a", priority=2)
+    label_layer(layer, "name", font, 6.5, "#3a3a3a", priority=2)
 
 
 def _table_layer(data: DepotSheetData):
-    from .layout import _memory_layer
+    from .layout_layers import memory_layer
     fields = tuple(data.depots.columns)
-    return _memory_layer(D.SHEET_DEPOTS, fields, data.depots.to_dict("records"))
+    return memory_layer(D.SHEET_DEPOTS, fields, data.depots.to_dict("records"))
 
 
 # ------------------------------------------------------------------------------------------------ the layout
 def _bind(layout, data: DepotSheetData, layers: dict, minutes, table_layer) -> None:
     """Point the template's map, legend and table at the layers, set the texts and the county extent."""
     from qgis.core import QgsExpressionContextUtils
-    from .layout import _item, bind_table, fill_legend
+    from .layout_bind import bind_table, fill_legend, layout_item
     for name, value in data.variables.items():
         QgsExpressionContextUtils.setLayoutVariable(layout, name, value)
-    main = _item(layout, T.MAIN_MAP, required=True)
+    main = layout_item(layout, T.MAIN_MAP, required=True)
     shown = [layers[n] for n, _t in MAP_LAYERS if n in layers] + [minutes]  # the shading under every line
     main.setLayers(shown)
     main.setKeepLayerSet(True)
     main.setCrs(minutes.crs())
     _zoom_to_county(main, layers.get("county") or minutes)
-    legend = _item(layout, T.LEGEND)
+    legend = layout_item(layout, T.LEGEND)
     if legend is not None:
         fill_legend(legend, shown)
-    bind_table(_item(layout, D.DEPOT_TABLE), table_layer)
+    bind_table(layout_item(layout, D.DEPOT_TABLE), table_layer)
 
 
 def _zoom_to_county(main, layer) -> None:
@@ -168,8 +170,9 @@ def _zoom_to_county(main, layer) -> None:
 
 def _fit_table(layout) -> bool:
     """Shrink the depot table's type (to MIN_TABLE_PT) until its rows fit the frame; False if they still do not."""
-    from .layout import _item, _resized
-    frame = _item(layout, D.DEPOT_TABLE)
+    from .layout_bind import layout_item
+    from .layout_fit import resized_format
+    frame = layout_item(layout, D.DEPOT_TABLE)
     if frame is None:
         return True
     table = frame.multiFrame()
@@ -177,8 +180,8 @@ def _fit_table(layout) -> bool:
     size = content.size()
     while table.totalHeight() > frame.rect().height() + 0.05 and size - 0.5 >= MIN_TABLE_PT - 1e-9:
         size -= 0.5
-        table.setHeaderTextFormat(_resized(header, header.size() * size / content.size()))
-        table.setContentTextFormat(_resized(content, size))
+        table.setHeaderTextFormat(resized_format(header, header.size() * size / content.size()))
+        table.setContentTextFormat(resized_format(content, size))
         table.recalculateFrameSizes()
     return table.totalHeight() <= frame.rect().height() + 0.05
 
@@ -212,7 +215,9 @@ def export_depot_sheet(package_dir, out_pdf, page: str = "A3", png: bool = False
     ensure_app()
     from qgis.core import QgsLayoutExporter, QgsProject
     from ..qgis_glue.fonts import pick_cjk_font
-    from .layout import LegendFitter, load_layout, private_copy, radical_map
+    from .layout import private_copy
+    from .layout_bind import load_layout, radical_map
+    from .layout_fit import LegendFitter
     from .pdf_text import fix_tounicode
     import shutil
     font = pick_cjk_font()  # fails loudly, before anything is written, when there is no CJK font
@@ -284,7 +289,8 @@ def add_depot_layouts(project, pkg_path, pages=("A3", "A4")) -> list:
     legend names. Returns the layouts added; none when the package has no siting results."""
     from qgis.core import QgsVectorLayer
     from ..qgis_glue.fonts import pick_cjk_font
-    from .layout import add_or_replace_layout, hidden_group, load_layout, remove_group
+    from .layout import add_or_replace_layout, hidden_group, remove_group
+    from .layout_bind import load_layout
     pkg = Path(pkg_path)
     if not has_results(pkg):
         return []

@@ -125,7 +125,9 @@ class SheetRenderer:
     def _open(self) -> None:
         from qgis.core import QgsLayoutExporter
         from ..qgis_glue.fonts import pick_cjk_font
-        from .layout import LegendFitter, TableFitter, build_sheet_project, radical_map
+        from .layout import build_sheet_project
+        from .layout_bind import radical_map
+        from .layout_fit import LegendFitter, TableFitter
         package_dir, data, page, template = self._args
         self.sheet = build_sheet_project(package_dir, data, page, template)
         self.layout, self.atlas = self.sheet.layout, self.sheet.atlas

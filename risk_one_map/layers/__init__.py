@@ -1,1 +1,1 @@
-"""The one-map data model, package I/O, the checker and the importers (pure), plus QGIS adapters (qgis_*.py)."""
+"""The one-map data model, package I/O, the checker and the importers; pure (the QGIS side is qgis_glue/)."""

@@ -63,7 +63,8 @@ class ImportAlgorithm(RiskOneMapAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.REJECTED, "拒绝 Rejected"))
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ..layers.importer import KEPT, REJECTED, REPAIRED, REPORT_CSV, import_sources
+        from ..layers.import_report import KEPT, REJECTED, REPAIRED, REPORT_CSV
+        from ..layers.importer import import_sources
         inputs = self.parameterAsFileList(parameters, self.INPUTS, context)
         if not inputs:
             raise QgsProcessingException("no input files given")

@@ -12,6 +12,7 @@ from typing import Optional
 
 from ..errors import Cancelled, RiskOneMapError
 from ..layers import model
+from ..settings import layer_file
 
 GROUP_ANALYSIS = model.GROUP_ANALYSIS  # analysis outputs and layers the model does not know, above everything else
 OTHER_HAZARD = "other"
@@ -143,7 +144,7 @@ def add_package(project, pkg_path, feedback=None) -> dict:
 def _remove_package_layers(project, pkg: Path) -> None:
     target = _resolved(pkg)
     own = [lid for lid, layer in project.mapLayers().items()
-           if _resolved(Path(layer.source().split("|")[0])).parent == target]
+           if layer_file(layer)[0] is not None and _resolved(layer_file(layer)[0]).parent == target]
     if not own:
         return
     mine = set(own)

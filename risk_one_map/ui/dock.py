@@ -13,7 +13,6 @@ from typing import Callable, Optional
 
 from qgis.core import (Qgis, QgsCoordinateTransform, QgsFeatureRequest, QgsProject, QgsRectangle,
                        QgsVectorLayer)
-from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QFont
 from qgis.PyQt.QtWidgets import (QComboBox, QDockWidget, QFileDialog, QHBoxLayout, QLabel, QLineEdit,
                                  QPushButton, QSizePolicy, QVBoxLayout, QWidget)
@@ -279,11 +278,11 @@ class TownshipDock(QDockWidget):
         for layer in QgsProject.instance().mapLayers().values():
             if not isinstance(layer, QgsVectorLayer):
                 continue
-            source = layer.source().split("|")
-            if len(source) < 2 or "layername=villages" not in source[1:]:
+            path, name = settings.layer_file(layer)
+            if path is None or name != "villages":
                 continue
             try:
-                if Path(source[0]).resolve() == gpkg:
+                if path.resolve() == gpkg:
                     return layer
             except OSError:
                 continue

@@ -189,8 +189,7 @@ def _in_process(argv, tmp: Path):
                 rc = cli.main(argv)
         except SystemExit as exc:  # argparse
             rc = exc.code if isinstance(exc.code, int) else 1
-            if rc == 2:  # argparse's own refusal: one usage line, exit 2 -> counted as a refusal
-                rc = 1
+            if rc == 1:  # the parser's own refusal (cli._Parser: one line, exit 1)
                 stream.write(f"risk-one-map: file (arguments): {stream.getvalue().strip().splitlines()[-1]}\n")
         except BaseException:  # noqa: B902 - the point is to see every escape
             crashed = True

@@ -14,7 +14,8 @@ floor  folder or module                         may import (of ours)
 7      cli, plugin, __init__, __main__          anything
 
 Floors 0-3 are the pure side: never qgis or PyQt (i18n and settings excepted: they reach QGIS's translator and
-settings when called), never anything of floors 4-7. No import circles between folders."""
+settings when called), never anything of floors 4-7. No import circles between folders, and none between modules
+while they load (a module's top-level imports). No module longer than a reader can hold (MAX_MODULE_LINES)."""
 from __future__ import annotations
 
 import ast
@@ -93,6 +94,70 @@ def test_the_pure_side_never_imports_qgis_or_qt():
 def test_no_import_circles_between_folders():
     edges, _ = _graph()
     seen, stack, cycles = set(), [], []
+
+    def visit(node):
+        if node in stack:
+            cycles.append(stack[stack.index(node):] + [node])
+            return
+        if node in seen:
+            return
+        seen.add(node)
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            visit(nxt)
+        stack.pop()
+    for start in sorted(edges):
+        visit(start)
+    assert not cycles, [" -> ".join(c) for c in cycles]
+
+
+MAX_MODULE_LINES = 650  # the split of session 5 left every module under 600; a reader holds one at a time
+
+
+def test_modules_a_reader_can_hold():
+    long = sorted((len(p.read_text(encoding="utf-8").splitlines()), str(p.relative_to(PKG)))
+                  for p in PKG.rglob("*.py"))
+    over = [f"{name}: {n} lines" for n, name in long if n > MAX_MODULE_LINES]
+    assert not over, f"split these along their seams (see the README's table): {over}"
+
+
+def _module_of(name: str):
+    """The file of an absolute module name of ours, or None."""
+    path = PKG.parent.joinpath(*name.split("."))
+    if path.with_suffix(".py").is_file():
+        return name
+    if (path / "__init__.py").is_file():
+        return name
+    return None
+
+
+def _load_time_edges():
+    """Module -> modules it imports while it loads (top-level statements only: an import inside a function is
+    deliberately late and cannot close a circle at load time)."""
+    edges = defaultdict(set)
+    for path in PKG.rglob("*.py"):
+        rel = path.relative_to(PKG.parent).with_suffix("")
+        me = ".".join(rel.parts[:-1] if path.name == "__init__.py" else rel.parts)
+        package = list(rel.parts[:-1])
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in tree.body:
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = [] if node.level == 0 else package[:len(package) - (node.level - 1)]
+                target = base + (node.module.split(".") if node.module else [])
+                modules = [".".join(target + [a.name]) for a in node.names if _module_of(".".join(target + [a.name]))]
+                names = modules or [".".join(target)]  # `from .x import name` loads x; `from . import x` loads x
+            for name in names:
+                if name.startswith("risk_one_map") and _module_of(name) and name != me:
+                    edges[me].add(name)
+    return edges
+
+
+def test_no_import_circles_between_modules_at_load_time():
+    edges = _load_time_edges()
+    cycles, seen, stack = [], set(), []
 
     def visit(node):
         if node in stack:

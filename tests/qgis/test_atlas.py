@@ -165,7 +165,8 @@ def test_village_layouts_in_a_qgis_project(routed_package, tmp_path):
     """The designer's path: atlas layouts added to a project survive a save and print from the reloaded project."""
     from qgis.core import Qgis, QgsLayoutExporter, QgsProject, QgsRenderContext
 
-    from risk_one_map.atlas.layout import add_village_layouts, radical_map
+    from risk_one_map.atlas.layout import add_village_layouts
+    from risk_one_map.atlas.layout_bind import radical_map
     from risk_one_map.qgis_glue.fonts import pick_cjk_font
     from risk_one_map.qgis_glue.project import load_package
     project, reloaded = QgsProject(), QgsProject()
@@ -254,7 +255,7 @@ def test_an_edited_template_still_prints(routed_package, tmp_path):
     from qgis.core import QgsLayoutPoint, QgsProject, QgsReadWriteContext
 
     from risk_one_map.atlas import templates
-    from risk_one_map.atlas.layout import load_layout
+    from risk_one_map.atlas.layout_bind import load_layout
     project = QgsProject()  # the layout needs its project alive
     layout = load_layout(project, "A3")
     for item_id in (templates.LOCATOR_MAP, templates.LOCATOR_TITLE, templates.EXPOSURE_TABLE,
@@ -275,7 +276,7 @@ def test_latin_letters_and_digits_stay_searchable(tmp_path):
                            QgsProject)
 
     from risk_one_map.atlas.export import pdf_settings
-    from risk_one_map.atlas.layout import apply_font
+    from risk_one_map.atlas.layout_bind import apply_font
     from risk_one_map.qgis_glue.fonts import pick_cjk_font
     layout = QgsPrintLayout(QgsProject.instance())
     layout.initializeDefaults()

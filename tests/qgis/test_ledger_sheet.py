@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from risk_one_map.atlas.layout import OPEN_SITES, _helper_layers
+from risk_one_map.atlas.layout_layers import OPEN_SITES, helper_layers
 from risk_one_map.layers import model
 from risk_one_map.layers.package import Package, write_package
 from tests.pure.test_ledger import ledger_layers
@@ -14,6 +14,6 @@ def test_closed_and_fixed_sites_are_off_the_sheet_map(tmp_path):
     layers["hazard_treatment"] = pd.concat([layers["hazard_treatment"], pd.DataFrame(
         {"site_layer": ["hazard_sites"], "site_id": ["YH003"], "status": ["closed"]})], ignore_index=True)
     pkg = write_package(tmp_path / "pkg", layers)
-    helper = _helper_layers(Package(pkg.path).gpkg, "Noto Sans CJK SC")[OPEN_SITES]
+    helper = helper_layers(Package(pkg.path).gpkg, "Noto Sans CJK SC")[OPEN_SITES]
     assert helper.isValid() and sorted(f["id"] for f in helper.getFeatures()) == ["YH001", "YH002"]
     assert helper.renderer().categories()[0].label() == model.LEDGER_CATEGORIES[0].zh

@@ -273,7 +273,7 @@ def test_a_four_level_release_shows_each_level_once_in_the_legend():
         f.setAttributes([level, label])
         features.append(f)
     layer.dataProvider().addFeatures(features)
-    qgis_style._risk_zones(layer, None)
+    qgis_style.build_style(layer, "risk_zones", None)
     qgis_style.relabel_risk_levels(layer)
     labels = [c.label() for c in layer.renderer().categories()]
     assert labels == ["极高风险", "高风险", "中风险", "低风险"]
