@@ -31,6 +31,8 @@ ICON_PATH = Path(__file__).resolve().parent / "resources" / "icons" / "icon.svg"
 ACTION_FEATURES = {"RiskOneMapImport": "import", "RiskOneMapCheck": "check", "RiskOneMapExposure": "analysis",
                    "RiskOneMapEvacuation": "analysis", "RiskOneMapSiting": "analysis",
                    "RiskOneMapLowpoints": "analysis", "RiskOneMapAtlas": "atlas",
+                   "RiskOneMapLedger": "analysis", "RiskOneMapLedgerImport": "analysis",
+                   "RiskOneMapPatrolExport": "analysis", "RiskOneMapPatrolMerge": "analysis",
                    "RiskOneMapSample": "sample_data"}
 
 
@@ -90,6 +92,10 @@ class RiskOneMapPlugin:
                 # Processing's own dialog: the options, a progress bar and Cancel, the result layer loaded styled.
                 ("RiskOneMapLowpoints", tr("DEM洼地（低洼易涝点筛查）…"), lambda: self.open_algorithm("lowpoints")),
                 ("RiskOneMapAtlas", tr("批量打印村图…"), lambda: self.open_algorithm("villageatlas")),
+                ("RiskOneMapLedger", tr("导出隐患排查治理台账…"), lambda: self.open_algorithm("ledger")),
+                ("RiskOneMapLedgerImport", tr("导入修改后的台账…"), lambda: self.open_algorithm("ledgerimport")),
+                ("RiskOneMapPatrolExport", tr("导出巡查包（QField）…"), lambda: self.open_algorithm("patrolexport")),
+                ("RiskOneMapPatrolMerge", tr("合并交回的巡查包…"), lambda: self.open_algorithm("patrolmerge")),
                 ("RiskOneMapSample", tr("生成示例县…"), lambda: self.open_algorithm("sampledata"))):
             self._add(self._action(key, text, slot), toolbar=False)
         self.install_action = self._action("RiskOneMapInstall", tr("安装所需组件…"), self.open_installer,

@@ -20,8 +20,10 @@ RISK_LEGEND = "风险区划（各灾种最高等级）"
 ATLAS_CODE = "attribute(@atlas_feature, 'code')"
 ROUTE_HEADS = "撤离方向及人数"  # one arrow per village and shelter (sheet_card.route_heads)
 # Main map, top first: load_package keys (``risk_zones:*`` expands to every hazard layer present).
-MAIN_MAP_KEYS = (ROUTE_HEADS, "geohazard_points", "flood_lowpoints", "shelters", "depots", "evacuation_routes",
-                 "roads", "villages", "townships", "geohazard_zones", "evacuation_zones", RISK_LEGEND, "dem")
+OPEN_SITES = "台账隐患（未整改）"  # the ledger's open sites (layers.model LEDGER_OPEN_STATUSES)
+MAIN_MAP_KEYS = (ROUTE_HEADS, "geohazard_points", "flood_lowpoints", OPEN_SITES, "shelters", "depots",
+                 "evacuation_routes", "roads", "villages", "townships", "geohazard_zones", "evacuation_zones",
+                 RISK_LEGEND, "dem")
 SHEET_TABLE_FIELDS = {
     "sheet_hazards": ("village_code", "name", "kind", "level", "households", "people", "monitor", "phone"),
     "sheet_shelters": ("village_code", "name", "class", "capacity", "assigned", "distance"),
@@ -142,9 +144,24 @@ def helper_layers(gpkg: Path, font: str) -> dict:
     lt.setRenderer(QgsSingleSymbolRenderer(QgsFillSymbol.createSimple(
         {"style": "no", "outline_color": "#303030", "outline_width": "0.45"})))
     out[LOCATOR_TOWNSHIPS] = lt
-    if "risk_zones" in _gpkg_layers(gpkg):
+    present = _gpkg_layers(gpkg)
+    if "risk_zones" in present:
         out[RISK_LEGEND] = _risk_layer(layer(RISK_LEGEND, "risk_zones"))
+    if "hazard_sites" in present:
+        out[OPEN_SITES] = _open_sites_layer(layer(OPEN_SITES, "hazard_sites"), "hazard_treatment" in present, font)
     return out
+
+
+def _open_sites_layer(lyr, has_treatment: bool, font: str):
+    """The ledger's sites still open (as the sheet's 隐患清单 lists them), styled as in the project; a site with no
+    treatment record is 待交办, so open."""
+    from ..qgis_glue.style import apply_style
+    if has_treatment:
+        done = ", ".join(f"'{s}'" for s in model.LEDGER_STATUSES if s not in model.LEDGER_OPEN_STATUSES)
+        lyr.setSubsetString(f'"id" NOT IN (SELECT "site_id" FROM "hazard_treatment" WHERE '
+                            f'"site_layer" = \'hazard_sites\' AND "status" IN ({done}))')
+    apply_style(lyr, "hazard_sites", font)
+    return lyr
 
 
 def _gpkg_layers(gpkg: Path) -> set:

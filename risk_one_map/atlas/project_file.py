@@ -17,7 +17,7 @@ def write_project_headless(pkg_path) -> Path:
     QgsApplication if none is running. Raises ImportError when PyQGIS is missing, RiskOneMapError on bad input."""
     from ..qgis_glue.app import ensure_app
     ensure_app()
-    from qgis.core import QgsProject, QgsReferencedRectangle
+    from qgis.core import QgsProject
 
     pkg = Path(pkg_path)
     project = QgsProject()
@@ -35,27 +35,32 @@ def write_project_headless(pkg_path) -> Path:
         # the county depot sheet, once `site-depots` has run
         from .depot_sheet import add_depot_layouts
         add_depot_layouts(project, pkg, pages=["A3", "A4"])
-        _relative_paths(project)
-        extent = _full_extent(layers, project)
-        if extent is not None:
-            project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(extent, project.crs()))
-        final = pkg / model.PROJECT_NAME
-        # Written to a temporary file beside the data (same folder, so the same relative paths; a name not starting
-        # with a dot, which QGIS would carry into the .qgs inside the archive), then moved over the old project.
-        fd, tmp_name = tempfile.mkstemp(prefix="onemap.", suffix=".qgz", dir=pkg)
-        os.close(fd)
-        tmp = Path(tmp_name)
-        try:
-            written = project.write(str(tmp))
-            if not written or tmp.stat().st_size == 0:
-                raise RiskOneMapError(f"QGIS could not write the project: {project.error()}", file=final)
-            os.replace(tmp, final)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
-        return final
+        return save_project(project, layers, pkg / model.PROJECT_NAME)
     finally:
         project.clear()
+
+
+def save_project(project, layers: dict, final: Path) -> Path:
+    """Write ``project`` to ``final`` with paths relative to it and the admin layers' extent as its start view:
+    to a temporary file beside the data first (same folder, so the same relative paths; a name not starting
+    with a dot, which QGIS would carry into the .qgs inside the archive), then moved over the old project."""
+    from qgis.core import QgsReferencedRectangle
+    _relative_paths(project)
+    extent = _full_extent(layers, project)
+    if extent is not None:
+        project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(extent, project.crs()))
+    fd, tmp_name = tempfile.mkstemp(prefix=f"{final.stem}.", suffix=final.suffix, dir=final.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        written = project.write(str(tmp))
+        if not written or tmp.stat().st_size == 0:
+            raise RiskOneMapError(f"QGIS could not write the project: {project.error()}", file=final)
+        os.replace(tmp, final)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return final
 
 
 # ------------------------------------------------------------------------------------------------ planning

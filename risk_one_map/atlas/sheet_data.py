@@ -334,6 +334,7 @@ def _hazards(pkg, vil, layers) -> pd.DataFrame:
                              "level": level, "households": DASH, "people": DASH,
                              "monitor": _text(r.get("resp_name")), "phone": _text(r.get("resp_phone")),
                              "_role": ROLE_LOWPOINT, "_order": 1, "_people": 0})
+    rows += _open_ledger_sites(pkg, layers)
     cols = ["village_code", "name", "kind", "level", "households", "people", "monitor", "phone", "_role"]
     if not rows:
         return pd.DataFrame(columns=cols)
@@ -342,6 +343,22 @@ def _hazards(pkg, vil, layers) -> pd.DataFrame:
     frame = frame[frame["village_code"].notna()]
     frame = frame.sort_values(["village_code", "_order", "_people", "name"], ascending=[True, True, False, True])
     return frame[cols].reset_index(drop=True)
+
+
+def _open_ledger_sites(pkg, layers) -> list:
+    """The ledger's own sites still open (待交办, 已交办, 整改中), with their status (and 逾期) where the
+    census sheets put the danger level; their responsible units are county offices, not the village's 叫应名单."""
+    if "hazard_sites" not in layers:
+        return []
+    from ..jobs.ledger import read_entries
+    entries = read_entries(pkg)
+    entries = entries[(entries["site_layer"] == "hazard_sites")
+                      & entries["status"].isin(model.LEDGER_OPEN_STATUSES)]
+    return [{"village_code": r.village_code, "name": _text(r.name),
+             "kind": model.ledger_label(model.LEDGER_FIELD_LABELS["category"], r.category),
+             "level": model.LEDGER_STATUSES[r.status] + ("·逾期" if r.overdue_days > 0 else ""),
+             "households": DASH, "people": DASH, "monitor": _text(r.resp_name), "phone": _text(r.resp_phone),
+             "_role": None, "_order": 2, "_people": 0} for r in entries.itertuples()]
 
 
 def _route_destinations(pkg, vil, layers) -> dict:
@@ -454,7 +471,7 @@ def _persons(pkg, hazards, shelters, layers) -> pd.DataFrame:
             rows.append({"village_code": _text(r.get("village_code"), ""), "role": _text(r.get("role")),
                          "name": _text(r.get("name")), "phone": _text(r.get("phone"))})
     for _, h in hazards.iterrows():
-        if h["monitor"] != DASH:
+        if h["monitor"] != DASH and h["_role"] is not None:  # a ledger site's owner is no village person
             rows.append({"village_code": h["village_code"], "role": h["_role"], "name": h["monitor"],
                          "phone": h["phone"]})
     for _, s in shelters.iterrows():
@@ -550,7 +567,8 @@ def _population_text(v, known, at_risk: Optional[str] = None) -> str:
 
 def _card(hazards, shelters, persons, destinations, evac, has_routes, date) -> str:
     """The 明白卡 items for one village, one per line: routes and places only as the evacuation found them."""
-    monitors = [f"{m} {p}" for m, p in dict.fromkeys(zip(hazards["monitor"], hazards["phone"])) if m != DASH]
+    watched = hazards[hazards["_role"].notna()] if "_role" in hazards else hazards  # not a ledger site's owner
+    monitors = [f"{m} {p}" for m, p in dict.fromkeys(zip(watched["monitor"], watched["phone"])) if m != DASH]
     head = persons.iloc[0] if len(persons) else None
     usable = [n for n, a in zip(shelters["name"], shelters["assigned"]) if n != DASH and not str(a).startswith("停用")]
     route, places = sc.card_lines(evac, destinations, list(dict.fromkeys(usable)), has_routes)

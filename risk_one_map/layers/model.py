@@ -12,6 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Optional
 
+# The hazard ledger's words (隐患排查治理台账 and the patrols), in a file of their own; named here as model names.
+from .ledger_terms import (  # noqa: F401
+    LedgerCategory, LEDGER_KINDS, LEDGER_SECTORS, NINE_SMALL, LEDGER_CATEGORIES, LEDGER_CATEGORY_BY_KEY,
+    LEDGER_LINKED_LAYERS, LEDGER_MEASURES, LEDGER_RISK_GRADES, LEDGER_STATUSES, LEDGER_CLOSE_FROM,
+    LEDGER_OPEN_STATUSES, LEDGER_SOURCES, PATROL_PROJECT, PATROL_META, PATROL_PHOTOS, PATROL_OUTCOMES,
+    LEDGER_FIELD_LABELS, LEDGER_TABLES, ledger_label, ledger_key)
+
 # --------------------------------------------------------------------------------------------------
 # Coordinate reference systems
 # --------------------------------------------------------------------------------------------------
@@ -444,8 +451,60 @@ LAYERS = (
         F("village_code", "str", "所在村代码", required=True), F("name", "str", "姓名", required=True),
         F("role", "str", "职务", required=True), F("phone", "str", "电话", required=True),
         F("duty", "str", "职责"))),
+    # The ledger (隐患排查治理台账): sites of the plan's kinds, one treatment record per entry (its own sites and the
+    # geohazard points and low points, linked by layer and id), and every status change ever made.
+    LayerSpec("hazard_sites", ("Point",), "隐患排查治理台账点位", GROUP_HAZARD, (
+        F("id", "str", "隐患编号", required=True, unique=True), F("name", "str", "隐患名称", required=True),
+        F("category", "str", "隐患类别", required=True, choices=tuple(LEDGER_CATEGORY_BY_KEY)),
+        F("village_code", "str", "所在村代码"), F("address", "str", "具体位置"), F("photo", "str", "照片"),
+        F("source", "str", "来源", choices=tuple(LEDGER_SOURCES)))),
+    LayerSpec("hazard_treatment", (), "隐患治理记录", GROUP_HAZARD, (
+        F("site_layer", "str", "所在图层", required=True, choices=("hazard_sites",) + tuple(LEDGER_LINKED_LAYERS)),
+        F("site_id", "str", "隐患编号", required=True),
+        F("sector", "str", "行业领域", choices=tuple(LEDGER_SECTORS)), F("found_date", "str", "发现日期"),
+        F("finder", "str", "发现人"), F("risk_grade", "str", "隐患等级", choices=tuple(LEDGER_RISK_GRADES)),
+        F("measure", "str", "治理措施", choices=tuple(LEDGER_MEASURES)), F("resp_unit", "str", "责任单位"),
+        F("resp_name", "str", "责任人"), F("resp_phone", "str", "联系电话"), F("deadline", "str", "整改时限"),
+        F("status", "str", "治理状态", required=True, choices=tuple(LEDGER_STATUSES)),
+        F("status_date", "str", "状态日期"), F("note", "str", "备注"))),
+    LayerSpec("hazard_history", (), "隐患治理状态变更记录", GROUP_HAZARD, (
+        F("site_layer", "str", "所在图层", required=True), F("site_id", "str", "隐患编号", required=True),
+        F("changed_at", "str", "变更时间", required=True), F("old_status", "str", "原状态"),
+        F("new_status", "str", "新状态", required=True, choices=tuple(LEDGER_STATUSES)),
+        F("changed_by", "str", "变更人"), F("source", "str", "来源", choices=tuple(LEDGER_SOURCES)),
+        F("record_id", "str", "记录编号"), F("note", "str", "说明"))),
+    # Every patrol record merged from the phones (巡查记录), kept whole: conflicts and refused changes too.
+    LayerSpec("patrol_records", ("Point",), "巡查记录", GROUP_HAZARD, (
+        F("uuid", "str", "记录编号", required=True, unique=True), F("site_layer", "str", "所在图层"),
+        F("site_id", "str", "隐患编号"), F("inspected_at", "str", "巡查时间"), F("inspector", "str", "巡查人"),
+        F("finding", "str", "发现情况"), F("photo", "str", "照片"),
+        F("new_status", "str", "状态变更为", choices=tuple(LEDGER_STATUSES)), F("note", "str", "备注"),
+        F("folder", "str", "巡查包"), F("merged_at", "str", "合并时间"),
+        F("outcome", "str", "合并结果", choices=("applied", "recorded", "conflict", "refused", "new_site")),
+        F("outcome_note", "str", "合并说明"))),
 )
 LAYER_BY_NAME = {s.name: s for s in LAYERS}
+
+# The patrol folder for QField (巡查包): the township's ledger entries, and what the phone adds.
+PATROL_LAYERS = (
+    LayerSpec("patrol_sites", ("Point",), "台账隐患（巡查对象）", GROUP_HAZARD, (
+        F("key", "str", "台账键"), F("site_layer", "str", "所在图层"), F("site_id", "str", "隐患编号"),
+        F("name", "str", "隐患名称"), F("category", "str", "隐患类别"), F("status", "str", "治理状态"),
+        F("village_code", "str", "所在村代码"), F("resp_name", "str", "责任人"), F("deadline", "str", "整改时限"),
+        F("label", "str", "巡查对象"))),
+    LayerSpec("inspections", ("Point",), "巡查记录（手机填写）", GROUP_HAZARD, (
+        F("uuid", "str", "记录编号", required=True), F("site_key", "str", "巡查对象", required=True),
+        F("inspected_at", "str", "巡查日期", required=True), F("inspector", "str", "巡查人", required=True),
+        F("finding", "str", "发现情况", required=True), F("photo", "str", "照片"),
+        F("new_status", "str", "状态变更为", choices=tuple(LEDGER_STATUSES)), F("note", "str", "备注"))),
+    LayerSpec("new_sites", ("Point",), "新发现隐患（手机填写）", GROUP_HAZARD, (
+        F("uuid", "str", "记录编号", required=True), F("name", "str", "隐患名称", required=True),
+        F("category", "str", "隐患类别", required=True, choices=tuple(LEDGER_CATEGORY_BY_KEY)),
+        F("village_code", "str", "所在村", required=True), F("address", "str", "具体位置"),
+        F("photo", "str", "照片"), F("finder", "str", "发现人", required=True),
+        F("found_date", "str", "发现日期", required=True), F("note", "str", "备注"))),
+)
+PATROL_LAYER_BY_NAME = {s.name: s for s in PATROL_LAYERS}
 
 # Layers and tables the analyses write into the package: their Chinese titles for QGIS and the sheets.
 OUTPUT_LAYER_TITLES = {

@@ -363,8 +363,8 @@ def write_frame(gpkg: Path, name: str, frame, layer: Optional[str] = None) -> No
         # Point, polygons and lines become Multi* so one feature with parts does not change the layer type.
         import shapely
         types = set(shapely.get_type_id(frame.geometry.to_numpy()[~frame.geometry.isna().to_numpy()]).tolist())
-        if not types:  # empty layer: the model says what it will hold
-            spec = model.LAYER_BY_NAME.get(name)
+        if not types:  # empty layer: the model says what it will hold (the patrol folder's too)
+            spec = model.LAYER_BY_NAME.get(name) or model.PATROL_LAYER_BY_NAME.get(name)
             family = spec.geometry[0] if spec is not None and spec.geometry else None
             kwargs["geometry_type"] = {"Point": "Point", "Polygon": "MultiPolygon",
                                        "LineString": "MultiLineString"}.get(family, "Unknown")

@@ -19,6 +19,7 @@ from .fonts import is_installed, pick_cjk_font
 from .style_fields import apply_field_config, value_labels
 from .style_fit import fit_graduated_classes, fit_population_classes, relabel_risk_levels, smooth_resampling
 from .style_marks import geometry_word
+from .style_ledger import LEDGER_BUILDERS
 from .style_package import PACKAGE_BUILDERS
 from .style_results import RESULT_BUILDERS, ROUTE_LEGEND, style_route_heads, style_routes
 
@@ -30,7 +31,7 @@ STYLE_DIR = Path(__file__).resolve().parent.parent / "resources" / "styles"
 # What a QML carries. Fields (aliases, widgets) stay out: they come from the model in code.
 QML_CATEGORIES = (QgsMapLayer.Symbology | QgsMapLayer.Labeling | QgsMapLayer.Rendering
                   | QgsMapLayer.CustomProperties)
-_BUILDERS = {**PACKAGE_BUILDERS, **RESULT_BUILDERS}
+_BUILDERS = {**PACKAGE_BUILDERS, **RESULT_BUILDERS, **LEDGER_BUILDERS}
 STYLE_KEYS = tuple(_BUILDERS)  # every QML make_styles.py writes
 
 

@@ -41,6 +41,8 @@ def value_labels(layer_name: str, f: model.FieldSpec) -> dict:
     """Model key -> Chinese text for a coded field (empty if the field is free text)."""
     if f.name == "hazard_type":
         return {h.key: h.zh for h in model.HAZARD_TYPES}
+    if layer_name in model.LEDGER_TABLES and f.name in model.LEDGER_FIELD_LABELS:
+        return dict(model.LEDGER_FIELD_LABELS[f.name])
     if f.name == "kind" and layer_name in ("geohazard_points", "geohazard_zones"):
         return dict(model.GEOHAZARD_KINDS)
     if f.name == "kind" and layer_name == "roads":

@@ -26,6 +26,7 @@ from .admin import county_outline, make_admin
 from .facilities import SiteFinder, make_depots, make_shelters
 from .geohazards import make_geohazards
 from .grid import Grid
+from .ledger import make_ledger
 from .lowpoints import make_lowpoints
 from .risk_zones import make_risk_zones
 from .roads import make_roads
@@ -37,7 +38,7 @@ LONGITUDE, LATITUDE = 116.0, 40.0  # Mentougou-like: the Western Hills of Beijin
 AREA_PER_VILLAGE_M2 = 8e6
 MAX_FINE_CELLS = 3e6  # caps the DEM near 3 M cells (and the work grid near 0.75 M) however many villages
 STREAMS = ("outline", "terrain", "admin", "settlement", "roads", "roster", "lowpoints", "zones", "geohazards",
-           "facilities")  # one random stream each: changing one stage never reshuffles another
+           "facilities", "ledger")  # one random stream each: changing one stage never reshuffles another
 
 
 @dataclass
@@ -105,6 +106,8 @@ def make_sample_county(villages: int = 48, seed: int = 7, progress: Optional[Pro
         "flood_lowpoints": lowpoints, "shelters": shelters, "depots": depots, "depot_candidates": candidates,
         "roads": roads, "households": settlement.households, "persons": roster.frame(),
     }
+    layers.update(make_ledger(admin.villages, settlement.households,
+                              {"geohazard_points": points, "flood_lowpoints": lowpoints}, rngs["ledger"]))
     rasters = {model.DEM_RASTER: _dem_raster(terrain, admin, crs), model.POPULATION_RASTER: settlement.population}
     steps.done()
     return SampleCounty(layers=layers, rasters=rasters, crs=crs, name=admin.county_name, code=admin.county_code,

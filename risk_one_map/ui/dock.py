@@ -150,6 +150,9 @@ class TownshipDock(QDockWidget):
             lay.addWidget(b)
         self.print_village_button.clicked.connect(self.print_village)
         self.print_township_button.clicked.connect(self.print_township)
+        from .patrol_button import patrol_button
+        self.patrol_button = patrol_button(self)
+        lay.addWidget(self.patrol_button)
 
         self.output_label = QLabel("")
         self.output_label.setWordWrap(True)
@@ -363,6 +366,8 @@ class TownshipDock(QDockWidget):
         self.print_village_button.setEnabled(not why and not busy and self.village() is not None)
         self.print_township_button.setEnabled(not why and not busy and self.township() is not None
                                               and self.village_combo.count() > 0)
+        if hasattr(self, "patrol_button"):
+            self.patrol_button.setEnabled(not deps.unavailable_sentence("analysis") and self.township() is not None)
 
     def print_village(self) -> Optional[JobTask]:
         village = self.village()

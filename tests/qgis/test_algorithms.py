@@ -11,7 +11,8 @@ from qgis.core import QgsProcessingContext, QgsProcessingFeedback, QgsProject, Q
 import risk_one_map
 
 EXPECTED = {"checkpackage", "sampledata", "importdata", "exposure", "evacuation", "isochrones", "sitedepots",
-            "villageatlas", "depotmap", "lowpoints"}
+            "villageatlas", "depotmap", "lowpoints", "ledger", "ledgerimport",
+            "patrolexport", "patrolmerge"}
 
 
 pytestmark = pytest.mark.usefixtures("provider")  # tests/qgis/conftest.py: the plugin's provider, registered
@@ -113,3 +114,28 @@ def test_lowpoints_algorithm_equals_the_job(county, tmp_path):
     alg = pyogrio.read_dataframe(county / "onemap.gpkg", layer="dem_depressions", read_geometry=False)
     pd.testing.assert_frame_equal(alg, pyogrio.read_dataframe(cli / "onemap.gpkg", layer="dem_depressions",
                                                               read_geometry=False))
+
+
+def test_ledger_algorithms_write_the_same_workbook_and_read_it_back(county, tmp_path):
+    from openpyxl import load_workbook
+    from risk_one_map.jobs.ledger import export
+    result, _ = _run("riskonemap:ledger", {"PACKAGE": str(county), "OUT": str(tmp_path / "台账.xlsx")})
+    export(county, tmp_path / "cli.xlsx")
+    ours, theirs = load_workbook(tmp_path / "台账.xlsx"), load_workbook(tmp_path / "cli.xlsx")
+    assert ours.sheetnames == theirs.sheetnames
+    assert [[c.value for c in r] for r in ours["全部隐患"].iter_rows()] == \
+        [[c.value for c in r] for r in theirs["全部隐患"].iter_rows()]
+    back, _ = _run("riskonemap:ledgerimport", {"PACKAGE": str(county), "WORKBOOK": str(tmp_path / "台账.xlsx")})
+    assert back["CHANGES"] == 0 and "台账导入" in back["SUMMARY"]
+
+
+def test_patrol_algorithms_export_a_township_and_merge_it_back(county, tmp_path):
+    import pyogrio
+    from risk_one_map.layers import model
+    town = pyogrio.read_dataframe(county / model.GPKG_NAME, layer="townships", read_geometry=False)["code"][0]
+    out = tmp_path / "巡查包"
+    result, _ = _run("riskonemap:patrolexport", {"PACKAGE": str(county), "TOWNSHIP": town, "OUT": str(out),
+                                                 "INSPECTOR": "巡查员甲"})
+    assert (out / model.PATROL_PROJECT).is_file() and "巡查包" in result["SUMMARY"]
+    merged, _ = _run("riskonemap:patrolmerge", {"PACKAGE": str(county), "FOLDER": str(out)})
+    assert merged["CONFLICTS"] == 0 and "没有新记录" in merged["SUMMARY"]
