@@ -6,9 +6,11 @@ move, shelters to open), then the calls in order with empty columns to fill in (
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
+from matplotlib.artist import Artist
 
 from ..analysis import parallel
 from ..analysis.warning_cap import short_time
@@ -26,31 +28,49 @@ LEVEL_COLOUR = {1: model.WARNING_COLOURS[1], 2: model.WARNING_COLOURS[2], 3: mod
 
 
 def township_sheets(plan, villages_all, out_dir: Path, workers=None) -> list:
-    """Write 叫应单_<乡镇>.pdf for every township the warning reaches; returns the paths."""
+    """Write 叫应单_<乡镇>.pdf for every township the warning reaches; returns the paths.
+
+    Every page is drawn first, then one font of just the characters on them is made (``pdf_font``), then the files
+    are written: each file's own font subset is then instant (from the whole CJK font it took about 2 s a file)."""
+    import tempfile
+
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.font_manager import FontProperties
+    from matplotlib.text import Text
 
-    font = FontProperties(fname=cjk_font_path())
+    from .pdf_font import subset_font
+
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    font = FontProperties(fname=cjk_font_path())  # only laid out once the small font replaces it below
     groups = dict(tuple(plan.villages.groupby("township_name", sort=True)))
-
-    def one(town):
-        tv = groups[town]
+    books = {}
+    for town, tv in groups.items():
         calls = plan.calls[plan.calls["township_name"] == town]
         hh = plan.households[plan.households["township_name"] == town] if len(plan.households) else plan.households
         pages = _pages(calls)
-        path = out_dir / f"叫应单_{town}.pdf"
-        # Type 42 (TrueType) keeps the Chinese text searchable and copyable (phone numbers too).
-        with atomic_path(path) as tmp, matplotlib.rc_context({"pdf.fonttype": 42}):
-            with PdfPages(tmp, metadata={"Title": f"{plan.warning.title()} 叫应单 {town}"}) as pdf:
-                for n, rows in enumerate(pages):
-                    pdf.savefig(_page(plan, town, tv, hh, rows, villages_all, font, n, len(pages)))
-        return path
+        books[town] = [_page(plan, town, tv, hh, rows, villages_all, font, n, len(pages))
+                       for n, rows in enumerate(pages)]
+    texts = [t for figs in books.values() for fig in figs for t in fig.findobj(Text)]
+    cells = [c for figs in books.values() for fig in figs for a in fig.findobj(CellTexts) for c in a.texts()]
+    with tempfile.TemporaryDirectory(prefix=f"risk_one_map_font_{os.getpid()}_") as tmp:
+        small = str(subset_font([t.get_text() for t in texts] + cells, Path(tmp) / "sheet_font.ttf"))
+        for t in texts:
+            t.get_fontproperties().set_file(small)
+        font.set_file(small)  # CellTexts keep it by reference
 
-    # Each file costs about 2 s (the font subset is embedded per file): townships print in forked workers.
-    return list(parallel.ordered_map(one, list(groups), workers=workers))
+        def one(town):
+            path = out_dir / f"叫应单_{town}.pdf"
+            # Type 42 (TrueType) keeps the Chinese text searchable and copyable (phone numbers too).
+            with atomic_path(path) as tmp_pdf, matplotlib.rc_context({"pdf.fonttype": 42}):
+                with PdfPages(tmp_pdf, metadata={"Title": f"{plan.warning.title()} 叫应单 {town}"}) as pdf:
+                    for fig in books[town]:
+                        pdf.savefig(fig)
+            return path
+
+        # Drawing the tables is most of the time left: townships print in forked workers where that is safe.
+        return list(parallel.ordered_map(one, list(groups), workers=workers))
 
 
 def _pages(calls) -> list:
@@ -145,13 +165,69 @@ def _table(ax, rows, font, height) -> None:
         cells = [["", "（本镇无须叫应的责任人）"] + [""] * (len(header) - 2)]
     n = len(cells) + 1
     row_h = min(0.24 / (height * A4[1]), 1.0 / n)  # about 6 mm a row, room to write
-    table = ax.table(cellText=cells, colLabels=header, colWidths=widths, loc="upper center", cellLoc="center",
-                     bbox=(0, 1 - row_h * n, 1, row_h * n))
-    table.auto_set_font_size(False)
-    for (i, _j), cell in table.get_celld().items():
-        cell.set_text_props(fontproperties=font, fontsize=7.5 if i else 8)
-        cell.set_linewidth(0.4)
-        if i == 0:
-            cell.set_facecolor("#eeeeee")
-        elif cells[i - 1][1].endswith("（缺口）"):
-            cell.set_facecolor("#ffe5e5")
+    _grid(ax, [header] + cells, widths, row_h, font)
+
+
+def _grid(ax, cells, widths, row_h, font) -> None:
+    """The table drawn plainly: the header row grey, gap rows pink, one set of thin lines, one text per filled cell
+    (matplotlib's own table measured every cell's patch and text again: most of a sheet's time)."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.patches import Rectangle
+    xs = np.concatenate([[0.0], np.cumsum(widths)]) / np.sum(widths)
+    bottom = 1 - row_h * len(cells)
+    for i, row in enumerate(cells):
+        colour = "#eeeeee" if i == 0 else "#ffe5e5" if row[1].endswith("（缺口）") else None
+        if colour:
+            ax.add_patch(Rectangle((0, 1 - row_h * (i + 1)), 1, row_h, facecolor=colour, edgecolor="none",
+                                   transform=ax.transAxes))
+    lines = [((0, 1 - row_h * i), (1, 1 - row_h * i)) for i in range(len(cells) + 1)]
+    lines += [((x, bottom), (x, 1)) for x in xs]
+    ax.add_collection(LineCollection(lines, colors="black", linewidths=0.4, transform=ax.transAxes))
+    mids = (xs[:-1] + xs[1:]) / 2
+    ax.add_artist(CellTexts([(x, 1 - row_h * (i + 0.5), text, 8 if i == 0 else 7.5)
+                             for i, row in enumerate(cells) for x, text in zip(mids, row) if text], font,
+                            ax.transAxes))
+
+
+class CellTexts(Artist):
+    """Thousands of one-line texts, centred on points, drawn straight through the renderer.
+
+    A matplotlib Text per cell (its properties, clip path, layout box) was most of a sheet's time; a cell needs
+    none of that. Each is placed as Text(ha="center", va="center") places it: the box from descent to ascent, at
+    least as tall as "lp", centred on the point. ``font`` is kept by reference: a later ``font.set_file`` applies."""
+
+    def __init__(self, cells, font, transform):
+        super().__init__()
+        self.cells, self.font = cells, font  # cells: [(x, y, text, size)]
+        self.set_transform(transform)
+        self.set_clip_on(False)
+        self.set_zorder(3)  # over the row colours (patches draw at 1)
+
+    def texts(self) -> list:
+        return [c[2] for c in self.cells]
+
+    def draw(self, renderer):
+        if not self.get_visible():
+            return
+        gc = renderer.new_gc()
+        gc.set_foreground("black")
+        props, measured = {}, {}
+
+        def measure(text, prop):
+            key = (prop.get_size(), text)
+            if key not in measured:
+                measured[key] = renderer.get_text_width_height_descent(text, prop, ismath=False)
+            return measured[key]
+
+        points = self.get_transform().transform([(x, y) for x, y, _t, _s in self.cells])
+        for (x, y), (_x, _y, text, size) in zip(points, self.cells):
+            if size not in props:
+                props[size] = self.font.copy()
+                props[size].set_size(size)
+            prop = props[size]
+            w, h, d = measure(text, prop)
+            _w, lp_h, lp_d = measure("lp", prop)
+            h, d = max(h, lp_h), max(d, lp_d)
+            renderer.draw_text(gc, x - w / 2, y - h / 2 + d, text, prop, 0.0)
+        gc.restore()
+        self.stale = False

@@ -246,8 +246,21 @@ def test_call_log_keeps_answers_across_runs_and_files_are_excel_safe(package, tm
     # The printed sheet of the township: its calls, searchable (a duty officer finds a name or a phone).
     import subprocess
     sheet = tmp_path / "out" / "叫应单_北佛镇.pdf"
-    text = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True).stdout
-    assert "暴雨洪涝橙色预警" in text and phone in text and "是否回应" in text
+    done = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True)
+    assert "暴雨洪涝橙色预警" in done.stdout and phone in done.stdout and "是否回应" in done.stdout
+    # One embedded font, really TrueType (the CFF font declared TrueType made poppler warn of a mismatch)
+    fonts = subprocess.run(["pdffonts", str(sheet)], capture_output=True, text=True).stdout.splitlines()[2:]
+    assert len(fonts) == 1 and "CID TrueType" in fonts[0] and "Mismatch" not in done.stderr
+
+
+def test_sheet_font_is_the_chinese_face_cut_to_the_characters_used(tmp_path):
+    from fontTools.ttLib import TTFont
+    from risk_one_map.jobs.pdf_font import subset_font
+    font = TTFont(subset_font(["直骨 叫应单", "13800000001"], tmp_path / "f.ttf"))
+    assert font["name"].getDebugName(1).endswith("SC")  # not the collection's first face, Japanese
+    assert "glyf" in font and "CFF " not in font
+    cmap = font.getBestCmap()
+    assert {ord(c) for c in "直骨叫应单1A"} <= set(cmap) and ord("风") not in cmap
 
 
 def test_cancel_writes_nothing(package, tmp_path):
