@@ -31,7 +31,7 @@ CALL_COLUMNS_ZH = {"order": "序号", "priority": "优先级", "group": "类别"
 HOUSEHOLD_COLUMNS_ZH = {"order": "序号", "township_name": "乡镇", "village_name": "村（社区）",
                         "household_id": "住户编号", "people": "人数", "vulnerable_note": "脆弱人群",
                         "action_zh": "要求", "reason": "所在危险区/风险区", "shelter_name": "安置场所",
-                        "walk_min": "步行时间(分钟)"}
+                        "walk_min": "步行时间(分钟)", "head_name": "户主", "head_phone": "户主电话"}
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -93,7 +93,7 @@ def _cap(v) -> str:
 def read_layers(pkg: Package) -> tuple:
     layers = {name: pkg.read(name, required=False) for name in (
         "villages", "townships", "households", "persons", "risk_zones", "geohazard_points", "geohazard_zones",
-        "flood_lowpoints", "shelters")}
+        "flood_lowpoints", "shelters", "call_roles")}
     evacuated = {name: pkg.read(name, required=False) for name in ("evacuation_zones", "evacuees")}
     return layers, {k: v for k, v in evacuated.items() if v is not None}
 
@@ -136,6 +136,22 @@ def run(package_dir, warning: Warning, *, out_dir=None, sheets: bool = True, ans
             plan.notes.append(f"叫应单 PDF 未生成：{exc}")
     steps.done()
     return result
+
+
+def run_request(package_dir, *, cap=None, codes: Sequence[str] = (), areas_wkb: Sequence = (), level=None,
+                hazard=None, source: str = "", **kwargs) -> WarningResult:
+    """``run`` for the plugin's dialog: the warning is made here, in the background task, from what the user gave
+    (a CAP file; or codes and/or polygons as (WKB, CRS WKT), with a level and a hazard), so the dialog itself
+    imports none of the analysis packages."""
+    from ..analysis.warning_cap import manual_warning, read_cap
+    if cap:
+        warning = read_cap(cap)
+    else:
+        import shapely
+        areas = [(shapely.from_wkb(bytes(wkb)), crs) for wkb, crs in areas_wkb]
+        warning = manual_warning(codes=list(codes), areas=areas, level=level, hazard=hazard,
+                                 source=source or ("codes" if codes else "area"))
+    return run(package_dir, warning, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------------ call log

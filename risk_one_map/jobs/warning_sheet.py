@@ -23,6 +23,7 @@ COLUMNS = (("序号", 0.045), ("村（社区）", 0.10), ("职务", 0.10), ("姓
            ("由谁叫应", 0.075), ("已通知", 0.055), ("拨打时间", 0.08), ("接听人", 0.07), ("是否回应", 0.065),
            ("已转移人数", 0.08), ("备注", 0.145))
 FIRST_ROWS, MORE_ROWS = 22, 44
+HEADS_GROUP = "户主"  # analysis.warning_calls: the household heads' calls
 LEVEL_COLOUR = {1: model.WARNING_COLOURS[1], 2: model.WARNING_COLOURS[2], 3: model.WARNING_COLOURS[3],
                 4: model.WARNING_COLOURS[4]}
 
@@ -47,7 +48,8 @@ def township_sheets(plan, villages_all, out_dir: Path, workers=None) -> list:
     groups = dict(tuple(plan.villages.groupby("township_name", sort=True)))
     books = {}
     for town, tv in groups.items():
-        calls = plan.calls[plan.calls["township_name"] == town]
+        # the household heads are called by the grid workers, from the call list, not by the township's desk
+        calls = plan.calls[(plan.calls["township_name"] == town) & (plan.calls["group"] != HEADS_GROUP)]
         hh = plan.households[plan.households["township_name"] == town] if len(plan.households) else plan.households
         pages = _pages(calls)
         books[town] = [_page(plan, town, tv, hh, rows, villages_all, font, n, len(pages))
@@ -97,9 +99,14 @@ def _page(plan, town, tv, hh, rows, villages_all, font, n, total):
             f"{int(move['people'].sum()) if len(move) else 0} 人（老弱病残 {int(move['vulnerable'].sum()) if len(move) else 0} 户），"
             f"告知 {len(hh) - len(move)} 户")
     fig.text(0.06, 0.945, line, fontproperties=font, fontsize=8.5)
+    heads = int(((plan.calls["township_name"] == town) & (plan.calls["group"] == HEADS_GROUP)).sum()) \
+        if len(plan.calls) else 0
+    if heads and n == 0:
+        fig.text(0.06, 0.928, f"另有户主电话 {heads} 个，由各村网格员逐户叫应（名单见 叫应名单.xlsx，已按网格员分好）",
+                 fontproperties=font, fontsize=8)
     top = 0.93
     if n == 0:
-        ax = fig.add_axes((0.06, 0.60, 0.88, 0.31))
+        ax = fig.add_axes((0.06, 0.60, 0.88, 0.305))
         _map(ax, plan, tv, move, villages_all, font, colour)
         shelters = plan.shelters[plan.shelters["village_code"].astype(str).isin(tv["code"].astype(str))]
         if len(shelters):
