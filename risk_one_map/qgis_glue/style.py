@@ -318,6 +318,9 @@ def population_breaks(values, classes: int) -> list:
 def build_style(layer: QgsMapLayer, key: str, font: str) -> None:
     """Style ``layer`` in code (what the QML files are generated from)."""
     builder = _BUILDERS.get(key)
+    if builder is None and key in _MORE_BUILDERS:
+        import importlib
+        builder = importlib.import_module(f"{__package__}.{_MORE_BUILDERS[key]}").BUILDERS[key]
     if builder is None:
         builder = _BUILDERS["analysis_" + _geometry_word(layer)] if isinstance(layer, QgsVectorLayer) else None
     if builder is not None:
@@ -707,7 +710,10 @@ _BUILDERS = {
     "shelter_load": _shelter_load, "shelter_isochrones": _shelter_isochrones, "depot_sites": _depot_sites,
     "depot_allocation": _depot_allocation, "dem_depressions": _dem_depressions,
 }
-STYLE_KEYS = tuple(_BUILDERS)  # every QML make_styles.py writes
+# Styles built in modules of their own (they use the helpers here, so they are imported when first used).
+_MORE_BUILDERS = {"warning_area": "warning_style", "warning_villages": "warning_style",
+                  "warning_households": "warning_style", "warning_calls": "warning_style"}
+STYLE_KEYS = tuple(_BUILDERS) + tuple(_MORE_BUILDERS)  # every QML make_styles.py writes
 
 
 # ------------------------------------------------------------------------------------------------ small pieces
