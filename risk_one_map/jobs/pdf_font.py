@@ -26,8 +26,8 @@ def chinese_face(path: str) -> int:
     if not str(path).lower().endswith((".ttc", ".otc")):
         return 0
     from fontTools.ttLib import TTCollection
-    faces = TTCollection(path, lazy=True).fonts
-    names = [str(f["name"].getDebugName(1) or "") for f in faces]
+    with TTCollection(path, lazy=True) as collection:
+        names = [str(f["name"].getDebugName(1) or "") for f in collection.fonts]
     for suffix in CHINESE_FACES:
         for i, name in enumerate(names):
             if name.endswith(suffix) and "Mono" not in name:
@@ -37,10 +37,14 @@ def chinese_face(path: str) -> int:
 
 def subset_font(chars: Iterable[str], out_path: Path, source: str = None) -> Path:
     """Write a TrueType font of ``chars`` (plus printable ASCII) to ``out_path`` and return it."""
-    from fontTools import subset
     from fontTools.ttLib import TTFont
     source = source or cjk_font_path()
-    font = TTFont(source, fontNumber=chinese_face(source), lazy=False)
+    with TTFont(source, fontNumber=chinese_face(source), lazy=False) as font:
+        return _subset(font, chars, Path(out_path))
+
+
+def _subset(font, chars, out_path: Path) -> Path:
+    from fontTools import subset
     options = subset.Options()
     options.layout_features = []  # matplotlib lays out glyph by glyph: no shaping tables needed
     options.name_IDs = ["*"]
@@ -52,7 +56,6 @@ def subset_font(chars: Iterable[str], out_path: Path, source: str = None) -> Pat
     sub.subset(font)
     if "CFF " in font:
         _cff_to_truetype(font)
-    out_path = Path(out_path)
     font.save(str(out_path))
     return out_path
 
