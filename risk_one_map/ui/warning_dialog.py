@@ -112,6 +112,7 @@ class WarningDialog(QDialog):
         form.addRow(tr("CAP 文件"), self.cap_row)
         self.layer_combo = QgsMapLayerComboBox()
         self.layer_combo.setFilters(QgsMapLayerProxyModel.PolygonLayer)
+        self.layer_combo.setMinimumWidth(260)
         self.selected_only = QCheckBox(tr("只用选中的要素"))
         self.layer_row = self._pair(self.layer_combo, self.selected_only)
         form.addRow(tr("范围图层"), self.layer_row)
