@@ -238,18 +238,21 @@ def _household_calls(households, by_village, tree, ctx, add, places, shelter_of_
         by_number = idx[np.argsort(hh["household_id"].to_numpy()[idx], kind="stable")]
         for k, chunk in enumerate(np.array_split(by_number, len(workers))):
             worker[chunk] = workers[k]
-    geoms = hh.geometry.to_numpy()
+    xy = shapely.get_coordinates(hh.geometry.to_numpy())  # households are points, one pair each
+    texts = {}  # one SMS per (kind, shelter): thousands of households share a handful
     for i, h in enumerate(hh.itertuples(index=False)):
         code = str(h.village_code)
         moves = h.action == "move"
         shelter = h.shelter_name if isinstance(h.shelter_name, str) and h.shelter_name else \
             shelter_of_village.get(code, any_shelter)
-        phone = _text(h.head_phone) or ""
+        phone = h.head_phone or ""  # already text (analysis.warning)
         reason = f"{h.action_zh}：{int(h.people)}人" + ("，有老弱病残" if h.vulnerable else "") + (
             f"，去{shelter}" if moves else "") + ("" if phone else "；无电话，上门通知")
-        add("户主", {"role": model.HOUSEHOLD_HEAD, "name": _text(h.head_name) or "", "phone": phone}, code, reason,
-            message("household" if moves else "household_watch", ctx, shelter=shelter), worker[i],
-            places.village(code), _point(geoms[i]))
+        kind = "household" if moves else "household_watch"
+        if (kind, shelter) not in texts:
+            texts[kind, shelter] = message(kind, ctx, shelter=shelter)
+        add("户主", {"role": model.HOUSEHOLD_HEAD, "name": h.head_name or "", "phone": phone}, code, reason,
+            texts[kind, shelter], worker[i], places.village(code), tuple(xy[i]))
 
 
 def _ordered(rows) -> object:
@@ -261,17 +264,22 @@ def _ordered(rows) -> object:
         calls["_first"] = np.arange(len(calls))
         calls = calls.sort_values(["order_key", "_first"], kind="stable")
         phoned = calls[calls["phone"] != ""]
-        reasons = phoned.groupby("phone", sort=False)["reason"].agg(lambda r: "；".join(dict.fromkeys(r)))
+        twice = phoned[phoned["phone"].duplicated(keep=False)]  # a handful: joined in Python
+        reasons = twice.groupby("phone", sort=False)["reason"].agg(lambda r: "；".join(dict.fromkeys(r)))
         first = phoned.drop_duplicates("phone").copy()
-        first["reason"] = first["phone"].map(reasons)
+        first["reason"] = first["phone"].map(reasons).fillna(first["reason"])
         calls = pd.concat([first, calls[calls["phone"] == ""]]).sort_values(["order_key", "_first"],
                                                                             kind="stable").drop(columns="_first")
     calls = calls.reset_index(drop=True)
     calls.insert(0, "order", np.arange(1, len(calls) + 1))
     calls["priority"] = calls["order_key"].map(lambda k: 0 if k < 0 else k)
     calls["missing_phone"] = (calls["phone"] == "").astype(int)
-    lines = [shapely.LineString([a, b]) if a is not None and b is not None and a != b else None
-             for a, b in zip(calls["_from"], calls["_to"])]
+    lines = np.full(len(calls), None, dtype=object)
+    both = [i for i, (a, b) in enumerate(zip(calls["_from"], calls["_to"])) if a is not None and b is not None
+            and a != b]
+    if both:
+        ends = np.array([[calls["_from"].iat[i], calls["_to"].iat[i]] for i in both], dtype=float)
+        lines[both] = shapely.linestrings(ends)
     return gpd.GeoDataFrame(calls.drop(columns=["order_key", "_from", "_to"]), geometry=lines)
 
 
