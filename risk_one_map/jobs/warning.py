@@ -224,6 +224,21 @@ def _safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(lambda col: col.map(excel_safe) if col.dtype == object else col)
 
 
+def write_xlsx(path, sheets: dict) -> None:
+    """Frames as sheets, streamed (openpyxl's write-only mode: pandas' to_excel made a cell object for each of a
+    county's 200,000 cells, 70 % of the job). Text stays text (phones and codes never become 1.38E+10); missing
+    values are empty cells."""
+    import openpyxl
+    book = openpyxl.Workbook(write_only=True)
+    for name, frame in sheets.items():
+        sheet = book.create_sheet(name)
+        sheet.append([str(c) for c in frame.columns])
+        values = frame.astype(object).where(frame.notna(), None)
+        for row in values.itertuples(index=False, name=None):
+            sheet.append(row)
+    book.save(path)
+
+
 def write_call_files(out: Path, calls: pd.DataFrame, households, summary: Sequence[str]) -> list:
     out.mkdir(parents=True, exist_ok=True)
     table = _safe_frame(calls[[c for c in CALL_COLUMNS_ZH if c in calls]].rename(columns=CALL_COLUMNS_ZH))
@@ -240,14 +255,7 @@ def write_call_files(out: Path, calls: pd.DataFrame, households, summary: Sequen
         pass  # the CSV is there; XLSX needs openpyxl (an optional component)
     else:
         with atomic_path(out / "叫应名单.xlsx") as tmp:
-            with pd.ExcelWriter(tmp, engine="openpyxl") as xw:
-                table.to_excel(xw, sheet_name="叫应名单", index=False)
-                hh_table.to_excel(xw, sheet_name="住户转移清单", index=False)
-                for sheet in xw.book.worksheets:  # phones and codes as text: never 1.38E+10
-                    for row in sheet.iter_rows(min_row=2):
-                        for cell in row:
-                            if isinstance(cell.value, str):
-                                cell.data_type = "s"
+            write_xlsx(tmp, {"叫应名单": table, "住户转移清单": hh_table})
         written.append(out / "叫应名单.xlsx")
     with atomic_path(out / "叫应摘要.txt") as tmp:
         tmp.write_text("\n".join(summary) + "\n", encoding="utf-8")
