@@ -39,7 +39,7 @@ def subset_font(chars: Iterable[str], out_path: Path, source: str = None) -> Pat
     """Write a TrueType font of ``chars`` (plus printable ASCII) to ``out_path`` and return it."""
     from fontTools.ttLib import TTFont
     source = source or cjk_font_path()
-    with TTFont(source, fontNumber=chinese_face(source), lazy=False) as font:
+    with TTFont(source, fontNumber=chinese_face(source)) as font:  # tables read as the subsetter asks
         return _subset(font, chars, Path(out_path))
 
 

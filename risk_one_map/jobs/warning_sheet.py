@@ -31,36 +31,33 @@ LEVEL_COLOUR = {1: model.WARNING_COLOURS[1], 2: model.WARNING_COLOURS[2], 3: mod
 def township_sheets(plan, villages_all, out_dir: Path, workers=None) -> list:
     """Write 叫应单_<乡镇>.pdf for every township the warning reaches; returns the paths.
 
-    Every page is drawn first, then one font of just the characters on them is made (``pdf_font``), then the files
-    are written: each file's own font subset is then instant (from the whole CJK font it took about 2 s a file)."""
+    Every page is drawn first with a font file that does not exist yet (matplotlib opens a font only to lay text
+    out), then that file is written: one font of just the characters on the pages (``pdf_font``), so each PDF's
+    own font subset is instant (from the whole CJK font it took about 2 s a file)."""
     import tempfile
 
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
     from matplotlib.font_manager import FontProperties
-    from matplotlib.text import Text
 
     from .pdf_font import subset_font
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    font = FontProperties(fname=cjk_font_path())  # only laid out once the small font replaces it below
+    cjk_font_path()  # no CJK font installed: say so before anything is drawn
     groups = dict(tuple(plan.villages.groupby("township_name", sort=True)))
-    books = {}
-    for town, tv in groups.items():
-        # the household heads are called by the grid workers, from the call list, not by the township's desk
-        calls = plan.calls[(plan.calls["township_name"] == town) & (plan.calls["group"] != HEADS_GROUP)]
-        hh = plan.households[plan.households["township_name"] == town] if len(plan.households) else plan.households
-        pages = _pages(calls)
-        books[town] = [_page(plan, town, tv, hh, rows, villages_all, font, n, len(pages))
-                       for n, rows in enumerate(pages)]
-    texts = [t for figs in books.values() for fig in figs for t in fig.findobj(Text)]
-    cells = [c for figs in books.values() for fig in figs for a in fig.findobj(CellTexts) for c in a.texts()]
     with tempfile.TemporaryDirectory(prefix=f"risk_one_map_font_{os.getpid()}_") as tmp:
-        small = str(subset_font([t.get_text() for t in texts] + cells, Path(tmp) / "sheet_font.ttf"))
-        for t in texts:
-            t.get_fontproperties().set_file(small)
-        font.set_file(small)  # CellTexts keep it by reference
+        font = FontProperties(fname=str(Path(tmp) / "sheet_font.ttf"))
+        books = {}
+        for town, tv in groups.items():
+            # the household heads are called by the grid workers, from the call list, not by the township's desk
+            calls = plan.calls[(plan.calls["township_name"] == town) & (plan.calls["group"] != HEADS_GROUP)]
+            hh = plan.households[plan.households["township_name"] == town] if len(plan.households) else \
+                plan.households
+            pages = _pages(calls)
+            books[town] = [_page(plan, town, tv, hh, rows, villages_all, font, n, len(pages))
+                           for n, rows in enumerate(pages)]
+        subset_font([t for figs in books.values() for fig in figs for t in _strings(fig)], Path(font.get_file()))
 
         def one(town):
             path = out_dir / f"叫应单_{town}.pdf"
@@ -73,6 +70,18 @@ def township_sheets(plan, villages_all, out_dir: Path, workers=None) -> list:
 
         # Drawing the tables is most of the time left: townships print in forked workers where that is safe.
         return list(parallel.ordered_map(one, list(groups), workers=workers))
+
+
+def _strings(fig) -> list:
+    """Every text on a page (what the sheet puts there: figure texts, the map's names and title, the table's
+    cells); matplotlib's findobj would make every axis's ticks just to look at them."""
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        out += [t.get_text() for t in ax.texts] + [ax.title.get_text()]
+    for artist in fig.artists:
+        if isinstance(artist, CellTexts):
+            out += artist.texts()
+    return out
 
 
 def _pages(calls) -> list:
@@ -114,9 +123,7 @@ def _page(plan, town, tv, hh, rows, villages_all, font, n, total):
             for k, start in enumerate(range(0, min(len(text), 2 * 62), 62)):  # two lines at most
                 fig.text(0.06, 0.58 - 0.014 * k, text[start:start + 62], fontproperties=font, fontsize=8)
         top = 0.55
-    table_ax = fig.add_axes((0.03, 0.05, 0.94, top - 0.05))
-    table_ax.axis("off")
-    _table(table_ax, rows, font, top - 0.05)
+    _table(fig, (0.03, 0.05, 0.94, top - 0.05), rows, font)
     fig.text(0.06, 0.025, f"值班员签字：__________  核对时间：__________      第 {n + 1} / {total} 页    "
              f"{model.SAMPLE_SOURCE if 'sample' in str(plan.warning.source) else ''}", fontproperties=font, fontsize=8)
     return fig
@@ -160,7 +167,12 @@ def _patch(ax, geom, **kw) -> None:
         ax.add_patch(PathPatch(MPath(verts[:, :2], codes), **kw))
 
 
-def _table(ax, rows, font, height) -> None:
+def _table(fig, rect, rows, font) -> None:
+    """The calls table in ``rect`` (figure fractions: left, bottom, width, height), drawn without an Axes (one
+    costs a page's worth of ticks that are never shown)."""
+    from matplotlib.transforms import Bbox, BboxTransformTo, TransformedBbox
+    box = BboxTransformTo(TransformedBbox(Bbox.from_bounds(*rect), fig.transFigure))  # the rect as 0..1
+    height = rect[3]
     header = [c for c, _w in COLUMNS]
     widths = [w for _c, w in COLUMNS]
     cells = []
@@ -172,10 +184,10 @@ def _table(ax, rows, font, height) -> None:
         cells = [["", "（本镇无须叫应的责任人）"] + [""] * (len(header) - 2)]
     n = len(cells) + 1
     row_h = min(0.24 / (height * A4[1]), 1.0 / n)  # about 6 mm a row, room to write
-    _grid(ax, [header] + cells, widths, row_h, font)
+    _grid(fig, box, [header] + cells, widths, row_h, font)
 
 
-def _grid(ax, cells, widths, row_h, font) -> None:
+def _grid(fig, box, cells, widths, row_h, font) -> None:
     """The table drawn plainly: the header row grey, gap rows pink, one set of thin lines, one text per filled cell
     (matplotlib's own table measured every cell's patch and text again: most of a sheet's time)."""
     from matplotlib.collections import LineCollection
@@ -185,15 +197,14 @@ def _grid(ax, cells, widths, row_h, font) -> None:
     for i, row in enumerate(cells):
         colour = "#eeeeee" if i == 0 else "#ffe5e5" if row[1].endswith("（缺口）") else None
         if colour:
-            ax.add_patch(Rectangle((0, 1 - row_h * (i + 1)), 1, row_h, facecolor=colour, edgecolor="none",
-                                   transform=ax.transAxes))
+            fig.add_artist(Rectangle((0, 1 - row_h * (i + 1)), 1, row_h, facecolor=colour, edgecolor="none",
+                                     transform=box))
     lines = [((0, 1 - row_h * i), (1, 1 - row_h * i)) for i in range(len(cells) + 1)]
     lines += [((x, bottom), (x, 1)) for x in xs]
-    ax.add_collection(LineCollection(lines, colors="black", linewidths=0.4, transform=ax.transAxes))
+    fig.add_artist(LineCollection(lines, colors="black", linewidths=0.4, transform=box, zorder=2))
     mids = (xs[:-1] + xs[1:]) / 2
-    ax.add_artist(CellTexts([(x, 1 - row_h * (i + 0.5), text, 8 if i == 0 else 7.5)
-                             for i, row in enumerate(cells) for x, text in zip(mids, row) if text], font,
-                            ax.transAxes))
+    fig.add_artist(CellTexts([(x, 1 - row_h * (i + 0.5), text, 8 if i == 0 else 7.5)
+                              for i, row in enumerate(cells) for x, text in zip(mids, row) if text], font, box))
 
 
 class CellTexts(Artist):

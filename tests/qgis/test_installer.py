@@ -97,7 +97,7 @@ def test_stock_qgis_greys_what_needs_the_missing_packages_with_one_chinese_sente
     before = seen["before"]
     greyed = {text: tip for text, (enabled, tip) in before["actions"].items() if not enabled}
     assert set(greyed) == {"导入数据…", "检查一张图包…", "人口暴露分析…", "转移避险分析…", "物资储备点选址…",
-                           "DEM洼地（低洼易涝点筛查）…", "批量打印村图…", "生成示例县…"}
+                           "DEM洼地（低洼易涝点筛查）…", "批量打印村图…", "生成示例县…", "预警叫应…"}
     assert set(greyed.values()) == {SENTENCE}
     assert before["actions"]["打开一张图包…"][0] and before["actions"]["安装所需组件…"][0]
     assert len(before["banner"]) == 1 and "安装所需组件" in before["banner"][0] and "pandas" in before["banner"][0]
