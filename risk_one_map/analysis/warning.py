@@ -196,7 +196,7 @@ def _households(warning, layers, evacuated, reached, area_geom):
         "vulnerable": vul.astype(int), "vulnerable_note": notes[keep].astype(object),
         "action": np.where(move[keep], "move", "tell"), "reason": reason[keep]}, geometry=pts[keep], crs=hh.crs)
     for c in ("head_name", "head_phone"):  # the household head, called by the grid worker (optional fields)
-        out[c] = [_text(v) or "" for v in hh[c].to_numpy()[keep]] if c in hh else ""
+        out[c] = [_text(v) or "" for v in hh[c].to_numpy()[keep]] if c in hh else None  # None: no such field
     names = dict(zip(reached["code"].astype(str), reached["name"]))
     towns = dict(zip(reached["code"].astype(str), reached["township_name"]))
     out["village_name"] = out["village_code"].map(names)

@@ -222,8 +222,9 @@ def _shelter_calls(shelters, shelter_layer, tree, ctx, add, places) -> None:
 
 
 def _household_calls(households, by_village, tree, ctx, add, places, shelter_of_village, any_shelter) -> None:
-    """Every household on the list, by the grid worker its house number falls to (runs of neighbours)."""
-    if not len(households) or "head_phone" not in households:
+    """Every household on the list, by the grid worker its house number falls to (runs of neighbours). A package
+    whose households carry no 户主电话 field has no household calls: its grid workers go by the household list."""
+    if not len(households) or households["head_phone"].isna().all():
         return
     callers = roles_caller(tree, model.HOUSEHOLD_HEAD)
     hh = households.reset_index(drop=True)
@@ -246,12 +247,13 @@ def _household_calls(households, by_village, tree, ctx, add, places, shelter_of_
         shelter = h.shelter_name if isinstance(h.shelter_name, str) and h.shelter_name else \
             shelter_of_village.get(code, any_shelter)
         phone = h.head_phone or ""  # already text (analysis.warning)
+        name = h.head_name or ""
         reason = f"{h.action_zh}：{int(h.people)}人" + ("，有老弱病残" if h.vulnerable else "") + (
             f"，去{shelter}" if moves else "") + ("" if phone else "；无电话，上门通知")
         kind = "household" if moves else "household_watch"
         if (kind, shelter) not in texts:
             texts[kind, shelter] = message(kind, ctx, shelter=shelter)
-        add("户主", {"role": model.HOUSEHOLD_HEAD, "name": h.head_name or "", "phone": phone}, code, reason,
+        add("户主", {"role": model.HOUSEHOLD_HEAD, "name": name, "phone": phone}, code, reason,
             texts[kind, shelter], worker[i], places.village(code), tuple(xy[i]))
 
 

@@ -240,6 +240,15 @@ def test_household_heads_are_called_by_their_villages_grid_workers_in_runs_of_ne
     assert result.plan.stats["household_calls"] == len(heads)
 
 
+def test_households_without_a_head_phone_field_are_listed_but_not_called(package):
+    from risk_one_map.jobs.warning import run
+    from risk_one_map.layers.package import Package
+    Package(package).write_layers({"households": read(package, "households").drop(columns=["head_name",
+                                                                                           "head_phone"])})
+    plan = run(package, wc.manual_warning(codes=["130696102"], level="红", hazard="flood")).plan
+    assert len(plan.households) > 0 and plan.stats["household_calls"] == 0 and "户主" not in set(plan.calls["group"])
+
+
 def test_the_packages_call_order_table_says_who_calls_whom(package):
     from risk_one_map.jobs.warning import run
     from risk_one_map.layers.package import Package
