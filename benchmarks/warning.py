@@ -13,6 +13,7 @@ Not a timed test: it prints sizes and times (best of --rounds) of
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -22,13 +23,30 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (the forked sheet printers): on a shared machine the
+    wall time says as much about the neighbours as about the code."""
+    import resource
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+
+
+CPU = {}
+
+
 def best(fn, rounds):
-    times = []
+    times, cpus = [], []
     for _ in range(rounds):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), cpu_seconds()
         out = fn()
         times.append(time.perf_counter() - t0)
+        cpus.append(cpu_seconds() - c0)
+    CPU["last"] = min(cpus)
     return min(times), out
+
+
+def cpu() -> str:
+    return f"(CPU {CPU['last']:.2f} s; load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
 
 
 def main(argv=None) -> int:
@@ -64,15 +82,15 @@ def main(argv=None) -> int:
         crs = pkg.crs()
         t, plan = best(lambda: plan_warning(warning, layers, crs, evacuated), args.rounds)
         s = plan.stats
-        print(f"1. pure plan: {t:.2f} s  ({s['villages']} villages, {s['move_households']} households to move, "
+        print(f"1. pure plan: {t:.2f} s {cpu()} ({s['villages']} villages, {s['move_households']} households to move, "
               f"{s['tell_households']} to tell, {s['calls']} calls, {s['shelters']} shelters)")
         t, _ = best(lambda: run(pkg_dir, warning), args.rounds)
-        print(f"2. job, package layers only: {t:.2f} s")
+        print(f"2. job, package layers only: {t:.2f} s {cpu()}")
         t, _ = best(lambda: run(pkg_dir, warning, out_dir=work / "lists", sheets=False), args.rounds)
-        print(f"3. job with the CSV and XLSX call lists: {t:.2f} s")
+        print(f"3. job with the CSV and XLSX call lists: {t:.2f} s {cpu()}")
         t, res = best(lambda: run(pkg_dir, warning, out_dir=work / "out"), args.rounds)
         pdfs = sum(1 for f in res.files if str(f).endswith(".pdf"))
-        print(f"4. job with the lists and {pdfs} township sheets: {t:.2f} s")
+        print(f"4. job with the lists and {pdfs} township sheets: {t:.2f} s {cpu()}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

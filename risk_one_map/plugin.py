@@ -33,7 +33,7 @@ ACTION_FEATURES = {"RiskOneMapImport": "import", "RiskOneMapCheck": "check", "Ri
                    "RiskOneMapLowpoints": "analysis", "RiskOneMapAtlas": "atlas",
                    "RiskOneMapLedger": "analysis", "RiskOneMapLedgerImport": "analysis",
                    "RiskOneMapPatrolExport": "analysis", "RiskOneMapPatrolMerge": "analysis",
-                   "RiskOneMapSample": "sample_data"}
+                   "RiskOneMapSample": "sample_data", "RiskOneMapWarning": "analysis"}
 
 
 def packages_dir() -> Path:
@@ -92,6 +92,7 @@ class RiskOneMapPlugin:
                 # Processing's own dialog: the options, a progress bar and Cancel, the result layer loaded styled.
                 ("RiskOneMapLowpoints", tr("DEM洼地（低洼易涝点筛查）…"), lambda: self.open_algorithm("lowpoints")),
                 ("RiskOneMapAtlas", tr("批量打印村图…"), lambda: self.open_algorithm("villageatlas")),
+                ("RiskOneMapWarning", tr("预警叫应…"), self.open_warning),
                 ("RiskOneMapLedger", tr("导出隐患排查治理台账…"), lambda: self.open_algorithm("ledger")),
                 ("RiskOneMapLedgerImport", tr("导入修改后的台账…"), lambda: self.open_algorithm("ledgerimport")),
                 ("RiskOneMapPatrolExport", tr("导出巡查包（QField）…"), lambda: self.open_algorithm("patrolexport")),
@@ -176,7 +177,8 @@ class RiskOneMapPlugin:
     # ------------------------------------------------------------------------------------------ dock, dialogs
     def create_dock(self):
         from .ui.dock import TownshipDock
-        self.dock = TownshipDock(self.iface, loader=self.load_if_needed, parent=self.iface.mainWindow())
+        self.dock = TownshipDock(self.iface, loader=self.load_if_needed, parent=self.iface.mainWindow(),
+                                 warn=lambda package: self.open_warning(package=package))
         self.iface.addDockWidget(Qt.RightDockWidgetArea, self.dock)
         self.dock.visibilityChanged.connect(self.dock_action.setChecked)
         self.dock_action.setChecked(self.dock.isVisible())
@@ -203,6 +205,18 @@ class RiskOneMapPlugin:
         dialog = self.dialogs.get(key) or AnalysisDialog(self.iface, key)
         self.dialogs[key] = dialog
         follow_project(dialog.package_edit)
+        dialog.show()
+        dialog.raise_()
+        return dialog
+
+    def open_warning(self, checked=False, package=None):
+        """The 预警叫应 dialog (menu and dock): a CAP file, a layer, a drawn area or codes in, call sheets out."""
+        from .ui.warning_dialog import WarningDialog
+        dialog = self.dialogs.get("warning") or WarningDialog(self.iface)
+        self.dialogs["warning"] = dialog
+        follow_project(dialog.package_edit)
+        if package is not None:
+            dialog.package_edit.setText(str(package))
         dialog.show()
         dialog.raise_()
         return dialog

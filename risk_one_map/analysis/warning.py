@@ -26,11 +26,11 @@ import shapely
 
 from ..layers import model
 from . import evacuation as ev
+from .warning_calls import GAP, call_roles, plan_calls
 from .warning_cap import Warning
 
 _text = model.text_value
 HAZARD_OF_ZONE_LAYER = {"geohazard_zones": "geologic", "geohazard_points": "geologic", "flood_lowpoints": "flood"}
-GAP = "缺口"
 # An area drawn along village borders (or reprojected) overlaps its neighbours by slivers: below this the
 # neighbour is not reached. A real warning's smallest circle is far larger.
 MIN_OVERLAP_M2 = 100.0
@@ -56,6 +56,7 @@ class WarningPlan:
                 "move_households": len(move), "move_people": int(move["people"].sum()) if len(move) else 0,
                 "move_vulnerable": int(move["vulnerable"].sum()) if len(move) else 0,
                 "tell_households": len(h) - len(move), "calls": len(self.calls), "gaps": len(self.gaps),
+                "household_calls": int((self.calls["group"] == "户主").sum()) if len(self.calls) else 0,
                 "shelters": len(self.shelters)}
 
 
@@ -94,7 +95,9 @@ def plan_warning(warning: Warning, layers: dict, crs, evacuated: Optional[dict] 
     names = dict(zip(reached["code"].astype(str), reached["name"]))
     if nowhere:
         notes.append("无处安置（本村无避难场所，转移分析也未安置）：" + "、".join(names.get(c, c) for c in nowhere))
-    calls, gaps = _calls(warning, reached, households, shelters, layers, area_geom)
+    calls, gaps = plan_calls(warning, reached, households, shelters, layers, area_geom,
+                             call_roles(layers.get("call_roles")))
+    calls = calls.set_crs(crs, allow_override=True)
     if warning.hazards and not len(households):
         notes.append("预警范围内没有位于该灾种危险区或相应等级风险区的住户")
     if len(households) and evacuated.get("evacuees") is None:
@@ -136,7 +139,8 @@ def _township_code(code: str) -> str:
 def _households(warning, layers, evacuated, reached, area_geom):
     import geopandas as gpd
     cols = ["household_id", "village_code", "village_name", "township_name", "people", "vulnerable",
-            "vulnerable_note", "action", "action_zh", "reason", "shelter_id", "shelter_name", "walk_min", "order"]
+            "vulnerable_note", "action", "action_zh", "reason", "shelter_id", "shelter_name", "walk_min", "order",
+            "head_name", "head_phone"]
     hh = layers.get("households")
     if hh is None or len(hh) == 0 or not warning.hazards or len(reached) == 0:
         return gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=getattr(hh, "crs", None))
@@ -191,6 +195,8 @@ def _households(warning, layers, evacuated, reached, area_geom):
         "people": pd.to_numeric(hh["people"], errors="coerce").fillna(0).astype(int).to_numpy()[keep],
         "vulnerable": vul.astype(int), "vulnerable_note": notes[keep].astype(object),
         "action": np.where(move[keep], "move", "tell"), "reason": reason[keep]}, geometry=pts[keep], crs=hh.crs)
+    for c in ("head_name", "head_phone"):  # the household head, called by the grid worker (optional fields)
+        out[c] = [_text(v) or "" for v in hh[c].to_numpy()[keep]] if c in hh else None  # None: no such field
     names = dict(zip(reached["code"].astype(str), reached["name"]))
     towns = dict(zip(reached["code"].astype(str), reached["township_name"]))
     out["village_name"] = out["village_code"].map(names)
@@ -275,165 +281,3 @@ def _village_counts(reached, households, shelters) -> None:
     if len(shelters):
         reached["shelters"] = reached["code"].astype(str).map(shelters.groupby("village_code").size()
                                                               ).fillna(0).astype(int)
-
-
-# ------------------------------------------------------------------------------------------------ calls
-def _role_order(role: str) -> int:
-    for name, order in model.CALL_ORDER:
-        if name == role:
-            return order
-    return model.CALL_ORDER_LAST
-
-
-def _calls(warning, reached, households, shelters, layers, area_geom):
-    persons = layers.get("persons")
-    if persons is None or len(persons) == 0:
-        persons = pd.DataFrame({c: [] for c in ("village_code", "name", "role", "phone", "duty")})
-    persons = pd.DataFrame(persons.drop(columns="geometry", errors="ignore")).copy()
-    persons["village_code"] = persons["village_code"].astype(str)
-    persons["phone"] = persons["phone"].map(lambda v: _text(v) or "")
-    persons["name"] = persons["name"].map(lambda v: _text(v) or "")
-    persons["role"] = persons["role"].map(lambda v: _text(v) or "")
-    persons["order_key"] = persons["role"].map(_role_order)
-    names = dict(zip(reached["code"].astype(str), reached["name"]))
-    towns = dict(zip(reached["code"].astype(str), reached["township_name"]))
-    rows, gaps = [], []
-    ctx = _context(warning)
-    shelter_of_village = {}  # where a village's people go: the evacuation's most used shelter, else its own
-    placed = households[households["shelter_name"].notna()] if len(households) else households
-    if len(placed):
-        shelter_of_village = placed.groupby("village_code")["shelter_name"].agg(lambda x: x.value_counts().index[0]
-                                                                                ).to_dict()
-    for s in shelters.itertuples(index=False):
-        shelter_of_village.setdefault(str(s.village_code), s.name)
-    any_shelter = shelters["name"].iloc[0] if len(shelters) else "就近避难场所"
-
-    def add(group, p, village_code, reason, message, caller):
-        rows.append({"group": group, "order_key": _role_order(p["role"]), "village_code": village_code,
-                     "village_name": names.get(village_code, ""),
-                     "township_name": towns.get(village_code, ""), "role": p["role"],
-                     "name": p["name"], "phone": p["phone"], "caller": caller, "reason": reason,
-                     "message": message})
-
-    # Township and county persons on the roster (their code is a township's or the county's).
-    county = {c[:6] + "000000" for c in reached["code"].astype(str)}
-    tnames = dict(zip(reached["township_code"], reached["township_name"]))
-    for p in persons[persons["village_code"].isin(set(tnames) | county)].to_dict("records"):
-        code = p["village_code"]
-        part = reached[reached["township_code"] == code] if code in tnames else reached
-        fill = dict(town=tnames.get(code, "全县"), villages=len(part), move=int(part["move_households"].sum()),
-                    people=int(part["move_people"].sum()), shelter=any_shelter)
-        rows.append({"group": "乡镇" if code in tnames else "县", "order_key": 0, "village_code": code,
-                     "village_name": fill["town"], "township_name": tnames.get(code, ""), "role": p["role"],
-                     "name": p["name"], "phone": p["phone"], "caller": "县值班室" if code in tnames else "",
-                     "reason": f"{fill['town']}{fill['villages']}个村须转移{fill['move']}户{fill['people']}人",
-                     "message": _message("township", ctx, **fill)})
-    # Villages: most households to move first; every village reached is called.
-    order = reached.sort_values(["move_households", "share_inside", "code"], ascending=[False, False, True])
-    mine = persons[persons["village_code"].isin(set(order["code"].astype(str)))]
-    by_village = {}
-    for p in mine.to_dict("records"):
-        by_village.setdefault(p["village_code"], []).append(p)
-    for v in order.itertuples(index=False):
-        code = str(v.code)
-        people = by_village.get(code, [])
-        shelter = shelter_of_village.get(code, any_shelter)
-        if not any(p["phone"] for p in people):
-            why = "责任人无电话" if people else "名单中无责任人"
-            gaps.append(f"{v.township_name}{v.name}（{code}）：{why}，须乡镇派人直接通知")
-            rows.append({"group": GAP, "order_key": -1, "village_code": code, "village_name": v.name,
-                         "township_name": v.township_name, "role": "", "name": "", "phone": "",
-                         "caller": "乡镇值班员", "reason": f"{why}：须乡镇派人上门通知", "message": ""})
-            continue
-        officials = [p for p in people if p["order_key"] <= 1]
-        fill = dict(village=v.name, move=int(v.move_households), people=int(v.move_people), shelter=shelter)
-        head = officials[0]["name"] if officials else "乡镇值班员"
-        watch = "" if v.move_households else "_watch"  # nobody to move here: tell and get ready
-        texts = {kind: _message(kind + watch, ctx, **fill) for kind in ("officials", "grid")}
-        monitor_text = _message("monitor", ctx, point=v.name)
-        for p in people:
-            if p["order_key"] <= 1:
-                add("村干部", p, code, f"本村须转移{int(v.move_households)}户{int(v.move_people)}人，"
-                                     f"告知{int(v.tell_households)}户", texts["officials"], "乡镇值班员")
-            elif p["order_key"] == 2:
-                add("网格", p, code, "入户叫应，老弱病残先转" if v.move_households else "传达到户，做好转移准备",
-                    texts["grid"], head)
-            elif p["role"] in ("地灾群测群防员", "避灾场所管理员"):
-                continue  # called for their hazard point or shelter below, when it is warned or opened
-            elif "山洪" in p["role"] and "flood" not in warning.hazards:
-                continue
-            else:
-                add("监测", p, code, "预警到达，加密巡查", monitor_text, head)
-    # Monitors of the hazard points and low points inside the area, of the warned hazards.
-    heads = {r["village_code"]: r["name"] for r in rows if r["group"] == "村干部"}
-    for layer, hz, name_f, phone_f in (("geohazard_points", "geologic", "monitor_name", "monitor_phone"),
-                                       ("flood_lowpoints", "flood", "resp_name", "resp_phone")):
-        pts = layers.get(layer)
-        if pts is None or len(pts) == 0 or hz not in warning.hazards:
-            continue
-        codes = pts["village_code"].astype(str) if "village_code" in pts else pd.Series([""] * len(pts))
-        inside = codes.isin(set(reached["code"].astype(str))).to_numpy()
-        if area_geom is not None:
-            inside = inside & (shapely.intersects(pts.geometry.to_numpy(), area_geom)
-                               | codes.isin(set(reached.loc[reached["by_code"], "code"].astype(str))).to_numpy())
-        for i in np.flatnonzero(inside):
-            p = pts.iloc[i]
-            phone = _text(p.get(phone_f)) or ""
-            code = codes.iloc[i]
-            person = {"role": "地灾群测群防员" if hz == "geologic" else "易涝点责任人",
-                      "name": _text(p.get(name_f)) or "", "phone": phone}
-            add("监测", person, code, f"监测{_text(p.get('name'))}",
-                _message("monitor", ctx, point=_text(p.get("name")) or ""), heads.get(code, "乡镇值班员"))
-    for s in shelters.itertuples(index=False):
-        person = {"role": "避灾场所管理员", "name": _text(s.manager_name) or "", "phone": _text(s.manager_phone) or ""}
-        code = str(s.village_code)
-        add("场所", person, code, f"开放{s.name}，预计{int(s.expected)}人，容量{_num(s.capacity)}",
-            _message("shelter", ctx, shelter=s.name, people=int(s.expected)), "乡镇值班员")
-    calls = pd.DataFrame(rows, columns=["group", "order_key", "village_code", "village_name", "township_name",
-                                        "role", "name", "phone", "caller", "reason", "message"])
-    if len(calls):
-        # One call per phone: a grid worker who also keeps a low point is called once, told both duties.
-        calls["_first"] = np.arange(len(calls))
-        calls = calls.sort_values(["order_key", "_first"], kind="stable")
-        phoned = calls[calls["phone"] != ""]
-        reasons = phoned.groupby("phone", sort=False)["reason"].agg(lambda r: "；".join(dict.fromkeys(r)))
-        first = phoned.drop_duplicates("phone").copy()
-        first["reason"] = first["phone"].map(reasons)
-        calls = pd.concat([first, calls[calls["phone"] == ""]]).sort_values(["order_key", "_first"],
-                                                                            kind="stable").drop(columns="_first")
-    calls = calls.reset_index(drop=True)
-    calls.insert(0, "order", np.arange(1, len(calls) + 1))
-    calls["priority"] = calls["order_key"].map(lambda k: 0 if k < 0 else k)
-    calls = calls.drop(columns="order_key")
-    calls["missing_phone"] = (calls["phone"] == "").astype(int)
-    return calls, gaps
-
-
-def _num(v) -> str:
-    try:
-        return f"{float(v):.0f}人"
-    except (TypeError, ValueError):
-        return "未知"
-
-
-def _context(w: Warning) -> dict:
-    event = (w.event or "预警").replace("预警", "").replace("信号", "")
-    for word in ("红色", "橙色", "黄色", "蓝色"):
-        event = event.replace(word, "")
-    return {"level": w.level_zh, "event": event[:8] or "预警", "action": model.HOUSEHOLD_ACTIONS["move"]
-            if model.WARNING_ACTIONS[w.level or 4].move_danger_zones else "做好转移准备"}
-
-
-def _message(kind: str, ctx: dict, **fill) -> str:
-    """The role's SMS, cut to one SMS: long place names are shortened first, then the text."""
-    values = dict(ctx, **{k: str(v) for k, v in fill.items()})
-    values.setdefault("point", "")
-    template = model.CALL_TEMPLATES[kind]
-    text = template.format(**values)
-    for key in ("shelter", "point", "village"):
-        if len(text) <= model.SMS_MAX_CHARS:
-            break
-        over = len(text) - model.SMS_MAX_CHARS
-        values[key] = values.get(key, "")[:max(2, len(values.get(key, "")) - over)]
-        text = template.format(**values)
-    return text[:model.SMS_MAX_CHARS]

@@ -27,7 +27,7 @@ def register(sub) -> None:
     p.add_argument("--hazard", help="hazard for --codes/--area: flood, geologic, forest_fire, ... or 暴雨, 山洪 ...")
     p.add_argument("--out", help="folder for 叫应名单.csv/.xlsx, 住户转移清单.csv, 叫应摘要.txt and 叫应单_<镇>.pdf")
     p.add_argument("--no-sheets", action="store_true",
-                   help="with --out, skip the printed 叫应单_<镇>.pdf (about 2 s per township): lists only")
+                   help="with --out, skip the printed 叫应单_<镇>.pdf (about 0.3 s per township): lists only")
     p.add_argument("--answered", nargs="+", default=[], metavar="PHONE",
                    help="record these phones as answered now in call_log (叫应记录)")
     p.add_argument("--not-answered", nargs="+", default=[], metavar="PHONE",

@@ -124,6 +124,8 @@ PRESETS = {
         "id": ("户编号", "户号", "编号", "id"), "village_code": ("所在村代码", "村代码", "village_code"),
         "people": ("人数", "家庭人口", "户内人数", "人口", "people"),
         "vulnerable": ("脆弱人群", "特殊人群", "vulnerable"),
+        "head_name": ("户主", "户主姓名", "head_name", "hzxm"),
+        "head_phone": ("户主电话", "户主手机", "联系电话", "电话", "手机", "head_phone"),
     },
     "persons": {
         "village_code": ("所在村代码", "村代码", "village_code"), "name": ("姓名", "名字", "责任人", "name"),

@@ -239,10 +239,19 @@ WARNING_ACTIONS = {1: WarningAction(True, 2, 3), 2: WarningAction(True, 1, 2), 3
 WARNING_ACTIONS_SOURCE = "default"
 HOUSEHOLD_ACTIONS = {"move": "立即转移", "tell": "告知并做好转移准备"}
 
-# Who is called first: roster roles by call order (1 first). Roles not listed come last. Editable data.
-# Persons whose village_code is a township's or the county's code are called before every village (order 0).
-CALL_ORDER = (("村支书", 1), ("村主任", 1), ("网格员", 2), ("包保责任人", 2), ("地灾群测群防员", 3), ("山洪预警员", 3), ("易涝点责任人", 3),
-              ("避灾场所管理员", 4), ("危房联络员", 5))
+# Who calls whom (叫应链), by role: each role's place in the call order (1 first) and the role that calls it. A caller
+# role the village has on its roster is that person; one it lacks passes up to its own caller, and at the top are
+# the duty desks (乡镇值班员, 县值班室: not on the roster). Roles not listed come last, called by the village's head.
+# Persons whose village_code is a township's or the county's code are called before every village (order 0), by
+# 县值班室. An adjustable default; a package may carry its own table ``call_roles`` (role, order, caller).
+TOWNSHIP_DESK, COUNTY_DESK = "乡镇值班员", "县值班室"
+HOUSEHOLD_HEAD = "户主"
+CALL_TREE = (("村支书", 1, TOWNSHIP_DESK), ("村主任", 1, TOWNSHIP_DESK), ("网格员", 2, "村支书"),
+             ("包保责任人", 2, "村支书"), ("地灾群测群防员", 3, "村支书"), ("山洪预警员", 3, "村支书"),
+             ("易涝点责任人", 3, "村支书"), ("避灾场所管理员", 4, TOWNSHIP_DESK), ("危房联络员", 5, "村支书"),
+             (HOUSEHOLD_HEAD, 6, "网格员"))
+CALL_TREE_SOURCE = "default"
+CALL_ORDER = tuple((role, order) for role, order, _caller in CALL_TREE)
 CALL_ORDER_LAST = 9
 # SMS text per role group, one SMS (70 Chinese characters) at most after filling in. {level} is 红色 etc.
 CALL_TEMPLATES = {
@@ -253,6 +262,8 @@ CALL_TEMPLATES = {
     "grid_watch": "【{level}预警】{event}：请将预警传达到{village}每户，老弱病残先落实转移准备。收到请回复",
     "monitor": "【{level}预警】{event}：请加密巡查{point}，发现险情立即报告、鸣锣转移。收到请回复",
     "shelter": "【{level}预警】{event}：请即开放{shelter}，预计到达约{people}人。收到请回复",
+    "household": "【{level}预警】{event}：您家须立即转移到{shelter}，老人小孩先走，听从网格员安排。收到请回复",
+    "household_watch": "【{level}预警】{event}：请做好转移准备，留意村里通知和锣声，老人小孩先安排。收到请回复",
 }
 SMS_MAX_CHARS = 70
 
@@ -446,7 +457,8 @@ LAYERS = (
         F("drive_kmh", "float", "车速(km/h)", min=0, max=200))),
     LayerSpec("households", ("Point",), "住户", GROUP_NETWORK, (
         F("id", "str", "编号", required=True, unique=True), F("village_code", "str", "所在村代码"),
-        F("people", "int", "人数", required=True, min=0, max=10_000), F("vulnerable", "str", "脆弱人群"))),
+        F("people", "int", "人数", required=True, min=0, max=10_000), F("vulnerable", "str", "脆弱人群"),
+        F("head_name", "str", "户主"), F("head_phone", "str", "户主电话"))),
     LayerSpec("persons", (), "责任人（叫应名单）", GROUP_NETWORK, (
         F("village_code", "str", "所在村代码", required=True), F("name", "str", "姓名", required=True),
         F("role", "str", "职务", required=True), F("phone", "str", "电话", required=True),
@@ -593,6 +605,35 @@ OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP
         F("exposed_l1", "float", "1级风险区人口"), F("share_l1_2", "float", "1-2级风险区人口占比"))
      + tuple(F(f"{h.key}_l1_2", "float", f"{h.zh}1-2级风险区人口") for h in HAZARD_TYPES)
      + (F("source", "str", "人口来源"),)),
+))
+# 预警叫应 (jobs/warning.py): the warned area, the villages it reaches, the households to move or tell, the call
+# tree (a line from the caller's place to the person called: township -> village -> household).
+OUTPUT_LAYERS += tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields) for name, geometry,
+                       fields in (
+    ("warning_calls", ("LineString",), (
+        F("order", "int", "序号"), F("priority", "int", "优先级"), F("group", "str", "类别"),
+        F("township_name", "str", "乡镇"), F("village_name", "str", "村（社区）"), F("village_code", "str", "村代码"),
+        F("role", "str", "职务"), F("name", "str", "姓名"), F("phone", "str", "电话"), F("caller", "str", "由谁叫应"),
+        F("reason", "str", "事由"), F("message", "str", "短信内容"), F("missing_phone", "int", "缺电话", min=0, max=1),
+        F("called_at", "str", "拨打时间"), F("answered", "str", "是否回应"), F("answered_by", "str", "接听人"),
+        F("moved_people", "int", "已转移人数"), F("note", "str", "备注"))),
+    ("warning_households", ("Point",), (
+        F("order", "int", "序号"), F("household_id", "str", "住户编号"), F("village_code", "str", "所在村代码"),
+        F("village_name", "str", "村（社区）"), F("township_name", "str", "乡镇"), F("people", "int", "人数"),
+        F("vulnerable", "int", "有老弱病残", min=0, max=1), F("vulnerable_note", "str", "脆弱人群"),
+        F("action", "str", "要求代码"), F("action_zh", "str", "要求"), F("reason", "str", "所在危险区/风险区"),
+        F("shelter_id", "str", "安置场所编号"), F("shelter_name", "str", "安置场所"),
+        F("walk_min", "float", "步行时间(分钟)"), F("head_name", "str", "户主"), F("head_phone", "str", "户主电话"))),
+    ("warning_villages", ("Polygon",), (
+        F("code", "str", "村代码"), F("name", "str", "村名"), F("township_code", "str", "乡镇代码"),
+        F("township_name", "str", "乡镇"), F("share_inside", "float", "在预警范围内的比例"),
+        F("move_households", "int", "须转移户数"), F("move_people", "int", "须转移人数"),
+        F("move_vulnerable", "int", "须转移老弱病残户数"), F("tell_households", "int", "须告知户数"),
+        F("shelters", "int", "开放避难场所数"), F("unplaced_households", "int", "未安置户数"))),
+    ("warning_area", ("Polygon",), (
+        F("warning", "str", "预警编号"), F("event", "str", "预警事件"), F("level", "str", "预警颜色"),
+        F("hazards", "str", "灾种"), F("onset", "str", "生效时间"), F("expires", "str", "截止时间"),
+        F("source", "str", "来源"))),
 ))
 OUTPUT_LAYER_BY_NAME = {s.name: s for s in OUTPUT_LAYERS}
 # Coded values of the outputs, shown in Chinese (the analyses write English keys).

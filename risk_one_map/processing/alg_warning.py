@@ -21,13 +21,15 @@ class WarningAlgorithm(RiskOneMapAlgorithm):
     FEATURE = "analysis"
     HELP = ("把一条预警（CAP 1.2 文件，或乡镇/村代码、预警范围图层加预警颜色和灾种）变成叫应名单：涉及哪些村，"
             "哪些住户在该灾种危险区或相应等级风险区内须立即转移或告知（老弱病残优先），开放哪些避难场所，"
-            "按顺序先给谁打电话（无人可叫应的村最先列出，再是村干部、网格员、监测员、场所管理员），附电话和短信内容。"
+            "按顺序先给谁打电话（无人可叫应的村最先列出，再是村干部、网格员、监测员、场所管理员，最后由网格员逐户叫应户主），"
+            "附电话和短信内容；谁打给谁按 model.CALL_TREE 或图包中的 call_roles 表。"
             "写入 onemap.gpkg 的 warning_area、warning_villages、warning_households、warning_calls 和叫应记录 "
-            "call_log；指定输出文件夹时另写 叫应名单.csv/.xlsx、住户转移清单.csv 和 叫应摘要.txt。"
+            "call_log；指定输出文件夹时另写 叫应名单.csv/.xlsx、住户转移清单.csv、叫应摘要.txt 和各乡镇 A4 叫应单 PDF。"
             "<br>Turns a warning (a CAP 1.2 file, or township/village codes or an area layer with a colour and a "
             "hazard) into the call list: villages reached, households to move or tell (vulnerable first), shelters "
-            "to open, and who to call in what order with phone and SMS text. Writes the warning_* layers and the "
-            "call_log table into onemap.gpkg, and with an output folder the CSV/XLSX call lists and a summary.")
+            "to open, and who to call in what order (down to the household heads, by their grid worker) with phone and "
+            "SMS text. Writes the warning_* layers and the call_log table into onemap.gpkg, and with an output folder "
+            "the CSV/XLSX call lists, a summary and one A4 call sheet PDF per township.")
     PACKAGE, CAP, CODES, AREA, LEVEL, HAZARD, OUT = "PACKAGE", "CAP", "CODES", "AREA", "LEVEL", "HAZARD", "OUT"
     OUTPUT_PACKAGE, SUMMARY, MOVE, CALLS = "OUTPUT_PACKAGE", "SUMMARY", "MOVE_HOUSEHOLDS", "CALLS"
 

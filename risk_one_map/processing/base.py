@@ -52,7 +52,7 @@ OUTPUT_LAYERS = {
     "evacuation": ("evacuation_zones", "evacuation_routes", "shelter_load", "unserved"),
     "isochrones": ("shelter_isochrones",),
     "sitedepots": ("depot_sites", "depot_allocation"),
-    "warning": ("warning_area", "warning_villages", "warning_households"),
+    "warning": ("warning_area", "warning_villages", "warning_households", "warning_calls"),
     "lowpoints": ("dem_depressions",),
 }
 

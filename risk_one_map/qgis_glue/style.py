@@ -22,6 +22,7 @@ from .style_marks import geometry_word
 from .style_ledger import LEDGER_BUILDERS
 from .style_package import PACKAGE_BUILDERS
 from .style_results import RESULT_BUILDERS, ROUTE_LEGEND, style_route_heads, style_routes
+from .style_warning import WARNING_BUILDERS
 
 __all__ = ["apply_style", "apply_field_config", "build_style", "relabel_risk_levels", "replace_missing_fonts",
            "style_key", "style_path", "style_route_heads", "style_routes", "value_labels", "QML_CATEGORIES",
@@ -31,7 +32,7 @@ STYLE_DIR = Path(__file__).resolve().parent.parent / "resources" / "styles"
 # What a QML carries. Fields (aliases, widgets) stay out: they come from the model in code.
 QML_CATEGORIES = (QgsMapLayer.Symbology | QgsMapLayer.Labeling | QgsMapLayer.Rendering
                   | QgsMapLayer.CustomProperties)
-_BUILDERS = {**PACKAGE_BUILDERS, **RESULT_BUILDERS, **LEDGER_BUILDERS}
+_BUILDERS = {**PACKAGE_BUILDERS, **RESULT_BUILDERS, **LEDGER_BUILDERS, **WARNING_BUILDERS}
 STYLE_KEYS = tuple(_BUILDERS)  # every QML make_styles.py writes
 
 

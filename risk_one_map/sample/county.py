@@ -30,7 +30,7 @@ from .ledger import make_ledger
 from .lowpoints import make_lowpoints
 from .risk_zones import make_risk_zones
 from .roads import make_roads
-from .roster import Roster
+from .roster import Roster, add_household_heads
 from .settlement import NODATA, make_settlement
 from .terrain import make_terrain
 
@@ -38,7 +38,7 @@ LONGITUDE, LATITUDE = 116.0, 40.0  # Mentougou-like: the Western Hills of Beijin
 AREA_PER_VILLAGE_M2 = 8e6
 MAX_FINE_CELLS = 3e6  # caps the DEM near 3 M cells (and the work grid near 0.75 M) however many villages
 STREAMS = ("outline", "terrain", "admin", "settlement", "roads", "roster", "lowpoints", "zones", "geohazards",
-           "facilities", "ledger")  # one random stream each: changing one stage never reshuffles another
+           "facilities", "ledger", "heads")  # one random stream each: changing one stage never reshuffles another
 
 
 @dataclass
@@ -85,6 +85,7 @@ def make_sample_county(villages: int = 48, seed: int = 7, progress: Optional[Pro
     steps.next()  # roster, low points
     roster = Roster(rngs["roster"])
     roster.add_village_officials(admin.villages)
+    add_household_heads(settlement.households, rngs["heads"])
     lowpoints = make_lowpoints(terrain, admin, settlement, roster, crs, rngs["lowpoints"])
 
     steps.next()  # risk zones

@@ -46,6 +46,14 @@ def person_name(rng: np.random.Generator) -> str:
     return surname + "".join(_pick(rng, GIVEN_CHARS) for _ in range(n_given))
 
 
+def person_names(rng: np.random.Generator, n: int) -> list:
+    """``n`` names as person_name makes them, drawn all at once (a county's household heads)."""
+    surnames = np.asarray(list(SURNAMES), dtype=object)[rng.choice(len(SURNAMES), size=n, p=_SURNAME_WEIGHTS)]
+    given = np.asarray(list(GIVEN_CHARS), dtype=object)[rng.integers(len(GIVEN_CHARS), size=(n, 2))]
+    one = rng.random(n) < 0.35
+    return [s + g[0] + ("" if o else g[1]) for s, g, o in zip(surnames, given, one)]
+
+
 def _village_stem(rng: np.random.Generator) -> str:
     u = rng.random()
     if u < 0.35:

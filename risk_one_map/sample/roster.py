@@ -15,6 +15,7 @@ import pandas as pd
 from . import names
 
 FAKE_PHONE_PATTERN = r"^13\d0000\d{4}$"
+HEAD_PHONE_PATTERN = r"^1[5-9]\d0000\d{4}$"  # household heads': 15x, 16x, ... (the roster keeps 13x)
 _PREFIXES = (8, 9, 7, 6, 5, 3, 2, 1, 0, 4)  # 1380000xxxx first, then 1390000xxxx, ...
 
 
@@ -54,3 +55,14 @@ class Roster:
         if len(self._rows) > 10000 * len(_PREFIXES):
             raise ValueError("more persons than fake phone numbers")
         return pd.DataFrame(self._rows, columns=["village_code", "name", "role", "phone", "duty"])
+
+
+def add_household_heads(households: pd.DataFrame, rng: np.random.Generator) -> None:
+    """户主 and 户主电话 for every household (in place): the grid worker calls them when a warning comes. Fake
+    numbers 1[5-9]x-0000-nnnn in order, never repeated, never a roster number."""
+    n = len(households)
+    if n > 500000:
+        raise ValueError("more households than fake phone numbers")
+    households["head_name"] = names.person_names(rng, n)
+    k = np.arange(n)
+    households["head_phone"] = [f"1{5 + i // 100000}{(i // 10000) % 10}0000{i % 10000:04d}" for i in k]

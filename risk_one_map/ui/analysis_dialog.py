@@ -112,6 +112,20 @@ DEPOT_SHEET_DIR = "atlas"  # beside the village sheets the dock prints
 DEPOT_SHEET_NAME = "depot_map.pdf"
 
 
+def status_box(height: int):
+    """(label, its scroll area): the dialog's result text, selectable; a long result scrolls in its own box
+    instead of growing the dialog past the package row."""
+    label = QLabel("")
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.NoFrame)
+    scroll.setMaximumHeight(height)
+    scroll.setWidget(label)
+    return label, scroll
+
+
 def source_label(d: model.Default) -> str:
     """Where a default comes from: the norm, or that it is this project's adjustable default."""
     return d.source if d.is_norm else tr("默认值 default（可修改）")
@@ -143,15 +157,7 @@ class AnalysisDialog(QDialog):
             d = model.DEFAULTS[name]
             form.addRow(f"{d.zh}（{d.unit}）", QLabel(f"{d.value:g}    {source_label(d)}"))
         lay.addLayout(form)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
-        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        # A long result scrolls in its own box instead of growing the dialog past the package row
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.NoFrame)
-        scroll.setMaximumHeight(150)
-        scroll.setWidget(self.status)
+        self.status, scroll = status_box(150)
         lay.addWidget(scroll)
         self.buttons = QDialogButtonBox()
         self.run_button = self.buttons.addButton(tr("运行"), QDialogButtonBox.AcceptRole)

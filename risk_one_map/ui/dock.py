@@ -60,8 +60,9 @@ def villages_of(township: dict, villages: list) -> list:
 class TownshipDock(QDockWidget):
     OBJECT_NAME = "RiskOneMapTownshipDock"
 
-    def __init__(self, iface, loader: Optional[Callable] = None, parent=None):
+    def __init__(self, iface, loader: Optional[Callable] = None, parent=None, warn: Optional[Callable] = None):
         super().__init__(tr("风险隐患一张图 · 乡镇出图"), parent)
+        self.warn = warn  # warn(package): opens the 预警叫应 dialog on this package
         self.setObjectName(self.OBJECT_NAME)
         self.iface = iface
         self.loader = loader  # loader(path) -> {key: layer}: puts the package into the current project
@@ -150,6 +151,13 @@ class TownshipDock(QDockWidget):
             lay.addWidget(b)
         self.print_village_button.clicked.connect(self.print_village)
         self.print_township_button.clicked.connect(self.print_township)
+        self.warn_button = QPushButton(tr("预警叫应"))
+        self.warn_button.setToolTip(tr("打开 CAP 预警文件或在地图上画范围：先打给谁、哪些户要转移、打印各乡镇叫应单"))
+        self.warn_button.setFont(button_font)
+        self.warn_button.setMinimumHeight(56)
+        self.warn_button.setStyleSheet(f"color: {model.WARNING_COLOURS[1]};")
+        self.warn_button.clicked.connect(lambda checked=False: self.warn and self.warn(self.package))
+        lay.addWidget(self.warn_button)
         from .patrol_button import patrol_button
         self.patrol_button = patrol_button(self)
         lay.addWidget(self.patrol_button)
@@ -366,6 +374,7 @@ class TownshipDock(QDockWidget):
         self.print_village_button.setEnabled(not why and not busy and self.village() is not None)
         self.print_township_button.setEnabled(not why and not busy and self.township() is not None
                                               and self.village_combo.count() > 0)
+        self.warn_button.setEnabled(not deps.unavailable_sentence("analysis") and self.warn is not None)
         if hasattr(self, "patrol_button"):
             self.patrol_button.setEnabled(not deps.unavailable_sentence("analysis") and self.township() is not None)
 

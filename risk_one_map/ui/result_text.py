@@ -8,8 +8,9 @@ from ..layers import model
 
 
 def result_lines(key: str, result) -> list:
-    """The dialog's text for analysis ``key`` (exposure | evacuation | siting); [] for an unknown result."""
-    maker = {"exposure": _exposure, "evacuation": _evacuation, "siting": _siting}.get(key)
+    """The dialog's text for analysis ``key`` (exposure | evacuation | siting | warning); [] for an unknown
+    result."""
+    maker = {"exposure": _exposure, "evacuation": _evacuation, "siting": _siting, "warning": _warning}.get(key)
     try:
         return maker(result) if maker is not None else []
     except (AttributeError, KeyError, TypeError, ValueError):  # a result of another shape: say nothing wrong
@@ -65,4 +66,27 @@ def _siting(result) -> list:
     if chk is not None:
         lines.append(tr("{zh} {h} 小时内可送达的人口：{share}%。").format(
             zh=chk["zh"], h=f"{chk['limit_h']:g}", share=f"{100 * chk['share']:.1f}"))
+    return lines
+
+
+def _warning(result) -> list:
+    plan, s = result.plan, result.plan.stats
+    if plan.warning.cancelled:
+        return [tr("预警已解除，无需叫应；以前的叫应记录都保留着。")]
+    lines = [tr("{title}：涉及 {t} 个乡镇 {v} 个村；须立即转移 {h} 户 {p} 人（有老弱病残的 {vul} 户），"
+                "告知并做好转移准备 {tell} 户。").format(
+        title=plan.warning.title(), t=s["townships"], v=s["villages"], h=_n(s["move_households"]),
+        p=_n(s["move_people"]), vul=_n(s["move_vulnerable"]), tell=_n(s["tell_households"]))]
+    if s["gaps"]:
+        lines.append(tr("{n} 个村没有可叫应的责任人或电话，已列在名单最前：须乡镇派人上门通知。").format(n=s["gaps"]))
+    lines.append(tr("共 {n} 个电话要打，其中户主 {heads} 个。").format(
+        n=_n(s["calls"]), heads=_n(s.get("household_calls", 0))))
+    if len(plan.shelters):
+        lines.append(tr("开放 {n} 个避难场所，预计到达 {p} 人。").format(
+            n=len(plan.shelters), p=_n(plan.shelters["expected"].sum())))
+    elif s["move_households"]:
+        lines.append(tr("没有可开放的避难场所：请乡镇另行安排安置点。"))
+    sheets = [f for f in result.files if str(f).endswith(".pdf")]
+    if sheets:
+        lines.append(tr("已打印 {n} 份乡镇叫应单：{folder}").format(n=len(sheets), folder=sheets[0].parent))
     return lines

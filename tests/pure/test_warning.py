@@ -207,6 +207,61 @@ def test_a_village_with_no_roster_is_a_gap_called_first(package):
     assert len(result.plan.gaps) == 1 and "叶家坨村" in result.plan.gaps[0]
     assert "先补缺口" in "\n".join(result.summary_lines())
     assert set(result.plan.villages["code"]) == {"130696102201", "130696102202", "130696102203", "130696102204"}
+    # Who calls whom where the roster is thin: up the tree to the next person there, else the township desk
+    from risk_one_map.analysis.warning_calls import CallTree, call_roles
+    tree = CallTree(call_roles())
+    assert tree.caller("户主", {}) == model.TOWNSHIP_DESK
+    assert tree.caller("户主", {"村支书": "王一"}) == "王一"  # no grid worker: the secretary
+    assert tree.caller("网格员", {"村主任": "李二"}) == "李二"  # no secretary: the head in the same place
+    assert tree.caller("护林员", {"村支书": "王一"}) == "王一"  # a role the order does not know
+
+
+def test_household_heads_are_called_by_their_villages_grid_workers_in_runs_of_neighbours(package):
+    from risk_one_map.jobs.warning import run
+    result = run(package, wc.manual_warning(codes=["130696102"], level="红", hazard="flood"))
+    calls, hh = result.plan.calls, result.plan.households
+    heads = calls[calls["group"] == "户主"]
+    households = read(package, "households").set_index("id")
+    # every household on the list: one call to its head, in the list's order (moving first, vulnerable first)
+    assert list(heads["phone"]) == list(households.loc[hh["household_id"], "head_phone"])
+    assert (heads["order"].to_numpy() > calls.loc[calls["group"] != "户主", "order"].max()).all()
+    persons = read(package, "persons")
+    grid = persons[persons["role"] == "网格员"].groupby("village_code")["name"].apply(list)
+    for code, mine in heads.assign(id=hh["household_id"].to_numpy()).groupby("village_code"):
+        assert set(mine["caller"]) <= set(grid[code])
+        runs = mine.sort_values("id")["caller"].tolist()  # by house number: each worker one unbroken run
+        assert runs == sorted(runs, key=grid[code].index)
+    # the call tree on the map: township -> village heads, village -> each household
+    lines = read(package, "warning_calls")
+    first_head = lines[lines["group"] == "户主"].iloc[0]
+    point = households.loc[hh["household_id"].iloc[0], "geometry"]
+    assert first_head.geometry.geoms[-1].coords[-1] == pytest.approx((point.x, point.y))
+    assert lines.loc[lines["group"] == "村干部", "geometry"].notna().all()
+    assert result.plan.stats["household_calls"] == len(heads)
+
+
+def test_households_without_a_head_phone_field_are_listed_but_not_called(package):
+    from risk_one_map.jobs.warning import run
+    from risk_one_map.layers.package import Package
+    Package(package).write_layers({"households": read(package, "households").drop(columns=["head_name",
+                                                                                           "head_phone"])})
+    plan = run(package, wc.manual_warning(codes=["130696102"], level="红", hazard="flood")).plan
+    assert len(plan.households) > 0 and plan.stats["household_calls"] == 0 and "户主" not in set(plan.calls["group"])
+
+
+def test_the_packages_call_order_table_says_who_calls_whom(package):
+    from risk_one_map.jobs.warning import run
+    from risk_one_map.layers.package import Package
+    roles = pd.DataFrame({"role": ["村支书", "网格员", "户主"], "order": [1, 2, 6],
+                          "caller": [model.TOWNSHIP_DESK, "村支书", "村支书"]})
+    Package(package).write_layers({"call_roles": roles})
+    calls = run(package, wc.manual_warning(codes=["130696102"], level="红", hazard="flood")).plan.calls
+    secretaries = calls[calls["role"] == "村支书"].set_index("village_code")["name"]
+    heads = calls[calls["group"] == "户主"]
+    assert (heads["caller"].to_numpy() == secretaries.loc[heads["village_code"]].to_numpy()).all()
+    Package(package).write_layers({"call_roles": roles.assign(order=["1", "二", "6"])})
+    with pytest.raises(RiskOneMapError, match="call_roles.*feature 2.*order"):
+        run(package, wc.manual_warning(codes=["130696102"], level="红", hazard="flood"))
 
 
 def test_polygon_area_reaches_villages_with_their_share(package, tmp_path):
@@ -246,8 +301,21 @@ def test_call_log_keeps_answers_across_runs_and_files_are_excel_safe(package, tm
     # The printed sheet of the township: its calls, searchable (a duty officer finds a name or a phone).
     import subprocess
     sheet = tmp_path / "out" / "叫应单_北佛镇.pdf"
-    text = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True).stdout
-    assert "暴雨洪涝橙色预警" in text and phone in text and "是否回应" in text
+    done = subprocess.run(["pdftotext", str(sheet), "-"], capture_output=True, text=True)
+    assert "暴雨洪涝橙色预警" in done.stdout and phone in done.stdout and "是否回应" in done.stdout
+    # One embedded font, really TrueType (the CFF font declared TrueType made poppler warn of a mismatch)
+    fonts = subprocess.run(["pdffonts", str(sheet)], capture_output=True, text=True).stdout.splitlines()[2:]
+    assert len(fonts) == 1 and "CID TrueType" in fonts[0] and "Mismatch" not in done.stderr
+
+
+def test_sheet_font_is_the_chinese_face_cut_to_the_characters_used(tmp_path):
+    from fontTools.ttLib import TTFont
+    from risk_one_map.jobs.pdf_font import subset_font
+    font = TTFont(subset_font(["直骨 叫应单", "13800000001"], tmp_path / "f.ttf"))
+    assert font["name"].getDebugName(1).endswith("SC")  # not the collection's first face, Japanese
+    assert "glyf" in font and "CFF " not in font
+    cmap = font.getBestCmap()
+    assert {ord(c) for c in "直骨叫应单1A"} <= set(cmap) and ord("风") not in cmap
 
 
 def test_cancel_writes_nothing(package, tmp_path):

@@ -98,7 +98,7 @@ def test_stock_qgis_greys_what_needs_the_missing_packages_with_one_chinese_sente
     greyed = {text: tip for text, (enabled, tip) in before["actions"].items() if not enabled}
     assert set(greyed) == {"导入数据…", "检查一张图包…", "人口暴露分析…", "转移避险分析…", "物资储备点选址…",
                            "DEM洼地（低洼易涝点筛查）…", "批量打印村图…", "生成示例县…", "导出隐患排查治理台账…",
-                           "导入修改后的台账…", "导出巡查包（QField）…", "合并交回的巡查包…"}
+                           "导入修改后的台账…", "导出巡查包（QField）…", "合并交回的巡查包…", "预警叫应…"}
     assert set(greyed.values()) == {SENTENCE}
     assert before["actions"]["打开一张图包…"][0] and before["actions"]["安装所需组件…"][0]
     assert len(before["banner"]) == 1 and "安装所需组件" in before["banner"][0] and "pandas" in before["banner"][0]

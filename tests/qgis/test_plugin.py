@@ -122,8 +122,9 @@ def test_without_pandas_the_features_are_greyed_with_what_to_click_and_come_back
         assert sentence.startswith("这项功能还缺少所需组件") and "安装所需组件" in sentence
         actions = {a.text(): a for a in iface.menus[MENU]}
         for text in ("导入数据…", "检查一张图包…", "人口暴露分析…", "转移避险分析…", "物资储备点选址…",
-                     "DEM洼地（低洼易涝点筛查）…", "批量打印村图…"):
+                     "DEM洼地（低洼易涝点筛查）…", "批量打印村图…", "预警叫应…"):
             assert not actions[text].isEnabled() and actions[text].toolTip() == sentence
+        assert not plugin.dock.warn_button.isEnabled()
         assert actions["打开一张图包…"].isEnabled() and actions["安装所需组件…"].isEnabled()
         assert not plugin.dock.print_village_button.isEnabled() and plugin.dock.deps_note.text() == sentence
         assert "pandas" in iface.messages[-1][1]

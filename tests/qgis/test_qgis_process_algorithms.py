@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
 ALGORITHMS = ("sampledata", "checkpackage", "importdata", "exposure", "evacuation", "isochrones", "sitedepots",
-              "depotmap", "villageatlas")
+              "depotmap", "villageatlas", "warning")
 
 pytestmark = [pytest.mark.qgis_process,
               pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process is not installed")]
@@ -134,6 +134,25 @@ def test_villageatlas_prints_two_villages(qp, county):
     answer = qp.run("villageatlas", PACKAGE=county, VILLAGES=",".join(codes), DPI=72, WORKERS=1, OUTPUT=out)
     assert answer["results"]["WRITTEN"] == 2
     assert len(list(out.rglob("*.pdf"))) >= 2
+
+
+def test_warning_prints_the_call_sheets_and_matches_the_cli(qp, county, tmp_path):
+    """预警叫应 inside qgis_process: the township call sheets print there too (in turn, no forking) and the call
+    list is the CLI's, household heads included."""
+    import pyogrio
+    from risk_one_map.layers import model
+    town = sorted(pyogrio.read_dataframe(county / "onemap.gpkg", layer="townships", read_geometry=False)["code"])[0]
+    twin = tmp_path / "twin"
+    shutil.copytree(county, twin)
+    flood = 1 + [h.key for h in model.HAZARD_TYPES].index("flood")
+    answer = qp.run("warning", PACKAGE=county, CODES=town, LEVEL=0, HAZARD=flood, OUT=qp.work / "calls")
+    assert answer["results"]["CALLS"] > 0 and list((qp.work / "calls").glob("叫应单_*.pdf"))
+    cli = subprocess.run([sys.executable, "-m", "risk_one_map", "warn", str(twin), "--codes", town, "--level", "红",
+                          "--hazard", "flood", "--out", str(tmp_path / "calls")], capture_output=True, text=True,
+                         timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    mine = (qp.work / "calls" / "叫应名单.csv").read_text("utf-8-sig")
+    assert mine == (tmp_path / "calls" / "叫应名单.csv").read_text("utf-8-sig") and "户主" in mine
 
 
 def test_importdata_of_raw_files(qp, county):
