@@ -13,8 +13,10 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+# saddle_cell / beyond_cell: the flat indices of the two cells of the saddle where the pond joins its parent, on its
+# side and on the other (over the rim: its deepest cell and the parent's), for where overflow lands.
 COLUMNS = ["id", "parent", "depression", "level", "spill_elev_m", "bottom_elev_m", "max_depth_m", "cells",
-           "area_m2", "volume_m3", "deepest_row", "deepest_col"]
+           "area_m2", "volume_m3", "deepest_row", "deepest_col", "saddle_cell", "beyond_cell"]
 
 
 def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down: np.ndarray, table: pd.DataFrame,
@@ -28,19 +30,9 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
     cells = np.flatnonzero(lf > 0)
     if not cells.size:
         return pd.DataFrame(columns=COLUMNS), []
-    m = cells.size
-    pos = np.full(zf.size, -1, dtype=np.int64)
-    pos[cells] = np.arange(m)
-    # Basins: a flooded cell's steepest way down stays in its depression and ends at a local low. A cell with a lower
-    # neighbour never starts a pond of its own, so every pond is a union of basins and the joins are between basins:
-    # the union-find runs over the basins (a few per cent of the cells), not over every cell.
-    to = pos[np.maximum(down[cells], 0)]
-    to = np.where((down[cells] >= 0) & (to >= 0), to, np.arange(m))
-    while True:
-        nxt = to[to]
-        if np.array_equal(nxt, to):
-            break
-        to = nxt
+    # Basins: a cell with a lower neighbour never starts a pond of its own, so every pond is a union of basins and
+    # the joins are between basins: the union-find runs over the basins (a few per cent of the cells), not every cell.
+    to, pos = descend(cells, down, zf.size)
     lows, basin = np.unique(to, return_inverse=True)
     nb = lows.size
     zc = zf[cells]
@@ -62,6 +54,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
     w = np.maximum(zc[inside], zf[up[inside]])
     apart = a != b
     a, b, w = a[apart], b[apart], w[apart]
+    cell_a, cell_b = cells[inside][apart], up[inside][apart]  # the saddle's two cells, for where overflow lands
     order = np.argsort(w, kind="stable")
 
     parent = list(range(nb))
@@ -73,7 +66,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
     kids: list = [()] * nb
     min_depth, min_area, min_cells = filters["min_depth_m"], filters["min_area_m2"], filters["min_cells"]
     need = max(min_cells, min_area / cell_area)
-    nodes = []  # (deepest cell, spill, kids, bounding box)
+    nodes = []  # (deepest cell, spill, kids, bounding box, saddle cell on its side, on the other side)
 
     def find(i):
         root = i
@@ -92,8 +85,9 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
             passed[r] = below >= need
         return passed[r]
 
-    def close(r, level):
-        nodes.append((mincell[r], level, kids[r], (slice(r0[r], r1[r] + 1), slice(c0[r], c1[r] + 1))))
+    def close(r, level, own_side, other_side):
+        nodes.append((mincell[r], level, kids[r], (slice(r0[r], r1[r] + 1), slice(c0[r], c1[r] + 1)), own_side,
+                      other_side))
         return len(nodes) - 1
 
     for k in order.tolist():
@@ -104,7 +98,8 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
         # The elder rule: the pond with the lower bottom goes on; the other, if it passes, is kept as nested.
         young, elder = (ra, rb) if minz[ra] > minz[rb] else (rb, ra)
         if passes(young, level) and passes(elder, level):
-            joined = kids[elder] + (close(young, level),)
+            sides = (int(cell_a[k]), int(cell_b[k])) if young == ra else (int(cell_b[k]), int(cell_a[k]))
+            joined = kids[elder] + (close(young, level, *sides),)
         else:
             joined = kids[elder] + kids[young]
         if len(members[ra]) < len(members[rb]):
@@ -130,7 +125,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
         level = spill[dep]
         elder = min(rs, key=lambda r: minz[r])
         top_kids[dep] = [k for r in rs for k in (
-            [close(r, level)] if r != elder and passes(r, level) and passes(elder, level) else kids[r])]
+            [close(r, level, mincell[r], mincell[elder])] if r != elder and passes(r, level) and passes(elder, level) else kids[r])]
 
     first_id = int(table["id"].max()) + 1
     rows = []
@@ -138,15 +133,32 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
         stack = [(k, dep, 1) for k in children]
         while stack:
             k, par, lev = stack.pop()
-            mc, level, grand, box = nodes[k]
+            mc, level, grand, box, own_side, other_side = nodes[k]
             nid = first_id + k
             rows.append(_measure(z, labels, box, dep, mc, level, cell_area) | {
-                "id": nid, "parent": par, "depression": dep, "level": lev})
+                "id": nid, "parent": par, "depression": dep, "level": lev, "saddle_cell": own_side,
+                "beyond_cell": other_side})
             stack.extend((g, nid, lev + 1) for g in grand)
     if not rows:
         return pd.DataFrame(columns=COLUMNS), []
     frame = pd.DataFrame(rows).sort_values("id").reset_index(drop=True)
     return frame[COLUMNS], frame["_cells"].tolist()
+
+
+def descend(cells: np.ndarray, down: np.ndarray, n: int):
+    """For each of ``cells`` (the flooded ones, flat indices), the position in ``cells`` of the local low its
+    steepest way down (``down``, -1 = none) ends at, by pointer jumping; and ``pos`` (cell -> position, -1 = not
+    flooded). A flooded cell's way down stays in its depression: every lower neighbour is flooded too."""
+    m = cells.size
+    pos = np.full(n, -1, dtype=np.int64)
+    pos[cells] = np.arange(m)
+    to = pos[np.maximum(down[cells], 0)]
+    to = np.where((down[cells] >= 0) & (to >= 0), to, np.arange(m))
+    while True:
+        nxt = to[to]
+        if np.array_equal(nxt, to):
+            return to, pos
+        to = nxt
 
 
 def node_mask(z: np.ndarray, labels: np.ndarray, box, depression: int, deepest_row: int, deepest_col: int,

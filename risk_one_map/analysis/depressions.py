@@ -24,11 +24,11 @@ path and strictly falls on each steepest step). A depression's catchment is ever
 spanning-tree path leaves) and the overflow follows the tree down to the next depression or out of the county.
 Spilling goes strictly down the tree, so the cascade has an order (upstream first) and no cycles.
 
-**Rain.** Rain (mm) times a runoff coefficient falls on every valid cell; each depression takes what falls on its
-catchment plus what upstream depressions spill into it, holds up to its volume and spills the rest. Water in a
-partly filled depression stands level over its lowest cells (one pool per top-level depression: its nested ponds,
-see ``depression_tree``, are listed with how deep they stand under that pool, but are not filled one by one from
-their own catchments). Total effective rain = stored + left the county, to rounding.
+**Rain.** Rain (mm) times a runoff coefficient (one number, or one per cell from land use) falls on every valid
+cell; its water goes to the pond (a depression, or a pond nested in one, see ``depression_tree``) its steepest way
+down reaches. Inside a depression the small ponds fill first, spill over their saddles and merge into one pool
+(``fill_spill``); a full depression passes the rest to the next one downstream, upstream depressions first. Total
+effective rain = stored + left the county, to rounding.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ from scipy.sparse import csgraph
 
 from ..errors import RiskOneMapError
 from ..layers import model
-from . import depression_tree
+from . import depression_tree, fill_spill
 
 # The 8 neighbours as (drow, dcol); the first four are enough to list every undirected pair once.
 _HALF = ((0, 1), (1, 0), (1, 1), (1, -1))
@@ -65,7 +65,8 @@ class Depressions:
     nested: Optional[pd.DataFrame] = None  # depression_tree.COLUMNS: the ponds inside each depression, nested
     nested_cells: list = field(default_factory=list)  # flat cell indices of each row of ``nested``
     dem: Optional[np.ndarray] = None
-    _pools: Optional[tuple] = None  # per depression: cell elevations sorted, for the stage-volume curve
+    ponds: Optional[fill_spill.Ponds] = None  # every pond, top level and nested, for the fill-spill cascade
+    pond_catchments: Optional[np.ndarray] = None  # per cell: the pond (top-level or nested id) its water reaches
 
     @property
     def significant(self) -> pd.DataFrame:
@@ -222,12 +223,11 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     recv = _steepest_receiver(np.where(valid, dem, np.nan), valid, dx, dy)
     tree_next = np.where(pred >= n, -1, pred)
     succ = np.where(recv >= 0, recv, tree_next)
-    catch = _first_sink(succ, labels, n)
-    # Spill: from each depression's exit (its cell nearest the outlet along the tree) down the tree only.
-    spill_to = _first_sink(tree_next, labels, n)
-
     ids = np.arange(1, count + 1)
     table = pd.DataFrame({"id": ids})
+    shape = dem.shape
+    zgrid = z.reshape(shape)
+    labels_out = np.where(vflat, labels, -1).reshape(shape)
     if count:
         cells = np.flatnonzero(flooded)
         lab = labels[cells]
@@ -241,33 +241,53 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         by_depth = np.lexsort((cells, depth[cells], lab))
         exit_cell = cells[by_depth][np.searchsorted(lab[by_depth], ids)]
         spill = pred[exit_cell]
-        catch_cells = np.bincount(catch[vflat], minlength=count + 1)[1:]
         rows_, cols_ = np.divmod(spill, dem.shape[1])
         drow, dcol = np.divmod(deepest, dem.shape[1])
         table = table.assign(
             cells=ncell, area_m2=ncell * cell_area, max_depth_m=level[deepest] - z[deepest], volume_m3=vol,
             spill_elev_m=level[deepest], bottom_elev_m=z[deepest], deepest_row=drow, deepest_col=dcol,
-            spill_row=rows_, spill_col=cols_, downstream=spill_to[spill], exit_depth=depth[exit_cell],
-            catchment_m2=catch_cells * cell_area)
+            spill_row=rows_, spill_col=cols_, exit_depth=depth[exit_cell])
         table["significant"] = ((table["max_depth_m"] >= filters["min_depth_m"])
                                 & (table["area_m2"] >= filters["min_area_m2"])
                                 & (table["cells"] >= filters["min_cells"]))
-        pools = (lab[order], z[cells][order])
     else:
         for col in ("cells", "area_m2", "max_depth_m", "volume_m3", "spill_elev_m", "bottom_elev_m", "deepest_row",
-                    "deepest_col", "spill_row", "spill_col", "downstream", "exit_depth", "catchment_m2"):
+                    "deepest_col", "spill_row", "spill_col", "exit_depth"):
             table[col] = pd.Series(dtype=float)
         table["significant"] = pd.Series(dtype=bool)
-        pools = (np.zeros(0, np.int64), np.zeros(0))
-    shape = dem.shape
-    labels_out = np.where(vflat, labels, -1).reshape(shape)
-    catch_out = np.where(vflat, catch, -1).reshape(shape)
-    zgrid = z.reshape(shape)
     nested, nested_cells = (depression_tree.nested_depressions(zgrid, labels_out, pred, recv, table, cell_area, filters)
-                            if nested else (pd.DataFrame(columns=depression_tree.COLUMNS), []))
-    return Depressions(filled=np.where(valid, level.reshape(shape), dem), labels=labels_out, catchments=catch_out,
-                       table=table, cell_area=cell_area, valid=valid, filters=filters, nested=nested,
-                       nested_cells=nested_cells, dem=zgrid, _pools=pools)
+                            if nested and count else (pd.DataFrame(columns=depression_tree.COLUMNS), []))
+    # Where the water of each flooded cell ends up: the innermost pond holding the low its steepest way down
+    # reaches. A catchment cell's water goes to that pond of the first flooded cell on its way (likewise a spill).
+    regions = fill_spill.pond_grid(labels, nested, nested_cells)
+    grid = regions
+    if len(nested):
+        cells = np.flatnonzero(flooded)
+        to, _pos = depression_tree.descend(cells, recv, n)
+        grid = regions.copy()
+        grid[cells] = regions[cells[to]]
+    if len(nested):  # the ponds that a nested pond's overflow reaches, and that of its parent's into it
+        nested = nested.assign(overflow_to=grid[nested["beyond_cell"].to_numpy(np.int64)],
+                               inflow_at=grid[nested["saddle_cell"].to_numpy(np.int64)])
+    top_of = np.concatenate([np.arange(count + 1), nested["depression"].to_numpy(np.int64)])
+    pond_catch = _first_sink(succ, grid, n)
+    catch = top_of[pond_catch]
+    spill_entry = _first_sink(tree_next, grid, n)
+    if count:
+        entry = spill_entry[spill]
+        catch_cells = np.bincount(catch[vflat], minlength=count + 1)[1:]
+        table.insert(table.columns.get_loc("exit_depth"), "downstream", top_of[entry])
+        table.insert(table.columns.get_loc("exit_depth") + 1, "catchment_m2", catch_cells * cell_area)
+        table["downstream_pond"] = entry
+    else:
+        for col in ("downstream", "catchment_m2", "downstream_pond"):
+            table[col] = pd.Series(dtype=float)
+    del spill_entry, succ, tree_next
+    ponds = fill_spill.build(table, nested, regions, z, cell_area)
+    return Depressions(filled=np.where(valid, level.reshape(shape), dem), labels=labels_out,
+                       catchments=np.where(vflat, catch, -1).reshape(shape), table=table, cell_area=cell_area,
+                       valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,
+                       ponds=ponds, pond_catchments=np.where(vflat, pond_catch, -1).reshape(shape))
 
 
 @dataclass
@@ -275,99 +295,71 @@ class RainEvent:
     """One rain on the depressions: per depression what it received, held and spilled (``table``), and the
     county's balance (``rain_m3`` effective = ``stored_m3`` + ``left_m3``)."""
     rain_mm: float
-    runoff_coefficient: float
+    runoff_coefficient: float  # the mean over the DEM's valid cells (one number, or land use's average)
     table: pd.DataFrame
     rain_m3: float
     stored_m3: float
     left_m3: float
-    nested: Optional[pd.DataFrame] = None  # the nested ponds: same columns as ``table`` but inflow/stored/spilled
+    nested: Optional[pd.DataFrame] = None  # the nested ponds, same columns as ``table`` (stored: below its saddle)
 
     @property
     def balance_error_m3(self) -> float:
         return self.rain_m3 - self.stored_m3 - self.left_m3
 
 
-def _stage(elevations: np.ndarray, stored_m3: float, cell_area: float, full_level: float):
-    """Water level and flooded cell count of ``stored_m3`` poured over cells of these (sorted) elevations."""
-    if stored_m3 <= 0:
-        return float(elevations[0]), 0
-    k = np.arange(1, elevations.size + 1)
-    csum = np.cumsum(elevations)
-    # Volume when the water reaches the next cell's elevation (the last one: the spill level).
-    nxt = np.append(elevations[1:], full_level)
-    vol_at = (k * nxt - csum) * cell_area
-    j = int(np.searchsorted(vol_at, stored_m3 * (1 - 1e-12)))
-    j = min(j, elevations.size - 1)
-    h = (stored_m3 / cell_area + csum[j]) / (j + 1)
-    return float(min(h, full_level)), j + 1
+def runoff_grid(dep: Depressions, runoff_coefficient=None) -> np.ndarray:
+    """The runoff coefficient of every cell: one number (the labelled default when None) or a grid of the DEM's
+    shape (e.g. from land use, see ``runoff``); checked to lie between 0 and 1 on every valid cell."""
+    c = model.default_value("lowpoint_runoff_coefficient") if runoff_coefficient is None else runoff_coefficient
+    if np.ndim(c) == 0:
+        if not 0 <= float(c) <= 1:
+            raise RiskOneMapError(f"the runoff coefficient must be between 0 and 1 (got {c})")
+        return np.full(dep.valid.shape, float(c))
+    c = np.asarray(c, dtype=np.float64)
+    if c.shape != dep.valid.shape:
+        raise RiskOneMapError(f"the runoff grid has shape {c.shape}, the DEM {dep.valid.shape}")
+    bad = dep.valid & ~((c >= 0) & (c <= 1))
+    if bad.any():
+        r, col = np.argwhere(bad)[0]
+        raise RiskOneMapError(f"the runoff coefficient must be between 0 and 1 (row {r}, column {col}: {c[r, col]})")
+    return c
 
 
-def rain_event(dep: Depressions, rain_mm: float, runoff_coefficient: Optional[float] = None) -> RainEvent:
-    """Fill every depression from its catchment with ``rain_mm`` x ``runoff_coefficient`` and cascade overflow
-    downstream, upstream depressions first."""
+def rain_event(dep: Depressions, rain_mm: float, runoff_coefficient=None) -> RainEvent:
+    """Fill every pond from its catchment with ``rain_mm`` x the runoff coefficient (one number or a grid per
+    cell), small ponds inside a basin first (``fill_spill``), and cascade overflow downstream, upstream
+    depressions first."""
     if rain_mm < 0:
         raise RiskOneMapError(f"rain must be 0 mm or more (got {rain_mm})")
-    c = model.default_value("lowpoint_runoff_coefficient") if runoff_coefficient is None else runoff_coefficient
-    if not 0 <= c <= 1:
-        raise RiskOneMapError(f"the runoff coefficient must be between 0 and 1 (got {c})")
+    c = runoff_grid(dep, runoff_coefficient)
+    p = dep.ponds
+    depth_m = rain_mm / 1000.0
+    # Effective rain per pond catchment (index = pond id, 0 = straight out of the county).
+    ids = dep.pond_catchments[dep.valid]
+    per_id = np.bincount(ids, weights=c[dep.valid], minlength=int(p.table["id"].max()) + 1 if len(p.table) else 1)
+    per_id *= depth_m * dep.cell_area
+    rain_m3 = float(per_id.sum())
     t = dep.table
-    depth_m = rain_mm / 1000.0 * c
-    rain_m3 = depth_m * float(np.count_nonzero(dep.valid)) * dep.cell_area
     n = len(t)
-    own = depth_m * t["catchment_m2"].to_numpy(float)
-    volume = t["volume_m3"].to_numpy(float)
-    down = t["downstream"].to_numpy(np.int64) if n else np.zeros(0, np.int64)
-    inflow = np.zeros(n)
-    stored = np.zeros(n)
-    spilled = np.zeros(n)
-    left = depth_m * dep.outside_area_m2
-    # Upstream first: a depression spills only to one nearer the outlet along the spill tree.
-    for i in np.argsort(-t["exit_depth"].to_numpy(), kind="stable") if n else ():
-        total = own[i] + inflow[i]
-        stored[i] = min(total, volume[i])
-        spilled[i] = total - stored[i]
-        if down[i] > 0:
-            inflow[down[i] - 1] += spilled[i]
-        else:
-            left += spilled[i]
-    level = np.zeros(n)
-    wet_cells = np.zeros(n, dtype=np.int64)
+    entry = np.full(len(p.table), -1, dtype=np.int64)
     if n:
-        pool_lab, pool_z = dep._pools
-        starts = np.searchsorted(pool_lab, np.arange(1, n + 1))
-        ends = np.append(starts[1:], pool_lab.size)
-        spill_elev = t["spill_elev_m"].to_numpy(float)
-        for i in range(n):
-            if stored[i] >= volume[i]:
-                level[i], wet_cells[i] = spill_elev[i], ends[i] - starts[i]
-            else:
-                level[i], wet_cells[i] = _stage(pool_z[starts[i]:ends[i]], stored[i], dep.cell_area, spill_elev[i])
-    bottom = t["bottom_elev_m"].to_numpy(float) if n else np.zeros(0)
-    out = pd.DataFrame({
-        "id": t["id"].to_numpy(), "inflow_m3": own + inflow, "stored_m3": stored, "spilled_m3": spilled,
-        "fill_share": np.divide(stored, volume, out=np.zeros(n), where=volume > 0),
-        "water_depth_m": np.where(stored > 0, level - bottom, 0.0), "flooded_m2": wet_cells * dep.cell_area,
-        "spills": spilled > 0})
-    return RainEvent(rain_mm=float(rain_mm), runoff_coefficient=float(c), table=out, rain_m3=rain_m3,
-                     stored_m3=float(stored.sum()), left_m3=float(left),
-                     nested=_nested_water(dep, dict(zip(t["id"].to_numpy().tolist(), np.where(stored > 0, level,
-                                                                                            -np.inf).tolist()))))
-
-
-def _nested_water(dep: Depressions, level_of: dict) -> pd.DataFrame:
-    """The nested ponds under the water level of their depression (one pool per depression, as above)."""
-    nest = dep.nested
-    rows = {"id": [], "fill_share": [], "water_depth_m": [], "flooded_m2": [], "spills": []}
-    z = dep.dem.ravel() if dep.dem is not None else np.zeros(0)
-    for k, row in enumerate(nest.itertuples()) if nest is not None else ():
-        h = min(level_of.get(row.depression, -np.inf), row.spill_elev_m)
-        wet = np.maximum(h - z[dep.nested_cells[k]], 0.0)
-        rows["id"].append(row.id)
-        rows["fill_share"].append(float(wet.sum() * dep.cell_area / row.volume_m3) if row.volume_m3 > 0 else 0.0)
-        rows["water_depth_m"].append(max(h - row.bottom_elev_m, 0.0))
-        rows["flooded_m2"].append(float(np.count_nonzero(wet > 0) * dep.cell_area))
-        rows["spills"].append(bool(level_of.get(row.depression, -np.inf) >= row.spill_elev_m))
-    return pd.DataFrame(rows)
+        row = np.full(per_id.size, -1, dtype=np.int64)
+        row[p.table["id"].to_numpy()] = np.arange(len(p.table))
+        entry[:n] = row[t["downstream_pond"].to_numpy(np.int64)]  # pond 0 = out of the county: row -1
+    order = np.argsort(-t["exit_depth"].to_numpy(), kind="stable") if n else np.zeros(0, np.int64)
+    # The top-level rows of ``p.table`` are the depression table's rows, in its order.
+    s = fill_spill.settle(p, per_id[p.table["id"].to_numpy()], entry, order, float(per_id[0]))
+    bottom = p.table["bottom_elev_m"].to_numpy(float)
+    volume = p.table["volume_m3"].to_numpy(float)
+    wet_depth = np.where(np.isnan(s.level), 0.0, s.level - bottom)
+    frame = pd.DataFrame({
+        "id": p.table["id"].to_numpy(), "inflow_m3": s.inflow, "stored_m3": s.stored, "spilled_m3": s.spilled,
+        "fill_share": np.divide(s.stored, volume, out=np.zeros(len(volume)), where=volume > 0),
+        "water_depth_m": wet_depth, "flooded_m2": s.wet_cells * dep.cell_area, "spills": s.spills})
+    mean_c = float(c[dep.valid].mean()) if dep.valid.any() else 0.0
+    return RainEvent(rain_mm=float(rain_mm), runoff_coefficient=mean_c, table=frame.iloc[:n].reset_index(drop=True),
+                     rain_m3=rain_m3, stored_m3=float(s.stored[:n].sum()), left_m3=s.left_m3,
+                     nested=frame.iloc[n:].reset_index(drop=True))
 
 
 def rain_events(dep: Depressions, rains_mm: Sequence[float], runoff_coefficient: Optional[float] = None) -> list:

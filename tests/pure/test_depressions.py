@@ -178,6 +178,79 @@ def test_nested_two_levels():
     assert (pit45["parent"], pit45["level"], pit45["spill_elev_m"]) == (1, 1, 6)
 
 
+# Two nested bowls in one basin (a trough walled at 20): the deep pond P (columns 1-2, bottom 1) and the shallow
+# pond Q (columns 4-5, bottom 5) meet over an 8 m saddle (column 3, draining into P); together they spill over a
+# 12 m rim (column 6) out of the east edge. P drains columns 0-3 (20 cells, 2000 m²), Q columns 4-5 (1000 m²).
+NESTED = np.full((5, 8), 20.0)
+NESTED[1:4, :] = [20, 1, 1, 8, 5, 5, 12, 1]
+
+
+def _rows(ev, d):
+    """The basin's row and the shallow pond's row of one rain."""
+    return ev.table.iloc[0], ev.nested.set_index("id").loc[d.nested["id"].iloc[0]]
+
+
+def test_two_nested_bowls_fill_spill_and_merge_at_known_rain():
+    d = dep(NESTED)
+    assert len(d.table) == 1 and len(d.nested) == 1
+    basin, q = d.table.iloc[0], d.nested.iloc[0]
+    assert basin["volume_m3"] == (6 * 11 + 3 * 4 + 6 * 7) * 100 and basin["spill_elev_m"] == 12
+    assert (q["spill_elev_m"], q["bottom_elev_m"], q["volume_m3"]) == (8, 5, 1800)
+    np.testing.assert_array_equal(d.pond_catchments[:, :4], basin["id"])
+    np.testing.assert_array_equal(d.pond_catchments[:, 4:6], q["id"])
+    # 1 m of runoff: each pond holds its own. P 2000 m³ over 6 cells: 3.33 m; Q 1000 m³: 1.67 m.
+    top, pond = _rows(rain_event(d, 1000, runoff_coefficient=1.0), d)
+    assert top["water_depth_m"] == pytest.approx(2000 / 600) and pond["water_depth_m"] == pytest.approx(1000 / 600)
+    assert not pond["spills"] and pond["fill_share"] == pytest.approx(1000 / 1800) and top["flooded_m2"] == 1200
+    # Q is full at 1.8 m; at 1.9 m it passes 100 m³ over the saddle into P: 3900 m³ stand 6.5 m deep in P.
+    top, pond = _rows(rain_event(d, 1900, runoff_coefficient=1.0), d)
+    assert pond["spills"] and pond["spilled_m3"] == pytest.approx(100) and pond["fill_share"] == pytest.approx(1)
+    assert top["water_depth_m"] == pytest.approx(6.5) and top["stored_m3"] == pytest.approx(5700)
+    # 3 m: 9000 m³ > 4200 + 1800, so both are full and one pool stands 2 m over the saddle on 15 cells (10 m).
+    ev = rain_event(d, 3000, runoff_coefficient=1.0)
+    top, pond = _rows(ev, d)
+    assert top["water_depth_m"] == pytest.approx(9) and pond["water_depth_m"] == pytest.approx(5)
+    assert top["flooded_m2"] == 1500 and not top["spills"] and ev.left_m3 == pytest.approx(3 * 10 * 100)
+    # 5 m: 15000 m³ > 12000: the basin spills 3000 m³ out of the county.
+    ev = rain_event(d, 5000, runoff_coefficient=1.0)
+    top, _ = _rows(ev, d)
+    assert top["spills"] and top["spilled_m3"] == pytest.approx(3000) and top["water_depth_m"] == pytest.approx(11)
+    assert ev.balance_error_m3 == pytest.approx(0, abs=1e-9 * ev.rain_m3)
+
+
+def test_the_deep_pond_overflows_into_the_shallow_one_where_its_saddle_drains():
+    d = dep(NESTED)
+    runoff = np.ones(NESTED.shape)
+    runoff[:, 4:6] = 0.2  # Q's side is green (200 m² of runoff), P's paved
+    # 2.2 m: P gets 4400 m³ > 4200 and passes 200 m³ into Q, which holds 440 + 200 = 640 m³, 1.07 m deep.
+    top, pond = _rows(rain_event(d, 2200, runoff_coefficient=runoff), d)
+    assert top["water_depth_m"] == pytest.approx(7) and not top["spills"]
+    assert pond["stored_m3"] == pytest.approx(640) and pond["water_depth_m"] == pytest.approx(640 / 600)
+    assert not pond["spills"]
+
+
+def test_a_chain_of_three_nested_ponds_spills_at_known_rain():
+    # In one basin (rim 12 m, column 9): A (bottom 6) spills over 9 m into B (bottom 3), which spills over 7 m into
+    # C (bottom 1, the deepest). Each drains 15 cells (1500 m²); A holds 1800 m³, B 2400, C 3600 below 7 m.
+    dem = np.full((5, 11), 20.0)
+    dem[1:4, :] = [20, 6, 6, 9, 3, 3, 7, 1, 1, 12, 0]
+    d = dep(dem)
+    assert len(d.table) == 1 and len(d.nested) == 2
+    a, b = (d.nested.set_index("bottom_elev_m").loc[z, "id"] for z in (6, 3))
+    # A fills at 1.2 m of runoff; B, with A's overflow, at 1.4 m (1500 d + 1500 d - 1800 = 2400).
+    for rain, spilling in ((1150, set()), (1300, {a}), (1500, {a, b})):
+        ev = rain_event(d, rain, runoff_coefficient=1.0)
+        assert set(ev.nested.loc[ev.nested["spills"], "id"]) == spilling, rain
+    ev = rain_event(d, 1500, runoff_coefficient=1.0)
+    n = ev.nested.set_index("id")
+    assert n.loc[a, "spilled_m3"] == pytest.approx(450) and n.loc[b, "spilled_m3"] == pytest.approx(300)
+    assert ev.table["water_depth_m"].iloc[0] == pytest.approx(2550 / 600)  # C: 2250 + 300 m³ over 6 cells
+    # 2 m: C and B both full hold 6000 of the 7200 m³ below A; 1200 m³ stand 0.8 m over 15 cells (7.8 m).
+    ev = rain_event(d, 2000, runoff_coefficient=1.0)
+    assert ev.table["water_depth_m"].iloc[0] == pytest.approx(6.8) and ev.stored_m3 == pytest.approx(9000)
+    assert ev.nested.set_index("id").loc[a, "water_depth_m"] == pytest.approx(3)
+
+
 def test_nodata_is_an_outlet():
     dem = BOWL.copy()
     dem[3, 3] = np.nan  # the bowl's bottom is missing: the water leaves through the hole
@@ -248,6 +321,12 @@ def test_rain_is_mass_conserving(seed):
         assert abs(ev.balance_error_m3) <= 1e-9 * max(ev.rain_m3, 1)
         assert (ev.table["stored_m3"] <= d.table["volume_m3"] * (1 + 1e-12)).all()
         assert ((ev.table["spilled_m3"] > 0) <= (ev.table["fill_share"] >= 1 - 1e-12)).all()
+        # Nested ponds hold no more than their volume, and a depression at least what its ponds hold.
+        nest = ev.nested.assign(depression=d.nested["depression"].to_numpy(), level=d.nested["level"].to_numpy())
+        assert (nest["stored_m3"] <= d.nested["volume_m3"].to_numpy() * (1 + 1e-9) + 1e-9).all()
+        first = nest[nest["level"] == 1].groupby("depression")["stored_m3"].sum()
+        held = ev.table.set_index("id")["stored_m3"]
+        assert (held.loc[first.index] >= first * (1 - 1e-9) - 1e-9).all()
     assert ev.table["spills"].all()  # 100 m of rain fills everything
 
 
@@ -303,7 +382,8 @@ def test_job_writes_depressions_and_links_ledger_points(tmp_path):
     assert (b["max_depth_m"], b["area_m2"], b["volume_m3"]) == (5, 90_000, 450_000)  # A lies south: listed second
     assert (a["max_depth_m"], a["volume_m3"]) == (3, 210_000)
     assert (pond["nest_level"], pond["parent_id"], pond["area_m2"], pond["spill_elev_m"]) == (1, "DEM-0001", 20_000, 48)
-    assert pond["volume_m3"] == 10_000 and pond["depth_2000mm"] == 0.5 and pond["spills_2000mm"] == 1
+    assert pond["volume_m3"] == 10_000 and pond["spills_2000mm"] == 1
+    assert pond["depth_2000mm"] == 2.5  # under its full parent's pool: 50 m over a 47.5 m bottom
     assert b["households"] == 1 and b["people"] == 3 and b["village_code"] == "110109001201"
     assert b["road_m"] == 0 and a["road_m"] == pytest.approx(300)  # the road along y = 1550 m crosses bowl B (x 1400-1700)
     assert a["ledger_ids"] == "L1" and a["village_code"] == "110109002202"
