@@ -307,14 +307,19 @@ class RainEvent:
         return self.rain_m3 - self.stored_m3 - self.left_m3
 
 
+def checked_runoff(c) -> float:
+    """One runoff coefficient, checked."""
+    if not 0 <= float(c) <= 1:
+        raise RiskOneMapError(f"the runoff coefficient must be between 0 and 1 (got {c})")
+    return float(c)
+
+
 def runoff_grid(dep: Depressions, runoff_coefficient=None) -> np.ndarray:
     """The runoff coefficient of every cell: one number (the labelled default when None) or a grid of the DEM's
     shape (e.g. from land use, see ``runoff``); checked to lie between 0 and 1 on every valid cell."""
     c = model.default_value("lowpoint_runoff_coefficient") if runoff_coefficient is None else runoff_coefficient
     if np.ndim(c) == 0:
-        if not 0 <= float(c) <= 1:
-            raise RiskOneMapError(f"the runoff coefficient must be between 0 and 1 (got {c})")
-        return np.full(dep.valid.shape, float(c))
+        return np.full(dep.valid.shape, checked_runoff(c))
     c = np.asarray(c, dtype=np.float64)
     if c.shape != dep.valid.shape:
         raise RiskOneMapError(f"the runoff grid has shape {c.shape}, the DEM {dep.valid.shape}")

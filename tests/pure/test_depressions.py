@@ -348,7 +348,7 @@ def test_bad_input_is_one_clear_line():
 
 
 # ---------------------------------------------------------------------------------------------------- the job
-def _dem_package(tmp_path):
+def _dem_package(tmp_path, land_use=None, land_use_raster=None):
     import geopandas as gpd
     from affine import Affine
     from shapely.geometry import LineString, Point
@@ -368,6 +368,10 @@ def _dem_package(tmp_path):
     layers["flood_lowpoints"] = gpd.GeoDataFrame(
         {"id": ["L1"], "name": ["西二村桥下"], "source": ["ledger"]}, geometry=[Point(X0 + 1550, Y0 + 1550)], crs=CRS)
     rasters = {model.DEM_RASTER: (dem, Affine(100, 0, X0, 0, -100, Y0 + 2000), CRS, -9999.0)}
+    if land_use is not None:
+        layers["land_use"] = land_use
+    if land_use_raster is not None:
+        rasters["landuse.tif"] = (land_use_raster, Affine(100, 0, X0, 0, -100, Y0 + 2000), CRS, 0)
     return write_package(tmp_path / "pkg", layers, rasters)
 
 
@@ -423,3 +427,59 @@ def test_job_on_the_sample_county(sample_package, tmp_path):
     assert len(res.layer) > 0 and res.layer["max_depth_m"].min() >= 0.3
     # The sample's ledger low points were pressed into its DEM: each lies in a depression found here.
     assert res.linked_ledger == len(sample_package.read("flood_lowpoints"))
+
+
+# ------------------------------------------------------------------------------------------- runoff by land use
+def test_land_use_classes_and_their_coefficients():
+    from risk_one_map.analysis import runoff
+    assert runoff.class_of("0101").name == "耕地" and runoff.class_of(101).name == "耕地"
+    assert runoff.class_of("林地").coefficient == 0.15 and runoff.class_of(10).name == "交通运输用地"
+    assert runoff.class_of("residential").code == "07" and runoff.class_of("星球") is None
+    assert {r.source for r in runoff.LAND_USE_RUNOFF} == {"default", runoff.GB50014}
+
+
+def _halves(codes, field="code"):
+    import geopandas as gpd
+    from shapely.geometry import box
+    from tests.tiny import CRS, X0, Y0
+    return gpd.GeoDataFrame({"id": ["W", "E"], field: codes},
+                            geometry=[box(X0, Y0, X0 + 1000, Y0 + 2000), box(X0 + 1000, Y0, X0 + 2000, Y0 + 2000)],
+                            crs=CRS)
+
+
+def test_rain_follows_the_land_use_layer(tmp_path):
+    from risk_one_map.jobs import lowpoints as job
+    pkg = _dem_package(tmp_path, land_use=_halves(["0701", "林地"]))  # west 住宅用地 0.7, east 林地 0.15
+    res = job.run(pkg.path, rains_mm=(100,))
+    assert res.runoff.source == "land_use" and res.runoff.covered_share == 1
+    ev = res.events[0]
+    valid = res.depressions.valid
+    west = valid[:, :10].sum() * 0.7 + valid[:, 10:].sum() * 0.15  # the nodata corner is on the west side
+    assert ev.rain_m3 == pytest.approx(0.1 * 100 * 100 * west)
+    assert abs(ev.balance_error_m3) <= 1e-9 * ev.rain_m3
+    assert "按土地利用（land_use，覆盖 100%" in "\n".join(res.summary_lines())
+    # --runoff overrides the land use everywhere; without land use the labelled default says so.
+    assert job.run(pkg.path, rains_mm=(100,), runoff_coefficient=1.0).events[0].runoff_coefficient == 1
+
+
+def test_rain_follows_a_land_use_raster_and_the_default_where_it_has_none(tmp_path):
+    from risk_one_map.jobs import lowpoints as job
+    codes = np.full((20, 20), 11, dtype=np.int16)  # water everywhere ...
+    codes[:, :5] = 0  # ... but a strip of no data: the default 0.6 there
+    res = job.run(_dem_package(tmp_path, land_use_raster=codes).path, rains_mm=(100,))
+    assert res.runoff.source == "landuse.tif" and res.runoff.covered_share == pytest.approx(300 / 399)
+    assert res.events[0].runoff_coefficient == pytest.approx((300 * 1.0 + 99 * 0.6) / 399)
+    assert "其余 25% 按默认值 0.6" in res.runoff_line()
+
+
+def test_an_unknown_land_use_class_is_one_line_and_nothing_written(tmp_path, capsys):
+    from risk_one_map.cli import main
+    pkg = _dem_package(tmp_path, land_use=_halves(["0701", "月球"]))
+    before = pkg.gpkg.read_bytes()
+    assert main(["lowpoints", str(pkg.path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "layer land_use" in err[0] and "feature E" in err[0] and "field code" in err[0]
+    assert pkg.gpkg.read_bytes() == before
+    pkg = _dem_package(tmp_path / "b", land_use=_halves([0.5, 1.5], field="runoff"))
+    assert main(["lowpoints", str(pkg.path)]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
