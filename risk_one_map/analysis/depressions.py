@@ -66,6 +66,7 @@ class Depressions:
     nested_cells: list = field(default_factory=list)  # flat cell indices of each row of ``nested``
     dem: Optional[np.ndarray] = None
     ponds: Optional[fill_spill.Ponds] = None  # every pond, top level and nested, for the fill-spill cascade
+    pond_regions: Optional[np.ndarray] = None  # per cell: the innermost pond (id) whose region holds it, 0 = none
     pond_catchments: Optional[np.ndarray] = None  # per cell: the pond (top-level or nested id) its water reaches
 
     @property
@@ -287,7 +288,8 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     return Depressions(filled=np.where(valid, level.reshape(shape), dem), labels=labels_out,
                        catchments=np.where(vflat, catch, -1).reshape(shape), table=table, cell_area=cell_area,
                        valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,
-                       ponds=ponds, pond_catchments=np.where(vflat, pond_catch, -1).reshape(shape))
+                       ponds=ponds, pond_catchments=np.where(vflat, pond_catch, -1).reshape(shape),
+                       pond_regions=regions.reshape(shape))
 
 
 @dataclass
@@ -360,11 +362,26 @@ def rain_event(dep: Depressions, rain_mm: float, runoff_coefficient=None) -> Rai
     frame = pd.DataFrame({
         "id": p.table["id"].to_numpy(), "inflow_m3": s.inflow, "stored_m3": s.stored, "spilled_m3": s.spilled,
         "fill_share": np.divide(s.stored, volume, out=np.zeros(len(volume)), where=volume > 0),
-        "water_depth_m": wet_depth, "flooded_m2": s.wet_cells * dep.cell_area, "spills": s.spills})
+        "water_depth_m": wet_depth, "flooded_m2": s.wet_cells * dep.cell_area, "spills": s.spills,
+        "water_level_m": s.level})
     mean_c = float(c[dep.valid].mean()) if dep.valid.any() else 0.0
     return RainEvent(rain_mm=float(rain_mm), runoff_coefficient=mean_c, table=frame.iloc[:n].reset_index(drop=True),
                      rain_m3=rain_m3, stored_m3=float(s.stored[:n].sum()), left_m3=s.left_m3,
                      nested=frame.iloc[n:].reset_index(drop=True))
+
+
+def wet_cells(dep: Depressions, ev: RainEvent) -> np.ndarray:
+    """The cells under water in a rain: those of each pond's region lower than its pool's level (a pond not yet
+    merged with its parent keeps its own level; the parent's pool does not reach into it)."""
+    ids = np.concatenate([ev.table["id"].to_numpy(), ev.nested["id"].to_numpy()]).astype(np.int64)
+    levels = np.concatenate([ev.table["water_level_m"].to_numpy(float), ev.nested["water_level_m"].to_numpy(float)])
+    level_of = np.full(int(ids.max()) + 1 if ids.size else 1, np.nan)
+    level_of[ids] = levels
+    wet = np.zeros(dep.valid.shape, dtype=bool)
+    cells = np.flatnonzero(dep.pond_regions > 0)
+    with np.errstate(invalid="ignore"):  # NaN = dry
+        wet.ravel()[cells] = level_of[dep.pond_regions.ravel()[cells]] > dep.dem.ravel()[cells]
+    return wet
 
 
 def rain_events(dep: Depressions, rains_mm: Sequence[float], runoff_coefficient: Optional[float] = None) -> list:

@@ -20,7 +20,7 @@ import pandas as pd
 from ..analysis import depressions as dp
 from ..analysis import runoff
 from ..errors import RiskOneMapError
-from . import names_the_package
+from . import lowpoints_exposure, names_the_package
 from ..layers import model
 from ..layers.package import Package
 from ..progress import Steps
@@ -74,6 +74,7 @@ class LowpointsResult:
                          f"{int((t['fill_share'] >= 0.5).sum())} 处蓄水过半；积水 {t['flooded_m2'].sum() / 1e4:,.2f} 公顷；"
                          f"洼地蓄水 {ev.stored_m3:,.0f} 立方米，流出县界 {ev.left_m3:,.0f} 立方米"
                          f"（水量平衡误差 {abs(ev.balance_error_m3):.1e} 立方米）。")
+            lines += self.rain_exposure_lines(ev.rain_mm)
         if self.added_lowpoints or self.linked_ledger:
             lines.append(f"  低洼易涝点：新增 {self.added_lowpoints} 处（来源：DEM洼地），"
                          f"台账中 {self.linked_ledger} 处易涝点与洼地重叠，已关联（见 ledger_ids），不重复添加。")
@@ -81,6 +82,20 @@ class LowpointsResult:
         lines.append(f"  计算用时 {self.seconds:.1f} 秒。")
         return lines
 
+
+    def rain_exposure_lines(self, rain_mm: float) -> list:
+        """Who is in the water in this rain, and the low points ranked by people (the first three)."""
+        s = rain_suffix(rain_mm)
+        top = self.layer[self.layer["nest_level"] == 0]
+        if f"people_{s}" not in top.columns:
+            return []
+        line = (f"    积水范围内：住户 {int(top[f'households_{s}'].sum())} 户、{top[f'people_{s}'].sum():,.0f} 人，"
+                f"道路 {top[f'road_m_{s}'].sum():,.0f} 米")
+        ranked = top[top[f"people_{s}"] > 0].sort_values([f"people_{s}", "max_depth_m"], ascending=False).head(3)
+        if len(ranked):
+            line += "；受影响人口最多：" + "、".join(
+                f"{r['id']}（{r[f'people_{s}']:.0f} 人）" for _, r in ranked.iterrows())
+        return [line + "。"]
 
     def runoff_line(self) -> str:
         r = self.runoff
@@ -176,7 +191,15 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     people = households["people"].to_numpy(float) if households is not None and len(households) else np.zeros(0)
     layer["households"] = [len(k) for k in inside]
     layer["people"] = [float(people[k].sum()) for k in inside]
-    layer["road_m"] = _road_length(pkg.read("roads", required=False), geoms, frame_crs)
+    roads = pkg.read("roads", required=False)
+    layer["road_m"] = _road_length(roads, geoms, frame_crs)
+    # And in each rain: what lies in the cells under water.
+    row_ids = d.significant["id"].tolist() + d.nested["id"].tolist()
+    per_rain = lowpoints_exposure.per_rain(d, events, row_ids, layer["nest_level"].tolist(), households, roads,
+                                           transform, frame_crs, polygons, _road_length)
+    for rain, (hh, ppl, road) in per_rain.items():
+        s = rain_suffix(rain)
+        layer[f"households_{s}"], layer[f"people_{s}"], layer[f"road_m_{s}"] = hh, ppl, road
     villages = pkg.read("villages", required=False)
     layer["village_code"] = _village_codes(villages, layer["deepest_x"].to_numpy(), layer["deepest_y"].to_numpy(),
                                            frame_crs)

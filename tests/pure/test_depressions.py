@@ -405,6 +405,21 @@ def test_job_writes_depressions_and_links_ledger_points(tmp_path):
     assert len(pyogrio.read_dataframe(pkg.gpkg, layer="flood_lowpoints")) == 2
 
 
+def test_exposure_per_rain_counts_what_is_under_water(tmp_path):
+    from risk_one_map.jobs import lowpoints as job
+    pkg = _dem_package(tmp_path)
+    res = job.run(pkg.path, rains_mm=(10, 100), runoff_coefficient=1.0)
+    b, a = res.layer.iloc[0], res.layer.iloc[1]
+    # 10 mm: bowl B's water stays in its two ponds below 48 m, so the road over B's middle row (48 m) stays dry;
+    # 100 mm lifts B's pool over 48 m and the road's 300 m inside B go under. H1 sits in A's 45 m bottom: wet in both.
+    assert b["depth_10mm"] < 1 and b["road_m_10mm"] == 0 and b["flooded_m2_10mm"] <= 40_000
+    assert b["depth_100mm"] > 1 and b["road_m_100mm"] == pytest.approx(300)
+    assert (a["households_10mm"], a["people_10mm"], a["people_100mm"], b["people_100mm"]) == (1, 3, 3, 0)
+    lines = "\n".join(res.summary_lines())
+    assert "积水范围内：住户 1 户、3 人，道路 0 米；受影响人口最多：DEM-0002（3 人）" in lines
+    assert "积水范围内：住户 1 户、3 人，道路 300 米" in lines
+
+
 def test_cli_lowpoints_and_a_package_without_dem(tmp_path, capsys):
     from risk_one_map.cli import main
     pkg = _dem_package(tmp_path)
