@@ -21,7 +21,8 @@ ATLAS_CODE = "attribute(@atlas_feature, 'code')"
 ROUTE_HEADS = "撤离方向及人数"  # one arrow per village and shelter (sheet_card.route_heads)
 # Main map, top first: load_package keys (``risk_zones:*`` expands to every hazard layer present).
 MAIN_MAP_KEYS = (ROUTE_HEADS, "geohazard_points", "flood_lowpoints", "shelters", "depots", "evacuation_routes",
-                 "roads", "villages", "townships", "geohazard_zones", "evacuation_zones", RISK_LEGEND, "dem")
+                 "roads", "villages", "townships", "geohazard_zones", "evacuation_zones", "dem_depressions", RISK_LEGEND,
+                 "dem")
 SHEET_TABLE_FIELDS = {
     "sheet_hazards": ("village_code", "name", "kind", "level", "households", "people", "monitor", "phone"),
     "sheet_shelters": ("village_code", "name", "class", "capacity", "assigned", "distance"),

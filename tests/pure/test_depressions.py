@@ -498,3 +498,21 @@ def test_an_unknown_land_use_class_is_one_line_and_nothing_written(tmp_path, cap
     pkg = _dem_package(tmp_path / "b", land_use=_halves([0.5, 1.5], field="runoff"))
     assert main(["lowpoints", str(pkg.path)]) == 1
     assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_village_sheets_list_the_low_points_that_flood_people(tmp_path):
+    from risk_one_map.atlas.sheet_data import build_sheet_data
+    from risk_one_map.jobs import lowpoints as job
+    pkg = _dem_package(tmp_path)
+    job.run(pkg.path, rains_mm=(10, 100), runoff_coefficient=1.0)
+    hz = build_sheet_data(pkg.path).hazards
+    row = hz[hz["name"] == "DEM洼地0002"].iloc[0]  # bowl A, H1's 3 people in its bottom
+    assert (row["village_code"], row["kind"], row["people"], row["households"]) == ("110109001201", "DEM洼地", "3", "1")
+    assert row["level"].startswith("积水") and "DEM洼地积水（100毫米降雨）" in build_sheet_data(pkg.path).villages[
+        "sources"].iloc[0]
+    assert "DEM洼地0001" not in set(hz["name"])  # bowl B floods a road but nobody: not on the sheet by itself
+    # Added to flood_lowpoints, the same hollow is one row with the ledger's fields and the DEM's people.
+    job.run(pkg.path, rains_mm=(10, 100), runoff_coefficient=1.0, add_lowpoints=True)
+    hz = build_sheet_data(pkg.path).hazards
+    mine = hz[hz["name"].str.contains("DEM洼地0002")]
+    assert len(mine) == 1 and mine["people"].iloc[0] == "3" and mine["kind"].iloc[0] == "低洼易涝点"
