@@ -19,12 +19,13 @@ COLUMNS = ["id", "parent", "depression", "level", "spill_elev_m", "bottom_elev_m
            "area_m2", "volume_m3", "deepest_row", "deepest_col", "saddle_cell", "beyond_cell"]
 
 
-def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down: np.ndarray, table: pd.DataFrame,
-                       cell_area: float, filters: dict):
+def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray, pit: np.ndarray, edges: tuple,
+                       table: pd.DataFrame, cell_area: float, filters: dict):
     """A table with one row per nested depression (never the top level itself): ``parent`` is the id of the
     depression it lies in (a top-level id, or a nested one's), ``depression`` its top-level id, ``level`` 1 for the
     top level's children; ids continue after the top-level ones. And each one's cells (flat indices). ``z`` and
-    ``labels`` are 2-D; ``pred`` (the spill tree) and ``down`` (steepest lower neighbour, -1 = none) flat."""
+    ``labels`` are 2-D; ``cell_basin`` the basin of every flooded cell (``labels > 0``, in flat order), ``pit`` the
+    end cell of each basin, ``edges`` the spill tree's (basin a, basin b, weight, cell a, cell b) (``basins``)."""
     shape = z.shape
     zf, lf = z.ravel(), labels.ravel()
     cells = np.flatnonzero(lf > 0)
@@ -32,8 +33,8 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
         return pd.DataFrame(columns=COLUMNS), []
     # Basins: a cell with a lower neighbour never starts a pond of its own, so every pond is a union of basins and
     # the joins are between basins: the union-find runs over the basins (a few per cent of the cells), not every cell.
-    to, pos = descend(cells, down, zf.size)
-    lows, basin = np.unique(to, return_inverse=True)
+    ids, basin = np.unique(cell_basin, return_inverse=True)
+    lows = np.searchsorted(cells, pit[ids])  # positions in ``cells``
     nb = lows.size
     zc = zf[cells]
     by_basin = np.lexsort((zc, basin))
@@ -47,14 +48,14 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
     np.maximum.at(c1, basin, cc)
     r0, c0, r1, c1 = r0.tolist(), c0.tolist(), r1.tolist(), c1.tolist()
 
-    up = pred[cells]
-    inside = (up >= 0) & (up < zf.size)
-    inside[inside] = lf[up[inside]] == lf[cells[inside]]
-    a, b = basin[np.flatnonzero(inside)], basin[pos[up[inside]]]
-    w = np.maximum(zc[inside], zf[up[inside]])
-    apart = a != b
-    a, b, w = a[apart], b[apart], w[apart]
-    cell_a, cell_b = cells[inside][apart], up[inside][apart]  # the saddle's two cells, for where overflow lands
+    # The spill tree's edges between two basins of one depression, in compact basin numbers.
+    ea, eb, w, cell_a, cell_b = edges
+    pa, pb = np.searchsorted(ids, ea), np.searchsorted(ids, eb)
+    ok = (pa < nb) & (pb < nb)
+    ok[ok] = (ids[pa[ok]] == ea[ok]) & (ids[pb[ok]] == eb[ok])
+    a, b, w, cell_a, cell_b = pa[ok], pb[ok], w[ok], cell_a[ok], cell_b[ok]
+    same = lf[cells[lows[a]]] == lf[cells[lows[b]]]
+    a, b, w, cell_a, cell_b = a[same], b[same], w[same], cell_a[same], cell_b[same]
     order = np.argsort(w, kind="stable")
 
     parent = list(range(nb))
@@ -143,22 +144,6 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
         return pd.DataFrame(columns=COLUMNS), []
     frame = pd.DataFrame(rows).sort_values("id").reset_index(drop=True)
     return frame[COLUMNS], frame["_cells"].tolist()
-
-
-def descend(cells: np.ndarray, down: np.ndarray, n: int):
-    """For each of ``cells`` (the flooded ones, flat indices), the position in ``cells`` of the local low its
-    steepest way down (``down``, -1 = none) ends at, by pointer jumping; and ``pos`` (cell -> position, -1 = not
-    flooded). A flooded cell's way down stays in its depression: every lower neighbour is flooded too."""
-    m = cells.size
-    pos = np.full(n, -1, dtype=np.int64)
-    pos[cells] = np.arange(m)
-    to = pos[np.maximum(down[cells], 0)]
-    to = np.where((down[cells] >= 0) & (to >= 0), to, np.arange(m))
-    while True:
-        nxt = to[to]
-        if np.array_equal(nxt, to):
-            return to, pos
-        to = nxt
 
 
 def node_mask(z: np.ndarray, labels: np.ndarray, box, depression: int, deepest_row: int, deepest_col: int,

@@ -8,21 +8,22 @@ Pure: numpy and scipy only. Everything is computed on a north-up grid ``dem`` (m
 raster edge and any nodata cell are outlets (water that reaches them leaves the county).
 
 **Fill.** The depression-filled surface (each cell raised to the lowest level at which water could leave it) is the
-minimax ("lowest pass") elevation from the cell to the outlet. We get it from scipy's minimum spanning tree of the
-8-neighbour graph with edge weight max(z_a, z_b), rooted at one outlet node joined to every edge cell: the
-filled level of a cell is the highest elevation on its tree path to the outlet. This equals Barnes et al. (2014)
-priority-flood (the tests check it against a heap priority-flood), but runs in scipy's compiled code: a heap loop in
-Python is ~50x slower, and no well-kept library installable from PyPI without a compiler or a run-time download gives
-the fill *with* the spill tree (richdem's last release is from 2018, WhiteboxTools downloads a binary, pysheds and
-pyflwdir fill but do not label depressions, spill points or the order of spilling).
+minimax ("lowest pass") elevation from the cell to the outlet. ``basins`` gets it from the drainage basins: every
+cell flows to its steepest lower neighbour (D8) and its basin is where that way ends; the minimum spanning tree of
+the graph of basins (joined by their lowest boundary pair, scipy's compiled code) gives each basin's pass, and a
+cell's filled level is max(z, its basin's pass). This equals Barnes et al. (2014) priority-flood (the tests check
+it against a heap priority-flood) and costs vectorised passes over the cells plus a tree of a few per cent of
+their number; no well-kept library installable from PyPI without a compiler or a run-time download gives the fill
+*with* the spill tree (richdem's last release is from 2018, WhiteboxTools downloads a binary, pysheds and pyflwdir
+fill but do not label depressions, spill points or the order of spilling).
 
-**Flow.** A cell flows to its steepest lower neighbour (D8 on the DEM); cells with no lower neighbour (flats, pits)
-follow the spanning tree towards the outlet, which resolves flats without cycles (the DEM never rises along a
-path and strictly falls on each steepest step). A depression's catchment is every cell whose path first enters it.
+**Flow.** A cell's water follows its steepest descent to its basin's end; a basin whose end holds no water (a flat
+or the edge) passes it down the spill tree to the next basin. A depression's catchment is every cell whose water
+reaches it first.
 
-**Spill.** A full depression overflows at its spill point (the rim cell at the spill elevation where its
-spanning-tree path leaves) and the overflow follows the tree down to the next depression or out of the county.
-Spilling goes strictly down the tree, so the cascade has an order (upstream first) and no cycles.
+**Spill.** A full depression overflows over the spill edge of its exit basin (its spill point is that edge's rim
+cell) into the basin beyond, and on down the tree to the next depression or out of the county. Spilling goes
+strictly down the tree, so the cascade has an order (upstream first) and no cycles.
 
 **Rain.** Rain (mm) times a runoff coefficient (one number, or one per cell from land use) falls on every valid
 cell; its water goes to the pond (a depression, or a pond nested in one, see ``depression_tree``) its steepest way
@@ -37,16 +38,12 @@ from typing import Optional, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import ndimage, sparse
-from scipy.sparse import csgraph
+from scipy import ndimage
 
 from ..errors import RiskOneMapError
 from ..layers import model
-from . import depression_tree, fill_spill
+from . import basins, depression_tree, fill_spill
 
-# The 8 neighbours as (drow, dcol); the first four are enough to list every undirected pair once.
-_HALF = ((0, 1), (1, 0), (1, 1), (1, -1))
-_EIGHT = _HALF + tuple((-dr, -dc) for dr, dc in _HALF)
 _SQUARE = np.ones((3, 3), dtype=bool)
 
 
@@ -79,67 +76,15 @@ class Depressions:
         return float(np.count_nonzero(self.catchments == 0) * self.cell_area)
 
 
-def _neighbour_pairs(valid: np.ndarray):
-    """Flat indices (a, b) of every 8-neighbour pair of valid cells, each pair once."""
-    rows, cols = valid.shape
-    idx = np.arange(valid.size).reshape(valid.shape)
-    a_all, b_all = [], []
-    for dr, dc in _HALF:
-        r0, r1 = 0, rows - dr
-        c0, c1 = max(0, -dc), cols - max(0, dc)
-        a = idx[r0:r1, c0:c1]
-        b = idx[r0 + dr:r1 + dr, c0 + dc:c1 + dc]
-        ok = valid[r0:r1, c0:c1] & valid[r0 + dr:r1 + dr, c0 + dc:c1 + dc]
-        a_all.append(a[ok])
-        b_all.append(b[ok])
-    return np.concatenate(a_all), np.concatenate(b_all)
+outlet_cells = basins.outlet_cells
 
 
-def outlet_cells(valid: np.ndarray) -> np.ndarray:
-    """Valid cells on the raster edge or beside a nodata cell: where water leaves the county."""
-    padded = np.pad(~valid, 1, constant_values=True)
-    return valid & ndimage.binary_dilation(padded, structure=_SQUARE)[1:-1, 1:-1]
-
-
-def _spill_tree(dem: np.ndarray, valid: np.ndarray):
-    """Predecessor of every valid cell towards the outlet (index ``dem.size`` = the outlet) on the minimum
-    spanning tree of max(z_a, z_b); -1 for nodata."""
-    n = dem.size
-    z = dem.ravel()
-    a, b = _neighbour_pairs(valid)
-    out = np.flatnonzero(outlet_cells(valid).ravel())
-    zmin = float(z[valid.ravel()].min())
-    # csgraph drops zero weights: shift every weight to >= 1. Ties only decide between equally low passes.
-    w = np.concatenate([np.maximum(z[a], z[b]), z[out]]).astype(np.float64) - zmin + 1.0
-    graph = sparse.coo_matrix((w, (np.concatenate([a, out]), np.concatenate([b, np.full(out.size, n)]))),
-                              shape=(n + 1, n + 1)).tocsr()
-    del a, b, w
-    tree = csgraph.minimum_spanning_tree(graph)
-    del graph
-    _order, pred = csgraph.breadth_first_order(tree, n, directed=False, return_predecessors=True)
-    pred = pred[:n].astype(np.int64)
-    pred[pred < 0] = -1
-    return pred
-
-
-def _path_max_and_depth(z: np.ndarray, pred: np.ndarray, valid_flat: np.ndarray):
-    """Highest elevation on each cell's tree path to the outlet (the filled level) and the path's length, by
-    pointer jumping: log2(depth) vectorised passes instead of a Python walk."""
-    n = z.size
-    root = n
-    anc = np.where(valid_flat, pred, root)
-    anc = np.append(anc, root)
-    level = np.append(np.where(valid_flat, z, -np.inf), -np.inf)
-    depth = np.append(valid_flat.astype(np.int64), 0)
-    while True:
-        todo = anc != root
-        if not todo.any():
-            break
-        up = anc[todo]
-        level[todo] = np.maximum(level[todo], level[up])
-        depth[todo] += depth[up]
-        anc[todo] = anc[up]
-    return level[:n], depth[:n]
+def _filled_level(z: np.ndarray, valid: np.ndarray, bt: basins.BasinTree) -> np.ndarray:
+    """Each valid cell's filled level, max(z, its basin's pass); nodata cells keep z."""
+    vflat = valid.ravel()
+    level = z.copy()
+    level[vflat] = np.maximum(z[vflat], bt.passes[bt.basin[vflat]])
+    return level
 
 
 def fill(dem: np.ndarray, valid: Optional[np.ndarray] = None) -> np.ndarray:
@@ -148,46 +93,22 @@ def fill(dem: np.ndarray, valid: Optional[np.ndarray] = None) -> np.ndarray:
     valid = np.isfinite(dem) if valid is None else (valid & np.isfinite(dem))
     if not valid.any():
         return dem.copy()
-    pred = _spill_tree(dem, valid)
-    level, _ = _path_max_and_depth(dem.ravel(), pred, valid.ravel())
-    return np.where(valid, level.reshape(dem.shape), dem)
+    z = np.where(valid, dem, 0.0).ravel()
+    bt = basins.basin_tree(z, valid, basins.steepest_receiver(np.where(valid, dem, np.nan), valid, 1.0, 1.0))
+    return np.where(valid, _filled_level(z, valid, bt).reshape(dem.shape), dem)
 
 
-def _steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    """Flat index of each cell's steepest strictly lower valid neighbour, -1 where there is none."""
-    rows, cols = dem.shape
-    big = np.where(valid, dem, np.inf)
-    padded = np.pad(big, 1, constant_values=np.inf)
-    best = np.zeros(dem.shape)
-    recv = np.full(dem.shape, -1, dtype=np.int64)
-    idx = np.arange(dem.size).reshape(dem.shape)
-    pidx = np.pad(idx, 1, constant_values=-1)
-    for dr, dc in _EIGHT:
-        nb = padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols]
-        with np.errstate(invalid="ignore"):  # inf - inf beside nodata: never chosen
-            slope = (big - nb) / float(np.hypot(dr * dy, dc * dx))
-        better = valid & np.isfinite(nb) & (slope > best)
-        best = np.where(better, slope, best)
-        recv = np.where(better, pidx[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols], recv)
-    return recv.ravel()
-
-
-def _first_sink(succ: np.ndarray, sink_label: np.ndarray, n: int) -> np.ndarray:
-    """For a forest given by ``succ`` (flat index, -1 = leaves the county, cut where ``sink_label`` > 0), the label
-    of the sink each cell's path reaches first, 0 = out of the county. Cells of one label are tied together."""
-    cells = np.arange(n)
-    labelled = sink_label > 0
-    follow = (~labelled) & (succ >= 0)
-    # One representative cell per label: ties every cell of a depression into one component.
-    rep = np.full(int(sink_label.max()) + 1 if n else 1, -1, dtype=np.int64)
-    rep[sink_label[labelled][::-1]] = cells[labelled][::-1]
-    src = np.concatenate([cells[follow], cells[labelled]])
-    dst = np.concatenate([succ[follow], rep[sink_label[labelled]]])
-    g = sparse.coo_matrix((np.ones(src.size, dtype=np.int8), (src, dst)), shape=(n, n))
-    _ncomp, comp = csgraph.connected_components(g, directed=False)
-    comp_label = np.zeros(comp.max() + 1 if n else 1, dtype=np.int64)
-    comp_label[comp[labelled]] = sink_label[labelled]
-    return comp_label[comp]
+def _first_flooded(bt: basins.BasinTree, flooded_pit: np.ndarray) -> np.ndarray:
+    """For each basin, the first basin with a flooded pit on its way down the spill tree (itself if its pit is
+    flooded), -1 = out of the county: where the water of a basin whose own pit holds none goes."""
+    target = np.where(flooded_pit, np.arange(flooded_pit.size), bt.parent)
+    todo = np.flatnonzero(target >= 0)
+    todo = todo[~flooded_pit[target[todo]]]
+    while todo.size:
+        target[todo] = target[target[todo]]
+        todo = todo[target[todo] >= 0]
+        todo = todo[~flooded_pit[target[todo]]]
+    return target
 
 
 def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[np.ndarray] = None,
@@ -195,8 +116,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
                      min_cells: Optional[int] = None, nested: bool = True) -> Depressions:
     """Every closed depression of ``dem`` (rows north to south), its catchment and spill, with the filters of
     ``model.DEFAULTS`` (``lowpoint_min_depth_m``, ``lowpoint_min_area_m2``, ``lowpoint_min_cells``) marking the
-    significant ones. ``cell_size`` = (dx, dy) in metres. ``nested=False`` skips the nested ponds (their Python
-    loop over the flooded cells is about half the time on a large DEM)."""
+    significant ones. ``cell_size`` = (dx, dy) in metres. ``nested=False`` skips the nested ponds."""
     dem = np.asarray(dem, dtype=np.float64)
     if dem.ndim != 2:
         raise RiskOneMapError(f"the DEM must be one band (got an array of shape {dem.shape})")
@@ -208,74 +128,78 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
                "min_area_m2": model.default_value("lowpoint_min_area_m2") if min_area_m2 is None else min_area_m2,
                "min_cells": int(model.default_value("lowpoint_min_cells") if min_cells is None else min_cells)}
     cell_area = dx * dy
-    n = dem.size
+    shape = dem.shape
     vflat = valid.ravel()
     z = np.where(valid, dem, 0.0).ravel()
     if not vflat.any():
         raise RiskOneMapError("the DEM has no valid cell (all nodata)")
-    pred = _spill_tree(dem, valid)
-    level, depth = _path_max_and_depth(z, pred, vflat)
-    level = np.where(vflat, level, z)
+    bt = basins.basin_tree(z, valid, basins.steepest_receiver(np.where(valid, dem, np.nan), valid, dx, dy))
+    level = _filled_level(z, valid, bt)
     flooded = vflat & (level > z)
-    labels2d, count = ndimage.label(flooded.reshape(dem.shape), structure=_SQUARE)
-    labels = labels2d.ravel().astype(np.int64)
-
-    # Catchments: steepest descent, else the spill tree (flats and pits); -1 from the tree means the outlet.
-    recv = _steepest_receiver(np.where(valid, dem, np.nan), valid, dx, dy)
-    tree_next = np.where(pred >= n, -1, pred)
-    succ = np.where(recv >= 0, recv, tree_next)
+    labels2d, count = ndimage.label(flooded.reshape(shape), structure=_SQUARE)
+    labels = labels2d.ravel()
+    del labels2d
     ids = np.arange(1, count + 1)
     table = pd.DataFrame({"id": ids})
-    shape = dem.shape
-    zgrid = z.reshape(shape)
-    labels_out = np.where(vflat, labels, -1).reshape(shape)
+    pit_label = labels[bt.pit]
     if count:
         cells = np.flatnonzero(flooded)
         lab = labels[cells]
-        water = level[cells] - z[cells]
         ncell = np.bincount(lab, minlength=count + 1)[1:]
-        vol = np.bincount(lab, weights=water, minlength=count + 1)[1:] * cell_area
+        vol = np.bincount(lab, weights=level[cells] - z[cells], minlength=count + 1)[1:] * cell_area
         order = np.lexsort((z[cells], lab))  # by depression, lowest cell first
-        first = np.searchsorted(lab[order], ids)
-        deepest = cells[order][first]
-        # Exit: the depression's cell with the shortest tree path to the outlet; its tree successor is the spill point.
-        by_depth = np.lexsort((cells, depth[cells], lab))
-        exit_cell = cells[by_depth][np.searchsorted(lab[by_depth], ids)]
-        spill = pred[exit_cell]
-        rows_, cols_ = np.divmod(spill, dem.shape[1])
-        drow, dcol = np.divmod(deepest, dem.shape[1])
+        deepest = cells[order][np.searchsorted(lab[order], ids)]
+        del order
+        # The exit: the depression's basin whose spill edge leads out of it; the rim is that edge's higher cell.
+        up_label = np.where(bt.parent >= 0, pit_label[np.maximum(bt.parent, 0)], 0)
+        exits = np.flatnonzero((pit_label > 0) & (up_label != pit_label))
+        exit_basin = np.empty(count, dtype=np.int64)
+        exit_basin[pit_label[exits] - 1] = exits
+        sad, bey = bt.saddle[exit_basin], bt.beyond[exit_basin]
+        spill = np.where((bey < 0) | (z[sad] >= z[np.maximum(bey, 0)]), sad, bey)
+        rows_, cols_ = np.divmod(spill, shape[1])
+        drow, dcol = np.divmod(deepest, shape[1])
         table = table.assign(
             cells=ncell, area_m2=ncell * cell_area, max_depth_m=level[deepest] - z[deepest], volume_m3=vol,
             spill_elev_m=level[deepest], bottom_elev_m=z[deepest], deepest_row=drow, deepest_col=dcol,
-            spill_row=rows_, spill_col=cols_, exit_depth=depth[exit_cell])
+            spill_row=rows_, spill_col=cols_, exit_depth=bt.depth[exit_basin])
         table["significant"] = ((table["max_depth_m"] >= filters["min_depth_m"])
                                 & (table["area_m2"] >= filters["min_area_m2"])
                                 & (table["cells"] >= filters["min_cells"]))
     else:
+        cells = np.zeros(0, np.int64)
+        exit_basin = np.zeros(0, np.int64)
         for col in ("cells", "area_m2", "max_depth_m", "volume_m3", "spill_elev_m", "bottom_elev_m", "deepest_row",
                     "deepest_col", "spill_row", "spill_col", "exit_depth"):
             table[col] = pd.Series(dtype=float)
         table["significant"] = pd.Series(dtype=bool)
-    nested, nested_cells = (depression_tree.nested_depressions(zgrid, labels_out, pred, recv, table, cell_area, filters)
-                            if nested and count else (pd.DataFrame(columns=depression_tree.COLUMNS), []))
-    # Where the water of each flooded cell ends up: the innermost pond holding the low its steepest way down
-    # reaches. A catchment cell's water goes to that pond of the first flooded cell on its way (likewise a spill).
+    del level
+    zgrid = z.reshape(shape)
+    labels_out = np.where(vflat, labels, -1).reshape(shape)
+    if nested and count:
+        inner = (bt.parent >= 0) & (pit_label > 0)
+        inner &= pit_label == np.where(bt.parent >= 0, pit_label[np.maximum(bt.parent, 0)], -1)
+        k = np.flatnonzero(inner)
+        edges = (k, bt.parent[k], bt.weight[k], bt.saddle[k], bt.beyond[k])
+        nested, nested_cells = depression_tree.nested_depressions(zgrid, labels_out, bt.basin[cells], bt.pit, edges,
+                                                                  table, cell_area, filters)
+    else:
+        nested, nested_cells = pd.DataFrame(columns=depression_tree.COLUMNS), []
+    # Where water ends up: the innermost pond holding the pit its steepest way down reaches; from a basin whose pit
+    # holds no water, the pit of the first flooded basin down the spill tree (likewise a depression's spill).
     regions = fill_spill.pond_grid(labels, nested, nested_cells)
-    grid = regions
-    if len(nested):
-        cells = np.flatnonzero(flooded)
-        to, _pos = depression_tree.descend(cells, recv, n)
-        grid = regions.copy()
-        grid[cells] = regions[cells[to]]
+    flooded_pit = pit_label > 0
+    target = _first_flooded(bt, flooded_pit)
+    pond_of_basin = np.where(target >= 0, regions[bt.pit[np.maximum(target, 0)]], 0)
     if len(nested):  # the ponds that a nested pond's overflow reaches, and that of its parent's into it
-        nested = nested.assign(overflow_to=grid[nested["beyond_cell"].to_numpy(np.int64)],
-                               inflow_at=grid[nested["saddle_cell"].to_numpy(np.int64)])
+        nested = nested.assign(overflow_to=pond_of_basin[bt.basin[nested["beyond_cell"].to_numpy(np.int64)]],
+                               inflow_at=pond_of_basin[bt.basin[nested["saddle_cell"].to_numpy(np.int64)]])
     top_of = np.concatenate([np.arange(count + 1), nested["depression"].to_numpy(np.int64)])
-    pond_catch = _first_sink(succ, grid, n)
-    catch = top_of[pond_catch]
-    spill_entry = _first_sink(tree_next, grid, n)
+    pond_catch = np.where(vflat, pond_of_basin[np.maximum(bt.basin, 0)], -1)
+    catch = np.where(vflat, top_of[np.maximum(pond_catch, 0)], -1)
     if count:
-        entry = spill_entry[spill]
+        up = bt.parent[exit_basin]
+        entry = np.where(up >= 0, pond_of_basin[np.maximum(up, 0)], 0)
         catch_cells = np.bincount(catch[vflat], minlength=count + 1)[1:]
         table.insert(table.columns.get_loc("exit_depth"), "downstream", top_of[entry])
         table.insert(table.columns.get_loc("exit_depth") + 1, "catchment_m2", catch_cells * cell_area)
@@ -283,13 +207,11 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     else:
         for col in ("downstream", "catchment_m2", "downstream_pond"):
             table[col] = pd.Series(dtype=float)
-    del spill_entry, succ, tree_next
     ponds = fill_spill.build(table, nested, regions, z, cell_area)
-    return Depressions(filled=np.where(valid, level.reshape(shape), dem), labels=labels_out,
-                       catchments=np.where(vflat, catch, -1).reshape(shape), table=table, cell_area=cell_area,
+    return Depressions(filled=np.where(valid, _filled_level(z, valid, bt).reshape(shape), dem), labels=labels_out,
+                       catchments=catch.reshape(shape), table=table, cell_area=cell_area,
                        valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,
-                       ponds=ponds, pond_catchments=np.where(vflat, pond_catch, -1).reshape(shape),
-                       pond_regions=regions.reshape(shape))
+                       ponds=ponds, pond_catchments=pond_catch.reshape(shape), pond_regions=regions.reshape(shape))
 
 
 @dataclass
