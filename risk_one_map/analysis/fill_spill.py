@@ -148,7 +148,10 @@ class Settled:
 
 def settle(p: Ponds, own_m3: np.ndarray, entry: np.ndarray, order: np.ndarray, left_m3: float) -> Settled:
     """The final water of every pond. ``own_m3[r]`` falls on row ``r``'s own catchment; a top-level row ``r``
-    spills into row ``entry[r]`` (-1 = out of the county); ``order`` lists the top-level rows upstream first."""
+    spills into row ``entry[r]`` (-1 = out of the county); ``order`` lists the top-level rows upstream first.
+    The loop in order is the cascade itself (each depression waits for what spills into it); a depression without
+    nested ponds takes two additions there, and every pond without children gets its level in one vectorised
+    step at the end, so the Python work is per depression, not per cell."""
     n = len(p.table)
     spill_elev = p.table["spill_elev_m"].to_numpy(float)
     volume = p.table["volume_m3"].to_numpy(float)
@@ -156,42 +159,102 @@ def settle(p: Ponds, own_m3: np.ndarray, entry: np.ndarray, order: np.ndarray, l
     total = np.zeros(n)  # water landing in each subtree (own catchments and arrivals)
     out = Settled(inflow=np.zeros(n), stored=np.zeros(n), spilled=np.zeros(n), level=np.full(n, np.nan),
                   wet_cells=np.zeros(n, dtype=np.int64), spills=np.zeros(n, dtype=bool), left_m3=left_m3)
-    subtree = _subtrees(p, p.table["depression"].to_numpy(), p.table.index[p.table["parent"] == 0].to_numpy())
-    for r in order:
-        rows = subtree[r]
-        for k in rows[::-1]:
-            total[k] = own_m3[k] + ext[k] + sum(total[c] for c in p.children[k])
-        out.stored[r] = min(total[r], volume[r])
-        out.spilled[r] = total[r] - out.stored[r]
-        out.spills[r] = out.spilled[r] > 0
-        if entry[r] >= 0:
-            ext[entry[r]] += out.spilled[r]
+    has_kids = np.array([bool(c) for c in p.children], dtype=bool)
+    subtree = _subtrees(p)
+    under = np.full(n, np.nan)  # the level of a parent's merged pool standing over a pond
+    own, vol, to = own_m3.tolist(), volume.tolist(), entry.tolist()
+    left = 0.0
+    for r in order.tolist():
+        rows = subtree.get(r)
+        if rows is None:  # no nested ponds: hold up to the volume, pass the rest on
+            t = own[r] + ext[r]
+            held = t if t < vol[r] else vol[r]
         else:
-            out.left_m3 += out.spilled[r]
+            for k in rows[::-1]:
+                total[k] = own[k] + ext[k] + sum(total[c] for c in p.children[k])
+            t = total[r]
+            held = min(t, vol[r])
+        out.stored[r] = held
+        out.spilled[r] = t - held
+        if to[r] >= 0:
+            ext[to[r]] += t - held
+        else:
+            left += t - held
+        if rows is None:
+            continue
         streams = {r: []}  # water a pond gets over a saddle from its parent's side: [(row it reaches, m³)]
-        under = {}  # rows standing under a parent's merged pool: that pool's level
         for k in rows:
-            _distribute(p, k, own_m3[k] + ext[k], streams, total, out, volume, spill_elev)
-            if k in under:
-                out.level[k] = under[k] if np.isnan(out.level[k]) else max(out.level[k], under[k])
+            if not has_kids[k]:
+                continue
+            _distribute(p, k, own[k] + ext[k], streams, total, out, volume, spill_elev)
+            if not np.isnan(under[k]):
+                out.level[k] = np.fmax(out.level[k], under[k])
             for c in p.children[k] if not np.isnan(out.level[k]) else ():
                 if out.level[k] > spill_elev[c]:
                     under[c] = out.level[k]
-        for k in rows[::-1]:
-            own = p.own_z[p.own_start[k]:p.own_start[k + 1]]
-            out.wet_cells[k] = (0 if np.isnan(out.level[k]) else int(np.searchsorted(own, out.level[k]))) + sum(
-                int(out.wet_cells[c]) for c in p.children[k])
+    out.left_m3 = float(left_m3 + left)
+    out.spills |= out.spilled > 0
+    leaves = np.flatnonzero(~has_kids & (out.stored > 0))
+    out.level[leaves] = _own_levels(p, leaves, out.stored[leaves])
+    low = ~has_kids & ~np.isnan(under)
+    out.level[low] = np.fmax(out.level[low], under[low])
+    out.wet_cells = _own_wet(p, out.level)
+    for k in p.levels[::-1].tolist():  # a region's wet cells are its own and its children's
+        if p.parent_row[k] >= 0:
+            out.wet_cells[p.parent_row[k]] += out.wet_cells[k]
     out.inflow = out.stored + out.spilled
     return out
 
 
-def _subtrees(p: Ponds, depression: np.ndarray, top_rows) -> dict:
-    """Rows of each top-level depression's ponds, parents before children."""
-    by_top = {int(r): [] for r in top_rows}
-    row_of_top = dict(zip(p.table["id"].to_numpy()[top_rows].tolist(), top_rows.tolist()))
+def _subtrees(p: Ponds) -> dict:
+    """Rows of each top-level depression that holds nested ponds, parents before children."""
+    by_top: dict = {}
     for k in p.levels.tolist():
-        by_top[row_of_top[int(depression[k])]].append(k)
+        top = k
+        while p.parent_row[top] >= 0:
+            top = p.parent_row[top]
+        if top != k:
+            by_top.setdefault(top, [top]).append(k)
     return by_top
+
+
+def _segments(p: Ponds, rows: np.ndarray):
+    """Positions in ``own_z`` of the own cells of ``rows``, and which of ``rows`` (0..len-1) each belongs to."""
+    starts = p.own_start[rows]
+    counts = p.own_start[rows + 1] - starts
+    seg = np.repeat(np.arange(rows.size), counts)
+    first = np.repeat(np.cumsum(counts) - counts, counts)
+    return np.repeat(starts, counts) + (np.arange(seg.size) - first), seg
+
+
+def _own_levels(p: Ponds, rows: np.ndarray, water: np.ndarray) -> np.ndarray:
+    """The level of ``water`` m³ standing over each row's own cells (rows with no children), all rows at once:
+    the water reaches cell k+1 when it holds k * (z_next - z) summed, so the level is set by the first cell whose
+    next step holds the water."""
+    if not rows.size:
+        return np.zeros(0)
+    pos, seg = _segments(p, rows)
+    start = p.own_start[rows][seg]
+    k = pos - start + 1  # cells at or below this one
+    base = p.own_z[start]
+    below = p.own_csum[pos + 1] - p.own_csum[start]  # sum of (z - base) over them
+    last = pos + 1 == p.own_start[rows + 1][seg]
+    nxt = np.where(last, p.table["spill_elev_m"].to_numpy(float)[rows][seg], p.own_z[np.minimum(pos + 1, pos.max())])
+    holds = (k * (nxt - base) - below) * p.cell_area >= water[seg] * (1 - 1e-12)
+    hit = np.flatnonzero(holds | last)
+    _segs, first = np.unique(seg[hit], return_index=True)
+    at = hit[first]
+    level = base[at] + (water / p.cell_area + below[at]) / k[at]
+    return np.minimum(level, p.table["spill_elev_m"].to_numpy(float)[rows])
+
+
+def _own_wet(p: Ponds, level: np.ndarray) -> np.ndarray:
+    """Own cells of each row lower than its level (0 where the level is NaN)."""
+    rows = np.flatnonzero(~np.isnan(level))
+    pos, seg = _segments(p, rows)
+    wet = np.zeros(level.size, dtype=np.int64)
+    wet[rows] = np.bincount(seg, weights=p.own_z[pos] < level[rows][seg], minlength=rows.size).astype(np.int64)
+    return wet
 
 
 def _distribute(p: Ponds, r, core_m3, streams, total, out: Settled, volume, spill_elev) -> None:
