@@ -38,10 +38,9 @@ def steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) 
     big = np.where(valid, dem, np.inf)
     padded = np.pad(big, 1, constant_values=np.inf)
     best = np.zeros(dem.shape)
-    recv = np.full(dem.shape, -1, dtype=np.int64)
-    idx = np.arange(dem.size, dtype=np.int64).reshape(dem.shape)
+    way = np.full(dem.shape, -1, dtype=np.int8)  # which neighbour; the flat index is added once at the end
     slope = np.empty(dem.shape)
-    for dr, dc in _EIGHT:
+    for k, (dr, dc) in enumerate(_EIGHT):
         nb = padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols]
         with np.errstate(invalid="ignore"):  # inf - inf beside nodata: never chosen
             np.subtract(big, nb, out=slope)
@@ -49,9 +48,15 @@ def steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) 
         better = slope > best  # NaN (nodata beside nodata) compares False
         better &= valid
         np.copyto(best, slope, where=better)
-        # The neighbour's flat index is the cell's own plus a fixed offset.
-        np.copyto(recv, idx + (dr * cols + dc), where=better)
-    return recv.ravel()
+        way[better] = k
+    del best, slope, padded, big
+    offset = np.array([dr * cols + dc for dr, dc in _EIGHT], dtype=np.int64)
+    recv = np.arange(dem.size, dtype=np.int64)
+    flat = way.ravel()
+    has = flat >= 0
+    recv[has] += offset[flat[has]]
+    recv[~has] = -1
+    return recv
 
 
 def ends_of(recv: np.ndarray) -> np.ndarray:
@@ -121,14 +126,19 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     w = np.concatenate([w, z[out_cell]])
     ca = np.concatenate([ca, out_cell])
     cb = np.concatenate([cb, np.full(out_cell.size, -1)])
-    # One edge per basin pair, its lowest (scipy would add duplicate entries up).
-    lo, hi = np.minimum(ea, eb), np.maximum(ea, eb)
-    order = np.lexsort((w, hi, lo))
-    lo, hi = lo[order], hi[order]
-    keep = np.r_[True, (lo[1:] != lo[:-1]) | (hi[1:] != hi[:-1])]
-    sel = order[keep]
+    # One edge per basin pair, its lowest (scipy would add duplicate entries up): one sort by pair, then the
+    # lowest of each run of equal pairs.
+    key = np.minimum(ea, eb) * (nb + 1) + np.maximum(ea, eb)
+    order = np.argsort(key)
+    key, ws = key[order], w[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    lowest = np.minimum.reduceat(ws, starts)
+    run = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, key.size]))
+    hit = np.flatnonzero(ws == lowest[run])
+    first = hit[np.r_[True, run[hit][1:] != run[hit][:-1]]]
+    sel = order[first]
     ea, eb, w, ca, cb = ea[sel], eb[sel], w[sel], ca[sel], cb[sel]
-    del lo, hi, order, keep, sel
+    del key, order, ws, starts, lowest, run, hit, first, sel
     # csgraph drops zero weights: shift every weight to >= 1. Ties only decide between equally low passes.
     zmin = float(z[vflat].min())
     graph = sparse.coo_matrix((w - zmin + 1.0, (ea, eb)), shape=(nb + 1, nb + 1)).tocsr()

@@ -20,12 +20,13 @@ COLUMNS = ["id", "parent", "depression", "level", "spill_elev_m", "bottom_elev_m
 
 
 def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray, pit: np.ndarray, edges: tuple,
-                       table: pd.DataFrame, cell_area: float, filters: dict):
+                       table: pd.DataFrame, cell_area: float, filters: dict, by_z: np.ndarray):
     """A table with one row per nested depression (never the top level itself): ``parent`` is the id of the
     depression it lies in (a top-level id, or a nested one's), ``depression`` its top-level id, ``level`` 1 for the
     top level's children; ids continue after the top-level ones. And each one's cells (flat indices). ``z`` and
     ``labels`` are 2-D; ``cell_basin`` the basin of every flooded cell (``labels > 0``, in flat order), ``pit`` the
-    end cell of each basin, ``edges`` the spill tree's (basin a, basin b, weight, cell a, cell b) (``basins``)."""
+    end cell of each basin, ``edges`` the spill tree's (basin a, basin b, weight, cell a, cell b) (``basins``),
+    ``by_z`` the flooded cells' positions lowest first."""
     shape = z.shape
     zf, lf = z.ravel(), labels.ravel()
     cells = np.flatnonzero(lf > 0)
@@ -37,16 +38,13 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
     lows = np.searchsorted(cells, pit[ids])  # positions in ``cells``
     nb = lows.size
     zc = zf[cells]
-    by_basin = np.lexsort((zc, basin))
+    by_basin = by_z[np.argsort(basin[by_z], kind="stable")]  # by basin, lowest cell first
     zs = zc[by_basin]
     starts = np.searchsorted(basin[by_basin], np.arange(nb + 1))
-    rr, cc = np.divmod(cells, shape[1])
-    r0, c0, r1, c1 = (np.full(nb, fill) for fill in (shape[0], shape[1], -1, -1))
-    np.minimum.at(r0, basin, rr)
-    np.minimum.at(c0, basin, cc)
-    np.maximum.at(r1, basin, rr)
-    np.maximum.at(c1, basin, cc)
-    r0, c0, r1, c1 = r0.tolist(), c0.tolist(), r1.tolist(), c1.tolist()
+    # Each basin's bounding box, from the cells already grouped by basin (every basin has a cell: reduceat is safe).
+    rr, cc = np.divmod(cells[by_basin], shape[1])
+    r0, c0 = np.minimum.reduceat(rr, starts[:-1]).tolist(), np.minimum.reduceat(cc, starts[:-1]).tolist()
+    r1, c1 = np.maximum.reduceat(rr, starts[:-1]).tolist(), np.maximum.reduceat(cc, starts[:-1]).tolist()
 
     # The spill tree's edges between two basins of one depression, in compact basin numbers.
     ea, eb, w, cell_a, cell_b = edges

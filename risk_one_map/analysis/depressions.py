@@ -64,7 +64,16 @@ class Depressions:
     dem: Optional[np.ndarray] = None
     ponds: Optional[fill_spill.Ponds] = None  # every pond, top level and nested, for the fill-spill cascade
     pond_regions: Optional[np.ndarray] = None  # per cell: the innermost pond (id) whose region holds it, 0 = none
+    _pond_cells: Optional[np.ndarray] = None
     pond_catchments: Optional[np.ndarray] = None  # per cell: the pond (top-level or nested id) its water reaches
+
+    @property
+    def pond_cell_counts(self) -> np.ndarray:
+        """Cells whose water reaches each pond id (index 0: out of the county), counted once."""
+        if self._pond_cells is None:
+            size = int(self.ponds.table["id"].max()) + 1 if len(self.ponds.table) else 1
+            self._pond_cells = np.bincount(self.pond_catchments[self.valid], minlength=size).astype(float)
+        return self._pond_cells
 
     @property
     def significant(self) -> pd.DataFrame:
@@ -147,9 +156,11 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         lab = labels[cells]
         ncell = np.bincount(lab, minlength=count + 1)[1:]
         vol = np.bincount(lab, weights=level[cells] - z[cells], minlength=count + 1)[1:] * cell_area
-        order = np.lexsort((z[cells], lab))  # by depression, lowest cell first
-        deepest = cells[order][np.searchsorted(lab[order], ids)]
-        del order
+        # The flooded cells lowest first, sorted once: every grouping below sorts this order stably by its key.
+        by_z = np.argsort(z[cells])
+        first = np.empty(count + 1, dtype=np.int64)
+        first[lab[by_z][::-1]] = cells[by_z][::-1]  # the last write wins: each depression's lowest cell
+        deepest = first[1:]
         # The exit: the depression's basin whose spill edge leads out of it; the rim is that edge's higher cell.
         up_label = np.where(bt.parent >= 0, pit_label[np.maximum(bt.parent, 0)], 0)
         exits = np.flatnonzero((pit_label > 0) & (up_label != pit_label))
@@ -167,13 +178,12 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
                                 & (table["area_m2"] >= filters["min_area_m2"])
                                 & (table["cells"] >= filters["min_cells"]))
     else:
-        cells = np.zeros(0, np.int64)
+        cells = by_z = np.zeros(0, np.int64)
         exit_basin = np.zeros(0, np.int64)
         for col in ("cells", "area_m2", "max_depth_m", "volume_m3", "spill_elev_m", "bottom_elev_m", "deepest_row",
                     "deepest_col", "spill_row", "spill_col", "exit_depth"):
             table[col] = pd.Series(dtype=float)
         table["significant"] = pd.Series(dtype=bool)
-    del level
     zgrid = z.reshape(shape)
     labels_out = np.where(vflat, labels, -1).reshape(shape)
     if nested and count:
@@ -182,7 +192,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         k = np.flatnonzero(inner)
         edges = (k, bt.parent[k], bt.weight[k], bt.saddle[k], bt.beyond[k])
         nested, nested_cells = depression_tree.nested_depressions(zgrid, labels_out, bt.basin[cells], bt.pit, edges,
-                                                                  table, cell_area, filters)
+                                                                  table, cell_area, filters, by_z)
     else:
         nested, nested_cells = pd.DataFrame(columns=depression_tree.COLUMNS), []
     # Where water ends up: the innermost pond holding the pit its steepest way down reaches; from a basin whose pit
@@ -207,8 +217,9 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     else:
         for col in ("downstream", "catchment_m2", "downstream_pond"):
             table[col] = pd.Series(dtype=float)
-    ponds = fill_spill.build(table, nested, regions, z, cell_area)
-    return Depressions(filled=np.where(valid, _filled_level(z, valid, bt).reshape(shape), dem), labels=labels_out,
+    ponds = fill_spill.build(table, nested, regions, z, cell_area, cells, by_z)
+    level[~vflat] = dem.ravel()[~vflat]
+    return Depressions(filled=level.reshape(shape), labels=labels_out,
                        catchments=catch.reshape(shape), table=table, cell_area=cell_area,
                        valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,
                        ponds=ponds, pond_catchments=pond_catch.reshape(shape), pond_regions=regions.reshape(shape))
@@ -260,13 +271,20 @@ def rain_event(dep: Depressions, rain_mm: float, runoff_coefficient=None) -> Rai
     depressions first."""
     if rain_mm < 0:
         raise RiskOneMapError(f"rain must be 0 mm or more (got {rain_mm})")
-    c = runoff_grid(dep, runoff_coefficient)
     p = dep.ponds
     depth_m = rain_mm / 1000.0
-    # Effective rain per pond catchment (index = pond id, 0 = straight out of the county).
-    ids = dep.pond_catchments[dep.valid]
-    per_id = np.bincount(ids, weights=c[dep.valid], minlength=int(p.table["id"].max()) + 1 if len(p.table) else 1)
-    per_id *= depth_m * dep.cell_area
+    # Effective rain per pond catchment (index = pond id, 0 = straight out of the county). One coefficient for the
+    # county scales the cell counts; a grid weighs each cell.
+    if runoff_coefficient is None or np.ndim(runoff_coefficient) == 0:
+        c = checked_runoff(model.default_value("lowpoint_runoff_coefficient") if runoff_coefficient is None
+                           else runoff_coefficient)
+        per_id = dep.pond_cell_counts * (c * depth_m * dep.cell_area)
+        mean_c = c
+    else:
+        grid = runoff_grid(dep, runoff_coefficient)
+        per_id = np.bincount(dep.pond_catchments[dep.valid], weights=grid[dep.valid],
+                             minlength=dep.pond_cell_counts.size) * (depth_m * dep.cell_area)
+        mean_c = float(grid[dep.valid].mean())
     rain_m3 = float(per_id.sum())
     t = dep.table
     n = len(t)
@@ -286,7 +304,6 @@ def rain_event(dep: Depressions, rain_mm: float, runoff_coefficient=None) -> Rai
         "fill_share": np.divide(s.stored, volume, out=np.zeros(len(volume)), where=volume > 0),
         "water_depth_m": wet_depth, "flooded_m2": s.wet_cells * dep.cell_area, "spills": s.spills,
         "water_level_m": s.level})
-    mean_c = float(c[dep.valid].mean()) if dep.valid.any() else 0.0
     return RainEvent(rain_mm=float(rain_mm), runoff_coefficient=mean_c, table=frame.iloc[:n].reset_index(drop=True),
                      rain_m3=rain_m3, stored_m3=float(s.stored[:n].sum()), left_m3=s.left_m3,
                      nested=frame.iloc[n:].reset_index(drop=True))

@@ -62,10 +62,12 @@ def pond_grid(labels: np.ndarray, nested: pd.DataFrame, nested_cells: list) -> n
     return grid
 
 
-def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarray, cell_area: float) -> Ponds:
+def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarray, cell_area: float,
+          cells: np.ndarray, by_z: np.ndarray) -> Ponds:
     """The ponds of ``top`` (the depression table) and ``nested`` (``depression_tree.COLUMNS`` and, by pond id,
     ``overflow_to``/``inflow_at``: where its overflow lands, and where its parent's lands in it) with their cells
-    from ``grid`` (``pond_grid``) and elevations ``z`` (flat)."""
+    from ``grid`` (``pond_grid``) and elevations ``z`` (flat); ``cells`` are the cells in a pond (``grid > 0``)
+    and ``by_z`` their positions lowest first."""
     cols = ["id", "spill_elev_m", "bottom_elev_m", "volume_m3"]
     extra = ["parent", "depression", "level", "overflow_to", "inflow_at"]
     t = pd.concat([top[cols].assign(parent=0, depression=top["id"], level=0, overflow_to=0, inflow_at=0),
@@ -75,9 +77,8 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     n = len(t)
     row = np.full(int(t["id"].max()) + 1 if n else 1, -1, dtype=np.int64)
     row[t["id"].to_numpy()] = np.arange(n)
-    cells = np.flatnonzero(grid > 0)
     r = row[grid[cells]]
-    order = np.lexsort((z[cells], r))
+    order = by_z[np.argsort(r[by_z], kind="stable")]  # by pond, lowest cell first
     own_z = z[cells][order]
     own_start = np.searchsorted(r[order], np.arange(n + 1))
     # Running sums of height above each pond's own lowest cell: any own-cell volume in O(1), and small numbers.
@@ -112,25 +113,31 @@ def _volume(p: Ponds, r: int, h: float, n_merged: float, z_merged: float) -> flo
     return (own + n_merged * h - z_merged) * p.cell_area
 
 
-def _level(p: Ponds, r: int, water: float, lo: float, hi: float, n_merged: float, z_merged: float):
-    """Level (between ``lo`` and ``hi``) of ``water`` m³ over row ``r``'s own cells and its merged children, and
-    how many own cells are under it."""
+def _level(p: Ponds, r: int, water: float, lo: float, hi: float, n_merged: float, z_merged: float) -> float:
+    """Level (between ``lo`` and ``hi``) of ``water`` m³ over row ``r``'s own cells and its merged children: a
+    binary search over the own cells' heights (each volume is O(log n) from the running sums), then the straight
+    piece between two of them."""
+    def vol(h):
+        return _volume(p, r, h, n_merged, z_merged)
+
+    if vol(hi) <= water:
+        return hi
+    if vol(lo) >= water:
+        return lo
     z = p.own_z[p.own_start[r]:p.own_start[r + 1]]
-    inside = z[(z > lo) & (z < hi)]
-    stops = np.concatenate([[lo], inside, [hi]])
-    below = np.searchsorted(z, stops)  # own cells strictly lower than each stop
-    csum = np.concatenate([[0.0], np.cumsum(z)])
-    vol = (below * stops - csum[below] + n_merged * stops - z_merged) * p.cell_area
-    j = int(np.searchsorted(vol, water))
-    if j == 0:
-        h = lo
-    elif j >= stops.size:
-        h = hi
-    else:
-        wet = np.searchsorted(z, stops[j - 1], side="right") + n_merged
-        h = stops[j - 1] + (water - vol[j - 1]) / (wet * p.cell_area) if wet > 0 else stops[j]
-        h = min(max(h, stops[j - 1]), stops[j])
-    return float(h), int(np.searchsorted(z, h))
+    i0, i1 = int(np.searchsorted(z, lo, side="right")), int(np.searchsorted(z, hi))
+    a, b = i0, i1  # the first own height in [i0, i1) holding the water, i1 if none
+    while a < b:
+        m = (a + b) // 2
+        if vol(float(z[m])) >= water:
+            b = m
+        else:
+            a = m + 1
+    upper = float(z[a]) if a < i1 else hi
+    lower = float(z[a - 1]) if a > i0 else lo
+    wet = int(np.searchsorted(z, lower, side="right")) + n_merged
+    h = lower + (water - vol(lower)) / (wet * p.cell_area) if wet > 0 else upper
+    return min(max(h, lower), upper)
 
 
 @dataclass
@@ -299,4 +306,4 @@ def _distribute(p: Ponds, r, core_m3, streams, total, out: Settled, volume, spil
     if water_at <= 0:
         return
     lo = saddles[merged_at - 1] if merged_at else float(p.own_z[p.own_start[r]])
-    out.level[r], _ = _level(p, r, water_at, lo, saddles[merged_at], n_below[merged_at], z_below[merged_at])
+    out.level[r] = _level(p, r, water_at, lo, saddles[merged_at], n_below[merged_at], z_below[merged_at])

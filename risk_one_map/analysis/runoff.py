@@ -66,9 +66,15 @@ def class_of(value) -> Optional[LandUseRunoff]:
 @dataclass
 class RunoffGrid:
     """Coefficient per DEM cell and what it says on the result: its source and the share of the county covered."""
-    grid: np.ndarray
-    source: str  # "land_use", "landuse.tif" or "default"
+    grid: Optional[np.ndarray]  # None when one coefficient covers the county (``uniform``)
+    source: str  # "land_use", "landuse.tif", "given" or "default"
     covered_share: float  # of the DEM's valid cells, the share that land use covers (the rest: the default)
+    uniform: Optional[float] = None
+
+    @property
+    def coefficients(self):
+        """What ``depressions.rain_event`` takes: the one number, else the grid."""
+        return self.uniform if self.grid is None else self.grid
 
 
 def from_values(values, *, file=None, layer=None, field=None, ids=None) -> np.ndarray:

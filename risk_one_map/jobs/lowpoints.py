@@ -104,7 +104,7 @@ class LowpointsResult:
             return (f"  径流系数：全县按默认值 {default:g}（可调整的默认值；包内没有土地利用图层 {runoff.LAYER} "
                     f"或 {runoff.RASTER}）。")
         if r.source == "given":
-            return f"  径流系数：全县按指定值 {float(r.grid.flat[0]):g}。"
+            return f"  径流系数：全县按指定值 {r.uniform:g}。"
         rest = f"，其余 {1 - r.covered_share:.0%} 按默认值 {default:g}" if r.covered_share < 1 else ""
         return f"  径流系数：按土地利用（{r.source}，覆盖 {r.covered_share:.0%}{rest}；各地类取值见 GB/T 21010 地类表）。"
 
@@ -178,7 +178,7 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     d = dp.find_depressions(dem, cell_size=cell, min_depth_m=min_depth_m, min_area_m2=min_area_m2)
     steps.next()
     runoff_grid = load_runoff(pkg, d.valid, transform, crs, runoff_coefficient)
-    events = dp.rain_events(d, rains_mm, runoff_grid.grid)
+    events = dp.rain_events(d, rains_mm, runoff_grid.coefficients)
     steps.next()
     layer = _depression_frame(d, events, transform, crs if crs is not None else pkg.crs())
     frame_crs = layer.crs
@@ -223,7 +223,7 @@ def load_runoff(pkg: Package, valid: np.ndarray, transform, crs, override: Optio
     default = model.default_value("lowpoint_runoff_coefficient")
     if override is not None:
         c = dp.checked_runoff(override)
-        return runoff.RunoffGrid(grid=np.full(valid.shape, c), source="given", covered_share=1.0)
+        return runoff.RunoffGrid(grid=None, source="given", covered_share=1.0, uniform=c)
     polys = pkg.read(runoff.LAYER, required=False)
     if polys is not None and len(polys):
         if crs is not None and polys.crs is not None:
@@ -232,7 +232,7 @@ def load_runoff(pkg: Package, valid: np.ndarray, transform, crs, override: Optio
     raster = pkg.path / runoff.RASTER
     if raster.is_file():
         return runoff.from_raster(_codes_on_grid(raster, valid.shape, transform, crs), valid, default, file=raster)
-    return runoff.RunoffGrid(grid=np.full(valid.shape, default), source="default", covered_share=0.0)
+    return runoff.RunoffGrid(grid=None, source="default", covered_share=0.0, uniform=default)
 
 
 def _codes_on_grid(path: Path, shape, transform, crs) -> np.ndarray:
