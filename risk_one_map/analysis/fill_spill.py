@@ -34,6 +34,7 @@ class Ponds:
     own_z: np.ndarray
     own_start: np.ndarray
     own_csum: np.ndarray
+    own_vol: np.ndarray
     region_n: np.ndarray
     region_z: np.ndarray
     children: list
@@ -84,6 +85,15 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     # Running sums of height above each pond's own lowest cell: any own-cell volume in O(1), and small numbers.
     base = np.repeat(own_z[np.minimum(own_start[:-1], max(own_z.size - 1, 0))], np.diff(own_start))
     own_csum = np.concatenate([[0.0], np.cumsum(own_z - base)])
+    # The stage-volume curve of each pond's own cells: the water they hold when it reaches the next cell's height
+    # (the last: the spill elevation); a rain then finds its level by binary search.
+    pos = np.arange(own_z.size)
+    seg = np.repeat(np.arange(n), np.diff(own_start))
+    last = pos + 1 == own_start[1:][seg]
+    nxt = np.where(last, t["spill_elev_m"].to_numpy(float)[seg], own_z[np.minimum(pos + 1, max(own_z.size - 1, 0))])
+    k = pos - own_start[:-1][seg] + 1
+    own_vol = (k * (nxt - base) - (own_csum[pos + 1] - own_csum[own_start[:-1][seg]])) * cell_area
+    del pos, seg, last, nxt, k
     own_n = np.diff(own_start).astype(float)
     own_sum = np.bincount(r, weights=z[cells], minlength=n)
     # A region is its own cells and its children's regions: add them up from the deepest nesting level.
@@ -99,7 +109,7 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     for k in np.argsort(spill, kind="stable"):
         if parent_row[k] >= 0:
             children[parent_row[k]].append(int(k))
-    return Ponds(table=t, own_z=own_z, own_start=own_start, own_csum=own_csum, region_n=region_n,
+    return Ponds(table=t, own_z=own_z, own_start=own_start, own_csum=own_csum, own_vol=own_vol, region_n=region_n,
                  region_z=region_z, children=children, levels=levels, cell_area=cell_area, parent_row=parent_row,
                  overflow_to=row[t["overflow_to"].to_numpy()], inflow_at=row[t["inflow_at"].to_numpy()],
                  nest_level=t["level"].to_numpy())
@@ -157,8 +167,8 @@ def settle(p: Ponds, own_m3: np.ndarray, entry: np.ndarray, order: np.ndarray, l
     """The final water of every pond. ``own_m3[r]`` falls on row ``r``'s own catchment; a top-level row ``r``
     spills into row ``entry[r]`` (-1 = out of the county); ``order`` lists the top-level rows upstream first.
     The loop in order is the cascade itself (each depression waits for what spills into it); a depression without
-    nested ponds takes two additions there, and every pond without children gets its level in one vectorised
-    step at the end, so the Python work is per depression, not per cell."""
+    nested ponds takes two additions there, and every pond without children gets its level by a binary search in
+    its stage-volume curve at the end, so the work is per pond, never per cell."""
     n = len(p.table)
     spill_elev = p.table["spill_elev_m"].to_numpy(float)
     volume = p.table["volume_m3"].to_numpy(float)
@@ -225,42 +235,25 @@ def _subtrees(p: Ponds) -> dict:
     return by_top
 
 
-def _segments(p: Ponds, rows: np.ndarray):
-    """Positions in ``own_z`` of the own cells of ``rows``, and which of ``rows`` (0..len-1) each belongs to."""
-    starts = p.own_start[rows]
-    counts = p.own_start[rows + 1] - starts
-    seg = np.repeat(np.arange(rows.size), counts)
-    first = np.repeat(np.cumsum(counts) - counts, counts)
-    return np.repeat(starts, counts) + (np.arange(seg.size) - first), seg
-
-
 def _own_levels(p: Ponds, rows: np.ndarray, water: np.ndarray) -> np.ndarray:
-    """The level of ``water`` m³ standing over each row's own cells (rows with no children), all rows at once:
-    the water reaches cell k+1 when it holds k * (z_next - z) summed, so the level is set by the first cell whose
-    next step holds the water."""
-    if not rows.size:
-        return np.zeros(0)
-    pos, seg = _segments(p, rows)
-    start = p.own_start[rows][seg]
-    k = pos - start + 1  # cells at or below this one
-    base = p.own_z[start]
-    below = p.own_csum[pos + 1] - p.own_csum[start]  # sum of (z - base) over them
-    last = pos + 1 == p.own_start[rows + 1][seg]
-    nxt = np.where(last, p.table["spill_elev_m"].to_numpy(float)[rows][seg], p.own_z[np.minimum(pos + 1, pos.max())])
-    holds = (k * (nxt - base) - below) * p.cell_area >= water[seg] * (1 - 1e-12)
-    hit = np.flatnonzero(holds | last)
-    _segs, first = np.unique(seg[hit], return_index=True)
-    at = hit[first]
-    level = base[at] + (water / p.cell_area + below[at]) / k[at]
-    return np.minimum(level, p.table["spill_elev_m"].to_numpy(float)[rows])
+    """The level of ``water`` m³ standing over each row's own cells (rows with no children): a binary search in
+    its stage-volume curve (``own_vol``, made once), so a rain costs O(log n) per pond, nothing per cell."""
+    spill = p.table["spill_elev_m"].to_numpy(float)
+    out = np.empty(rows.size)
+    for i, (r, w) in enumerate(zip(rows.tolist(), water.tolist())):
+        s, e = int(p.own_start[r]), int(p.own_start[r + 1])
+        j = min(s + int(np.searchsorted(p.own_vol[s:e], w * (1 - 1e-12))), e - 1)
+        h = p.own_z[s] + (w / p.cell_area + p.own_csum[j + 1] - p.own_csum[s]) / (j - s + 1)
+        out[i] = min(h, spill[r])
+    return out
 
 
 def _own_wet(p: Ponds, level: np.ndarray) -> np.ndarray:
     """Own cells of each row lower than its level (0 where the level is NaN)."""
-    rows = np.flatnonzero(~np.isnan(level))
-    pos, seg = _segments(p, rows)
     wet = np.zeros(level.size, dtype=np.int64)
-    wet[rows] = np.bincount(seg, weights=p.own_z[pos] < level[rows][seg], minlength=rows.size).astype(np.int64)
+    for r in np.flatnonzero(~np.isnan(level)).tolist():
+        s, e = int(p.own_start[r]), int(p.own_start[r + 1])
+        wet[r] = int(np.searchsorted(p.own_z[s:e], level[r]))
     return wet
 
 
