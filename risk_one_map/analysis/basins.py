@@ -26,6 +26,11 @@ _EIGHT = _HALF + tuple((-dr, -dc) for dr, dc in _HALF)
 _SQUARE = np.ones((3, 3), dtype=bool)
 
 
+def index_type(n: int):
+    """Cell indices in 4 bytes while they fit (a 1e8-cell DEM: 400 MB an array instead of 800)."""
+    return np.int32 if n < 2**31 - 1 else np.int64
+
+
 def outlet_cells(valid: np.ndarray) -> np.ndarray:
     """Valid cells on the raster edge or beside a nodata cell: where water leaves the county."""
     padded = np.pad(~valid, 1, constant_values=True)
@@ -33,7 +38,7 @@ def outlet_cells(valid: np.ndarray) -> np.ndarray:
 
 
 def steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) -> np.ndarray:
-    """Flat index (int64) of each cell's steepest strictly lower valid neighbour, -1 where there is none."""
+    """Flat index of each cell's steepest strictly lower valid neighbour, -1 where there is none."""
     rows, cols = dem.shape
     big = np.where(valid, dem, np.inf)
     padded = np.pad(big, 1, constant_values=np.inf)
@@ -50,8 +55,9 @@ def steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) 
         np.copyto(best, slope, where=better)
         way[better] = k
     del best, slope, padded, big
-    offset = np.array([dr * cols + dc for dr, dc in _EIGHT], dtype=np.int64)
-    recv = np.arange(dem.size, dtype=np.int64)
+    kind = index_type(dem.size)
+    offset = np.array([dr * cols + dc for dr, dc in _EIGHT], dtype=kind)
+    recv = np.arange(dem.size, dtype=kind)
     flat = way.ravel()
     has = flat >= 0
     recv[has] += offset[flat[has]]
@@ -62,8 +68,10 @@ def steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) 
 def ends_of(recv: np.ndarray) -> np.ndarray:
     """Where each cell's steepest way down ends (itself if it has no lower neighbour), by pointer jumping: only the
     cells not yet at their end are revisited, so the passes shrink."""
-    end = np.where(recv >= 0, recv, np.arange(recv.size))
-    todo = np.flatnonzero(end != np.arange(recv.size))
+    own = np.arange(recv.size, dtype=recv.dtype)
+    end = np.where(recv >= 0, recv, own)
+    todo = np.flatnonzero(end != own).astype(recv.dtype)
+    del own
     while todo.size:
         nxt = end[end[todo]]
         moved = nxt != end[todo]
@@ -93,26 +101,32 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     rows, cols = valid.shape
     n = z.size
     vflat = valid.ravel()
+    kind = index_type(n)
     end = ends_of(recv)
-    is_pit = vflat & (end == np.arange(n))
-    pit = np.flatnonzero(is_pit)
+    pit = np.flatnonzero(vflat & (end == np.arange(n, dtype=kind)))
     nb = pit.size
-    number = np.full(n, -1, dtype=np.int64)
-    number[pit] = np.arange(nb)
-    basin = np.where(vflat, number[end], -1)
-    del end, number
+    number = np.full(n, -1, dtype=kind)
+    number[pit] = np.arange(nb, dtype=kind)
+    basin = number[end]
+    del end
+    basin[~vflat] = -1
+    del number
     # Boundary pairs between basins, direction by direction: (basin a, basin b, weight, cell a, cell b).
     parts = []
     b2 = basin.reshape(valid.shape)
     z2 = z.reshape(valid.shape)
-    idx = np.arange(n, dtype=np.int64).reshape(valid.shape)
     for dr, dc in _HALF:
         r1, c0, c1 = rows - dr, max(0, -dc), cols - max(0, dc)
         ba, bb = b2[:r1, c0:c1], b2[dr:dr + r1, c0 + dc:c1 + dc]
-        cross = (ba != bb) & (ba >= 0) & (bb >= 0)
+        cross = ba != bb
+        cross &= ba >= 0
+        cross &= bb >= 0
         za, zb = z2[:r1, c0:c1][cross], z2[dr:dr + r1, c0 + dc:c1 + dc][cross]
-        parts.append((ba[cross], bb[cross], np.maximum(za, zb), idx[:r1, c0:c1][cross],
-                      idx[dr:dr + r1, c0 + dc:c1 + dc][cross]))
+        # Flat indices of the pair from the positions inside this window (no index grid of the whole DEM).
+        rr, cc = np.divmod(np.flatnonzero(cross), c1 - c0)
+        cell_a = rr * cols + (cc + c0)
+        parts.append((ba[cross], bb[cross], np.maximum(za, zb), cell_a, cell_a + (dr * cols + dc)))
+        del cross, za, zb, rr, cc
     ea, eb, w, ca, cb = (np.concatenate([p[k] for p in parts]) for k in range(5))
     del parts
     # The outlet (node nb): each basin with outlet cells, at its lowest one.
@@ -128,7 +142,7 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     cb = np.concatenate([cb, np.full(out_cell.size, -1)])
     # One edge per basin pair, its lowest (scipy would add duplicate entries up): one sort by pair, then the
     # lowest of each run of equal pairs.
-    key = np.minimum(ea, eb) * (nb + 1) + np.maximum(ea, eb)
+    key = np.minimum(ea, eb).astype(np.int64) * (nb + 1) + np.maximum(ea, eb)
     order = np.argsort(key)
     key, ws = key[order], w[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
@@ -148,7 +162,7 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     pred = pred[:nb].astype(np.int64)
     parent = np.where(pred == nb, -1, pred)
     # The edge each basin spills over: look its pair up among the kept edges (sorted by pair key).
-    key = np.minimum(ea, eb) * (nb + 1) + np.maximum(ea, eb)
+    key = np.minimum(ea, eb).astype(np.int64) * (nb + 1) + np.maximum(ea, eb)
     by_key = np.argsort(key)
     mine = np.arange(nb)
     want = np.minimum(mine, pred) * (nb + 1) + np.maximum(mine, pred)

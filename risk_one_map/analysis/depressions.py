@@ -204,7 +204,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     if len(nested):  # the ponds that a nested pond's overflow reaches, and that of its parent's into it
         nested = nested.assign(overflow_to=pond_of_basin[bt.basin[nested["beyond_cell"].to_numpy(np.int64)]],
                                inflow_at=pond_of_basin[bt.basin[nested["saddle_cell"].to_numpy(np.int64)]])
-    top_of = np.concatenate([np.arange(count + 1), nested["depression"].to_numpy(np.int64)])
+    top_of = np.concatenate([np.arange(count + 1), nested["depression"].to_numpy(np.int64)]).astype(np.int32)
     pond_catch = np.where(vflat, pond_of_basin[np.maximum(bt.basin, 0)], -1)
     catch = np.where(vflat, top_of[np.maximum(pond_catch, 0)], -1)
     if count:

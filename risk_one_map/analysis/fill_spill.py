@@ -56,7 +56,7 @@ class Ponds:
 def pond_grid(labels: np.ndarray, nested: pd.DataFrame, nested_cells: list) -> np.ndarray:
     """The innermost pond of every cell (flat; top-level id, or a nested pond's id; 0 = none). A child's cells lie
     inside its parent's and ponds of one nesting level never overlap, so painting level by level is enough."""
-    grid = np.where(labels > 0, labels, 0).astype(np.int64)
+    grid = np.maximum(labels, 0).astype(np.int32)
     if nested is not None and len(nested):
         for k in np.argsort(nested["level"].to_numpy(), kind="stable"):
             grid[nested_cells[k]] = int(nested["id"].iloc[k])
