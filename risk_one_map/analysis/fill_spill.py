@@ -85,15 +85,25 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     # Running sums of height above each pond's own lowest cell: any own-cell volume in O(1), and small numbers.
     base = np.repeat(own_z[np.minimum(own_start[:-1], max(own_z.size - 1, 0))], np.diff(own_start))
     own_csum = np.concatenate([[0.0], np.cumsum(own_z - base)])
+    del order
     # The stage-volume curve of each pond's own cells: the water they hold when it reaches the next cell's height
     # (the last: the spill elevation); a rain then finds its level by binary search.
-    pos = np.arange(own_z.size)
-    seg = np.repeat(np.arange(n), np.diff(own_start))
-    last = pos + 1 == own_start[1:][seg]
-    nxt = np.where(last, t["spill_elev_m"].to_numpy(float)[seg], own_z[np.minimum(pos + 1, max(own_z.size - 1, 0))])
-    k = pos - own_start[:-1][seg] + 1
-    own_vol = (k * (nxt - base) - (own_csum[pos + 1] - own_csum[own_start[:-1][seg]])) * cell_area
-    del pos, seg, last, nxt, k
+    # Built in place, a few arrays at a time: on a large DEM the ponds' cells are tens of millions.
+    counts = np.diff(own_start)
+    first = np.repeat(own_start[:-1], counts)  # each cell's pond's first position
+    own_vol = np.empty(own_z.size)
+    own_vol[:-1] = own_z[1:]
+    own_vol[own_start[1:][counts > 0] - 1] = t["spill_elev_m"].to_numpy(float)[counts > 0]  # the last: the spill
+    own_vol -= base  # next height above the pond's lowest cell
+    del base
+    k = np.arange(1, own_z.size + 1, dtype=np.float64)
+    k -= first  # cells at or below this one
+    own_vol *= k
+    del k
+    own_vol -= own_csum[1:]
+    own_vol += own_csum[first]
+    own_vol *= cell_area
+    del first
     own_n = np.diff(own_start).astype(float)
     own_sum = np.bincount(r, weights=z[cells], minlength=n)
     # A region is its own cells and its children's regions: add them up from the deepest nesting level.
