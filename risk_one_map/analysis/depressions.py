@@ -64,8 +64,8 @@ class Depressions:
     dem: Optional[np.ndarray] = None
     ponds: Optional[fill_spill.Ponds] = None  # every pond, top level and nested, for the fill-spill cascade
     pond_regions: Optional[np.ndarray] = None  # per cell: the innermost pond (id) whose region holds it, 0 = none
-    _pond_cells: Optional[np.ndarray] = None
     pond_catchments: Optional[np.ndarray] = None  # per cell: the pond (top-level or nested id) its water reaches
+    _pond_cells: Optional[np.ndarray] = None  # pond_cell_counts, once asked
 
     @property
     def pond_cell_counts(self) -> np.ndarray:

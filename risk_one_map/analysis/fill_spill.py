@@ -289,9 +289,13 @@ def _distribute(p: Ponds, r, core_m3, streams, total, out: Settled, volume, spil
         a = landed[i - 1] + sum(m for _, m in to_a)
         b = total[c] + sum(m for _, m in to_b)
         out.spilled[c] = max(b - cap_b, 0.0)
-        if water >= cap_a + cap_b:  # both sides full: one pool at or above the saddle
+        # Both sides full: one pool at or above the saddle. Also when this stage held less than reached it (it
+        # spilled, so it is full) but rounding put its volume a hair under the two sides' (summed in another order).
+        tol = 1e-9 * max(cap_a + cap_b, 1.0)
+        both_full = water >= cap_a + cap_b - tol or water < a + b - tol
+        if both_full:
             w_a, streams[c], arriving = cap_a, [], []
-            if not merged_at and water > cap_a + cap_b:
+            if not merged_at and water > cap_a + cap_b + tol:
                 merged_at, water_at = i, water
         elif a > cap_a:  # the parent's side overflows into the child, where its saddle cell drains
             w_a, streams[c], arriving = cap_a, to_b + [(p.inflow_at[c], a - cap_a)], []
@@ -301,7 +305,7 @@ def _distribute(p: Ponds, r, core_m3, streams, total, out: Settled, volume, spil
             w_a, streams[c], arriving = a, to_b, to_a
         # Both full: the child holds its volume and the rest stands over both; else what the parent's side does
         # not hold, so that every m³ stays counted whatever the rounding.
-        out.stored[c] = cap_b if water >= cap_a + cap_b else water - w_a
+        out.stored[c] = cap_b if both_full else water - w_a
         out.spills[c] = out.spilled[c] > 0 or bool(merged_at and i <= merged_at)
         water = w_a
     if water_at is None:

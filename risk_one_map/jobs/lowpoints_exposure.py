@@ -63,7 +63,8 @@ def per_rain(d: dp.Depressions, events: list, ids: list, levels: list, household
                     hh[row_of[i]] += 1
                     ppl[row_of[i]] += p
             grid = np.where(wet, anc[lev][d.pond_regions], 0)
-            here = [i for i, lv in zip(ids, levels) if lv == lev and i in set(np.unique(grid).tolist())]
+            present = set(np.unique(grid).tolist())
+            here = [i for i, lv in zip(ids, levels) if lv == lev and i in present]
             if here:
                 for i, metres in zip(here, road_length(roads, polygons(grid, here, transform), crs)):
                     road[row_of[int(i)]] = metres

@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from risk_one_map.analysis.depressions import fill, find_depressions, outlet_cells, rain_event
@@ -327,6 +328,15 @@ def test_rain_is_mass_conserving(seed):
         first = nest[nest["level"] == 1].groupby("depression")["stored_m3"].sum()
         held = ev.table.set_index("id")["stored_m3"]
         assert (held.loc[first.index] >= first * (1 - 1e-9) - 1e-9).all()
+        # A pond that passes water on is full; no pool stands above its depression's rim, and a nested pond's
+        # pool stands above its own saddle only when its parent's pool covers it (one level over both).
+        assert (ev.nested["spills"] <= (ev.nested["fill_share"] >= 1 - 1e-9)).all()
+        rim = d.table.set_index("id")["spill_elev_m"]
+        level = ev.nested["water_level_m"].to_numpy()
+        assert (np.nan_to_num(level, nan=-np.inf) <= rim.loc[d.nested["depression"]].to_numpy() + 1e-9).all()
+        parent_level = pd.concat([ev.table, ev.nested]).set_index("id")["water_level_m"].loc[d.nested["parent"]]
+        over = level > d.nested["spill_elev_m"].to_numpy() + 1e-9
+        np.testing.assert_allclose(level[over], parent_level.to_numpy()[over])
     assert ev.table["spills"].all()  # 100 m of rain fills everything
 
 
