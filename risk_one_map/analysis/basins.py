@@ -40,8 +40,9 @@ def outlet_cells(valid: np.ndarray) -> np.ndarray:
 def steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) -> np.ndarray:
     """Flat index of each cell's steepest strictly lower valid neighbour, -1 where there is none."""
     rows, cols = dem.shape
-    big = np.where(valid, dem, np.inf)
-    padded = np.pad(big, 1, constant_values=np.inf)
+    padded = np.full((rows + 2, cols + 2), np.inf)  # nodata and the outside are never lower
+    big = padded[1:-1, 1:-1]
+    np.copyto(big, dem, where=valid)
     best = np.zeros(dem.shape)
     way = np.full(dem.shape, -1, dtype=np.int8)  # which neighbour; the flat index is added once at the end
     slope = np.empty(dem.shape)
@@ -49,7 +50,7 @@ def steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) 
         nb = padded[1 + dr:1 + dr + rows, 1 + dc:1 + dc + cols]
         with np.errstate(invalid="ignore"):  # inf - inf beside nodata: never chosen
             np.subtract(big, nb, out=slope)
-        slope /= float(np.hypot(dr * dy, dc * dx))
+        slope *= 1.0 / float(np.hypot(dr * dy, dc * dx))
         better = slope > best  # NaN (nodata beside nodata) compares False
         better &= valid
         np.copyto(best, slope, where=better)

@@ -103,7 +103,7 @@ def fill(dem: np.ndarray, valid: Optional[np.ndarray] = None) -> np.ndarray:
     if not valid.any():
         return dem.copy()
     z = np.where(valid, dem, 0.0).ravel()
-    bt = basins.basin_tree(z, valid, basins.steepest_receiver(np.where(valid, dem, np.nan), valid, 1.0, 1.0))
+    bt = basins.basin_tree(z, valid, basins.steepest_receiver(dem, valid, 1.0, 1.0))
     return np.where(valid, _filled_level(z, valid, bt).reshape(dem.shape), dem)
 
 
@@ -142,7 +142,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     z = np.where(valid, dem, 0.0).ravel()
     if not vflat.any():
         raise RiskOneMapError("the DEM has no valid cell (all nodata)")
-    bt = basins.basin_tree(z, valid, basins.steepest_receiver(np.where(valid, dem, np.nan), valid, dx, dy))
+    bt = basins.basin_tree(z, valid, basins.steepest_receiver(dem, valid, dx, dy))
     level = _filled_level(z, valid, bt)
     flooded = vflat & (level > z)
     labels2d, count = ndimage.label(flooded.reshape(shape), structure=_SQUARE)

@@ -44,7 +44,7 @@ def household_cells(households, transform, shape):
 
 def per_rain(d: dp.Depressions, events: list, ids: list, levels: list, households, roads, transform, crs,
              polygons, road_length) -> dict:
-    """{rain suffix -> (households, people, road_m) lists in the order of ``ids`` (layer rows, with their nesting
+    """{rain (mm) -> (households, people, road_m) lists in the order of ``ids`` (layer rows, with their nesting
     ``levels``)}. ``polygons`` and ``road_length`` are the job's tracing and road measuring."""
     anc = ancestors_by_level(d)
     cell, people = household_cells(households, transform, d.valid.shape)
@@ -63,7 +63,7 @@ def per_rain(d: dp.Depressions, events: list, ids: list, levels: list, household
                     hh[row_of[i]] += 1
                     ppl[row_of[i]] += p
             grid = np.where(wet, anc[lev][d.pond_regions], 0)
-            present = set(np.unique(grid).tolist())
+            present = set(np.flatnonzero(np.bincount(grid[wet])).tolist())
             here = [i for i, lv in zip(ids, levels) if lv == lev and i in present]
             if here:
                 for i, metres in zip(here, road_length(roads, polygons(grid, here, transform), crs)):
