@@ -31,6 +31,21 @@ def index_type(n: int):
     return np.int32 if n < 2**31 - 1 else np.int64
 
 
+def radix_argsort(key: np.ndarray) -> np.ndarray:
+    """Stable argsort of non-negative integers, 16 bits a pass: numpy sorts 16-bit keys stably by radix in linear
+    time (larger integers by timsort, n log n), and here the keys are cell, basin and pond numbers."""
+    key = np.asarray(key)
+    order = np.arange(key.size)
+    top = int(key.max()) if key.size else 0
+    shift = 0
+    while True:
+        digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit, kind="stable")]
+        shift += 16
+        if top >> shift == 0:
+            return order
+
+
 def outlet_cells(valid: np.ndarray) -> np.ndarray:
     """Valid cells on the raster edge or beside a nodata cell: where water leaves the county."""
     padded = np.pad(~valid, 1, constant_values=True)
@@ -144,7 +159,7 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     # One edge per basin pair, its lowest (scipy would add duplicate entries up): one sort by pair, then the
     # lowest of each run of equal pairs.
     key = np.minimum(ea, eb).astype(np.int64) * (nb + 1) + np.maximum(ea, eb)
-    order = np.argsort(key)
+    order = radix_argsort(key)
     key, ws = key[order], w[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     lowest = np.minimum.reduceat(ws, starts)
@@ -164,7 +179,7 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     parent = np.where(pred == nb, -1, pred)
     # The edge each basin spills over: look its pair up among the kept edges (sorted by pair key).
     key = np.minimum(ea, eb).astype(np.int64) * (nb + 1) + np.maximum(ea, eb)
-    by_key = np.argsort(key)
+    by_key = radix_argsort(key)
     mine = np.arange(nb)
     want = np.minimum(mine, pred) * (nb + 1) + np.maximum(mine, pred)
     e = by_key[np.searchsorted(key[by_key], want)]

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from .basins import radix_argsort
+
 # saddle_cell / beyond_cell: the flat indices of the two cells of the saddle where the pond joins its parent, on its
 # side and on the other (over the rim: its deepest cell and the parent's), for where overflow lands.
 COLUMNS = ["id", "parent", "depression", "level", "spill_elev_m", "bottom_elev_m", "max_depth_m", "cells",
@@ -34,11 +36,15 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
         return pd.DataFrame(columns=COLUMNS), []
     # Basins: a cell with a lower neighbour never starts a pond of its own, so every pond is a union of basins and
     # the joins are between basins: the union-find runs over the basins (a few per cent of the cells), not every cell.
-    ids, basin = np.unique(cell_basin, return_inverse=True)
+    present = np.zeros(pit.size, dtype=bool)  # the basins of the flooded cells, numbered 0.. in order
+    present[cell_basin] = True
+    ids = np.flatnonzero(present)
+    basin = (np.cumsum(present) - 1)[cell_basin]
+    del present
     lows = np.searchsorted(cells, pit[ids])  # positions in ``cells``
     nb = lows.size
     zc = zf[cells]
-    by_basin = by_z[np.argsort(basin[by_z], kind="stable")]  # by basin, lowest cell first
+    by_basin = by_z[radix_argsort(basin[by_z])]  # by basin, lowest cell first
     zs = zc[by_basin]
     starts = np.searchsorted(basin[by_basin], np.arange(nb + 1))
     # Each basin's bounding box, from the cells already grouped by basin (every basin has a cell: reduceat is safe).

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .basins import radix_argsort
+
 
 @dataclass
 class Ponds:
@@ -79,7 +81,7 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     row = np.full(int(t["id"].max()) + 1 if n else 1, -1, dtype=np.int64)
     row[t["id"].to_numpy()] = np.arange(n)
     r = row[grid[cells]]
-    order = by_z[np.argsort(r[by_z], kind="stable")]  # by pond, lowest cell first
+    order = by_z[radix_argsort(r[by_z])]  # by pond, lowest cell first
     own_z = z[cells][order]
     own_start = np.searchsorted(r[order], np.arange(n + 1))
     # Running sums of height above each pond's own lowest cell: any own-cell volume in O(1), and small numbers.
