@@ -8,8 +8,9 @@ Measured here (2 cores shared with six other sessions, load 8-12, so every figur
 machine's; the ratio to scikit-image, run in the same process, is the steadier measure):
 
     cells  depressions+catchments  fill alone      rain (one)  peak      skimage fill  ours/skimage (fill)
-    1e6    1.8 s                   0.9 s           0.11 s      0.29 GB   1.9 s         0.48
-    1e7    32.6 s                  15.4 s          2.1 s       1.97 GB   33.5 s        0.46
+    1e6    1.8 - 3.1 s             0.9 - 1.4 s     0.11-0.19 s 0.30 GB   1.9 - 2.9 s   0.48 - 0.49
+    1e7    32.6 - 36.0 s           15.4 - 24.4 s   2.1 - 3.0 s 2.0 GB    33.5 - 62.5 s 0.39 - 0.46
+    3e7    211 s (load 15)         94.6 s          5.3 s       4.6 GB    (--no-peers)
     (before the basin tree, same benchmark: 1e6 1.7-1.8 s, 1e7 38.6-42.5 s, fill alone 20-21 s, 3.2 GB;
     ours/skimage 1.25 at 1e6 and 2 at 1e7 in the earlier, quieter run)
 
