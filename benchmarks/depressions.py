@@ -1,7 +1,7 @@
 """Benchmark: DEM depressions (fill, labels, catchments, spill tree) and the rain cascade against reference fills.
 
     .venv/bin/python benchmarks/depressions.py                    # 1e6 and 1e7 cells, ~2 minutes here
-    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes (1e8: ~8 GB at peak, add --no-peers)
+    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes (1e8: ~15 GB in this process, ~8 in find_depressions; --no-peers)
     .venv/bin/python benchmarks/depressions.py --taipei ../shared/realdata/taipei_city/taipei_aster_gdem_v2_30m_epsg4326.tif
 
 Measured here (2 cores shared with six other sessions, load 8-12, so every figure is several times an idle
