@@ -1,13 +1,31 @@
 """Benchmark: DEM depressions (fill, labels, catchments, spill tree) and the rain cascade against reference fills.
 
     .venv/bin/python benchmarks/depressions.py                    # 1e6 and 1e7 cells, ~2 minutes here
-    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes (1e8 would need ~32 GB here)
+    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes (1e8: ~15 GB in this process, ~8 in find_depressions; --no-peers)
     .venv/bin/python benchmarks/depressions.py --taipei ../shared/realdata/taipei_city/taipei_aster_gdem_v2_30m_epsg4326.tif
 
-Measured here (2 cores, others running): 1e6 cells 1.8 s, 0.44 GB; 1e7 cells 38.6 s, 3.2 GB (fill alone 21 s; the
-nested ponds add nothing measurable); rain cascade 0.03 / 0.16 s; scikit-image's fill takes about half our fill's
-time and gives the same surface. The issue's 1e8 cells in 60 s and 4 GB is out of reach of scipy's spanning tree
-(edges held as a sparse matrix): that needs a compiled priority-flood.
+Measured here (2 cores shared with six other sessions, load 8-12, so every figure is several times an idle
+machine's; the ratio to scikit-image, run in the same process, is the steadier measure):
+
+    cells  depressions+catchments  fill alone      rain (one)  peak      skimage fill  ours/skimage (fill)
+    1e6    1.8 - 3.1 s             0.9 - 1.4 s     0.11-0.19 s 0.30 GB   1.9 - 2.9 s   0.48 - 0.49
+    1e7    32.6 - 36.0 s           15.4 - 24.4 s   2.1 - 3.0 s 2.0 GB    33.5 - 62.5 s 0.39 - 0.46
+    3e7    211 s (load 15)         94.6 s          5.3 s       4.6 GB    (--no-peers)
+    (before the basin tree, same benchmark: 1e6 1.7-1.8 s, 1e7 38.6-42.5 s, fill alone 20-21 s, 3.2 GB;
+    ours/skimage 1.25 at 1e6 and 2 at 1e7 in the earlier, quieter run)
+
+Where the time went and what changed: the fill was scipy's minimum spanning tree over the 4n cell-to-cell edges
+(sorting 4n weights), then pointer jumping over every cell and two connected-components over n nodes. Now the
+spill tree is built over drainage basins (analysis/basins.py: a few per cent of the cells; 17,944 basins at 4e6
+cells), so the per-cell work is vectorised numpy passes (steepest receiver, where each way down ends, the
+boundary pairs between basins, the labels). The rain cascade loops per depression, and each pond's level is a
+binary search in a stage-volume curve made once. Peak memory of find_depressions itself (tracemalloc at 4e6
+cells): about 72 bytes a cell plus the DEM, 45 held afterwards.
+
+The issue's 1e8 cells in 60 s and 4 GB is not reached: the cost grows about linearly (with the DEM's sorts of
+the flooded cells, n log n), which puts 1e8 near 5 minutes under this load and ~8 GB at peak. What is left: the
+8-neighbour passes and the sorts of the flooded cells in numpy are memory-bound; a compiled priority-flood over
+float32 in tiles would be the next step.
 
 Each size runs in its own process (so its peak memory is its own): a synthetic hilly DEM (smoothed noise, a tilt and
 0.5 m of speckle, which makes many small pits), then ``find_depressions`` (everything the job needs), one rain

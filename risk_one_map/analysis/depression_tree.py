@@ -13,55 +13,53 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from .basins import radix_argsort
+
+# saddle_cell / beyond_cell: the flat indices of the two cells of the saddle where the pond joins its parent, on its
+# side and on the other (over the rim: its deepest cell and the parent's), for where overflow lands.
 COLUMNS = ["id", "parent", "depression", "level", "spill_elev_m", "bottom_elev_m", "max_depth_m", "cells",
-           "area_m2", "volume_m3", "deepest_row", "deepest_col"]
+           "area_m2", "volume_m3", "deepest_row", "deepest_col", "saddle_cell", "beyond_cell"]
 
 
-def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down: np.ndarray, table: pd.DataFrame,
-                       cell_area: float, filters: dict):
+def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray, pit: np.ndarray, edges: tuple,
+                       table: pd.DataFrame, cell_area: float, filters: dict, by_z: np.ndarray):
     """A table with one row per nested depression (never the top level itself): ``parent`` is the id of the
     depression it lies in (a top-level id, or a nested one's), ``depression`` its top-level id, ``level`` 1 for the
     top level's children; ids continue after the top-level ones. And each one's cells (flat indices). ``z`` and
-    ``labels`` are 2-D; ``pred`` (the spill tree) and ``down`` (steepest lower neighbour, -1 = none) flat."""
+    ``labels`` are 2-D; ``cell_basin`` the basin of every flooded cell (``labels > 0``, in flat order), ``pit`` the
+    end cell of each basin, ``edges`` the spill tree's (basin a, basin b, weight, cell a, cell b) (``basins``),
+    ``by_z`` the flooded cells' positions lowest first."""
     shape = z.shape
     zf, lf = z.ravel(), labels.ravel()
     cells = np.flatnonzero(lf > 0)
     if not cells.size:
         return pd.DataFrame(columns=COLUMNS), []
-    m = cells.size
-    pos = np.full(zf.size, -1, dtype=np.int64)
-    pos[cells] = np.arange(m)
-    # Basins: a flooded cell's steepest way down stays in its depression and ends at a local low. A cell with a lower
-    # neighbour never starts a pond of its own, so every pond is a union of basins and the joins are between basins:
-    # the union-find runs over the basins (a few per cent of the cells), not over every cell.
-    to = pos[np.maximum(down[cells], 0)]
-    to = np.where((down[cells] >= 0) & (to >= 0), to, np.arange(m))
-    while True:
-        nxt = to[to]
-        if np.array_equal(nxt, to):
-            break
-        to = nxt
-    lows, basin = np.unique(to, return_inverse=True)
+    # Basins: a cell with a lower neighbour never starts a pond of its own, so every pond is a union of basins and
+    # the joins are between basins: the union-find runs over the basins (a few per cent of the cells), not every cell.
+    present = np.zeros(pit.size, dtype=bool)  # the basins of the flooded cells, numbered 0.. in order
+    present[cell_basin] = True
+    ids = np.flatnonzero(present)
+    basin = (np.cumsum(present) - 1)[cell_basin]
+    del present
+    lows = np.searchsorted(cells, pit[ids])  # positions in ``cells``
     nb = lows.size
     zc = zf[cells]
-    by_basin = np.lexsort((zc, basin))
+    by_basin = by_z[radix_argsort(basin[by_z])]  # by basin, lowest cell first
     zs = zc[by_basin]
     starts = np.searchsorted(basin[by_basin], np.arange(nb + 1))
-    rr, cc = np.divmod(cells, shape[1])
-    r0, c0, r1, c1 = (np.full(nb, fill) for fill in (shape[0], shape[1], -1, -1))
-    np.minimum.at(r0, basin, rr)
-    np.minimum.at(c0, basin, cc)
-    np.maximum.at(r1, basin, rr)
-    np.maximum.at(c1, basin, cc)
-    r0, c0, r1, c1 = r0.tolist(), c0.tolist(), r1.tolist(), c1.tolist()
+    # Each basin's bounding box, from the cells already grouped by basin (every basin has a cell: reduceat is safe).
+    rr, cc = np.divmod(cells[by_basin], shape[1])
+    r0, c0 = np.minimum.reduceat(rr, starts[:-1]).tolist(), np.minimum.reduceat(cc, starts[:-1]).tolist()
+    r1, c1 = np.maximum.reduceat(rr, starts[:-1]).tolist(), np.maximum.reduceat(cc, starts[:-1]).tolist()
 
-    up = pred[cells]
-    inside = (up >= 0) & (up < zf.size)
-    inside[inside] = lf[up[inside]] == lf[cells[inside]]
-    a, b = basin[np.flatnonzero(inside)], basin[pos[up[inside]]]
-    w = np.maximum(zc[inside], zf[up[inside]])
-    apart = a != b
-    a, b, w = a[apart], b[apart], w[apart]
+    # The spill tree's edges between two basins of one depression, in compact basin numbers.
+    ea, eb, w, cell_a, cell_b = edges
+    pa, pb = np.searchsorted(ids, ea), np.searchsorted(ids, eb)
+    ok = (pa < nb) & (pb < nb)
+    ok[ok] = (ids[pa[ok]] == ea[ok]) & (ids[pb[ok]] == eb[ok])
+    a, b, w, cell_a, cell_b = pa[ok], pb[ok], w[ok], cell_a[ok], cell_b[ok]
+    same = lf[cells[lows[a]]] == lf[cells[lows[b]]]
+    a, b, w, cell_a, cell_b = a[same], b[same], w[same], cell_a[same], cell_b[same]
     order = np.argsort(w, kind="stable")
 
     parent = list(range(nb))
@@ -73,7 +71,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
     kids: list = [()] * nb
     min_depth, min_area, min_cells = filters["min_depth_m"], filters["min_area_m2"], filters["min_cells"]
     need = max(min_cells, min_area / cell_area)
-    nodes = []  # (deepest cell, spill, kids, bounding box)
+    nodes = []  # (deepest cell, spill, kids, bounding box, saddle cell on its side, on the other side)
 
     def find(i):
         root = i
@@ -92,8 +90,9 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
             passed[r] = below >= need
         return passed[r]
 
-    def close(r, level):
-        nodes.append((mincell[r], level, kids[r], (slice(r0[r], r1[r] + 1), slice(c0[r], c1[r] + 1))))
+    def close(r, level, own_side, other_side):
+        nodes.append((mincell[r], level, kids[r], (slice(r0[r], r1[r] + 1), slice(c0[r], c1[r] + 1)), own_side,
+                      other_side))
         return len(nodes) - 1
 
     for k in order.tolist():
@@ -104,7 +103,8 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
         # The elder rule: the pond with the lower bottom goes on; the other, if it passes, is kept as nested.
         young, elder = (ra, rb) if minz[ra] > minz[rb] else (rb, ra)
         if passes(young, level) and passes(elder, level):
-            joined = kids[elder] + (close(young, level),)
+            sides = (int(cell_a[k]), int(cell_b[k])) if young == ra else (int(cell_b[k]), int(cell_a[k]))
+            joined = kids[elder] + (close(young, level, *sides),)
         else:
             joined = kids[elder] + kids[young]
         if len(members[ra]) < len(members[rb]):
@@ -130,7 +130,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
         level = spill[dep]
         elder = min(rs, key=lambda r: minz[r])
         top_kids[dep] = [k for r in rs for k in (
-            [close(r, level)] if r != elder and passes(r, level) and passes(elder, level) else kids[r])]
+            [close(r, level, mincell[r], mincell[elder])] if r != elder and passes(r, level) and passes(elder, level) else kids[r])]
 
     first_id = int(table["id"].max()) + 1
     rows = []
@@ -138,10 +138,11 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, pred: np.ndarray, down
         stack = [(k, dep, 1) for k in children]
         while stack:
             k, par, lev = stack.pop()
-            mc, level, grand, box = nodes[k]
+            mc, level, grand, box, own_side, other_side = nodes[k]
             nid = first_id + k
             rows.append(_measure(z, labels, box, dep, mc, level, cell_area) | {
-                "id": nid, "parent": par, "depression": dep, "level": lev})
+                "id": nid, "parent": par, "depression": dep, "level": lev, "saddle_cell": own_side,
+                "beyond_cell": other_side})
             stack.extend((g, nid, lev + 1) for g in grand)
     if not rows:
         return pd.DataFrame(columns=COLUMNS), []

@@ -23,7 +23,7 @@ ROUTE_HEADS = "撤离方向及人数"  # one arrow per village and shelter (shee
 OPEN_SITES = "台账隐患（未整改）"  # the ledger's open sites (layers.model LEDGER_OPEN_STATUSES)
 MAIN_MAP_KEYS = (ROUTE_HEADS, "geohazard_points", "flood_lowpoints", OPEN_SITES, "shelters", "depots",
                  "evacuation_routes", "roads", "villages", "townships", "geohazard_zones", "evacuation_zones",
-                 RISK_LEGEND, "dem")
+                 "dem_depressions", RISK_LEGEND, "dem")
 SHEET_TABLE_FIELDS = {
     "sheet_hazards": ("village_code", "name", "kind", "level", "households", "people", "monitor", "phone"),
     "sheet_shelters": ("village_code", "name", "class", "capacity", "assigned", "distance"),

@@ -25,6 +25,7 @@ from ..errors import RiskOneMapError
 from ..layers import model
 from ..layers.package import Package
 from . import sheet_card as sc
+from . import sheet_lowpoints
 
 DASH = "—"
 WARNING_MEANS = "广播、鸣锣、吹哨、电话、短信/微信、入户敲门"
@@ -184,6 +185,7 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
     has_zones = "risk_zones" in layers and len(pkg.read("risk_zones")) > 0
     exposure_any = "exposure" in layers and len(pkg.read("exposure")) > 0
     computed = [zh for key, zh in (("exposure", "人口暴露"), ("evacuation_routes", "撤离路线")) if key in layers]
+    computed += sheet_lowpoints.computed_note(pkg, layers)
     approx = "boundary" in vil.columns and (vil["boundary"] == model.APPROX_VILLAGES).any()
     sources = ("村界为近似村界（由村点按最近距离划分，非实测）；" if approx else "") + \
         sc.sources_text(sc.source_names(pkg, layers), computed)
@@ -322,18 +324,23 @@ def _hazards(pkg, vil, layers) -> pd.DataFrame:
                          "people": _int_text(r.get("threatened_people")),
                          "monitor": _text(r.get("monitor_name")), "phone": _text(r.get("monitor_phone")),
                          "_role": ROLE_MONITOR, "_order": 0, "_people": r.get("threatened_people") or 0})
-    if "flood_lowpoints" in layers:
-        fl = pkg.read("flood_lowpoints")
+    dem = sheet_lowpoints.dem_rows(pkg, layers)  # the DEM's low points: who is in the water in the heaviest rain
+    fl = pkg.read("flood_lowpoints") if "flood_lowpoints" in layers else None
+    if fl is not None:
         own = _assign_village(fl, vil)
         also = _villages_inside(fl, vil)  # a ponded area over several villages is on each one's sheet
         for (idx, r), code in zip(fl.iterrows(), own):
             depth = r.get("max_depth_m")
             level = f"积水{float(depth):.1f}米" if depth is not None and not pd.isna(depth) else DASH
+            found = dem.get(_text(r.get("id"), ""), {})
             for village in dict.fromkeys([code] + also.get(idx, [])):
                 rows.append({"village_code": village, "name": _text(r.get("name")), "kind": LOWPOINT_KIND,
-                             "level": level, "households": DASH, "people": DASH,
+                             "level": found.get("level", level), "households": found.get("households", DASH),
+                             "people": found.get("people", DASH),
                              "monitor": _text(r.get("resp_name")), "phone": _text(r.get("resp_phone")),
-                             "_role": ROLE_LOWPOINT, "_order": 1, "_people": 0})
+                             "_role": ROLE_LOWPOINT, "_order": 1, "_people": found.get("_people", 0)})
+    for r in sheet_lowpoints.listed(dem, fl["id"] if fl is not None else ()):
+        rows.append(r | {"_role": ROLE_LOWPOINT, "_order": 1})
     rows += _open_ledger_sites(pkg, layers)
     cols = ["village_code", "name", "kind", "level", "households", "people", "monitor", "phone", "_role"]
     if not rows:

@@ -32,8 +32,9 @@ def register(sub) -> None:
     p.add_argument("--rain", type=_rains, default=(50.0, 100.0, 200.0),
                    help="rain depths in mm, comma-separated (default 50,100,200)")
     p.add_argument("--runoff", type=float, default=None,
-                   help=f"runoff coefficient, the share of the rain that runs off (default "
-                        f"{d['lowpoint_runoff_coefficient'].value:g}, an adjustable default)")
+                   help=f"runoff coefficient everywhere, the share of the rain that runs off (default: from the "
+                        f"package's land use, the land_use layer or landuse.tif, with GB/T 21010 classes; without "
+                        f"it {d['lowpoint_runoff_coefficient'].value:g}, an adjustable default)")
     p.add_argument("--min-depth", type=float, default=None,
                    help=f"shallowest depression listed (default {d['lowpoint_min_depth_m'].value:g} m)")
     p.add_argument("--min-area", type=float, default=None,

@@ -18,8 +18,9 @@ import numpy as np
 import pandas as pd
 
 from ..analysis import depressions as dp
+from ..analysis import runoff
 from ..errors import RiskOneMapError
-from . import names_the_package
+from . import lowpoints_exposure, names_the_package
 from ..layers import model
 from ..layers.package import Package
 from ..progress import Steps
@@ -46,6 +47,7 @@ class LowpointsResult:
     linked_ledger: int = 0
     notes: list = field(default_factory=list)
     seconds: float = 0.0
+    runoff: Optional[runoff.RunoffGrid] = None
 
     def summary_lines(self) -> list:
         """What a township's staff reads first: in Chinese, plain words."""
@@ -65,18 +67,46 @@ class LowpointsResult:
                     f"{r.id}（{r.people:.0f} 人，道路 {r.road_m:.0f} 米，深 {r.max_depth_m:.1f} 米）"
                     for r in ranked.itertuples()
                     if r.people > 0) + "。")
+        lines.append(self.runoff_line())
         for ev in self.events:
             t = ev.table[d.table["significant"].to_numpy()]
-            lines.append(f"  降雨 {ev.rain_mm:g} 毫米（径流系数 {ev.runoff_coefficient:g}）：{int(t['spills'].sum())} 处蓄满外溢，"
+            lines.append(f"  降雨 {ev.rain_mm:g} 毫米（平均径流系数 {ev.runoff_coefficient:.2f}）：{int(t['spills'].sum())} 处蓄满外溢，"
                          f"{int((t['fill_share'] >= 0.5).sum())} 处蓄水过半；积水 {t['flooded_m2'].sum() / 1e4:,.2f} 公顷；"
                          f"洼地蓄水 {ev.stored_m3:,.0f} 立方米，流出县界 {ev.left_m3:,.0f} 立方米"
                          f"（水量平衡误差 {abs(ev.balance_error_m3):.1e} 立方米）。")
+            lines += self.rain_exposure_lines(ev.rain_mm)
         if self.added_lowpoints or self.linked_ledger:
             lines.append(f"  低洼易涝点：新增 {self.added_lowpoints} 处（来源：DEM洼地），"
                          f"台账中 {self.linked_ledger} 处易涝点与洼地重叠，已关联（见 ledger_ids），不重复添加。")
         lines += [f"  说明：{n}" for n in self.notes]
         lines.append(f"  计算用时 {self.seconds:.1f} 秒。")
         return lines
+
+
+    def rain_exposure_lines(self, rain_mm: float) -> list:
+        """Who is in the water in this rain, and the low points ranked by people (the first three)."""
+        s = rain_suffix(rain_mm)
+        top = self.layer[self.layer["nest_level"] == 0]
+        if f"people_{s}" not in top.columns:
+            return []
+        line = (f"    积水范围内：住户 {int(top[f'households_{s}'].sum())} 户、{top[f'people_{s}'].sum():,.0f} 人，"
+                f"道路 {top[f'road_m_{s}'].sum():,.0f} 米")
+        ranked = top[top[f"people_{s}"] > 0].sort_values([f"people_{s}", "max_depth_m"], ascending=False).head(3)
+        if len(ranked):
+            line += "；受影响人口最多：" + "、".join(
+                f"{r['id']}（{r[f'people_{s}']:.0f} 人）" for _, r in ranked.iterrows())
+        return [line + "。"]
+
+    def runoff_line(self) -> str:
+        r = self.runoff
+        default = model.default_value("lowpoint_runoff_coefficient")
+        if r is None or r.source == "default":
+            return (f"  径流系数：全县按默认值 {default:g}（可调整的默认值；包内没有土地利用图层 {runoff.LAYER} "
+                    f"或 {runoff.RASTER}）。")
+        if r.source == "given":
+            return f"  径流系数：全县按指定值 {r.uniform:g}。"
+        rest = f"，其余 {1 - r.covered_share:.0%} 按默认值 {default:g}" if r.covered_share < 1 else ""
+        return f"  径流系数：按土地利用（{r.source}，覆盖 {r.covered_share:.0%}{rest}；各地类取值见 GB/T 21010 地类表）。"
 
 
 def read_dem(path: Path):
@@ -147,7 +177,8 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     steps.next()
     d = dp.find_depressions(dem, cell_size=cell, min_depth_m=min_depth_m, min_area_m2=min_area_m2)
     steps.next()
-    events = dp.rain_events(d, rains_mm, runoff_coefficient)
+    runoff_grid = load_runoff(pkg, d.valid, transform, crs, runoff_coefficient)
+    events = dp.rain_events(d, rains_mm, runoff_grid.coefficients)
     steps.next()
     layer = _depression_frame(d, events, transform, crs if crs is not None else pkg.crs())
     frame_crs = layer.crs
@@ -160,7 +191,15 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     people = households["people"].to_numpy(float) if households is not None and len(households) else np.zeros(0)
     layer["households"] = [len(k) for k in inside]
     layer["people"] = [float(people[k].sum()) for k in inside]
-    layer["road_m"] = _road_length(pkg.read("roads", required=False), geoms, frame_crs)
+    roads = pkg.read("roads", required=False)
+    layer["road_m"] = _road_length(roads, geoms, frame_crs)
+    # And in each rain: what lies in the cells under water.
+    row_ids = d.significant["id"].tolist() + d.nested["id"].tolist()
+    per_rain = lowpoints_exposure.per_rain(d, events, row_ids, layer["nest_level"].tolist(), households, roads,
+                                           transform, frame_crs, polygons, _road_length)
+    for rain, (hh, ppl, road) in per_rain.items():
+        s = rain_suffix(rain)
+        layer[f"households_{s}"], layer[f"people_{s}"], layer[f"road_m_{s}"] = hh, ppl, road
     villages = pkg.read("villages", required=False)
     layer["village_code"] = _village_codes(villages, layer["deepest_x"].to_numpy(), layer["deepest_y"].to_numpy(),
                                            frame_crs)
@@ -173,7 +212,41 @@ def run(package_dir, *, rains_mm: Sequence[float] = DEFAULT_RAINS_MM, runoff_coe
     pkg.write_layers(out)
     steps.done()
     return LowpointsResult(package=pkg.path, depressions=d, events=events, layer=layer, added_lowpoints=added,
-                           linked_ledger=linked, notes=[note] if note else [], seconds=time.perf_counter() - t0)
+                           linked_ledger=linked, notes=[note] if note else [], seconds=time.perf_counter() - t0,
+                           runoff=runoff_grid)
+
+
+def load_runoff(pkg: Package, valid: np.ndarray, transform, crs, override: Optional[float] = None):
+    """The runoff coefficient of every DEM cell: ``override`` everywhere when given; else the package's land use
+    (the ``land_use`` polygons, else ``landuse.tif``) with the labelled default where it has none; else the
+    default alone."""
+    default = model.default_value("lowpoint_runoff_coefficient")
+    if override is not None:
+        c = dp.checked_runoff(override)
+        return runoff.RunoffGrid(grid=None, source="given", covered_share=1.0, uniform=c)
+    polys = pkg.read(runoff.LAYER, required=False)
+    if polys is not None and len(polys):
+        if crs is not None and polys.crs is not None:
+            polys = polys.to_crs(crs)
+        return runoff.from_polygons(polys, transform, valid.shape, valid, default, file=pkg.gpkg)
+    raster = pkg.path / runoff.RASTER
+    if raster.is_file():
+        return runoff.from_raster(_codes_on_grid(raster, valid.shape, transform, crs), valid, default, file=raster)
+    return runoff.RunoffGrid(grid=None, source="default", covered_share=0.0, uniform=default)
+
+
+def _codes_on_grid(path: Path, shape, transform, crs) -> np.ndarray:
+    """A land-use class raster resampled (nearest) onto the DEM grid; NaN where it has no data."""
+    import rasterio
+    from rasterio.warp import Resampling, reproject
+    out = np.full(shape, np.nan)
+    try:
+        with rasterio.open(path) as src:
+            reproject(rasterio.band(src, 1), out, dst_transform=transform, dst_crs=crs or src.crs,
+                      dst_nodata=np.nan, resampling=Resampling.nearest)
+    except Exception as exc:  # rasterio raises RasterioIOError / CRSError with GDAL's text
+        raise RiskOneMapError(f"cannot read the land-use raster: {exc}", file=path) from exc
+    return out
 
 
 def _depression_frame(d: dp.Depressions, events: list, transform, crs):

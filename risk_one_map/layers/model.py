@@ -558,7 +558,8 @@ OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP
         F("spill_x", "float", "溢出点X"), F("spill_y", "float", "溢出点Y"))
      + tuple(F(f"{key}_{mm}mm", kind, f"{mm}毫米降雨{zh}") for mm in (50, 100, 200) for key, kind, zh in (
          ("fill", "float", "蓄满比例"), ("depth", "float", "积水深度(米)"), ("flooded_m2", "float", "积水面积(平方米)"),
-         ("spills", "int", "外溢")))
+         ("spills", "int", "外溢"), ("households", "int", "积水区内户数"), ("people", "float", "积水区内人数"),
+         ("road_m", "float", "积水区内道路(米)")))
      + (F("households", "int", "洼地内户数"), F("people", "float", "洼地内人数"), F("road_m", "float", "洼地内道路(米)"),
         F("village_code", "str", "所在村代码"),
         F("ledger_ids", "str", "台账易涝点"))),

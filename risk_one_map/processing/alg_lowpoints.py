@@ -37,8 +37,12 @@ class LowpointsAlgorithm(RiskOneMapAlgorithm):
                                                      behavior=QgsProcessingParameterFile.Folder))
         self.addParameter(QgsProcessingParameterString(self.RAIN, "降雨量（毫米，逗号分隔） Rain (mm)",
                                                        defaultValue="50,100,200"))
-        for key, name, label in ((self.RUNOFF, "lowpoint_runoff_coefficient", "径流系数 Runoff coefficient"),
-                                 (self.MIN_DEPTH, "lowpoint_min_depth_m", "最小深度（米） Minimum depth (m)"),
+        # Left empty, the package's land use (land_use layer or landuse.tif) sets it cell by cell, else the default.
+        self.addParameter(QgsProcessingParameterNumber(
+            self.RUNOFF, f"径流系数（留空：按土地利用，没有则取默认值 {d['lowpoint_runoff_coefficient'].value:g}） "
+                         f"Runoff coefficient (empty: from land use)",
+            type=QgsProcessingParameterNumber.Double, minValue=0, maxValue=1, optional=True))
+        for key, name, label in ((self.MIN_DEPTH, "lowpoint_min_depth_m", "最小深度（米） Minimum depth (m)"),
                                  (self.MIN_AREA, "lowpoint_min_area_m2", "最小面积（平方米） Minimum area (m²)")):
             self.addParameter(QgsProcessingParameterNumber(key, f"{label}（默认值）",
                                                            type=QgsProcessingParameterNumber.Double, minValue=0,
@@ -60,7 +64,8 @@ class LowpointsAlgorithm(RiskOneMapAlgorithm):
             except Exception as exc:  # argparse's message says what was expected
                 raise RiskOneMapError(str(exc)) from exc
             res = run(package, rains_mm=rains,
-                      runoff_coefficient=self.parameterAsDouble(parameters, self.RUNOFF, context),
+                      runoff_coefficient=(self.parameterAsDouble(parameters, self.RUNOFF, context)
+                                          if parameters.get(self.RUNOFF) not in (None, "") else None),
                       min_depth_m=self.parameterAsDouble(parameters, self.MIN_DEPTH, context),
                       min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
                       add_lowpoints=self.parameterAsBoolean(parameters, self.ADD_LOWPOINTS, context),

@@ -4,6 +4,7 @@ from __future__ import annotations
 import heapq
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from risk_one_map.analysis.depressions import fill, find_depressions, outlet_cells, rain_event
@@ -178,6 +179,79 @@ def test_nested_two_levels():
     assert (pit45["parent"], pit45["level"], pit45["spill_elev_m"]) == (1, 1, 6)
 
 
+# Two nested bowls in one basin (a trough walled at 20): the deep pond P (columns 1-2, bottom 1) and the shallow
+# pond Q (columns 4-5, bottom 5) meet over an 8 m saddle (column 3, draining into P); together they spill over a
+# 12 m rim (column 6) out of the east edge. P drains columns 0-3 (20 cells, 2000 m²), Q columns 4-5 (1000 m²).
+NESTED = np.full((5, 8), 20.0)
+NESTED[1:4, :] = [20, 1, 1, 8, 5, 5, 12, 1]
+
+
+def _rows(ev, d):
+    """The basin's row and the shallow pond's row of one rain."""
+    return ev.table.iloc[0], ev.nested.set_index("id").loc[d.nested["id"].iloc[0]]
+
+
+def test_two_nested_bowls_fill_spill_and_merge_at_known_rain():
+    d = dep(NESTED)
+    assert len(d.table) == 1 and len(d.nested) == 1
+    basin, q = d.table.iloc[0], d.nested.iloc[0]
+    assert basin["volume_m3"] == (6 * 11 + 3 * 4 + 6 * 7) * 100 and basin["spill_elev_m"] == 12
+    assert (q["spill_elev_m"], q["bottom_elev_m"], q["volume_m3"]) == (8, 5, 1800)
+    np.testing.assert_array_equal(d.pond_catchments[:, :4], basin["id"])
+    np.testing.assert_array_equal(d.pond_catchments[:, 4:6], q["id"])
+    # 1 m of runoff: each pond holds its own. P 2000 m³ over 6 cells: 3.33 m; Q 1000 m³: 1.67 m.
+    top, pond = _rows(rain_event(d, 1000, runoff_coefficient=1.0), d)
+    assert top["water_depth_m"] == pytest.approx(2000 / 600) and pond["water_depth_m"] == pytest.approx(1000 / 600)
+    assert not pond["spills"] and pond["fill_share"] == pytest.approx(1000 / 1800) and top["flooded_m2"] == 1200
+    # Q is full at 1.8 m; at 1.9 m it passes 100 m³ over the saddle into P: 3900 m³ stand 6.5 m deep in P.
+    top, pond = _rows(rain_event(d, 1900, runoff_coefficient=1.0), d)
+    assert pond["spills"] and pond["spilled_m3"] == pytest.approx(100) and pond["fill_share"] == pytest.approx(1)
+    assert top["water_depth_m"] == pytest.approx(6.5) and top["stored_m3"] == pytest.approx(5700)
+    # 3 m: 9000 m³ > 4200 + 1800, so both are full and one pool stands 2 m over the saddle on 15 cells (10 m).
+    ev = rain_event(d, 3000, runoff_coefficient=1.0)
+    top, pond = _rows(ev, d)
+    assert top["water_depth_m"] == pytest.approx(9) and pond["water_depth_m"] == pytest.approx(5)
+    assert top["flooded_m2"] == 1500 and not top["spills"] and ev.left_m3 == pytest.approx(3 * 10 * 100)
+    # 5 m: 15000 m³ > 12000: the basin spills 3000 m³ out of the county.
+    ev = rain_event(d, 5000, runoff_coefficient=1.0)
+    top, _ = _rows(ev, d)
+    assert top["spills"] and top["spilled_m3"] == pytest.approx(3000) and top["water_depth_m"] == pytest.approx(11)
+    assert ev.balance_error_m3 == pytest.approx(0, abs=1e-9 * ev.rain_m3)
+
+
+def test_the_deep_pond_overflows_into_the_shallow_one_where_its_saddle_drains():
+    d = dep(NESTED)
+    runoff = np.ones(NESTED.shape)
+    runoff[:, 4:6] = 0.2  # Q's side is green (200 m² of runoff), P's paved
+    # 2.2 m: P gets 4400 m³ > 4200 and passes 200 m³ into Q, which holds 440 + 200 = 640 m³, 1.07 m deep.
+    top, pond = _rows(rain_event(d, 2200, runoff_coefficient=runoff), d)
+    assert top["water_depth_m"] == pytest.approx(7) and not top["spills"]
+    assert pond["stored_m3"] == pytest.approx(640) and pond["water_depth_m"] == pytest.approx(640 / 600)
+    assert not pond["spills"]
+
+
+def test_a_chain_of_three_nested_ponds_spills_at_known_rain():
+    # In one basin (rim 12 m, column 9): A (bottom 6) spills over 9 m into B (bottom 3), which spills over 7 m into
+    # C (bottom 1, the deepest). Each drains 15 cells (1500 m²); A holds 1800 m³, B 2400, C 3600 below 7 m.
+    dem = np.full((5, 11), 20.0)
+    dem[1:4, :] = [20, 6, 6, 9, 3, 3, 7, 1, 1, 12, 0]
+    d = dep(dem)
+    assert len(d.table) == 1 and len(d.nested) == 2
+    a, b = (d.nested.set_index("bottom_elev_m").loc[z, "id"] for z in (6, 3))
+    # A fills at 1.2 m of runoff; B, with A's overflow, at 1.4 m (1500 d + 1500 d - 1800 = 2400).
+    for rain, spilling in ((1150, set()), (1300, {a}), (1500, {a, b})):
+        ev = rain_event(d, rain, runoff_coefficient=1.0)
+        assert set(ev.nested.loc[ev.nested["spills"], "id"]) == spilling, rain
+    ev = rain_event(d, 1500, runoff_coefficient=1.0)
+    n = ev.nested.set_index("id")
+    assert n.loc[a, "spilled_m3"] == pytest.approx(450) and n.loc[b, "spilled_m3"] == pytest.approx(300)
+    assert ev.table["water_depth_m"].iloc[0] == pytest.approx(2550 / 600)  # C: 2250 + 300 m³ over 6 cells
+    # 2 m: C and B both full hold 6000 of the 7200 m³ below A; 1200 m³ stand 0.8 m over 15 cells (7.8 m).
+    ev = rain_event(d, 2000, runoff_coefficient=1.0)
+    assert ev.table["water_depth_m"].iloc[0] == pytest.approx(6.8) and ev.stored_m3 == pytest.approx(9000)
+    assert ev.nested.set_index("id").loc[a, "water_depth_m"] == pytest.approx(3)
+
+
 def test_nodata_is_an_outlet():
     dem = BOWL.copy()
     dem[3, 3] = np.nan  # the bowl's bottom is missing: the water leaves through the hole
@@ -248,6 +322,21 @@ def test_rain_is_mass_conserving(seed):
         assert abs(ev.balance_error_m3) <= 1e-9 * max(ev.rain_m3, 1)
         assert (ev.table["stored_m3"] <= d.table["volume_m3"] * (1 + 1e-12)).all()
         assert ((ev.table["spilled_m3"] > 0) <= (ev.table["fill_share"] >= 1 - 1e-12)).all()
+        # Nested ponds hold no more than their volume, and a depression at least what its ponds hold.
+        nest = ev.nested.assign(depression=d.nested["depression"].to_numpy(), level=d.nested["level"].to_numpy())
+        assert (nest["stored_m3"] <= d.nested["volume_m3"].to_numpy() * (1 + 1e-9) + 1e-9).all()
+        first = nest[nest["level"] == 1].groupby("depression")["stored_m3"].sum()
+        held = ev.table.set_index("id")["stored_m3"]
+        assert (held.loc[first.index] >= first * (1 - 1e-9) - 1e-9).all()
+        # A pond that passes water on is full; no pool stands above its depression's rim, and a nested pond's
+        # pool stands above its own saddle only when its parent's pool covers it (one level over both).
+        assert (ev.nested["spills"] <= (ev.nested["fill_share"] >= 1 - 1e-9)).all()
+        rim = d.table.set_index("id")["spill_elev_m"]
+        level = ev.nested["water_level_m"].to_numpy()
+        assert (np.nan_to_num(level, nan=-np.inf) <= rim.loc[d.nested["depression"]].to_numpy() + 1e-9).all()
+        parent_level = pd.concat([ev.table, ev.nested]).set_index("id")["water_level_m"].loc[d.nested["parent"]]
+        over = level > d.nested["spill_elev_m"].to_numpy() + 1e-9
+        np.testing.assert_allclose(level[over], parent_level.to_numpy()[over])
     assert ev.table["spills"].all()  # 100 m of rain fills everything
 
 
@@ -269,7 +358,7 @@ def test_bad_input_is_one_clear_line():
 
 
 # ---------------------------------------------------------------------------------------------------- the job
-def _dem_package(tmp_path):
+def _dem_package(tmp_path, land_use=None, land_use_raster=None):
     import geopandas as gpd
     from affine import Affine
     from shapely.geometry import LineString, Point
@@ -289,6 +378,10 @@ def _dem_package(tmp_path):
     layers["flood_lowpoints"] = gpd.GeoDataFrame(
         {"id": ["L1"], "name": ["西二村桥下"], "source": ["ledger"]}, geometry=[Point(X0 + 1550, Y0 + 1550)], crs=CRS)
     rasters = {model.DEM_RASTER: (dem, Affine(100, 0, X0, 0, -100, Y0 + 2000), CRS, -9999.0)}
+    if land_use is not None:
+        layers["land_use"] = land_use
+    if land_use_raster is not None:
+        rasters["landuse.tif"] = (land_use_raster, Affine(100, 0, X0, 0, -100, Y0 + 2000), CRS, 0)
     return write_package(tmp_path / "pkg", layers, rasters)
 
 
@@ -303,7 +396,8 @@ def test_job_writes_depressions_and_links_ledger_points(tmp_path):
     assert (b["max_depth_m"], b["area_m2"], b["volume_m3"]) == (5, 90_000, 450_000)  # A lies south: listed second
     assert (a["max_depth_m"], a["volume_m3"]) == (3, 210_000)
     assert (pond["nest_level"], pond["parent_id"], pond["area_m2"], pond["spill_elev_m"]) == (1, "DEM-0001", 20_000, 48)
-    assert pond["volume_m3"] == 10_000 and pond["depth_2000mm"] == 0.5 and pond["spills_2000mm"] == 1
+    assert pond["volume_m3"] == 10_000 and pond["spills_2000mm"] == 1
+    assert pond["depth_2000mm"] == 2.5  # under its full parent's pool: 50 m over a 47.5 m bottom
     assert b["households"] == 1 and b["people"] == 3 and b["village_code"] == "110109001201"
     assert b["road_m"] == 0 and a["road_m"] == pytest.approx(300)  # the road along y = 1550 m crosses bowl B (x 1400-1700)
     assert a["ledger_ids"] == "L1" and a["village_code"] == "110109002202"
@@ -319,6 +413,21 @@ def test_job_writes_depressions_and_links_ledger_points(tmp_path):
         assert abs(ev.balance_error_m3) <= 1e-9 * ev.rain_m3
     job.run(pkg.path, add_lowpoints=True)  # again: the DEM entries are replaced, not added twice
     assert len(pyogrio.read_dataframe(pkg.gpkg, layer="flood_lowpoints")) == 2
+
+
+def test_exposure_per_rain_counts_what_is_under_water(tmp_path):
+    from risk_one_map.jobs import lowpoints as job
+    pkg = _dem_package(tmp_path)
+    res = job.run(pkg.path, rains_mm=(10, 100), runoff_coefficient=1.0)
+    b, a = res.layer.iloc[0], res.layer.iloc[1]
+    # 10 mm: bowl B's water stays in its two ponds below 48 m, so the road over B's middle row (48 m) stays dry;
+    # 100 mm lifts B's pool over 48 m and the road's 300 m inside B go under. H1 sits in A's 45 m bottom: wet in both.
+    assert b["depth_10mm"] < 1 and b["road_m_10mm"] == 0 and b["flooded_m2_10mm"] <= 40_000
+    assert b["depth_100mm"] > 1 and b["road_m_100mm"] == pytest.approx(300)
+    assert (a["households_10mm"], a["people_10mm"], a["people_100mm"], b["people_100mm"]) == (1, 3, 3, 0)
+    lines = "\n".join(res.summary_lines())
+    assert "积水范围内：住户 1 户、3 人，道路 0 米；受影响人口最多：DEM-0002（3 人）" in lines
+    assert "积水范围内：住户 1 户、3 人，道路 300 米" in lines
 
 
 def test_cli_lowpoints_and_a_package_without_dem(tmp_path, capsys):
@@ -343,3 +452,77 @@ def test_job_on_the_sample_county(sample_package, tmp_path):
     assert len(res.layer) > 0 and res.layer["max_depth_m"].min() >= 0.3
     # The sample's ledger low points were pressed into its DEM: each lies in a depression found here.
     assert res.linked_ledger == len(sample_package.read("flood_lowpoints"))
+
+
+# ------------------------------------------------------------------------------------------- runoff by land use
+def test_land_use_classes_and_their_coefficients():
+    from risk_one_map.analysis import runoff
+    assert runoff.class_of("0101").name == "耕地" and runoff.class_of(101).name == "耕地"
+    assert runoff.class_of("林地").coefficient == 0.15 and runoff.class_of(10).name == "交通运输用地"
+    assert runoff.class_of("residential").code == "07" and runoff.class_of("星球") is None
+    assert {r.source for r in runoff.LAND_USE_RUNOFF} == {"default", runoff.GB50014}
+
+
+def _halves(codes, field="code"):
+    import geopandas as gpd
+    from shapely.geometry import box
+    from tests.tiny import CRS, X0, Y0
+    return gpd.GeoDataFrame({"id": ["W", "E"], field: codes},
+                            geometry=[box(X0, Y0, X0 + 1000, Y0 + 2000), box(X0 + 1000, Y0, X0 + 2000, Y0 + 2000)],
+                            crs=CRS)
+
+
+def test_rain_follows_the_land_use_layer(tmp_path):
+    from risk_one_map.jobs import lowpoints as job
+    pkg = _dem_package(tmp_path, land_use=_halves(["0701", "林地"]))  # west 住宅用地 0.7, east 林地 0.15
+    res = job.run(pkg.path, rains_mm=(100,))
+    assert res.runoff.source == "land_use" and res.runoff.covered_share == 1
+    ev = res.events[0]
+    valid = res.depressions.valid
+    west = valid[:, :10].sum() * 0.7 + valid[:, 10:].sum() * 0.15  # the nodata corner is on the west side
+    assert ev.rain_m3 == pytest.approx(0.1 * 100 * 100 * west)
+    assert abs(ev.balance_error_m3) <= 1e-9 * ev.rain_m3
+    assert "按土地利用（land_use，覆盖 100%" in "\n".join(res.summary_lines())
+    # --runoff overrides the land use everywhere; without land use the labelled default says so.
+    assert job.run(pkg.path, rains_mm=(100,), runoff_coefficient=1.0).events[0].runoff_coefficient == 1
+
+
+def test_rain_follows_a_land_use_raster_and_the_default_where_it_has_none(tmp_path):
+    from risk_one_map.jobs import lowpoints as job
+    codes = np.full((20, 20), 11, dtype=np.int16)  # water everywhere ...
+    codes[:, :5] = 0  # ... but a strip of no data: the default 0.6 there
+    res = job.run(_dem_package(tmp_path, land_use_raster=codes).path, rains_mm=(100,))
+    assert res.runoff.source == "landuse.tif" and res.runoff.covered_share == pytest.approx(300 / 399)
+    assert res.events[0].runoff_coefficient == pytest.approx((300 * 1.0 + 99 * 0.6) / 399)
+    assert "其余 25% 按默认值 0.6" in res.runoff_line()
+
+
+def test_an_unknown_land_use_class_is_one_line_and_nothing_written(tmp_path, capsys):
+    from risk_one_map.cli import main
+    pkg = _dem_package(tmp_path, land_use=_halves(["0701", "月球"]))
+    before = pkg.gpkg.read_bytes()
+    assert main(["lowpoints", str(pkg.path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "layer land_use" in err[0] and "feature E" in err[0] and "field code" in err[0]
+    assert pkg.gpkg.read_bytes() == before
+    pkg = _dem_package(tmp_path / "b", land_use=_halves([0.5, 1.5], field="runoff"))
+    assert main(["lowpoints", str(pkg.path)]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
+
+
+def test_village_sheets_list_the_low_points_that_flood_people(tmp_path):
+    from risk_one_map.atlas.sheet_data import build_sheet_data
+    from risk_one_map.jobs import lowpoints as job
+    pkg = _dem_package(tmp_path)
+    job.run(pkg.path, rains_mm=(10, 100), runoff_coefficient=1.0)
+    hz = build_sheet_data(pkg.path).hazards
+    row = hz[hz["name"] == "DEM洼地0002"].iloc[0]  # bowl A, H1's 3 people in its bottom
+    assert (row["village_code"], row["kind"], row["people"], row["households"]) == ("110109001201", "DEM洼地", "3", "1")
+    assert row["level"].startswith("积水") and "DEM洼地积水（100毫米降雨）" in build_sheet_data(pkg.path).villages[
+        "sources"].iloc[0]
+    assert "DEM洼地0001" not in set(hz["name"])  # bowl B floods a road but nobody: not on the sheet by itself
+    # Added to flood_lowpoints, the same hollow is one row with the ledger's fields and the DEM's people.
+    job.run(pkg.path, rains_mm=(10, 100), runoff_coefficient=1.0, add_lowpoints=True)
+    hz = build_sheet_data(pkg.path).hazards
+    mine = hz[hz["name"].str.contains("DEM洼地0002")]
+    assert len(mine) == 1 and mine["people"].iloc[0] == "3" and mine["kind"].iloc[0] == "低洼易涝点"
