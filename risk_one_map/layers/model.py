@@ -327,6 +327,10 @@ DEFAULTS = {d.key: d for d in (
     Default("depot_reach_province_h", 10.0, "h", "省级物资首批送达时限", "2024 national guidance"),
     Default("outside_county_m", 10_000.0, "m", "图层要素离县界最远距离（超出即视为坐标错误）", "default"),
     Default("fixed_shelter_share", 0.25, "share", "固定避难场所容量占常住人口比例 (20-30%)", "Guangdong guidance"),
+    # Village plans (预案), 包保 and drills (layers/plan_model.py holds the rest of the plan's data).
+    Default("prep_min", 20.0, "min", "接到预警后出发前的准备时间（参考盐城做法：20分钟内到岗）", "default"),
+    Default("clearance_target_min", 60.0, "min", "转移完成时限（盐城做法：1小时内完成转移）", "Yancheng practice"),
+    Default("helper_capacity", 5, "households", "每名包保责任人最多包保的老弱病残户数", "default"),
 )}
 
 
@@ -459,6 +463,8 @@ OUTPUT_LAYER_TITLES = {
     "warning_area": "预警区域", "warning_villages": "预警涉及村", "warning_households": "预警须转移/告知住户",
     "warning_calls": "叫应名单", "call_log": "叫应记录",
     "dem_depressions": "DEM洼地（低洼易涝筛查）",
+    "helpers": "包保责任人（一对一）", "clearance_villages": "预计转移完成时间（按村）",
+    "clearance_townships": "预计转移完成时间（按乡镇）", "drills": "演练", "drill_records": "演练记录",
 }
 
 
