@@ -79,7 +79,7 @@ def drill_plan(code: str, hazard: str, level: int, plan, clearance, evacuees=Non
     timeline = [(_minute(t, prep, target), what, who) for t, what, who in plan_model.DRILL_TIMELINE]
     if action == "tell":  # a yellow or blue warning moves nobody: the drill stops at telling every household
         timeline = [step for step in timeline if "出发" not in step[1] and "到达" not in step[1]]
-    hz = model.HAZARD_BY_KEY[hazard].zh
+    hz = model.WARNING_EVENT_OF_HAZARD.get(hazard, model.HAZARD_BY_KEY[hazard].zh)
     scenario = (f"假设{start[:10]}发布{hz}{model.WARNING_LEVEL_ZH[level]}预警，{plan.name}"
                 f"{'撤离区住户立即转移' if action == 'move' else '告知住户做好转移准备'}；科目："
                 + "、".join(plan_model.DRILL_SUBJECTS) + "。")
