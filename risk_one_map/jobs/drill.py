@@ -150,6 +150,7 @@ def record_drill(package_dir, village: str, *, drill_id: Optional[str] = None, r
     ev = ad.evaluate(targets.drop(columns=["reached_min", "arrived_min", "late_min", "result"]), rec, did,
                      float(row["target_min"]))
     c = ev.counts
+    drills = drills.astype({c: object for c in ("status", "reached", "arrived", "actual_min", "evaluated_at")})
     drills.loc[drills["drill_id"] == did, ["status", "reached", "arrived", "actual_min", "evaluated_at"]] = \
         ["evaluated", c["reached"], c["arrived"], ev.actual_min, dt.datetime.now().strftime("%Y-%m-%d %H:%M")]
     evaluated = gpd.GeoDataFrame(ev.rows[RECORD_FIELDS], geometry=list(ev.rows.geometry), crs=records.crs)
