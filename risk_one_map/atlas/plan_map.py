@@ -48,3 +48,34 @@ def village_map_renderer(package_dir, codes: Iterable[str], out_dir, page: str =
 
     render.close = close
     return render
+
+
+def print_plans(package_dir, out_dir, villages=None, township=None, *, with_map: bool = True, progress=None,
+                cancelled=None, **options):
+    """The plans of ``villages`` (``jobs.village_plan.run_plan``) with the village sheet's map and the atlas's
+    safe file names: what the CLI, Processing and the dock call. ``options``: capacity, prep_min, ... The map's
+    temporary pictures are removed whatever happens."""
+    from ..jobs.village_plan import _select, run_plan
+    from ..layers.package import Package
+    from .export import sheet_path
+    renderer = None
+    if with_map:
+        codes = list(villages) if villages else _select(Package(package_dir).require().read("villages"), None,
+                                                        township)
+        renderer = village_map_renderer(package_dir, codes, out_dir)
+    try:
+        return run_plan(package_dir, villages, township, out_dir=out_dir, village_map=renderer,
+                        sheet_path=sheet_path, progress=progress, cancelled=cancelled, **options)
+    finally:
+        if renderer is not None:
+            renderer.close()
+            for png in Path(out_dir).glob(f".plan-map-{os.getpid()}-*.png"):
+                png.unlink()
+
+
+def print_cards(package_dir, out_dir, villages=None, township=None, *, progress=None, cancelled=None, **options):
+    """The role cards of ``villages`` (``jobs.village_plan.run_cards``) under the atlas's safe file names."""
+    from ..jobs.village_plan import run_cards
+    from .export import sheet_path
+    return run_cards(package_dir, villages, township, out_dir=out_dir, sheet_path=sheet_path, progress=progress,
+                     cancelled=cancelled, **options)

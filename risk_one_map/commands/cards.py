@@ -19,7 +19,7 @@ def register(sub) -> None:
 
 
 def cmd_cards(args) -> int:
-    from ..jobs.village_plan import run_cards
+    from ..atlas.plan_map import print_cards  # plain PDF drawing, no QGIS: the atlas's file names only
     from . import print_result, run_with_progress
     from .plan import plan_kwargs
-    return print_result(run_with_progress("cards", run_cards, args.package, out_dir=args.out, **plan_kwargs(args)))
+    return print_result(run_with_progress("cards", print_cards, args.package, args.out, **plan_kwargs(args)))

@@ -1,8 +1,6 @@
 """`risk-one-map plan DIR --out OUT`: the village emergency plan (村应急预案), one A4 PDF per village."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from . import number
 
 ORDER = 75
@@ -52,28 +50,11 @@ def register(sub) -> None:
 
 
 def cmd_plan(args) -> int:
-    from ..jobs.village_plan import run_plan
-    from . import print_result, run_with_progress
-    renderer, sheet_path = None, None
-    if not args.no_map:
-        from . import needs_qgis
-        with needs_qgis("the plan's map"):
-            from ..atlas.export import sheet_path
-            from ..atlas.plan_map import village_map_renderer
-        codes = args.village or _codes(args.package, args.township)
-        renderer = village_map_renderer(args.package, codes, args.out)
-    try:
-        result = run_with_progress("plan", run_plan, args.package, out_dir=args.out, village_map=renderer,
-                                   sheet_path=sheet_path, **plan_kwargs(args))
-    finally:
-        if renderer is not None:
-            renderer.close()
-            for png in Path(args.out).glob(".plan-map-*.png"):
-                png.unlink()
-    return print_result(result)
-
-
-def _codes(package, township) -> list:
-    from ..jobs.village_plan import _select
-    from ..layers.package import Package
-    return _select(Package(package).read("villages"), None, township)
+    from . import needs_qgis, print_result, run_with_progress
+    if args.no_map:
+        from ..jobs.village_plan import run_plan
+        return print_result(run_with_progress("plan", run_plan, args.package, out_dir=args.out,
+                                              **plan_kwargs(args)))
+    with needs_qgis("the plan's map"):
+        from ..atlas.plan_map import print_plans
+        return print_result(run_with_progress("plan", print_plans, args.package, args.out, **plan_kwargs(args)))
