@@ -151,6 +151,8 @@ class TownshipDock(QDockWidget):
             lay.addWidget(b)
         self.print_village_button.clicked.connect(self.print_village)
         self.print_township_button.clicked.connect(self.print_township)
+        from .plan_buttons import PlanButtons
+        self.plan_buttons = PlanButtons(self, lay, button_font)  # 打印本村预案 / 处置卡
 
         self.output_label = QLabel("")
         self.output_label.setWordWrap(True)
@@ -364,6 +366,8 @@ class TownshipDock(QDockWidget):
         self.print_village_button.setEnabled(not why and not busy and self.village() is not None)
         self.print_township_button.setEnabled(not why and not busy and self.township() is not None
                                               and self.village_combo.count() > 0)
+        if hasattr(self, "plan_buttons"):
+            self.plan_buttons.update(busy)
 
     def print_village(self) -> Optional[JobTask]:
         village = self.village()
