@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import subprocess
 
-import pytest
 
-from tests.pure.test_village_plan import evacuated_sample  # noqa: F401 (fixture: the sample county, evacuated)
-
-
-@pytest.fixture(scope="module")
-def evacuated(evacuated_sample):
-    return evacuated_sample
+from tests.pure.test_village_plan import evacuated_sample  # noqa: F401 (fixture: the sample county, evacuated_sample)
 
 
 def _busiest_village(package) -> str:
@@ -20,15 +14,15 @@ def _busiest_village(package) -> str:
     return Package(package).read("evacuees")["village_code"].value_counts().index[0]
 
 
-def test_processing_plan_and_cards_match_the_job(evacuated, tmp_path, provider):
+def test_processing_plan_and_cards_match_the_job(evacuated_sample, tmp_path, provider):
     import processing
     from risk_one_map.jobs.village_plan import read_inputs
-    code = _busiest_village(evacuated)
-    result = processing.run("riskonemap:villageplan", {"PACKAGE": str(evacuated), "VILLAGES": code,
+    code = _busiest_village(evacuated_sample)
+    result = processing.run("riskonemap:villageplan", {"PACKAGE": str(evacuated_sample), "VILLAGES": code,
                                                         "OUTPUT": str(tmp_path)})
     plan_pdf = next(tmp_path.rglob(f"{code}_*_应急预案.pdf"))
     assert next(tmp_path.rglob(f"{code}_*_应急处置卡.pdf")).stat().st_size > 10000
-    job = read_inputs(evacuated, [code])
+    job = read_inputs(evacuated_sample, [code])
     plan = job.plan(code)
     text = subprocess.run(["pdftotext", "-layout", str(plan_pdf), "-"], capture_output=True, text=True).stdout
     minutes = job.clearance.villages.set_index("code").loc[code, "clearance_min"]
@@ -41,18 +35,18 @@ def test_processing_plan_and_cards_match_the_job(evacuated, tmp_path, provider):
     assert len(images) > 2
 
 
-def test_processing_drill_plan_then_evaluation(evacuated, tmp_path, provider):
+def test_processing_drill_plan_then_evaluation(evacuated_sample, tmp_path, provider):
     import pandas as pd
     import processing
-    code = _busiest_village(evacuated)
-    first = processing.run("riskonemap:drill", {"PACKAGE": str(evacuated), "VILLAGE": code, "HAZARD": 3,
+    code = _busiest_village(evacuated_sample)
+    first = processing.run("riskonemap:drill", {"PACKAGE": str(evacuated_sample), "VILLAGE": code, "HAZARD": 3,
                                                  "LEVEL": 0, "START": "2026-06-01 09:00", "OUTPUT": str(tmp_path)})
     assert "水旱" not in first["SUMMARY"] and "须通知" in first["SUMMARY"]
     sheet = next(tmp_path.glob("演练记录表_*.csv"))
     table = pd.read_csv(sheet, dtype=str)
     table["通知到(分钟)"], table["到达(分钟)"] = "3", table["计划到达(分钟)"]
     table.to_csv(sheet, index=False)
-    second = processing.run("riskonemap:drill", {"PACKAGE": str(evacuated), "VILLAGE": code, "RECORD": str(sheet),
+    second = processing.run("riskonemap:drill", {"PACKAGE": str(evacuated_sample), "VILLAGE": code, "RECORD": str(sheet),
                                                   "OUTPUT": str(tmp_path)})
     assert f"通知到 {len(table)}/{len(table)} 户" in second["SUMMARY"]
     assert next(tmp_path.glob("演练评估_*.pdf")).stat().st_size > 10000
