@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import subprocess
 
-
-from tests.pure.test_village_plan import evacuated_sample  # noqa: F401 (fixture: the sample county, evacuated_sample)
+from tests.pure.test_village_plan import evacuated_sample  # noqa: F401 (fixture: the sample county, evacuated)
 
 
 def _busiest_village(package) -> str:
