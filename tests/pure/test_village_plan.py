@@ -145,3 +145,15 @@ def test_cli_refuses_an_unknown_village_in_one_line(evacuated_sample, capsys):
                  "--level", "red"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "village 999999999999 is not in the package" in err[0] and "layer villages" in err[0]
+
+
+def test_the_village_sheet_prints_the_same_clearance_figure(evacuated_sample):
+    from risk_one_map.atlas.sheet_data import build_sheet_data
+    from risk_one_map.jobs.village_plan import read_inputs
+    inputs = read_inputs(evacuated_sample)
+    timed = inputs.clearance.villages.dropna(subset=["clearance_min"])
+    timed = timed[timed["unserved_households"] == 0]
+    code = timed["code"].iloc[0]
+    note = build_sheet_data(evacuated_sample, villages=[code]).villages["route_note"].iloc[0]
+    assert f"预计转移完成时间：接到预警后约 {timed['clearance_min'].iloc[0]:.0f} 分钟" in note
+    assert timed["last_ids"].iloc[0].split(",")[0] in note
