@@ -49,8 +49,9 @@ class PairingResult:
     def summary_lines(self) -> list:
         p = self.pairs
         n_gap = int((p["source"] == GAP).sum()) if len(p) else 0
-        kept = int((p["source"] == KEPT).sum()) if len(p) else 0
-        lines = [f"包保：老弱病残 {len(p)} 户，已有包保 {kept} 户，新建议 {len(p) - kept - n_gap} 户，缺口 {n_gap} 户。"]
+        kept = int(p["kept"].sum()) if len(p) else 0
+        lines = [f"包保：老弱病残 {len(p)} 户，有包保人 {len(p) - n_gap} 户（沿用 helpers 表 {kept} 户），"
+                 f"缺口 {n_gap} 户。"]
         if len(self.loads):
             top = self.loads.sort_values("households", ascending=False).iloc[0]
             lines.append(f"包保人 {len(self.loads)} 名，最多一人包保 {int(top.households)} 户（{top.helper_name}）。")
@@ -77,7 +78,7 @@ def pair_helpers(households, persons, existing=None, capacity: Optional[int] = N
     vul = vulnerable_households(households)
     crs = getattr(households, "crs", None)
     if vul is None or not len(vul):
-        empty = gpd.GeoDataFrame(pd.DataFrame(columns=list(COLUMNS)), geometry=[], crs=crs)
+        empty = gpd.GeoDataFrame(pd.DataFrame(columns=list(COLUMNS) + ["kept"]), geometry=[], crs=crs)
         return PairingResult(empty, _loads([], capacity), capacity=capacity)
     vul = vul.assign(household_id=vul["id"].map(lambda v: _text(v) or ""),
                      village_code=vul["village_code"].map(lambda v: _text(v) or ""))
@@ -90,13 +91,14 @@ def pair_helpers(households, persons, existing=None, capacity: Optional[int] = N
         helpers = roster[roster["village_code"] == code].reset_index(drop=True)
         rows += _pair_village(group, helpers, kept, capacity, households, gaps, (village_names or {}).get(code),
                               priority or set())
-    pairs = pd.DataFrame(rows, columns=list(COLUMNS) + ["geometry"])
+    pairs = pd.DataFrame(rows, columns=list(COLUMNS) + ["kept", "geometry"])
+    pairs["kept"] = pairs["kept"].eq(True)  # from the helpers table, not proposed now
     pairs = gpd.GeoDataFrame(pairs, geometry="geometry", crs=crs)
     return PairingResult(pairs, _loads(rows, capacity), gaps, capacity)
 
 
 def _kept_pairs(existing, household_ids: set) -> dict:
-    """household_id -> (name, phone, role) of the pairs staff keep: a helper's name filled in, household still
+    """household_id -> (name, phone, role, source) of the pairs kept: a helper's name filled in, household still
     vulnerable."""
     if existing is None or not len(existing) or "helper_name" not in existing:
         return {}
@@ -104,8 +106,10 @@ def _kept_pairs(existing, household_ids: set) -> dict:
     for r in existing.itertuples(index=False):
         hid, name = _text(getattr(r, "household_id", None)), _text(r.helper_name)
         if hid in household_ids and name:
+            source = _text(getattr(r, "source", None))
             out[hid] = (name, _text(getattr(r, "helper_phone", None)) or "",
-                        _text(getattr(r, "helper_role", None)) or "包保责任人")
+                        _text(getattr(r, "helper_role", None)) or "包保责任人",
+                        source if source in (KEPT, PROPOSED) else KEPT)
     return out
 
 
@@ -155,8 +159,9 @@ def _pair_village(group, helpers, kept, capacity, households, gaps, village_name
         base = [r.village_code, r.household_id, _people(r.people), _text(r.vulnerable) or "", None, None, None,
                 np.nan]
         if r.household_id in kept:
-            name, phone, role = kept[r.household_id]
-            rows.append(dict(zip(COLUMNS, base[:4] + [name, phone, role, np.nan, KEPT]), geometry=r.geometry))
+            name, phone, role, source = kept[r.household_id]
+            rows.append(dict(zip(COLUMNS, base[:4] + [name, phone, role, np.nan, source]), kept=True,
+                             geometry=r.geometry))
             load[(name, phone)] = load.get((name, phone), 0) + 1
         else:
             todo.append((base, r.geometry))

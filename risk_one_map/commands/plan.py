@@ -1,6 +1,8 @@
 """`risk-one-map plan DIR --out OUT`: the village emergency plan (村应急预案), one A4 PDF per village."""
 from __future__ import annotations
 
+from pathlib import Path
+
 from . import number
 
 ORDER = 75
@@ -58,3 +60,20 @@ def cmd_plan(args) -> int:
     with needs_qgis("the plan's map"):
         from ..atlas.plan_map import print_plans
         return print_result(run_with_progress("plan", print_plans, args.package, args.out, **plan_kwargs(args)))
+
+
+def demo_step(package_dir, out_dir, progress) -> list:
+    """The plan, the role cards and a red flood drill of the sample village with the most people to move."""
+    from ..atlas.plan_map import print_cards, print_plans
+    from ..jobs.drill import plan_drill
+    from ..layers.package import Package
+    evacuees = Package(package_dir).read("evacuees", required=False)
+    if evacuees is None or not len(evacuees):
+        return ["plan: no evacuation results, no plan printed"]
+    code = evacuees["village_code"].value_counts().index[0]
+    out = Path(out_dir) / "plan"
+    plan = print_plans(package_dir, out, [code], progress=progress)
+    cards = print_cards(package_dir, out, [code])
+    drill = plan_drill(package_dir, code, "flood", "红", out_dir=out)
+    return [f"plan: {line}" for line in plan.summary_lines()[:2]] + [
+        f"plan: {plan.files[-1]}", f"plan: role cards {cards.files[-1]}", f"plan: {drill.summary_lines()[0]}"]

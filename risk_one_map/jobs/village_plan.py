@@ -139,7 +139,7 @@ def read_inputs(package_dir, villages=None, township=None, *, capacity=None, pre
 
 def write_tables(inputs: PlanInputs) -> None:
     """helpers, clearance_villages, clearance_townships into the package (the whole county's, every run)."""
-    out = {"helpers": inputs.pairing.pairs}
+    out = {"helpers": inputs.pairing.pairs.drop(columns=["kept"])}
     if inputs.clearance is not None:
         out["clearance_villages"] = inputs.clearance.villages.drop(columns=["last_ids"])
         out["clearance_townships"] = inputs.clearance.townships

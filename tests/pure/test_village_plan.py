@@ -69,7 +69,8 @@ def test_pairing_nearest_helper_with_free_places_and_gaps_said():
     edited = res.pairs.copy()
     edited.loc[edited.household_id == "H0", ["helper_name", "helper_phone"]] = ["丙", "3"]
     again = hp.pair_helpers(hh, persons, edited, capacity=1).pairs.set_index("household_id")
-    assert again.loc["H0", "helper_name"] == "丙" and again.loc["H0", "source"] == "已有"
+    assert again.loc["H0", "helper_name"] == "丙" and again.loc["H0", "kept"]
+    assert again.loc["H1", "source"] == "自动建议" and again.loc["H1", "kept"]  # a proposal kept stays a proposal
 
 
 @pytest.fixture(scope="module")
