@@ -199,11 +199,11 @@ def _townships(vil: pd.DataFrame) -> pd.DataFrame:
 def sheet_lines(result: ClearanceResult) -> dict:
     """code -> the one short line a village sheet prints under its map (the plan gives the whole sentence)."""
     s, out = result.settings, {}
-    basis = f"准备 {s['prep_min']:g} 分钟＋步行{'，默认值' if s['prep_min_default'] else ''}"
+    basis = "默认准备时间和步速" if s["prep_min_default"] and s["walk_kmh_default"] else "见预案"
     for r in result.villages.itertuples(index=False):
         if r.unserved_households:
-            out[r.code] = f"预计转移完成时间：{r.unserved_households} 户无处安置或无路可达，无法按时完成（见预案）"
-        elif not pd.isna(r.clearance_min):
-            out[r.code] = (f"预计转移完成时间：接到预警后约 {r.clearance_min:.0f} 分钟（{basis}；"
+            out[r.code] = f"预计转移完成时间：{r.unserved_households} 户无处安置，无法按时完成"
+        elif not pd.isna(r.clearance_min):  # short: the A4 sheet's note box holds about 40 characters a line
+            out[r.code] = (f"预计转移完成时间：约 {r.clearance_min:.0f} 分钟（{basis}；"
                            f"最后到达 {r.last_ids.split(',')[0]}）")
     return out
