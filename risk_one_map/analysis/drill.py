@@ -111,15 +111,23 @@ def _roles(plan, pairing) -> list:
     return out
 
 
+ZONE_LAYER_HAZARD = {"geohazard_zones": "geologic", "geohazard_points": "geologic", "flood_lowpoints": "flood"}
+
+
+def household_hazards(evacuees, zones) -> pd.Series:
+    """The hazard keys of the evacuation zones each evacuee is in (its ``zone_ids``), as a set per household."""
+    of_zone = dict(zip(zones["zone_id"].map(_text),
+                       zones["hazard_layer"].map(lambda v: ZONE_LAYER_HAZARD.get(v, v))))
+    return evacuees["zone_ids"].map(lambda ids: {of_zone.get(z) for z in re.split(r"[,;\s]+", str(ids or ""))
+                                                 if z} - {None})
+
+
 def _targets(code, hazard, evacuees, zones, pairing, clearance, action):
     if evacuees is None or not len(evacuees):
         return pd.DataFrame(columns=TARGET_COLUMNS)
     ev = evacuees[evacuees["village_code"].map(_text) == code]
     if zones is not None and len(zones) and "zone_ids" in ev:
-        layer_hazard = {"geohazard_zones": "geologic", "geohazard_points": "geologic", "flood_lowpoints": "flood"}
-        of_zone = dict(zip(zones["zone_id"].map(_text), zones["hazard_layer"].map(lambda v: layer_hazard.get(v, v))))
-        ev = ev[ev["zone_ids"].map(lambda ids: any(of_zone.get(z) == hazard
-                                                   for z in re.split(r"[,;\s]+", str(ids or "")) if z))]
+        ev = ev[household_hazards(ev, zones).map(lambda keys: hazard in keys)]
     out = ev[["household_id", "village_code", "people", "vulnerable", "shelter_name", "distance_m"]].copy()
     out["household_id"] = out["household_id"].map(_text)
     out["helper"] = ""

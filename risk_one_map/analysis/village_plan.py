@@ -215,9 +215,7 @@ def _transfer(plan, evac, hazards, pairing, code, layers, evacuated) -> Section:
     plan.hazard_keys = _hazards_of(hazards, evac)
     for key in plan.hazard_keys:
         zh = model.HAZARD_BY_KEY[key].zh
-        red, orange = model.WARNING_ACTIONS[1], model.WARNING_ACTIONS[2]
-        s.lines.append(f"【{zh}】何时转移：橙色预警，危险区（撤离区）住户立即转移；红色预警，另加{red.move_risk_max}级及以上"
-                       f"风险区住户转移；蓝色、黄色预警，告知并做好准备。发现险情征兆不等预警，立即转移。"
+        s.lines.append(f"【{zh}】何时转移：{when_to_move()}发现险情征兆不等预警，立即转移。"
                        f"{plan_model.HAZARD_SIGNS.get(key, '')}。")
     if "evacuees" not in evacuated:
         s.lines.append(plan.gap("未做转移分析：谁转移、去哪里、走哪条路不详（先运行 evacuate）"))
@@ -245,6 +243,23 @@ def _transfer(plan, evac, hazards, pairing, code, layers, evacuated) -> Section:
                                     "、".join(f"{k} {n}" for k, n in kinds.items()) + "）"))
     s.lines.append(f"随身带{plan_model.DEFAULT_NOTE}：{plan_model.TAKE_ALONG}。")
     return s
+
+
+def when_to_move() -> str:
+    """What each warning colour asks, in words, from ``model.WARNING_ACTIONS`` (the warning call list's rules)."""
+    parts = []
+    for level in sorted(model.WARNING_ACTIONS):
+        a = model.WARNING_ACTIONS[level]
+        move = (["危险区（撤离区）"] if a.move_danger_zones else []) + \
+            ([f"{'1' if a.move_risk_max == 1 else f'1-{a.move_risk_max}'}级风险区"] if a.move_risk_max else [])
+        tell = a.tell_risk_max > a.move_risk_max
+        text = f"{'、'.join(move)}住户立即转移" if move else ""
+        if tell:
+            span = f"{a.move_risk_max + 1}" if a.tell_risk_max == a.move_risk_max + 1 else \
+                f"{a.move_risk_max + 1}-{a.tell_risk_max}"
+            text += f"{'，' if text else ''}{span}级风险区住户做好转移准备"
+        parts.append(f"{model.WARNING_LEVEL_ZH[level]}预警，{text or '关注预警、加强巡查'}")
+    return "；".join(parts) + "。"
 
 
 def _shelters(plan, layers, evacuated, evac, geom, code) -> Section:

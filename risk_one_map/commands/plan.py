@@ -63,17 +63,22 @@ def cmd_plan(args) -> int:
 
 
 def demo_step(package_dir, out_dir, progress) -> list:
-    """The plan, the role cards and a red flood drill of the sample village with the most people to move."""
+    """The plan, the role cards and a red-warning drill of the sample village with the most people to move, for
+    the hazard most of them move from."""
+    from ..analysis.drill import household_hazards
     from ..atlas.plan_map import print_cards, print_plans
     from ..jobs.drill import plan_drill
     from ..layers.package import Package
-    evacuees = Package(package_dir).read("evacuees", required=False)
+    pkg = Package(package_dir)
+    evacuees = pkg.read("evacuees", required=False)
     if evacuees is None or not len(evacuees):
         return ["plan: no evacuation results, no plan printed"]
     code = evacuees["village_code"].value_counts().index[0]
+    mine = evacuees[evacuees["village_code"] == code]
+    hazard = household_hazards(mine, pkg.read("evacuation_zones")).explode().value_counts().index[0]
     out = Path(out_dir) / "plan"
     plan = print_plans(package_dir, out, [code], progress=progress)
     cards = print_cards(package_dir, out, [code])
-    drill = plan_drill(package_dir, code, "flood", "红", out_dir=out)
+    drill = plan_drill(package_dir, code, hazard, "红", out_dir=out)
     return [f"plan: {line}" for line in plan.summary_lines()[:2]] + [
         f"plan: {plan.files[-1]}", f"plan: role cards {cards.files[-1]}", f"plan: {drill.summary_lines()[0]}"]

@@ -14,7 +14,8 @@ RESULT_COLOUR = {"按时": "#1a9641", "未通知到": "#c00000", "未到达": "#
 
 
 def drill_plan_pdf(d, plan, inputs, path: Path) -> Path:
-    title = f"{plan.name}{model.HAZARD_BY_KEY[d.hazard].zh}{model.WARNING_LEVEL_ZH[d.level]}预警演练方案"
+    event = model.WARNING_EVENT_OF_HAZARD.get(d.hazard, model.HAZARD_BY_KEY[d.hazard].zh)
+    title = f"{plan.name}{event}{model.WARNING_LEVEL_ZH[d.level]}预警演练方案"
     flow = pp.Flow(title, inputs.footer, pp.font())
     flow.box.text(title, size=15, bold=True)
     flow.para(f"演练编号：{d.drill_id}    时间：{d.start}", size=9)
