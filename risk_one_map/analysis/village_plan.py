@@ -176,7 +176,7 @@ def _organisation(plan, persons, pairing, code) -> Section:
                            plan.gap(f"{role}的 B 角（{deputy}）未在名单中") if role == "村支书" else "—")
         rows.append((role, _text(r.name) or GAP_MARK, _text(r.phone) or GAP_MARK, deputy_name,
                      (_text(getattr(r, "duty", None)) or "")[:30]))
-    s.table = (("职务", "姓名", "电话", "B角（替补）", "职责"), rows)
+    s.table = (("职务", "姓名", "电话", "B角（替补）", "职责"), rows) if rows else None
     if not ({"村支书", "村主任"} & present):
         s.lines.append(plan.gap("名单中没有村支书或村主任（总指挥）"))
     if "网格员" not in present:
@@ -233,7 +233,9 @@ def _transfer(plan, evac, hazards, pairing, code, layers, evacuated) -> Section:
     if len(unserved):
         s.lines.append(plan.gap(f"{len(unserved)} 户 {int(pd.to_numeric(unserved['people']).sum())} 人无处安置或无路可达"
                                 f"，须另找安置点"))
-    if pairing is not None:
+    if layers.get("households") is None or not len(layers["households"]):
+        s.lines.append(plan.gap("包中没有住户图层（households），老弱病残户和包保人无从列出"))
+    elif pairing is not None:
         mine = pairing.pairs[pairing.pairs["village_code"] == code] if len(pairing.pairs) else pairing.pairs
         gap = mine[mine["source"] == "缺口"] if len(mine) else mine
         s.lines.append(f"老弱病残包保：本村 {len(mine)} 户，已有或建议包保人 {len(mine) - len(gap)} 户。")

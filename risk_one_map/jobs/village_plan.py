@@ -75,7 +75,7 @@ class PlanResult:
 
     def summary_lines(self) -> list:
         i = self.inputs
-        lines = [f"{self.what}：{len(i.codes)} 个村。"] + i.notes
+        lines = [f"{self.what}：{len(i.codes)} 个村。"]  # the CLI says 近似村界 first itself; the PDFs say it too
         lines += i.pairing.summary_lines()[:2] + i.pairing.gaps[:5]
         if len(i.pairing.gaps) > 5:
             lines.append(f"……另有 {len(i.pairing.gaps) - 5} 个村有包保缺口（见 helpers 图层）")
@@ -139,7 +139,10 @@ def read_inputs(package_dir, villages=None, township=None, *, capacity=None, pre
 
 def write_tables(inputs: PlanInputs) -> None:
     """helpers, clearance_villages, clearance_townships into the package (the whole county's, every run)."""
-    out = {"helpers": inputs.pairing.pairs.drop(columns=["kept"])}
+    pairs = inputs.pairing.pairs.drop(columns=["kept"])
+    if pairs.crs is None:  # no households layer: an empty table, in the package's CRS all the same
+        pairs = pairs.set_crs(inputs.pkg.crs())
+    out = {"helpers": pairs}
     if inputs.clearance is not None:
         out["clearance_villages"] = inputs.clearance.villages.drop(columns=["last_ids"])
         out["clearance_townships"] = inputs.clearance.townships
