@@ -541,6 +541,36 @@ OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP
      + tuple(F(f"{h.key}_l1_2", "float", f"{h.zh}1-2级风险区人口") for h in HAZARD_TYPES)
      + (F("source", "str", "人口来源"),)),
 ))
+# Village plans (#18): the 包保 pairs staff edit in QGIS, the clearance times and the drills, with Chinese aliases.
+OUTPUT_LAYERS = OUTPUT_LAYERS + tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields)
+                                      for name, geometry, fields in (
+    ("helpers", ("Point",), (
+        F("village_code", "str", "所在村代码"), F("household_id", "str", "住户编号"), F("people", "int", "人数"),
+        F("vulnerable_note", "str", "脆弱人群"), F("helper_name", "str", "包保责任人"),
+        F("helper_phone", "str", "包保人电话"), F("helper_role", "str", "包保人职务"),
+        F("distance_m", "float", "距离(米)"), F("source", "str", "来源（已有/自动建议/缺口）"))),
+    ("drill_records", ("Point",), (
+        F("drill_id", "str", "演练编号"), F("household_id", "str", "住户编号"), F("village_code", "str", "所在村代码"),
+        F("people", "int", "人数"), F("vulnerable", "int", "有脆弱人群"), F("helper", "str", "包保人"),
+        F("shelter_name", "str", "避难场所"), F("distance_m", "float", "路程(米)"),
+        F("planned_min", "float", "计划到达(分钟)"), F("action", "str", "要求（move 转移 / tell 告知）"),
+        F("reached_min", "float", "通知到(分钟)"), F("arrived_min", "float", "实际到达(分钟)"),
+        F("late_min", "float", "晚到(分钟)"), F("result", "str", "结果"))),
+    ("clearance_villages", (), (
+        F("code", "str", "村代码"), F("name", "str", "村名"), F("township_code", "str", "乡镇代码"),
+        F("township", "str", "乡镇"), F("households", "int", "须转移户数"), F("people", "int", "须转移人数"),
+        F("vulnerable_households", "int", "老弱病残户数"), F("clearance_min", "float", "预计转移完成时间(分钟)"),
+        F("longest_walk_m", "float", "最远路程(米)"), F("last_households", "str", "最后到达的住户"),
+        F("unserved_households", "int", "无处安置户数"), F("unserved_people", "int", "无处安置人数"),
+        F("within_target", "int", "在目标时间内"))),
+    ("drills", (), (
+        F("drill_id", "str", "演练编号"), F("village_code", "str", "村代码"), F("village_name", "str", "村名"),
+        F("hazard", "str", "灾种"), F("level", "int", "预警级别（1红 2橙 3黄 4蓝）"), F("start", "str", "开始时间"),
+        F("scenario", "str", "情景"), F("target_min", "float", "目标(分钟)"), F("planned_min", "float", "计划(分钟)"),
+        F("households", "int", "须通知户数"), F("status", "str", "状态（planned 已计划 / evaluated 已评估）"),
+        F("reached", "int", "通知到户数"), F("arrived", "int", "到达户数"), F("actual_min", "float", "实际(分钟)"),
+        F("evaluated_at", "str", "评估时间"))),
+))
 OUTPUT_LAYER_BY_NAME = {s.name: s for s in OUTPUT_LAYERS}
 # Coded values of the outputs, shown in Chinese (the analyses write English keys).
 UNSERVED_REASONS = {"no route": "无可达路线", "no capacity": "容量不足"}
