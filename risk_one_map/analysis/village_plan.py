@@ -97,6 +97,11 @@ def build_plan(code: str, layers: dict, *, pairing=None, clearance=None, evacuat
     plan.clearance_line = clearance.village_line(code) if clearance is not None else plan.gap(
         "未做转移分析，无法计算预计转移完成时间（先运行 evacuate）")
     lines = [plan.clearance_line] + ([clearance.settings_line()] if clearance is not None else [])
+    town = clearance.townships[clearance.townships["code"] == town_code] if clearance is not None else None
+    if town is not None and len(town) and not pd.isna(town["clearance_min"].iloc[0]):
+        t = town.iloc[0]
+        lines.append(f"全{plan.township or '乡镇'}：预计 {t.clearance_min:.0f} 分钟完成转移"
+                     f"（最后是{t.deciding_village}）。")
     plan.sections.append(Section("五、预计转移完成时间", lines))
     plan.sections.append(_shelters(plan, layers, evacuated, evac, geom, code))
     plan.sections.append(_depots(plan, layers.get("depots"), geom))
@@ -238,7 +243,13 @@ def _transfer(plan, evac, hazards, pairing, code, layers, evacuated) -> Section:
     elif pairing is not None:
         mine = pairing.pairs[pairing.pairs["village_code"] == code] if len(pairing.pairs) else pairing.pairs
         gap = mine[mine["source"] == "缺口"] if len(mine) else mine
-        s.lines.append(f"老弱病残包保：本村 {len(mine)} 户，已有或建议包保人 {len(mine) - len(gap)} 户。")
+        s.lines.append(f"老弱病残包保：本村 {len(mine)} 户，已有或建议包保人 {len(mine) - len(gap)} 户。"
+                       f"{pairing.rule}")
+        loads = pairing.loads[pairing.loads["village_code"] == code]
+        if len(loads):
+            s.table = (("包保责任人", "电话", "职务", "包保户数", "人数"), [
+                (r.helper_name, r.helper_phone or "—", r.helper_role, str(r.households), str(r.people))
+                for r in loads.itertuples(index=False)])
         if len(gap):
             kinds = gap["vulnerable_note"].value_counts()
             s.lines.append(plan.gap(f"{len(gap)} 户老弱病残未指定包保人（" +

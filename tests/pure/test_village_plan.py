@@ -104,6 +104,12 @@ def test_sample_county_every_vulnerable_household_has_a_helper_or_is_a_gap(evacu
     plan = res.inputs.plan(code)
     assert f"{cv.set_index('code').loc[code, 'clearance_min']:.0f} 分钟" in plan.clearance_line
     assert any("乡镇、县的联系人" in g for g in plan.gaps)  # the sample roster has none: a gap, not a name
+    town = res.inputs.clearance.townships.set_index("code")
+    five = next(sec for sec in plan.sections if sec.title.startswith("五"))
+    town_min = town.loc[cv.set_index("code").loc[code, "township_code"], "clearance_min"]
+    assert any(line.startswith("全") and f"预计 {town_min:.0f} 分钟完成转移" in line for line in five.lines)
+    four = next(sec for sec in plan.sections if sec.title.startswith("四"))
+    assert four.table[0][:4] == ("包保责任人", "电话", "职务", "包保户数")  # the load per helper, shown
 
 
 def test_drill_record_round_trip(evacuated_sample, tmp_path):
@@ -158,3 +164,21 @@ def test_the_village_sheet_prints_the_same_clearance_figure(evacuated_sample):
     note = build_sheet_data(evacuated_sample, villages=[code]).villages["route_note"].iloc[0]
     assert f"预计转移完成时间：约 {timed['clearance_min'].iloc[0]:.0f} 分钟" in note
     assert timed["last_ids"].iloc[0].split(",")[0] in note
+
+
+def test_cli_drill_times_typed_in(evacuated_sample, capsys):
+    from risk_one_map.cli import main
+    from risk_one_map.layers.package import Package
+    code = Package(evacuated_sample).read("evacuees")["village_code"].value_counts().index[-1]
+    assert main(["drill", str(evacuated_sample), "--village", code, "--hazard", "flood", "--level", "red",
+                 "--start", "2026-07-01 08:00"]) == 0
+    first = Package(evacuated_sample).read("drill_records")
+    first = first[first["village_code"] == code]
+    hid = first["household_id"].iloc[0]
+    capsys.readouterr()
+    assert main(["drill", str(evacuated_sample), "--village", code, "--reached", f"{hid}=4",
+                 "--arrived", f"{hid}=08:31"]) == 0
+    out = capsys.readouterr().out
+    assert f"通知到 1/{len(first)} 户" in out
+    rec = Package(evacuated_sample).read("drill_records").set_index("household_id")
+    assert rec.loc[hid, "reached_min"] == 4.0 and rec.loc[hid, "arrived_min"] == 31.0
