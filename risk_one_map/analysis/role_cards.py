@@ -55,7 +55,7 @@ def village_cards(plan, layers: dict, evacuees=None, pairing=None, target_min=No
     signs = [plan_model.HAZARD_SIGNS[h] for h in plan.hazard_keys if h in plan_model.HAZARD_SIGNS]
     heads = persons[persons["role"].map(_text).isin(("村支书", "村主任"))]
     contacts = [(_text(r.role), _text(r.name), _text(r.phone) or "") for r in heads.itertuples(index=False)]
-    contacts += plan.upper_contacts[:2]
+    contacts += plan.upper_contacts[:2] or [("乡镇联系人", "【待补】", "")]  # the plan lists the same gap
     pairs = pairing.pairs[pairing.pairs["village_code"] == code] if pairing is not None and len(pairing.pairs) \
         else None
     cards = []

@@ -37,7 +37,7 @@ def cards_pdf(cards, plan, path: Path, footer: str) -> Path:
 def _card(fig, card, font, top: float) -> None:
     from matplotlib.patches import Rectangle
     colour = BAND.get(card.role_key, "#444444")
-    x0, x1, bottom = 0.05, 0.95, top - 0.455
+    x0, x1, bottom = 0.05, 0.95, top - 0.445  # above the page footer
     fig.patches.append(Rectangle((x0, top - 0.04), x1 - x0, 0.04, transform=fig.transFigure, facecolor=colour,
                                  edgecolor="none"))
     fig.patches.append(Rectangle((x0, bottom), x1 - x0, top - bottom, transform=fig.transFigure, facecolor="none",

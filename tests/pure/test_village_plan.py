@@ -110,6 +110,14 @@ def test_sample_county_every_vulnerable_household_has_a_helper_or_is_a_gap(evacu
     assert any(line.startswith("全") and f"预计 {town_min:.0f} 分钟完成转移" in line for line in five.lines)
     four = next(sec for sec in plan.sections if sec.title.startswith("四"))
     assert four.table[0][:4] == ("包保责任人", "电话", "职务", "包保户数")  # the load per helper, shown
+    # role cards: one per key person, heads first; a helper's card lists exactly the households paired with them
+    from risk_one_map.analysis.role_cards import village_cards
+    cards = village_cards(plan, res.inputs.layers, res.inputs.evacuated["evacuees"], res.inputs.pairing)
+    assert cards[0].role_key == "head" and {"head", "grid", "helper"} <= {c.role_key for c in cards}
+    helper = next(c for c in cards if c.role_key == "helper")
+    paired = helpers[(helpers["helper_name"] == helper.name) & (helpers["helper_phone"] == helper.phone)]
+    assert len(helper.households) == len(paired) > 0
+    assert set(helper.steps) == {"蓝色/黄色预警", "橙色/红色预警"} and all(helper.steps.values())
 
 
 def test_drill_record_round_trip(evacuated_sample, tmp_path):
