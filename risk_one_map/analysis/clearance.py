@@ -197,13 +197,12 @@ def _townships(vil: pd.DataFrame) -> pd.DataFrame:
 
 
 def sheet_lines(result: ClearanceResult) -> dict:
-    """code -> the one short line a village sheet prints under its map (the plan gives the whole sentence)."""
-    s, out = result.settings, {}
-    basis = "默认准备时间和步速" if s["prep_min_default"] and s["walk_kmh_default"] else "见预案"
+    """code -> the one short line a village sheet prints under its map, from the default times (the plan gives
+    the whole sentence, with the households that decide it). The A4 sheet's note box holds two short lines."""
+    out = {}
     for r in result.villages.itertuples(index=False):
-        if r.unserved_households:
-            out[r.code] = f"预计转移完成时间：{r.unserved_households} 户无处安置，无法按时完成"
-        elif not pd.isna(r.clearance_min):  # short: the A4 sheet's note box holds about 40 characters a line
-            out[r.code] = (f"预计转移完成时间：约 {r.clearance_min:.0f} 分钟（{basis}；"
-                           f"最后到达 {r.last_ids.split(',')[0]}）")
+        if r.unserved_households:  # the sheet's own note and red line already say who has no place
+            continue
+        if not pd.isna(r.clearance_min):
+            out[r.code] = f"预计转移完成时间：约{r.clearance_min:.0f}分钟（默认值估算）"
     return out
