@@ -183,6 +183,7 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
     known = [f for f in VULNERABLE if f in vil.columns and pd.to_numeric(vil[f], errors="coerce").notna().any()]
     vulnerable_at_risk = _vulnerable_at_risk(pkg, layers, known)
     has_zones = "risk_zones" in layers and len(pkg.read("risk_zones")) > 0
+    clearance = _clearance_lines(pkg, layers, vil, town)
     exposure_any = "exposure" in layers and len(pkg.read("exposure")) > 0
     computed = [zh for key, zh in (("exposure", "人口暴露"), ("evacuation_routes", "撤离路线")) if key in layers]
     computed += sheet_lowpoints.computed_note(pkg, layers)
@@ -218,6 +219,8 @@ def build_sheet_data(package_dir, villages: Optional[Iterable[str]] = None, town
         elif ev is not None and ev.unserved > 0:
             map_notes.append(f"注：本村 {ev.unserved:,} 名须撤离人员无安置场所" + ("。" if mine_routes else
                                                                       "，图中无撤离路线。"))
+        if code in clearance:
+            map_notes.append(clearance[code])
         if sc.outside_dem(footprint, v.geometry.bounds):
             map_notes.append(sc.DEM_NOTE)
         rows.append({
@@ -570,6 +573,15 @@ def _population_text(v, known, at_risk: Optional[str] = None) -> str:
     if at_risk:
         parts.append(at_risk)
     return "；".join(parts)
+
+
+def _clearance_lines(pkg, layers, vil, town) -> dict:
+    """预计转移完成时间 per village (#18), from the evacuation's results as they are now, with the default times."""
+    if "evacuees" not in layers:
+        return {}
+    from ..analysis.clearance import clearance_times, sheet_lines
+    unserved = pkg.read("unserved") if "unserved" in layers else None
+    return sheet_lines(clearance_times(pkg.read("evacuees"), vil, town, unserved))
 
 
 def _card(hazards, shelters, persons, destinations, evac, has_routes, date) -> str:

@@ -19,6 +19,12 @@ from .ledger_terms import (  # noqa: F401
     LEDGER_OPEN_STATUSES, LEDGER_SOURCES, PATROL_PROJECT, PATROL_META, PATROL_PHOTOS, PATROL_OUTCOMES,
     LEDGER_FIELD_LABELS, LEDGER_TABLES, ledger_label, ledger_key)
 
+# The words of warnings and 叫应, in a file of their own; named here as model names.
+from .warning_terms import (  # noqa: F401
+    CALL_ORDER, CALL_ORDER_LAST, CALL_TEMPLATES, CALL_TREE, CALL_TREE_SOURCE, CAP_SEVERITY_LEVEL, COUNTY_DESK,
+    HOUSEHOLD_ACTIONS, HOUSEHOLD_HEAD, SMS_MAX_CHARS, TOWNSHIP_DESK, WARNING_ACTIONS, WARNING_ACTIONS_SOURCE,
+    WARNING_EVENT_OF_HAZARD, WARNING_EVENTS, WARNING_LEVEL_ZH, WarningAction, _WARNING_LEVEL_WORDS)
+
 # --------------------------------------------------------------------------------------------------
 # Coordinate reference systems
 # --------------------------------------------------------------------------------------------------
@@ -164,28 +170,8 @@ SHELTER_COLOUR = "#1a9641"
 ROUTE_COLOUR = "#1a9641"
 
 # --------------------------------------------------------------------------------------------------
-# Warnings (预警叫应)
+# Warnings (预警叫应): the words are data in warning_terms.py
 # --------------------------------------------------------------------------------------------------
-# Warning event names -> the package's hazard types whose zones the warning reaches. Checked in order, the first
-# whose word is in the event text wins (so "地质灾害气象风险" is geologic before "气象" could match). Editable data.
-WARNING_EVENTS = (
-    ("地质灾害", ("geologic",)), ("地灾", ("geologic",)), ("滑坡", ("geologic",)), ("泥石流", ("geologic",)),
-    ("崩塌", ("geologic",)),
-    ("山洪", ("flood",)), ("暴雨", ("flood",)), ("洪水", ("flood",)), ("洪涝", ("flood",)), ("内涝", ("flood",)),
-    ("渍涝", ("flood",)), ("台风", ("meteorological", "flood")), ("森林火险", ("forest_fire",)),
-    ("草原火险", ("forest_fire",)), ("森林草原火", ("forest_fire",)), ("火险", ("forest_fire",)),
-    ("风暴潮", ("marine",)), ("海浪", ("marine",)), ("海啸", ("marine",)), ("地震", ("earthquake",)),
-    ("大风", ("meteorological",)), ("冰雹", ("meteorological",)), ("雷电", ("meteorological",)),
-    ("暴雪", ("meteorological",)), ("寒潮", ("meteorological",)), ("干旱", ("flood",)),
-    ("rainstorm", ("flood",)), ("flood", ("flood",)), ("landslide", ("geologic",)),
-    ("typhoon", ("meteorological", "flood")), ("fire", ("forest_fire",)),
-)
-
-# The event named on a warning given by hand (codes or an area with a hazard type).
-WARNING_EVENT_OF_HAZARD = {"geologic": "地质灾害气象风险", "flood": "暴雨洪涝", "meteorological": "气象灾害",
-                           "forest_fire": "森林火险", "marine": "海洋灾害", "earthquake": "地震"}
-
-
 def warning_hazards(event) -> tuple:
     """The hazard keys a warning event reaches ("暴雨橙色预警" -> ("flood",)); () for an unknown event."""
     text = text_value(event) or ""
@@ -195,13 +181,6 @@ def warning_hazards(event) -> tuple:
             return keys
     key = hazard_key(text)
     return (key,) if key else ()
-
-
-# Warning colour levels, GB/T 37230-2018: 1 red (特别严重) .. 4 blue (一般). CAP severity and English words map here.
-WARNING_LEVEL_ZH = {1: "红色", 2: "橙色", 3: "黄色", 4: "蓝色"}
-_WARNING_LEVEL_WORDS = (("红", 1), ("橙", 2), ("黄", 3), ("蓝", 4), ("Ⅳ级", 4), ("Ⅲ级", 3), ("Ⅱ级", 2), ("Ⅰ级", 1), ("IV级", 4), ("III级", 3),
-                        ("II级", 2), ("I级", 1), ("四级", 4), ("三级", 3), ("二级", 2), ("一级", 1))
-CAP_SEVERITY_LEVEL = {"extreme": 1, "severe": 2, "moderate": 3, "minor": 4}
 
 
 def warning_level(value) -> Optional[int]:
@@ -223,49 +202,6 @@ def warning_level(value) -> Optional[int]:
             return level
     return None
 
-
-@dataclass(frozen=True)
-class WarningAction:
-    """What a warning colour asks of the households in the warned hazard's zones (an adjustable default: the
-    provincial plans differ). Danger zones are geohazard danger zones and flood low points (the evacuation zones);
-    risk zones are the census risk_zones of the warned hazard, 1 = highest."""
-    move_danger_zones: bool  # households in danger zones move (else they are told and get ready)
-    move_risk_max: int  # households in risk zones at this level or higher move (0: none)
-    tell_risk_max: int  # ... and are told down to this level
-
-
-WARNING_ACTIONS = {1: WarningAction(True, 2, 3), 2: WarningAction(True, 1, 2), 3: WarningAction(False, 0, 1),
-                   4: WarningAction(False, 0, 0)}
-WARNING_ACTIONS_SOURCE = "default"
-HOUSEHOLD_ACTIONS = {"move": "立即转移", "tell": "告知并做好转移准备"}
-
-# Who calls whom (叫应链), by role: each role's place in the call order (1 first) and the role that calls it. A caller
-# role the village has on its roster is that person; one it lacks passes up to its own caller, and at the top are
-# the duty desks (乡镇值班员, 县值班室: not on the roster). Roles not listed come last, called by the village's head.
-# Persons whose village_code is a township's or the county's code are called before every village (order 0), by
-# 县值班室. An adjustable default; a package may carry its own table ``call_roles`` (role, order, caller).
-TOWNSHIP_DESK, COUNTY_DESK = "乡镇值班员", "县值班室"
-HOUSEHOLD_HEAD = "户主"
-CALL_TREE = (("村支书", 1, TOWNSHIP_DESK), ("村主任", 1, TOWNSHIP_DESK), ("网格员", 2, "村支书"),
-             ("包保责任人", 2, "村支书"), ("地灾群测群防员", 3, "村支书"), ("山洪预警员", 3, "村支书"),
-             ("易涝点责任人", 3, "村支书"), ("避灾场所管理员", 4, TOWNSHIP_DESK), ("危房联络员", 5, "村支书"),
-             (HOUSEHOLD_HEAD, 6, "网格员"))
-CALL_TREE_SOURCE = "default"
-CALL_ORDER = tuple((role, order) for role, order, _caller in CALL_TREE)
-CALL_ORDER_LAST = 9
-# SMS text per role group, one SMS (70 Chinese characters) at most after filling in. {level} is 红色 etc.
-CALL_TEMPLATES = {
-    "officials": "【{level}预警】{event}：{village}{move}户{people}人须{action}，请即组织，开放{shelter}。收到请回复",
-    "grid": "【{level}预警】{event}：请入户叫应{village}须{action}的{move}户，老弱病残先转，去{shelter}。收到请回复",
-    "township": "【{level}预警】{event}：{town}{villages}个村须转移{move}户{people}人，请即组织叫应，开放{shelter}等场所。收到请回复",
-    "officials_watch": "【{level}预警】{event}：请{village}即刻传达到户，加强巡查，做好转移准备。收到请回复",
-    "grid_watch": "【{level}预警】{event}：请将预警传达到{village}每户，老弱病残先落实转移准备。收到请回复",
-    "monitor": "【{level}预警】{event}：请加密巡查{point}，发现险情立即报告、鸣锣转移。收到请回复",
-    "shelter": "【{level}预警】{event}：请即开放{shelter}，预计到达约{people}人。收到请回复",
-    "household": "【{level}预警】{event}：您家须立即转移到{shelter}，老人小孩先走，听从网格员安排。收到请回复",
-    "household_watch": "【{level}预警】{event}：请做好转移准备，留意村里通知和锣声，老人小孩先安排。收到请回复",
-}
-SMS_MAX_CHARS = 70
 
 GEOHAZARD_KINDS = {
     "landslide": "滑坡", "rockfall": "崩塌", "debris_flow": "泥石流",
@@ -345,6 +281,10 @@ DEFAULTS = {d.key: d for d in (
     Default("depot_reach_province_h", 10.0, "h", "省级物资首批送达时限", "2024 national guidance"),
     Default("outside_county_m", 10_000.0, "m", "图层要素离县界最远距离（超出即视为坐标错误）", "default"),
     Default("fixed_shelter_share", 0.25, "share", "固定避难场所容量占常住人口比例 (20-30%)", "Guangdong guidance"),
+    # Village plans (预案), 包保 and drills (layers/plan_model.py holds the rest of the plan's data).
+    Default("prep_min", 20.0, "min", "接到预警后出发前的准备时间（参考盐城做法：20分钟内到岗）", "default"),
+    Default("clearance_target_min", 60.0, "min", "转移完成时限（盐城做法：1小时内完成转移）", "Yancheng practice"),
+    Default("helper_capacity", 5, "households", "每名包保责任人最多包保的老弱病残户数", "default"),
 )}
 
 
@@ -530,6 +470,8 @@ OUTPUT_LAYER_TITLES = {
     "warning_area": "预警区域", "warning_villages": "预警涉及村", "warning_households": "预警须转移/告知住户",
     "warning_calls": "叫应名单", "call_log": "叫应记录",
     "dem_depressions": "DEM洼地（低洼易涝筛查）",
+    "helpers": "包保责任人（一对一）", "clearance_villages": "预计转移完成时间（按村）",
+    "clearance_townships": "预计转移完成时间（按乡镇）", "drills": "演练", "drill_records": "演练记录",
 }
 
 
@@ -635,6 +577,36 @@ OUTPUT_LAYERS += tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROU
         F("warning", "str", "预警编号"), F("event", "str", "预警事件"), F("level", "str", "预警颜色"),
         F("hazards", "str", "灾种"), F("onset", "str", "生效时间"), F("expires", "str", "截止时间"),
         F("source", "str", "来源"))),
+))
+# Village plans (#18): the 包保 pairs staff edit in QGIS, the clearance times and the drills, with Chinese aliases.
+OUTPUT_LAYERS = OUTPUT_LAYERS + tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields)
+                                      for name, geometry, fields in (
+    ("helpers", ("Point",), (
+        F("village_code", "str", "所在村代码"), F("household_id", "str", "住户编号"), F("people", "int", "人数"),
+        F("vulnerable_note", "str", "脆弱人群"), F("helper_name", "str", "包保责任人"),
+        F("helper_phone", "str", "包保人电话"), F("helper_role", "str", "包保人职务"),
+        F("distance_m", "float", "距离(米)"), F("source", "str", "来源（已有/自动建议/缺口）"))),
+    ("drill_records", ("Point",), (
+        F("drill_id", "str", "演练编号"), F("household_id", "str", "住户编号"), F("village_code", "str", "所在村代码"),
+        F("people", "int", "人数"), F("vulnerable", "int", "有脆弱人群"), F("helper", "str", "包保人"),
+        F("shelter_name", "str", "避难场所"), F("distance_m", "float", "路程(米)"),
+        F("planned_min", "float", "计划到达(分钟)"), F("action", "str", "要求（move 转移 / tell 告知）"),
+        F("reached_min", "float", "通知到(分钟)"), F("arrived_min", "float", "实际到达(分钟)"),
+        F("late_min", "float", "晚到(分钟)"), F("result", "str", "结果"))),
+    ("clearance_villages", (), (
+        F("code", "str", "村代码"), F("name", "str", "村名"), F("township_code", "str", "乡镇代码"),
+        F("township", "str", "乡镇"), F("households", "int", "须转移户数"), F("people", "int", "须转移人数"),
+        F("vulnerable_households", "int", "老弱病残户数"), F("clearance_min", "float", "预计转移完成时间(分钟)"),
+        F("longest_walk_m", "float", "最远路程(米)"), F("last_households", "str", "最后到达的住户"),
+        F("unserved_households", "int", "无处安置户数"), F("unserved_people", "int", "无处安置人数"),
+        F("within_target", "int", "在目标时间内"))),
+    ("drills", (), (
+        F("drill_id", "str", "演练编号"), F("village_code", "str", "村代码"), F("village_name", "str", "村名"),
+        F("hazard", "str", "灾种"), F("level", "int", "预警级别（1红 2橙 3黄 4蓝）"), F("start", "str", "开始时间"),
+        F("scenario", "str", "情景"), F("target_min", "float", "目标(分钟)"), F("planned_min", "float", "计划(分钟)"),
+        F("households", "int", "须通知户数"), F("status", "str", "状态（planned 已计划 / evaluated 已评估）"),
+        F("reached", "int", "通知到户数"), F("arrived", "int", "到达户数"), F("actual_min", "float", "实际(分钟)"),
+        F("evaluated_at", "str", "评估时间"))),
 ))
 OUTPUT_LAYER_BY_NAME = {s.name: s for s in OUTPUT_LAYERS}
 # Coded values of the outputs, shown in Chinese (the analyses write English keys).

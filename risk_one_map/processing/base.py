@@ -54,6 +54,7 @@ OUTPUT_LAYERS = {
     "sitedepots": ("depot_sites", "depot_allocation"),
     "warning": ("warning_area", "warning_villages", "warning_households", "warning_calls"),
     "lowpoints": ("dem_depressions",),
+    "villageplan": ("helpers",),  # the 包保 pairs, to edit in QGIS
 }
 
 

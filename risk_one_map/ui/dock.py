@@ -151,6 +151,8 @@ class TownshipDock(QDockWidget):
             lay.addWidget(b)
         self.print_village_button.clicked.connect(self.print_village)
         self.print_township_button.clicked.connect(self.print_township)
+        from .plan_buttons import PlanButtons
+        self.plan_buttons = PlanButtons(self, lay, button_font)  # 打印本村预案 / 处置卡
         self.warn_button = QPushButton(tr("预警叫应"))
         self.warn_button.setToolTip(tr("打开 CAP 预警文件或在地图上画范围：先打给谁、哪些户要转移、打印各乡镇叫应单"))
         self.warn_button.setFont(button_font)
@@ -377,6 +379,8 @@ class TownshipDock(QDockWidget):
         self.warn_button.setEnabled(not deps.unavailable_sentence("analysis") and self.warn is not None)
         if hasattr(self, "patrol_button"):
             self.patrol_button.setEnabled(not deps.unavailable_sentence("analysis") and self.township() is not None)
+        if hasattr(self, "plan_buttons"):
+            self.plan_buttons.update(busy)
 
     def print_village(self) -> Optional[JobTask]:
         village = self.village()
