@@ -68,6 +68,26 @@
         <translation>Print village sheets…</translation>
     </message>
     <message>
+        <source>预警叫应…</source>
+        <translation>Warning calls…</translation>
+    </message>
+    <message>
+        <source>导出隐患排查治理台账…</source>
+        <translation>Export the hazard ledger…</translation>
+    </message>
+    <message>
+        <source>导入修改后的台账…</source>
+        <translation>Import an edited ledger…</translation>
+    </message>
+    <message>
+        <source>导出巡查包（QField）…</source>
+        <translation>Export a patrol folder (QField)…</translation>
+    </message>
+    <message>
+        <source>合并交回的巡查包…</source>
+        <translation>Merge returned patrol folders…</translation>
+    </message>
+    <message>
         <source>生成示例县…</source>
         <translation>Sample county…</translation>
     </message>
@@ -254,6 +274,14 @@
     <message>
         <source>打印全镇</source>
         <translation>Print the whole township</translation>
+    </message>
+    <message>
+        <source>预警叫应</source>
+        <translation>Warning calls</translation>
+    </message>
+    <message>
+        <source>打开 CAP 预警文件或在地图上画范围：先打给谁、哪些户要转移、打印各乡镇叫应单</source>
+        <translation>Open a CAP warning file or draw the area on the map: who to call first, which households move, the township call sheets</translation>
     </message>
     <message>
         <source>正在打印……进度见窗口底部的任务栏，可在那里取消。</source>
@@ -520,6 +548,30 @@
         <translation>The install did not finish; the component folder is unchanged: {reason}</translation>
     </message>
     <message>
+        <source>导出本镇巡查包（QField）…</source>
+        <translation>Export this township's patrol folder (QField)…</translation>
+    </message>
+    <message>
+        <source>把本镇的隐患台账、地图和巡查表单写成一个文件夹，拷到手机上用 QField 离线巡查</source>
+        <translation>Write the township's hazard ledger, map and patrol forms into a folder to copy to a phone and patrol offline with QField</translation>
+    </message>
+    <message>
+        <source>打印本村预案</source>
+        <translation>Print the village plan</translation>
+    </message>
+    <message>
+        <source>处置卡</source>
+        <translation>Role cards</translation>
+    </message>
+    <message>
+        <source>打印 {name} 应急预案</source>
+        <translation>Print the emergency plan of {name}</translation>
+    </message>
+    <message>
+        <source>打印 {name} 应急处置卡</source>
+        <translation>Print the role cards of {name}</translation>
+    </message>
+    <message>
         <source>无</source>
         <translation>none</translation>
     </message>
@@ -530,6 +582,10 @@
     <message>
         <source>结果已是最优。</source>
         <translation>The result is proven optimal.</translation>
+    </message>
+    <message>
+        <source>预警已解除，无需叫应；以前的叫应记录都保留着。</source>
+        <translation>The warning is lifted: no calls needed; earlier call records are kept.</translation>
     </message>
     <message>
         <source>共 {n} 个村，统计常住人口 {p} 人（人口来源：{source}）。</source>
@@ -546,6 +602,18 @@
     <message>
         <source>到储备点平均车程 {m} 分钟，最远 {w} 分钟。</source>
         <translation>Mean drive to a depot {m} min, longest {w} min.</translation>
+    </message>
+    <message>
+        <source>{title}：涉及 {t} 个乡镇 {v} 个村；须立即转移 {h} 户 {p} 人（有老弱病残的 {vul} 户），告知并做好转移准备 {tell} 户。</source>
+        <translation>{title}: {t} townships, {v} villages; {h} households ({p} people) must move now ({vul} with vulnerable people), {tell} households to be told and get ready.</translation>
+    </message>
+    <message>
+        <source>共 {n} 个电话要打，其中户主 {heads} 个。</source>
+        <translation>{n} calls to make, {heads} of them to household heads.</translation>
+    </message>
+    <message>
+        <source>没有可开放的避难场所：请乡镇另行安排安置点。</source>
+        <translation>No shelter can open: the township must arrange other places.</translation>
     </message>
     <message>
         <source>住在高、中高风险区（1-2 级）的人口：{parts} 人。</source>
@@ -576,12 +644,148 @@
         <translation>People reached within the {zh} limit of {h} h: {share}%.</translation>
     </message>
     <message>
+        <source>{n} 个村没有可叫应的责任人或电话，已列在名单最前：须乡镇派人上门通知。</source>
+        <translation>{n} villages have no responsible person or phone to call; they head the list: the township must send someone in person.</translation>
+    </message>
+    <message>
+        <source>开放 {n} 个避难场所，预计到达 {p} 人。</source>
+        <translation>Open {n} shelters; about {p} people expected.</translation>
+    </message>
+    <message>
+        <source>已打印 {n} 份乡镇叫应单：{folder}</source>
+        <translation>{n} township call sheets printed: {folder}</translation>
+    </message>
+    <message>
         <source>已取消，没有写入任何文件。</source>
         <translation>Cancelled; nothing was written.</translation>
     </message>
     <message>
         <source>打开文件夹</source>
         <translation>Open folder</translation>
+    </message>
+    <message>
+        <source>预警来自</source>
+        <translation>Warning from</translation>
+    </message>
+    <message>
+        <source>预警发布系统下发的 CAP 1.2 文件（.xml）</source>
+        <translation>A CAP 1.2 file (.xml) from the warning release system</translation>
+    </message>
+    <message>
+        <source>CAP 文件</source>
+        <translation>CAP file</translation>
+    </message>
+    <message>
+        <source>只用选中的要素</source>
+        <translation>Selected features only</translation>
+    </message>
+    <message>
+        <source>范围图层</source>
+        <translation>Area layer</translation>
+    </message>
+    <message>
+        <source>在地图上画…</source>
+        <translation>Draw on the map…</translation>
+    </message>
+    <message>
+        <source>左键逐点加范围的角，右键结束</source>
+        <translation>Left-click each corner of the area, right-click to finish</translation>
+    </message>
+    <message>
+        <source>画出的范围</source>
+        <translation>Drawn area</translation>
+    </message>
+    <message>
+        <source>乡镇 9 位或村 12 位代码，空格或逗号分开</source>
+        <translation>9-digit township or 12-digit village codes, separated by spaces or commas</translation>
+    </message>
+    <message>
+        <source>代码</source>
+        <translation>Codes</translation>
+    </message>
+    <message>
+        <source>预警颜色</source>
+        <translation>Warning colour</translation>
+    </message>
+    <message>
+        <source>默认：数据包下的 warning 文件夹</source>
+        <translation>Default: the warning folder in the package</translation>
+    </message>
+    <message>
+        <source>叫应名单和叫应单存到</source>
+        <translation>Save the call list and call sheets to</translation>
+    </message>
+    <message>
+        <source>打印各乡镇叫应单（A4 PDF）</source>
+        <translation>Print each township's call sheet (A4 PDF)</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>Cancel</translation>
+    </message>
+    <message>
+        <source>选择 CAP 预警文件</source>
+        <translation>Choose a CAP warning file</translation>
+    </message>
+    <message>
+        <source>在地图上左键逐点加范围的角，右键结束</source>
+        <translation>On the map, left-click each corner of the area, right-click to finish</translation>
+    </message>
+    <message>
+        <source>正在计算叫应名单……</source>
+        <translation>Working out the call list…</translation>
+    </message>
+    <message>
+        <source>请先点“在地图上画…”画出预警范围。</source>
+        <translation>First click “Draw on the map…” and draw the warned area.</translation>
+    </message>
+    <message>
+        <source>地图上画的范围</source>
+        <translation>Area drawn on the map</translation>
+    </message>
+    <message>
+        <source>CAP 预警文件</source>
+        <translation>CAP warning file</translation>
+    </message>
+    <message>
+        <source>图层中的范围</source>
+        <translation>Area from a layer</translation>
+    </message>
+    <message>
+        <source>在地图上画范围</source>
+        <translation>Draw the area on the map</translation>
+    </message>
+    <message>
+        <source>乡镇/村代码</source>
+        <translation>Township/village codes</translation>
+    </message>
+    <message>
+        <source>灾种</source>
+        <translation>Hazard</translation>
+    </message>
+    <message>
+        <source>已画范围：{n} 个角</source>
+        <translation>Area drawn: {n} corners</translation>
+    </message>
+    <message>
+        <source>请选择 CAP 预警文件。</source>
+        <translation>Choose a CAP warning file.</translation>
+    </message>
+    <message>
+        <source>请填写乡镇或村代码。</source>
+        <translation>Enter township or village codes.</translation>
+    </message>
+    <message>
+        <source>请选择一个面图层作为预警范围。</source>
+        <translation>Choose a polygon layer as the warned area.</translation>
+    </message>
+    <message>
+        <source>完成</source>
+        <translation>Done</translation>
+    </message>
+    <message>
+        <source>图层“{name}”中没有可用的面（或没有选中的要素）。</source>
+        <translation>Layer “{name}” has no usable polygons (or no selected features).</translation>
     </message>
 </context>
 </TS>

@@ -68,6 +68,26 @@
         <translation>批量打印村图…</translation>
     </message>
     <message>
+        <source>预警叫应…</source>
+        <translation>预警叫应…</translation>
+    </message>
+    <message>
+        <source>导出隐患排查治理台账…</source>
+        <translation>导出隐患排查治理台账…</translation>
+    </message>
+    <message>
+        <source>导入修改后的台账…</source>
+        <translation>导入修改后的台账…</translation>
+    </message>
+    <message>
+        <source>导出巡查包（QField）…</source>
+        <translation>导出巡查包（QField）…</translation>
+    </message>
+    <message>
+        <source>合并交回的巡查包…</source>
+        <translation>合并交回的巡查包…</translation>
+    </message>
+    <message>
         <source>生成示例县…</source>
         <translation>生成示例县…</translation>
     </message>
@@ -254,6 +274,14 @@
     <message>
         <source>打印全镇</source>
         <translation>打印全镇</translation>
+    </message>
+    <message>
+        <source>预警叫应</source>
+        <translation>预警叫应</translation>
+    </message>
+    <message>
+        <source>打开 CAP 预警文件或在地图上画范围：先打给谁、哪些户要转移、打印各乡镇叫应单</source>
+        <translation>打开 CAP 预警文件或在地图上画范围：先打给谁、哪些户要转移、打印各乡镇叫应单</translation>
     </message>
     <message>
         <source>正在打印……进度见窗口底部的任务栏，可在那里取消。</source>
@@ -520,6 +548,30 @@
         <translation>安装没有完成，组件文件夹保持原样：{reason}</translation>
     </message>
     <message>
+        <source>导出本镇巡查包（QField）…</source>
+        <translation>导出本镇巡查包（QField）…</translation>
+    </message>
+    <message>
+        <source>把本镇的隐患台账、地图和巡查表单写成一个文件夹，拷到手机上用 QField 离线巡查</source>
+        <translation>把本镇的隐患台账、地图和巡查表单写成一个文件夹，拷到手机上用 QField 离线巡查</translation>
+    </message>
+    <message>
+        <source>打印本村预案</source>
+        <translation>打印本村预案</translation>
+    </message>
+    <message>
+        <source>处置卡</source>
+        <translation>处置卡</translation>
+    </message>
+    <message>
+        <source>打印 {name} 应急预案</source>
+        <translation>打印 {name} 应急预案</translation>
+    </message>
+    <message>
+        <source>打印 {name} 应急处置卡</source>
+        <translation>打印 {name} 应急处置卡</translation>
+    </message>
+    <message>
         <source>无</source>
         <translation>无</translation>
     </message>
@@ -530,6 +582,10 @@
     <message>
         <source>结果已是最优。</source>
         <translation>结果已是最优。</translation>
+    </message>
+    <message>
+        <source>预警已解除，无需叫应；以前的叫应记录都保留着。</source>
+        <translation>预警已解除，无需叫应；以前的叫应记录都保留着。</translation>
     </message>
     <message>
         <source>共 {n} 个村，统计常住人口 {p} 人（人口来源：{source}）。</source>
@@ -546,6 +602,18 @@
     <message>
         <source>到储备点平均车程 {m} 分钟，最远 {w} 分钟。</source>
         <translation>到储备点平均车程 {m} 分钟，最远 {w} 分钟。</translation>
+    </message>
+    <message>
+        <source>{title}：涉及 {t} 个乡镇 {v} 个村；须立即转移 {h} 户 {p} 人（有老弱病残的 {vul} 户），告知并做好转移准备 {tell} 户。</source>
+        <translation>{title}：涉及 {t} 个乡镇 {v} 个村；须立即转移 {h} 户 {p} 人（有老弱病残的 {vul} 户），告知并做好转移准备 {tell} 户。</translation>
+    </message>
+    <message>
+        <source>共 {n} 个电话要打，其中户主 {heads} 个。</source>
+        <translation>共 {n} 个电话要打，其中户主 {heads} 个。</translation>
+    </message>
+    <message>
+        <source>没有可开放的避难场所：请乡镇另行安排安置点。</source>
+        <translation>没有可开放的避难场所：请乡镇另行安排安置点。</translation>
     </message>
     <message>
         <source>住在高、中高风险区（1-2 级）的人口：{parts} 人。</source>
@@ -576,12 +644,148 @@
         <translation>{zh} {h} 小时内可送达的人口：{share}%。</translation>
     </message>
     <message>
+        <source>{n} 个村没有可叫应的责任人或电话，已列在名单最前：须乡镇派人上门通知。</source>
+        <translation>{n} 个村没有可叫应的责任人或电话，已列在名单最前：须乡镇派人上门通知。</translation>
+    </message>
+    <message>
+        <source>开放 {n} 个避难场所，预计到达 {p} 人。</source>
+        <translation>开放 {n} 个避难场所，预计到达 {p} 人。</translation>
+    </message>
+    <message>
+        <source>已打印 {n} 份乡镇叫应单：{folder}</source>
+        <translation>已打印 {n} 份乡镇叫应单：{folder}</translation>
+    </message>
+    <message>
         <source>已取消，没有写入任何文件。</source>
         <translation>已取消，没有写入任何文件。</translation>
     </message>
     <message>
         <source>打开文件夹</source>
         <translation>打开文件夹</translation>
+    </message>
+    <message>
+        <source>预警来自</source>
+        <translation>预警来自</translation>
+    </message>
+    <message>
+        <source>预警发布系统下发的 CAP 1.2 文件（.xml）</source>
+        <translation>预警发布系统下发的 CAP 1.2 文件（.xml）</translation>
+    </message>
+    <message>
+        <source>CAP 文件</source>
+        <translation>CAP 文件</translation>
+    </message>
+    <message>
+        <source>只用选中的要素</source>
+        <translation>只用选中的要素</translation>
+    </message>
+    <message>
+        <source>范围图层</source>
+        <translation>范围图层</translation>
+    </message>
+    <message>
+        <source>在地图上画…</source>
+        <translation>在地图上画…</translation>
+    </message>
+    <message>
+        <source>左键逐点加范围的角，右键结束</source>
+        <translation>左键逐点加范围的角，右键结束</translation>
+    </message>
+    <message>
+        <source>画出的范围</source>
+        <translation>画出的范围</translation>
+    </message>
+    <message>
+        <source>乡镇 9 位或村 12 位代码，空格或逗号分开</source>
+        <translation>乡镇 9 位或村 12 位代码，空格或逗号分开</translation>
+    </message>
+    <message>
+        <source>代码</source>
+        <translation>代码</translation>
+    </message>
+    <message>
+        <source>预警颜色</source>
+        <translation>预警颜色</translation>
+    </message>
+    <message>
+        <source>默认：数据包下的 warning 文件夹</source>
+        <translation>默认：数据包下的 warning 文件夹</translation>
+    </message>
+    <message>
+        <source>叫应名单和叫应单存到</source>
+        <translation>叫应名单和叫应单存到</translation>
+    </message>
+    <message>
+        <source>打印各乡镇叫应单（A4 PDF）</source>
+        <translation>打印各乡镇叫应单（A4 PDF）</translation>
+    </message>
+    <message>
+        <source>取消</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>选择 CAP 预警文件</source>
+        <translation>选择 CAP 预警文件</translation>
+    </message>
+    <message>
+        <source>在地图上左键逐点加范围的角，右键结束</source>
+        <translation>在地图上左键逐点加范围的角，右键结束</translation>
+    </message>
+    <message>
+        <source>正在计算叫应名单……</source>
+        <translation>正在计算叫应名单……</translation>
+    </message>
+    <message>
+        <source>请先点“在地图上画…”画出预警范围。</source>
+        <translation>请先点“在地图上画…”画出预警范围。</translation>
+    </message>
+    <message>
+        <source>地图上画的范围</source>
+        <translation>地图上画的范围</translation>
+    </message>
+    <message>
+        <source>CAP 预警文件</source>
+        <translation>CAP 预警文件</translation>
+    </message>
+    <message>
+        <source>图层中的范围</source>
+        <translation>图层中的范围</translation>
+    </message>
+    <message>
+        <source>在地图上画范围</source>
+        <translation>在地图上画范围</translation>
+    </message>
+    <message>
+        <source>乡镇/村代码</source>
+        <translation>乡镇/村代码</translation>
+    </message>
+    <message>
+        <source>灾种</source>
+        <translation>灾种</translation>
+    </message>
+    <message>
+        <source>已画范围：{n} 个角</source>
+        <translation>已画范围：{n} 个角</translation>
+    </message>
+    <message>
+        <source>请选择 CAP 预警文件。</source>
+        <translation>请选择 CAP 预警文件。</translation>
+    </message>
+    <message>
+        <source>请填写乡镇或村代码。</source>
+        <translation>请填写乡镇或村代码。</translation>
+    </message>
+    <message>
+        <source>请选择一个面图层作为预警范围。</source>
+        <translation>请选择一个面图层作为预警范围。</translation>
+    </message>
+    <message>
+        <source>完成</source>
+        <translation>完成</translation>
+    </message>
+    <message>
+        <source>图层“{name}”中没有可用的面（或没有选中的要素）。</source>
+        <translation>图层“{name}”中没有可用的面（或没有选中的要素）。</translation>
     </message>
 </context>
 </TS>
