@@ -230,6 +230,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     heur_limit = None if time_limit is None else (0.6 if method == "heuristic" else 0.25) * time_limit
     mask, _, hs = heur.interchange(Cp, w, fixed, k, starts=starts, seed=seed, time_limit=heur_limit, cancelled=cancelled)
     stats["heuristic"] = hs
+    seconds = stats["seconds"] = {"heuristic": hs["seconds"]}   # the parts of the time, for the benchmark
     best_mask, best_ub = mask, _true_cost(C, w, mask)
     progress(0.3)
     # 2. lower bound: Lagrangian relaxation of the assignment rows (every iterate is a valid bound)
@@ -244,12 +245,15 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
                                        time_limit=remaining, cancelled=cancelled)
         lam = ls.pop("lam")
         stats["lagrangian"] = ls
+        seconds["lagrangian"] = ls["seconds"]
+        t_part = time.monotonic()
         # the relaxation's own sites, polished by the interchange, often beat the multi-start
         lmask, _, _ = heur.interchange(Cp, w, fixed, k, starts=1, initial=heur.lagrangian_pick(C, w, fixed, k, lam),
                                        time_limit=None if time_limit is None else 0.1 * time_limit,
                                        cancelled=cancelled)
         lval = _true_cost(C, w, lmask)
         stats["lagrangian_start_improved"] = bool(lval < best_ub)
+        seconds["lagrangian_start"] = time.monotonic() - t_part
         if lval < best_ub:
             best_mask, best_ub = lmask, lval
     progress(0.5)
@@ -261,6 +265,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
         return _finish(problem, "pmedian", k, None, best_mask, best_ub, lb, solver=solver, build=0.0,
                        solve=time.monotonic() - t_start, gap_tol=gap_tol, warnings=warnings, stats=stats)
     # 3. exact: reduced costs rule out sites and (demand, site) pairs that cannot beat the incumbent; HiGHS does the rest
+    t_part = time.monotonic()
     if np.isfinite(best_ub):
         closed, opened, _, pairs = heur.lagrangian_fixing(C, w, fixed, k, lam, best_ub)
         # probing: each remaining site forced the other way, a few warm-started subgradient steps each
@@ -284,6 +289,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
         pairs &= ~closed[None, :]
     else:
         closed, opened, pairs = np.zeros_like(fixed), np.zeros_like(fixed), np.isfinite(C)
+    seconds["reductions"] = time.monotonic() - t_part
     c, A, rlb, rub, integ, vlb, vub, sites, (pi, pj), build_s = mip.pmedian_on_pairs(C, w, fixed, k, pairs, opened)
     stats.update(sites_ruled_out=int(closed.sum()), sites_fixed_open=int(opened.sum()), pairs=int(pi.size),
                  pairs_full=int(np.isfinite(C).sum()), n_vars=int(c.size), n_rows=int(A.shape[0]), nnz=int(A.nnz))
@@ -303,6 +309,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
                     cutoff=best_ub * (1 + 1e-7) + 1e-9 if np.isfinite(best_ub) else None)
     stats["milp_status"] = out.message
     stats["milp_seconds"] = round(out.seconds, 3)
+    seconds["milp"] = out.seconds
     if out.x is not None and out.status in (0, 1):
         cand = fixed.copy()
         cand[sites[out.x[:sites.size] > 0.5]] = True
