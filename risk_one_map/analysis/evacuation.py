@@ -256,7 +256,9 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         "distance_m": np.round(dist, 1), "walk_min": np.round(walk_min, 1),
         "walk_kmh": np.where(vul, walk_v, walk_kmh), "meets_standard": np.where(assigned, notes == None, None),  # noqa
         "standard_note": notes, "zone_ids": ev["zone_ids"], "hazard_ids": ev["hazard_ids"], "pseudo": ev["pseudo"]})
-    ev_out = gpd.GeoDataFrame(ev_out, geometry=list(ev.geometry.values) if H else [], crs=crs)
+    # the geometries as one object array (a list took 120k element-by-element look-ups: 0.4-1 s at 100k households)
+    hh_geom = np.asarray(ev.geometry.values, dtype=object) if H else np.zeros(0, object)
+    ev_out = gpd.GeoDataFrame(ev_out, geometry=hh_geom if H else [], crs=crs)
     # unserved: why
     reason = np.full(H, None, dtype=object)
     detail = np.full(H, None, dtype=object)
@@ -289,7 +291,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         "village_code": ev["village_code"][un].to_numpy(object),
         "people": people[un], "vulnerable": vul[un], "reason": reason[un], "detail": detail[un],
         "zone_ids": ev["zone_ids"][un].to_numpy(object), "pseudo": ev["pseudo"][un].to_numpy(bool)}),
-        geometry=list(ev.geometry.values[un]) if H else [], crs=crs)
+        geometry=hh_geom[un] if H else [], crs=crs)
     load = np.bincount(sidx[assigned], weights=people[assigned], minlength=len(sh)).astype(np.int64)
     n_hh = np.bincount(sidx[assigned], minlength=len(sh))
     n_bad = np.bincount(sidx[assigned & (notes != None)], minlength=len(sh))  # noqa: E711
