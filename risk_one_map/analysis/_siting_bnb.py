@@ -57,7 +57,7 @@ def branch_and_bound(C, w, fixed, k, upper, incumbent, lam, *, time_limit: Optio
     """Prove ``incumbent`` (a mask over the columns of ``C``, cost ``upper``) optimal or find a better choice.
     ``opened_root``: free sites the root's reductions proved open in every better solution (they count in k).
 
-    Returns (best mask, best cost, lower bound, finished, nodes). ``finished``: the whole tree was explored, so the
+    Returns (best mask, best cost, lower bound, finished, {nodes, seconds}). ``finished``: the whole tree was explored, so the
     lower bound is the optimum up to ``gap_tol`` (nodes whose bound came within it of the incumbent were pruned)."""
     t0 = time.monotonic()
     WC = w[:, None] * C                        # inf where a pair is ruled out: min(inf - lam, 0) = 0
@@ -67,6 +67,7 @@ def branch_and_bound(C, w, fixed, k, upper, incumbent, lam, *, time_limit: Optio
     # a node: (sites open, sites closed, multipliers, step size); depth first, the "open" child explored first
     stack = [(fixed | (opened_root if opened_root is not None else False), np.zeros(m, bool), lam.copy(), 1.0)]
     pruned_low, nodes = np.inf, 0              # the lowest bound among nodes pruned within the tolerance
+    fixed_any = False                          # sites fixed within the tolerance: the bound is best - tol at most
     finished = True
     while stack:
         if (time_limit is not None and time.monotonic() - t0 > time_limit) or (cancelled is not None and cancelled()):
@@ -96,8 +97,11 @@ def branch_and_bound(C, w, fixed, k, upper, incumbent, lam, *, time_limit: Optio
         nxt = srt[k_left] if k_left < srt.size else np.inf
         closed = closed.copy()
         opened = opened.copy()
-        closed[free] |= ~pick[free] & (bound + rho[free] - kth >= best - tol)
-        opened[free] |= pick[free] & (bound + nxt - rho[free] >= best - tol)
+        shut_now = ~pick[free] & (bound + rho[free] - kth >= best - tol)
+        open_now = pick[free] & (bound + nxt - rho[free] >= best - tol)
+        fixed_any |= bool(shut_now.any() or open_now.any())
+        closed[free] |= shut_now
+        opened[free] |= open_now
         k_left = k - int((opened & ~fixed).sum())
         if k_left < 0 or k_left > int((~opened & ~closed).sum()):
             continue
@@ -120,6 +124,6 @@ def branch_and_bound(C, w, fixed, k, upper, incumbent, lam, *, time_limit: Optio
         stack.append((opened, shut, lam_b, theta))     # explored second
         stack.append((keep, closed, lam_b, theta))     # explored first
     lower = best if finished else -np.inf
-    if finished and np.isfinite(pruned_low):
-        lower = min(best, pruned_low)
+    if finished:   # every solution left out costs at least its pruning threshold (best - tol, best only falls)
+        lower = min(best, pruned_low, best - tol if fixed_any else np.inf)
     return best_mask, best, lower, finished, {"nodes": nodes, "seconds": time.monotonic() - t0}
