@@ -41,6 +41,7 @@ import argparse
 import importlib.metadata
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -56,6 +57,7 @@ from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
 from risk_one_map.analysis import evacuation as ev  # noqa: E402
 from risk_one_map.analysis import network as nw  # noqa: E402
+from risk_one_map.analysis.parallel import worker_count  # noqa: E402
 
 CRS = "EPSG:4548"
 
@@ -110,6 +112,13 @@ def delaunay_network(side: int, spacing: float, rng) -> nw.RoadNetwork:
     geoms = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
     return nw.RoadNetwork(xy, u.astype(np.int64), v.astype(np.int64), shapely.length(geoms), geoms,
                           np.arange(len(u), dtype=np.int64))
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (the plan forks its searches): a measure the other
+    engineers' load moves much less than the wall time."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def load_average() -> str:
@@ -253,8 +262,11 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
     with clock("who"):
         evac, _ = ev.households_in_zones(zones, hh)
         cap, _ = ev.shelter_capacity(sh)
+    cpu = {}
+    c0 = cpu_seconds()
     with clock("plan"):
         plan = ev.plan_evacuation(net, zones, evac, cap, max_walk_m=args.max_walk_m, routes=False)
+    cpu["plan"] = cpu_seconds() - c0
     st = plan.stats
     print(f"   barrier graph {st['graph_nodes']} nodes ({st['groups']} evacuee groups); "
           f"{st['candidate_arcs']} household-shelter arcs; placed {st['assigned_households']}, "
@@ -274,18 +286,20 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
     best = {}
     for r in range(max(1, args.rounds)):
         if r:
+            c0 = cpu_seconds()
             with clock("plan"):
                 plan = ev.plan_evacuation(net, zones, evac, cap, max_walk_m=args.max_walk_m, routes=False)
-            if plan.stats["seconds"]["distances"] + plan.stats["seconds"]["assignment"] < \
-                    best["parts"]["distances"] + best["parts"]["assignment"]:
-                best["parts"] = dict(plan.stats["seconds"])
-        else:
-            best["parts"] = dict(plan.stats["seconds"])
-        best["plan"] = min(best.get("plan", np.inf), clock.t["plan"])
+            cpu["plan"] = min(cpu["plan"], cpu_seconds() - c0)
+        if clock.t["plan"] < best.get("plan", np.inf):   # the parts of the best round
+            best["plan"], best["parts"] = clock.t["plan"], dict(plan.stats["seconds"])
+        c0 = cpu_seconds()
         with clock("flow_alone"):
             flow, unserved, _ = ev.solve_transport(ph, ps, cost, people, capacity, M, "ortools")
+        c1 = cpu_seconds()
         with clock("textbook"):
             flow_tb = _textbook_flow(ph, ps, cost, people, capacity, M)
+        cpu["flow_alone"] = min(cpu.get("flow_alone", np.inf), c1 - c0)
+        cpu["textbook"] = min(cpu.get("textbook", np.inf), cpu_seconds() - c1)
         for k in ("flow_alone", "textbook"):
             best[k] = min(best.get(k, np.inf), clock.t[k])
     obj_ortools = int((flow * cost).sum())
@@ -307,6 +321,9 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
           f"(same optimum as the textbook form: {same}; same arcs as the plan: {same_arcs})")
     print(f"   HEADLINE whole plan / fastest OR-Tools form alone ({form}): {best['plan'] / fastest:.2f}x  "
           f"(target <= 2x); / textbook form {best['plan'] / best['textbook']:.2f}x; {load_average()}")
+    print(f"   in CPU seconds (best rounds): plan {cpu['plan']:.2f} (its searches in {worker_count()} processes), "
+          f"max flow with min cost {cpu['flow_alone']:.2f}, textbook {cpu['textbook']:.2f}: plan / fastest form "
+          f"{cpu['plan'] / min(cpu['flow_alone'], cpu['textbook']):.2f}x")
     if args.plan_only:
         return 0
     if len(ph) <= args.lp_max_arcs:
