@@ -275,11 +275,16 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     t_part = time.monotonic()
     if np.isfinite(best_ub):
         closed, opened, _, pairs = heur.lagrangian_fixing(C, w, fixed, k, lam, best_ub)
-        # probing: each remaining site forced the other way, a few warm-started subgradient steps each
+        # probing: each remaining site forced the other way, a few warm-started subgradient steps each. Not where
+        # the gap sends the case to the branch and bound, which fixes sites node by node: on pmed39's size probing
+        # took half the CPU and left the tree hardly smaller (5355 nodes with it, 4893 without)
         keep = np.flatnonzero(~closed)
         probe_limit = None if time_limit is None else 0.15 * time_limit
-        pc, po = heur.lagrangian_probe(C[:, keep], w, fixed[keep], k, lam, best_ub, best_mask[keep],
-                                       iterations=probe_iterations, time_limit=probe_limit, cancelled=cancelled)
+        if _gap(best_ub, lb) > BNB_GAP:
+            pc, po = np.zeros(keep.size, bool), np.zeros(keep.size, bool)
+        else:
+            pc, po = heur.lagrangian_probe(C[:, keep], w, fixed[keep], k, lam, best_ub, best_mask[keep],
+                                           iterations=probe_iterations, time_limit=probe_limit, cancelled=cancelled)
         stats["sites_ruled_out_by_probing"] = int(pc.sum())
         closed[keep[pc]] = True
         opened[keep[po]] = True
