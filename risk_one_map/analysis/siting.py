@@ -213,7 +213,10 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     relaxation of the assignment rows (lower bound); (3) reduced-cost tests and probing (each site forced the other
     way, a few warm-started subgradient steps) rule out the sites and (demand, site) pairs that cannot beat the
     incumbent, and the bound is re-optimised without them; (4) HiGHS solves the strong formulation (x_ij <= y_j) on
-    what is left, with the incumbent as cut-off, until the gap closes or ``time_limit`` runs out. On 2000 x 200, k=10
+    what is left, with the incumbent as cut-off, until the gap closes or ``time_limit`` runs out; where the gap
+    after (2) stays above ``BNB_GAP`` (sparse road graphs with unit demand: the LP relaxation itself is weak there)
+    or too many pairs are left for HiGHS, a Lagrangian branch and bound (``_siting_bnb``) replaces (3)'s probing and
+    (4). On 2000 x 200, k=10
     this leaves ~5,000 of 400,000 pairs. The closer the incumbent, the stronger (3): starts are worth their time.
     method "heuristic": (1) and (2) only.
     Capacities (any finite ``problem.capacity``) switch to the capacitated MILP.
