@@ -131,7 +131,8 @@ def main() -> int:
         data = build_sheet_data(pkg)
         all_codes = list(data.villages["code"])
         print(f"QGIS {Qgis.QGIS_VERSION}, Python {platform.python_version()}, {os.cpu_count()} cores; "
-              f"{len(all_codes)} villages; page {args.page}, {args.dpi:.0f} dpi")
+              f"{len(all_codes)} villages; page {args.page}, {args.dpi:.0f} dpi; load average "
+              + " ".join(f"{x:.1f}" for x in os.getloadavg()))
 
         # 1-2. single process, same project: QGIS's atlas export vs ours, alternating rounds.
         t0 = time.perf_counter()
@@ -157,7 +158,8 @@ def main() -> int:
         print(f"single process: QGIS atlas {len(codes) / q:.2f} sheets/s ({q / len(codes):.3f} s/sheet, "
               f"{pages['qgis']} PDF pages), ours on the same pages {len(codes) / same:.2f} sheets/s: overhead "
               f"{100 * (same / q - 1):+.1f} % (target <= 5 %); ours as shipped {len(codes) / o:.2f} sheets/s "
-              f"({100 * (o / q - 1):+.1f} %, {pages['ours']} PDF pages: long tables shrink before they continue)")
+              f"({100 * (o / q - 1):+.1f} %, {pages['ours']} PDF pages: long tables shrink before they continue); "
+              f"load average {os.getloadavg()[0]:.1f}")
         if args.processing:
             renderer.close_render()
             s = processing_atlas(renderer.sheet, work)

@@ -9,10 +9,18 @@ QGIS's service area in session 3's last runs (distances 0.86-0.98 s; the flow al
 form, 1.00-1.20 s in its max-flow form, against which the plan is 1.9-2.1x). On the quick run fixed costs weigh
 more.
 
-The graph: a jittered square grid of ``side``² junctions, ``spacing`` m apart, with 8 % of the blocks' edges missing
+Headline: the whole plan as the user waits for it (network split at zones, access legs, barrier graph, distances,
+flow, whole households, tables; routes apart) against the fastest OR-Tools form alone on the same arcs (the issue's
+target: <= 2x), with a line for each part of the plan's time, both OR-Tools forms checked to give the same optimum
+and the load average printed (2 cores shared by several engineers: compare ratios within one run).
+
+The graph (``--case grid``, default): a jittered square grid of ``side``² junctions, ``spacing`` m apart, with 8 % of the blocks' edges missing
 (so it has dead ends and detours); ``zones`` circular danger zones of 150-400 m; ``households`` evacuee households
 inside them (1-6 people, 10 % vulnerable); ``shelters`` shelters at random junctions (80 % fixed, 20 % emergency),
 with room for about 1.1 × the people, so that capacities bind. Those inside a zone are closed, as in the product.
+``--case delaunay``, generated independently of the grid: junctions scattered at random (the same mean density), roads
+the Delaunay triangulation's edges shorter than 1.6 spacings with a third of the rest dropped (irregular blocks,
+junctions of degree 1-8, edge lengths spread widely).
 
 Cases:
 1. nearest shelter for every junction: scipy.sparse.csgraph multi-source Dijkstra (``min_only``) vs networkx
@@ -33,6 +41,7 @@ import argparse
 import importlib.metadata
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -48,6 +57,7 @@ from scipy.sparse.csgraph import dijkstra  # noqa: E402
 
 from risk_one_map.analysis import evacuation as ev  # noqa: E402
 from risk_one_map.analysis import network as nw  # noqa: E402
+from risk_one_map.analysis.parallel import worker_count  # noqa: E402
 
 CRS = "EPSG:4548"
 
@@ -89,8 +99,34 @@ def grid_network(side: int, spacing: float, rng) -> nw.RoadNetwork:
                           np.arange(len(u), dtype=np.int64))
 
 
+def delaunay_network(side: int, spacing: float, rng) -> nw.RoadNetwork:
+    from scipy.spatial import Delaunay
+    n = side * side
+    xy = rng.uniform(0, side * spacing, (n, 2)) + 500_000.0
+    tri = Delaunay(xy).simplices
+    pairs = np.sort(np.r_[tri[:, [0, 1]], tri[:, [1, 2]], tri[:, [0, 2]]], axis=1)
+    pairs = np.unique(pairs, axis=0)
+    length = np.hypot(*(xy[pairs[:, 0]] - xy[pairs[:, 1]]).T)
+    keep = (length < 1.6 * spacing) & (rng.random(len(pairs)) > 1 / 3)
+    u, v = pairs[keep, 0], pairs[keep, 1]
+    geoms = shapely.linestrings(np.stack([xy[u], xy[v]], axis=1))
+    return nw.RoadNetwork(xy, u.astype(np.int64), v.astype(np.int64), shapely.length(geoms), geoms,
+                          np.arange(len(u), dtype=np.int64))
+
+
+def cpu_seconds() -> float:
+    """CPU seconds of this process and its finished children (the plan forks its searches): a measure the other
+    engineers' load moves much less than the wall time."""
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def load_average() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
+
+
 def scenario(args, rng):
-    net = grid_network(args.side, args.spacing, rng)
+    net = (delaunay_network if args.case == "delaunay" else grid_network)(args.side, args.spacing, rng)
     lo, hi = net.xy.min(axis=0), net.xy.max(axis=0)
     centres = rng.uniform(lo + 500, hi - 500, (args.zones, 2))
     radii = rng.uniform(150, 400, args.zones)
@@ -172,21 +208,32 @@ def main(argv=None) -> int:
     p.add_argument("--max-walk-m", type=float, default=3000.0, help="farthest walk to a fixed shelter (default 3000)")
     p.add_argument("--minutes", type=float, nargs="+", default=[5, 10, 15], help="isochrone bands (default 5 10 15)")
     p.add_argument("--qgis-shelters", type=int, default=5, help="shelters given to QGIS's service area (default 5)")
+    p.add_argument("--rounds", type=int, default=2, help="alternating rounds of the plan and the flows (best of)")
     p.add_argument("--lp-max-arcs", type=int, default=300_000, help="run the HiGHS LP peer up to this many arcs")
     p.add_argument("--no-polygons", action="store_true", help="skip the isochrone polygons (buffering is slow)")
+    p.add_argument("--case", choices=("grid", "delaunay"), default="grid",
+                   help="road network generator (default grid; delaunay: the independently generated second case)")
+    p.add_argument("--plan-only", action="store_true", help="case 2's plan and flows only (no nearest-shelter "
+                                                            "peers, route lines, LP or isochrones)")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     clock = Clock()
     print(f"python {platform.python_version()}, numpy {np.__version__}, scipy {version('scipy')}, "
           f"shapely {shapely.__version__}, ortools {version('ortools')}, networkx {version('networkx')}, "
-          f"cpus {os.cpu_count()}")
+          f"cpus {os.cpu_count()}; {load_average()}")
     with clock("scenario"):
         net, zones, hh, sh = scenario(args, rng)
-    print(f"graph: {net.n_nodes} junctions, {net.n_edges} edges; {args.zones} danger zones; "
+    print(f"graph ({args.case}): {net.n_nodes} junctions, {net.n_edges} edges; {args.zones} danger zones; "
           f"{args.households} households; {args.shelters} shelters (scenario built in {clock.t['scenario']:.1f} s)")
 
-    # 1. nearest shelter: scipy vs networkx
+    if not args.plan_only:
+        nearest_shelter(net, sh, rng, clock)
+    return assignment_and_isochrones(args, net, zones, hh, sh, clock)
+
+
+def nearest_shelter(net, sh, rng, clock):
+    """Case 1: nearest shelter for every junction, scipy vs networkx."""
     csr = net.csr()
     s_nodes = np.unique(shapely.STRtree(shapely.points(net.xy)).query_nearest(sh.geometry.values)[1])
     with clock("scipy_nearest"):
@@ -207,48 +254,78 @@ def main(argv=None) -> int:
     except ImportError:
         print("   networkx not installed: pip install -r requirements-bench.txt (skipped)")
 
+
+def assignment_and_isochrones(args, net, zones, hh, sh, clock):
     # 2. the capacitated assignment
     print(f"\n2. optimal assignment, {args.households} households x {args.shelters} shelters, "
           f"fixed shelters within {args.max_walk_m:g} m, emergency within 500 m")
     with clock("who"):
         evac, _ = ev.households_in_zones(zones, hh)
         cap, _ = ev.shelter_capacity(sh)
+    cpu = {}
+    c0 = cpu_seconds()
     with clock("plan"):
         plan = ev.plan_evacuation(net, zones, evac, cap, max_walk_m=args.max_walk_m, routes=False)
+    cpu["plan"] = cpu_seconds() - c0
     st = plan.stats
-    t_dist, t_flow = st["seconds"]["distances"], st["seconds"]["assignment"]
     print(f"   barrier graph {st['graph_nodes']} nodes ({st['groups']} evacuee groups); "
           f"{st['candidate_arcs']} household-shelter arcs; placed {st['assigned_households']}, "
           f"unserved {st['unserved_households']} ({st['no_route']} no route, {st['no_capacity']} no capacity); "
           f"split households repaired {st['split_repaired']}/{st['split_households']}")
-    print(f"   whole plan (graph, distances, flow, tables)  {clock.t['plan']:7.2f} s")
-    print(f"     network distances (bounded Dijkstra)      {t_dist:7.2f} s")
-    print(f"     OR-Tools flow + whole households          {t_flow:7.2f} s "
-          f"(of which whole households {st['seconds']['whole_households']:.2f} s)")
     # the flow alone, on the same arcs, as a peer would run it given the costs
-    H, S = len(evac), len(cap)
     # the plan keeps its arcs internal: recompute them with the same public pieces on the same graph
     with clock("arcs"):
         pieces = _arcs(net, zones, evac, cap, plan, args.max_walk_m)
     ph, ps, pdist = pieces
     cost = np.rint(pdist * 10).astype(np.int64)
     people = evac["people"].to_numpy(np.int64)
+    S = len(cap)
     capacity = np.where(plan.shelter_load["status"].to_numpy() == "open", cap["capacity"].to_numpy(np.int64), 0)
     M = (2 * S + 2) * int(cost.max()) + 1
-    with clock("flow_alone"):
-        flow, unserved, _ = ev.solve_transport(ph, ps, cost, people, capacity, M, "ortools")
+    # rounds alternate ours and the peers, so that a load spike hits both; each figure is its best round
+    best = {}
+    for r in range(max(1, args.rounds)):
+        if r:
+            c0 = cpu_seconds()
+            with clock("plan"):
+                plan = ev.plan_evacuation(net, zones, evac, cap, max_walk_m=args.max_walk_m, routes=False)
+            cpu["plan"] = min(cpu["plan"], cpu_seconds() - c0)
+        if clock.t["plan"] < best.get("plan", np.inf):   # the parts of the best round
+            best["plan"], best["parts"] = clock.t["plan"], dict(plan.stats["seconds"])
+        c0 = cpu_seconds()
+        with clock("flow_alone"):
+            flow, unserved, _ = ev.solve_transport(ph, ps, cost, people, capacity, M, "ortools")
+        c1 = cpu_seconds()
+        with clock("textbook"):
+            flow_tb = _textbook_flow(ph, ps, cost, people, capacity, M)
+        cpu["flow_alone"] = min(cpu.get("flow_alone", np.inf), c1 - c0)
+        cpu["textbook"] = min(cpu.get("textbook", np.inf), cpu_seconds() - c1)
+        for k in ("flow_alone", "textbook"):
+            best[k] = min(best.get(k, np.inf), clock.t[k])
     obj_ortools = int((flow * cost).sum())
-    with clock("textbook"):
-        flow_tb = _textbook_flow(ph, ps, cost, people, capacity, M)
     same = int((flow_tb * cost).sum()) == obj_ortools and flow_tb.sum() == flow.sum()
-    ours = t_dist + t_flow
-    print(f"   OR-Tools min-cost flow alone, textbook form  {clock.t['textbook']:7.2f} s   "
-          f"(one unserved arc per household at a prohibitive cost: the issue's peer, 2.6 s there)")
-    print(f"   OR-Tools max flow with min cost alone       {clock.t['flow_alone']:7.2f} s   "
-          f"(the entry point the plan uses; same optimum as the textbook form: {same})")
-    print(f"   ratio (distances + flow)/textbook flow alone {ours / clock.t['textbook']:.2f}x  (target <= 1.5x); "
-          f"/max-flow entry point alone {ours / clock.t['flow_alone']:.2f}x; "
-          f"whole plan/textbook flow alone {clock.t['plan'] / clock.t['textbook']:.2f}x")
+    same_arcs = len(ph) == st["candidate_arcs"]
+    fastest = min(best["flow_alone"], best["textbook"])
+    form = "max flow with min cost" if best["flow_alone"] <= best["textbook"] else "textbook min-cost flow"
+    parts = best["parts"]
+    print(f"   whole plan end to end (graph, barriers, distances, flow, tables)  {best['plan']:7.2f} s   "
+          f"(best of {max(1, args.rounds)})")
+    for name in ("network", "access", "barriers", "distances", "assignment", "tables"):
+        extra = (f" (of which whole households {parts['whole_households']:.2f} s)" if name == "assignment" else "")
+        print(f"     {name:<12} {parts.get(name, float('nan')):7.2f} s{extra}")
+    print(f"     {'the rest':<12} {best['plan'] - sum(parts.get(k, 0) for k in ('network', 'access', 'barriers', 'distances', 'assignment', 'tables')):7.2f} s"
+          f"   (outside the plan's own clocks)")
+    print(f"   OR-Tools min-cost flow alone, textbook form  {best['textbook']:7.2f} s   "
+          f"(one unserved arc per household at a prohibitive cost)")
+    print(f"   OR-Tools max flow with min cost alone       {best['flow_alone']:7.2f} s   "
+          f"(same optimum as the textbook form: {same}; same arcs as the plan: {same_arcs})")
+    print(f"   HEADLINE whole plan / fastest OR-Tools form alone ({form}): {best['plan'] / fastest:.2f}x  "
+          f"(target <= 2x); / textbook form {best['plan'] / best['textbook']:.2f}x; {load_average()}")
+    print(f"   in CPU seconds (best rounds): plan {cpu['plan']:.2f} (its searches in {worker_count()} processes), "
+          f"max flow with min cost {cpu['flow_alone']:.2f}, textbook {cpu['textbook']:.2f}: plan / fastest form "
+          f"{cpu['plan'] / min(cpu['flow_alone'], cpu['textbook']):.2f}x")
+    if args.plan_only:
+        return 0
     if len(ph) <= args.lp_max_arcs:
         with clock("lp"):
             flow_lp, _, _ = ev.solve_transport(ph, ps, cost, people, capacity, M, "scipy")

@@ -10,6 +10,12 @@ Cases (sizes from the command line):
 2. MCLP N×M (default 5000×500, k=20, T=15 min): build and solve times apart (target: our build ≤ our solve).
 3. large p-median N×M, k (default 5000×500, k=20): our heuristic + Lagrangian bound and our exact run with a time
    limit, against spopt with a time limit (``--large-spopt-limit``; the issue compares with a 240 s MIP run).
+4. ``--graphs``: the classic sparse-graph family, generated here with the sizes of Beasley's OR-Library pmed1-40
+   (n = 100-900 nodes, 2n²/100 edges (200 for n = 100), p = 5 to n/3, 40 instances): a random spanning tree plus
+   random edges, integer edge lengths 1-100, all-pairs shortest paths, unit demand, every node a candidate. Each
+   instance is solved to a proof of optimality within ``--graph-limit`` s (the issue's target: every one within
+   60 s); time, objective, bound and the parts of the time per instance. ``--graph-check-n``: up to this n the
+   optimum is checked by the textbook MIP solved by HiGHS alone (an independent proof).
 Instances: demand points and candidate sites uniform in a 100 km square, straight-line minutes at 40 km/h, integer
 populations 1..1000. Timings on a shared machine are noisy: compare within one run.
 """
@@ -17,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.metadata
+import os
 import platform
 import sys
 import time
@@ -34,6 +41,33 @@ def instance(n, m, seed):
     d, f = rng.random((n, 2)) * 100.0, rng.random((m, 2)) * 100.0
     minutes = np.hypot(d[:, None, 0] - f[None, :, 0], d[:, None, 1] - f[None, :, 1]) / 40.0 * 60.0
     return minutes, rng.integers(1, 1001, n).astype(float)
+
+
+# OR-Library pmed1-40 (Beasley 1985): nodes, edges, the p of each instance
+PMED_FAMILY = [(100, 200, (5, 10, 10, 20, 33)), (200, 800, (5, 10, 20, 40, 67)), (300, 1800, (5, 10, 30, 60, 100)),
+               (400, 3200, (5, 10, 40, 80, 133)), (500, 5000, (5, 10, 50, 100, 167)),
+               (600, 7200, (5, 10, 60, 120, 200)), (700, 9800, (5, 10, 70, 140)), (800, 12800, (5, 10, 80)),
+               (900, 16200, (5, 10, 90))]
+
+
+def graph_instance(n, edges, seed):
+    """All-pairs shortest paths of a connected random graph: a random spanning tree, then random extra edges (each
+    pair once) up to ``edges``, integer lengths 1-100."""
+    from scipy import sparse
+    from scipy.sparse.csgraph import shortest_path
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    a = np.r_[order[1:], rng.integers(0, n, 3 * edges)]
+    b = np.r_[order[rng.integers(0, np.arange(1, n))], rng.integers(0, n, 3 * edges)]
+    _, first = np.unique(np.minimum(a, b) * n + np.maximum(a, b), return_index=True)
+    first = np.sort(first[a[first] != b[first]])[:edges]   # the tree's edges come first, so they all stay
+    length = rng.integers(1, 101, first.size).astype(float)
+    roads = sparse.coo_array((length, (a[first], b[first])), shape=(n, n)).tocsr()
+    return shortest_path(roads, directed=False)
+
+
+def load_average():
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores"
 
 
 def parse_size(text):
@@ -165,6 +199,11 @@ def main(argv=None):
                    help="spopt's time limit on the large case (s; the issue's target compares with 240)")
     p.add_argument("--large-mip-limit", type=float, default=240.0,
                    help="time limit of the textbook MIP run on the large case (s; the issue's 240; 0 skips it)")
+    p.add_argument("--graphs", action="store_true", help="case 4 only: the sparse-graph family (pmed sizes)")
+    p.add_argument("--graph-limit", type=float, default=60.0, help="time limit per graph instance (s, default 60)")
+    p.add_argument("--graph-max-n", type=int, default=900, help="largest n of the graph family to run (default 900)")
+    p.add_argument("--graph-check-n", type=int, default=0,
+                   help="check the optimum with the textbook MIP (HiGHS alone) up to this n (default 0: no check)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--no-spopt", action="store_true", help="our side only")
     p.add_argument("--skip", action="append", default=[], choices=("pmedian", "mclp", "large"))
@@ -182,7 +221,9 @@ def main(argv=None):
         import spopt
         vers += [f"spopt {spopt.__version__}", f"pulp {pulp.__version__}",
                  f"highspy {importlib.metadata.version('highspy')}"]
-    print("versions: " + ", ".join(vers))
+    print("versions: " + ", ".join(vers) + "; " + load_average())
+    if a.graphs:
+        return graph_family(a)
     if not have:
         print(f"spopt side skipped: {why}")
 
@@ -248,6 +289,36 @@ def main(argv=None):
             r = spopt_run("pmedian", cost, w, a.large_k, time_limit=a.large_spopt_limit)
             spopt_line(r, a.large_spopt_limit)
             versus(r, "spopt's time-limited run")
+
+
+def graph_family(a):
+    print(f"\n4. p-median on sparse random graphs (pmed sizes), unit demand, every node a candidate; "
+          f"limit {a.graph_limit:g} s each (target: every instance proven optimal within 60 s)")
+    print(f"  {'inst':>5} {'n':>4} {'edges':>6} {'p':>4} {'objective':>10} {'bound':>12} {'proven':>6} "
+          f"{'total s':>8} {'CPU s':>7}  parts of the time (s)")
+    rows, number = [], 0
+    for n, edges, ps in PMED_FAMILY:
+        for p in ps:
+            number += 1
+            if n > a.graph_max_n:
+                continue
+            cost = graph_instance(n, edges, a.seed * 1000 + number)
+            cpu = time.process_time()
+            sol, setup, total = ours("pmedian", cost, np.ones(n), p, time_limit=a.graph_limit)
+            cpu = time.process_time() - cpu
+            parts = ", ".join(f"{k} {v:.2f}" for k, v in sol.stats.get("seconds", {}).items())
+            check = ""
+            if n <= a.graph_check_n:
+                r = textbook_mip(cost, np.ones(n), p, 600.0)
+                check = (f"  textbook MIP {r['objective']:.0f} in {r['solve']:.1f} s: "
+                         f"{'same' if r['objective'] is not None and abs(r['objective'] - sol.objective) < 1e-6 else 'DIFFERENT'}")
+            print(f"  pmed{number:<2} {n:4d} {edges:6d} {p:4d} {sol.objective:10.0f} {sol.bound:12.4f} "
+                  f"{'yes' if sol.optimal else 'NO':>6} {total:8.2f} {cpu:7.2f}  {parts}{check}", flush=True)
+            rows.append((sol.optimal, total, cpu))
+    proven = sum(o for o, _, _ in rows)
+    print(f"  {proven} of {len(rows)} proven optimal; slowest {max(t for _, t, _ in rows):.1f} s "
+          f"({max(c for _, _, c in rows):.1f} CPU s); proven within 60 s: {sum(o and t <= 60 for o, t, _ in rows)} of "
+          f"{len(rows)}; {load_average()} (the wall time follows the machine's load; the CPU seconds do less)")
 
 
 if __name__ == "__main__":

@@ -60,7 +60,9 @@ def _swap_once(C, w, open_idx, free_open, closed, eps):
     """The best (gain, out, in) swap, or None when no swap cuts the cost by more than ``eps``."""
     d1, a1, d2 = best_two(C, open_idx)
     d2 = np.where(np.isfinite(d2), d2, d1 + C.max() + 1.0)
-    gain = w @ np.maximum(d1[:, None] - C[:, closed], 0.0)  # inserting `in` alone
+    cc = C[:, closed]                  # a copy: the n x |closed| steps below work in it and one buffer, in place
+    buf = np.subtract(d1[:, None], cc)
+    gain = w @ np.maximum(buf, 0.0, out=buf)  # inserting `in` alone
     # demands grouped by their best site: what they lose if it closes, and what `in` gives back
     out_pos = np.full(C.shape[1], -1)
     out_pos[free_open] = np.arange(free_open.size)
@@ -68,7 +70,7 @@ def _swap_once(C, w, open_idx, free_open, closed, eps):
     keep = rows >= 0
     group = sparse.csr_matrix((w[keep], (rows[keep], np.flatnonzero(keep))), shape=(free_open.size, C.shape[0]))
     loss = np.asarray(group @ (d2 - d1)).ravel()
-    extra_each = np.maximum(d2[:, None] - np.maximum(C[:, closed], d1[:, None]), 0.0)
+    extra_each = np.maximum(np.subtract(d2[:, None], np.maximum(cc, d1[:, None], out=cc), out=cc), 0.0, out=cc)
     extra = np.asarray(group @ extra_each)
     profit = gain[None, :] - loss[:, None] + extra
     o, i = np.unravel_index(int(np.argmax(profit)), profit.shape)
@@ -133,8 +135,10 @@ def lagrangian_bound(C, w, fixed, k, upper, *, iterations=300, time_limit=None, 
     free = np.flatnonzero(~fixed)
     best, stall = -np.inf, 0
     best_lam = lam.copy()
+    red = np.empty_like(WC)   # one buffer for every iteration: the n x m temporaries were half the time
     for it in range(int(iterations)):
-        red = np.minimum(WC - lam[:, None], 0.0)  # inf - lam -> inf -> 0
+        np.subtract(WC, lam[:, None], out=red)
+        np.minimum(red, 0.0, out=red)  # inf - lam -> inf -> 0
         rho = red.sum(axis=0)
         pick = fixed.copy()
         take = min(k, free.size)  # fewer sites than k left (probing): all of them

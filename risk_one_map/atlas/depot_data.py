@@ -42,6 +42,7 @@ MODEL_MEANS = {"pmedian": "P-中位：在候选址中新建 k 处，使全县人
                "pcenter": "P-中心：在候选址中新建 k 处，使车程最远的村的车程最短。"}
 # Words of the solver names jobs/siting.py reports, in Chinese for the sheet (anything else stays as it is).
 SOLVER_ZH = (("fast-swap interchange", "快速交换启发式"), (" on Lagrangian-reduced pairs", "（拉格朗日约简后）"),
+             ("Lagrangian branch and bound", "拉格朗日分支定界"), (" on reduced pairs", "（约简后）"),
              ("Lagrangian bound", "拉格朗日下界"), ("and reductions", "及约简"), ("fast swap", "快速交换"),
              ("radius search", "半径搜索"), ("set-cover MILP", "集合覆盖整数规划"), ("HiGHS MILP", "HiGHS 整数规划"),
              (" (coverage)", "（覆盖）"), (" (set cover)", "（集合覆盖）"), (" (capacitated p-median)", "（有容量 P-中位）"),
