@@ -55,40 +55,32 @@ class WarningAlgorithm(RiskOneMapAlgorithm):
         self.addOutput(QgsProcessingOutputNumber(self.MOVE, "须转移户数 Households to move"))
         self.addOutput(QgsProcessingOutputNumber(self.CALLS, "电话数 Calls"))
 
-    def _warning(self, parameters, context):
-        from ..analysis.warning_cap import manual_warning, read_cap
+    def _request(self, parameters, context) -> dict:
+        """What the user gave, as jobs.warning.run_request takes it (the dialog's path too)."""
+        from ..qgis_glue.areas import polygon_areas
         cap = self.parameterAsFile(parameters, self.CAP, context)
         if cap:
-            return read_cap(cap)
-        level = LEVELS[self.parameterAsEnum(parameters, self.LEVEL, context)]
-        hazard = HAZARDS[self.parameterAsEnum(parameters, self.HAZARD, context)]
+            return {"cap": cap}
         codes = self.parameterAsString(parameters, self.CODES, context).replace(",", " ").replace("，", " ").split()
         layer = self.parameterAsVectorLayer(parameters, self.AREA, context)
-        areas = _layer_areas(layer) if layer is not None else []
+        areas = polygon_areas(layer.getFeatures(), layer.crs()) if layer is not None else []
         if not codes and not areas:
             raise QgsProcessingException("请给出 CAP 预警文件、乡镇/村代码或预警范围图层之一 "
                                          "(give a CAP file, codes or an area layer)")
-        return manual_warning(codes=codes, areas=areas, level=level, hazard=hazard,
-                              source=layer.name() if layer is not None else "codes")
+        return {"codes": codes, "areas_wkb": areas, "level": LEVELS[self.parameterAsEnum(parameters, self.LEVEL, context)],
+                "hazard": HAZARDS[self.parameterAsEnum(parameters, self.HAZARD, context)],
+                "source": layer.name() if layer is not None else "codes"}
 
     def processAlgorithm(self, parameters, context, feedback):  # noqa: N802
-        from ..jobs.warning import run
+        from ..jobs.warning import run_request
         package = self.parameterAsFile(parameters, self.PACKAGE, context)
         out = self.parameterAsString(parameters, self.OUT, context) or None
         progress, cancelled = wire_feedback(feedback)
         with user_errors():
-            res = run(package, self._warning(parameters, context), out_dir=out, progress=progress,
-                      cancelled=cancelled)
+            res = run_request(package, **self._request(parameters, context), out_dir=out, progress=progress,
+                              cancelled=cancelled)
         lines = res.summary_lines()
         for line in lines:
             feedback.pushInfo(line)
         return {self.OUTPUT_PACKAGE: package, self.SUMMARY: "\n".join(lines),
                 self.MOVE: res.plan.stats.get("move_households", 0), self.CALLS: res.plan.stats.get("calls", 0)}
-
-
-def _layer_areas(layer) -> list:
-    """The layer's polygons as [(shapely geometry, CRS WKT)] for the pure core."""
-    import shapely
-    wkt = layer.crs().toWkt() if layer.crs().isValid() else None
-    return [(shapely.from_wkb(bytes(f.geometry().asWkb())), wkt) for f in layer.getFeatures()
-            if not f.geometry().isEmpty()]

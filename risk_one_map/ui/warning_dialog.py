@@ -23,6 +23,7 @@ from qgis.PyQt.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QF
 from .. import settings
 from ..i18n import tr
 from ..layers import model
+from ..qgis_glue.areas import polygon_areas
 from .analysis_dialog import status_box
 from .tasks import JobTask, one_line, push_success
 
@@ -259,13 +260,13 @@ class WarningDialog(QDialog):
             if layer is None:
                 raise ValueError(tr("请选择一个面图层作为预警范围。"))
             features = layer.selectedFeatures() if self.selected_only.isChecked() else layer.getFeatures()
-            areas = layer_areas(features, layer.crs())
+            areas = polygon_areas(features, layer.crs())
             if not areas:
                 raise ValueError(tr("图层“{name}”中没有可用的面（或没有选中的要素）。").format(name=layer.name()))
             return dict(args, areas_wkb=areas, source=layer.name())
         if self.drawn is None:
             raise ValueError(tr("请先点“在地图上画…”画出预警范围。"))
-        return dict(args, areas_wkb=layer_areas([self.drawn[0]], self.drawn[1]), source=tr("地图上画的范围"))
+        return dict(args, areas_wkb=polygon_areas([self.drawn[0]], self.drawn[1]), source=tr("地图上画的范围"))
 
     # ------------------------------------------------------------------------------------------ run
     def run(self) -> Optional[JobTask]:
@@ -326,15 +327,3 @@ class WarningDialog(QDialog):
         if self.tool is not None and self.iface is not None and self.previous_tool is not None:
             self.iface.mapCanvas().setMapTool(self.previous_tool)
         super().reject()
-
-
-def layer_areas(features_or_geometries, crs) -> list:
-    """Polygons as [(WKB bytes, CRS WKT)] for the pure core (features of a layer, or geometries)."""
-    wkt = crs.toWkt() if crs is not None and crs.isValid() else None
-    out = []
-    for item in features_or_geometries:
-        geometry = item.geometry() if hasattr(item, "geometry") else item
-        if geometry is None or geometry.isEmpty() or geometry.type() != QgsWkbTypes.PolygonGeometry:
-            continue
-        out.append((bytes(geometry.asWkb()), wkt))
-    return out
