@@ -1,6 +1,8 @@
 """Raster values for the boundary pieces: column sums read band by band, windowed, from arrays or rasterio."""
 from __future__ import annotations
 
+import os
+
 from dataclasses import dataclass
 from typing import Callable, Iterator, Optional, Tuple
 
@@ -236,7 +238,8 @@ def column_bands(grid: Grid, col_off: int, source, budget_bytes: Optional[float]
     """
     if source is not None and not getattr(source, "prefers_columns", False):
         return [(0, grid.width)]
-    budget_bytes = BAND_BUDGET_BYTES if budget_bytes is None else budget_bytes
+    if budget_bytes is None:  # RISK_ONE_MAP_BAND_MB: less memory a band (small machines), or more windows
+        budget_bytes = float(os.environ.get("RISK_ONE_MAP_BAND_MB") or BAND_BUDGET_BYTES / 1e6) * 1e6
     step = int(max(1, budget_bytes // (24 * max(grid.height, 1))))
     bw = max(1, getattr(source, "block_width", 1) or 1)
     step = max(bw, step // bw * bw)

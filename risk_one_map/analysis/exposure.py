@@ -18,12 +18,14 @@ holding its centre; its error against exact areas is reported.
 
 The parts: exposure_zones (zones checked, cut into disjoint levels), exposure_inputs (which population source, the
 raster opened), exposure_engine (people per village x region), exposure_tables (rows, totals, roll-ups, warnings),
-exposure_common (shared words and the result).
+exposure_common (shared words and the result); exposure_windows (one huge raster in windows, on many workers).
 """
 from __future__ import annotations
 
+import contextlib
 import time
-
+from dataclasses import dataclass
+from typing import Optional
 
 from ..errors import RiskOneMapError
 from ..layers import model
@@ -35,22 +37,58 @@ from .exposure_tables import build_tables
 from .exposure_zones import any_regions, empty_zones, level_regions, normalise_zones, repair_polygons, zone_set
 
 __all__ = ["ANY", "MODES", "ROW_COLUMNS", "SOURCES", "ExposureResult", "RasterInput", "any_regions", "compute_exposure",
-           "level_regions", "normalise_zones"]
+           "level_regions", "normalise_zones", "prepared"]
 
 
 def compute_exposure(villages, zones, *, raster=None, households=None, townships=None, source: str = "auto",
-                     mode: str = "exact", progress=None, cancelled=None) -> ExposureResult:
+                     mode: str = "exact", progress=None, cancelled=None, windows_done: Optional[dict] = None
+                     ) -> ExposureResult:
     """Population exposure by village x hazard type x risk level (see module docstring).
 
     villages: GeoDataFrame (code, name, parent_code; optionally population, households, pop_0_14, pop_65_plus,
     disabled). zones: GeoDataFrame (hazard_type, risk_level). raster: a path to a GeoTIFF, a ``RasterInput`` or None.
     households: GeoDataFrame of points (people, village_code) or None. townships: optional (code, name) for roll-ups.
+    windows_done: the sums of raster windows computed elsewhere (exposure_windows.py), added in window order.
     """
+    steps = Steps(progress, cancelled, weights=[1, 6, 3, 1])
+    with prepared(villages, zones, raster, households, source, mode, steps) as prep:
+        t1 = time.perf_counter()
+        steps.next()
+        engine = prep.engine
+        sums = engine.exact(windows_done) if windows_done is not None and mode == "exact" else engine.run()
+        prep.timings["extract"] = time.perf_counter() - t1
+        steps.next()
+        t2 = time.perf_counter()
+        result = build_tables(prep.villages, prep.zones, prep.regions, sums, prep.source, prep.households, townships,
+                              mode, prep.warnings)
+        result.notes = prep.notes
+        prep.timings["tables"] = time.perf_counter() - t2
+        result.timings = prep.timings
+        steps.done()
+        return result
+
+
+@dataclass
+class Prepared:
+    """What every exposure run (and every window of one) starts from: checked layers, level regions, the engine."""
+    villages: object
+    zones: object
+    households: object
+    regions: dict
+    source: str
+    engine: ExposureEngine
+    warnings: list
+    notes: list
+    timings: dict
+
+
+@contextlib.contextmanager
+def prepared(villages, zones, raster, households, source: str, mode: str, steps):
+    """Check the inputs, pick the population source, open the raster and build the engine (closed on exit)."""
     if source not in SOURCES:
         raise RiskOneMapError(f"unknown population source {source!r}; use one of {', '.join(SOURCES)}")
     if mode not in MODES:
         raise RiskOneMapError(f"unknown mode {mode!r}; use exact or fast")
-    steps = Steps(progress, cancelled, weights=[1, 6, 3, 1])
     warnings, notes, timings = [], [], {}
     t0 = time.perf_counter()
     steps.next()
@@ -89,19 +127,7 @@ def compute_exposure(villages, zones, *, raster=None, households=None, townships
                 regions[ANY] = zone_set(zones, None)
         timings["prepare"] = time.perf_counter() - t0
         steps.sub(1.0)
-
-        t1 = time.perf_counter()
-        steps.next()
         engine = ExposureEngine(villages, regions, ras, raster_src, mode, steps)
-        sums = engine.run()
-        timings["extract"] = time.perf_counter() - t1
-        steps.next()
-        t2 = time.perf_counter()
-        result = build_tables(villages, zones, regions, sums, source_used, households, townships, mode, warnings)
-        result.notes = notes
-        timings["tables"] = time.perf_counter() - t2
-        result.timings = timings
-        steps.done()
-        return result
+        yield Prepared(villages, zones, households, regions, source_used, engine, warnings, notes, timings)
     finally:
         close()

@@ -2,6 +2,8 @@
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
 import shapely
 
@@ -39,34 +41,34 @@ class ExposureEngine:
         self.raster_stats = None
 
     def run(self) -> dict:
-        return self._exact() if self.mode == "exact" else self._fast()
+        return self.exact() if self.mode == "exact" else self._fast()
 
-    def _exact(self) -> dict:
-        """Column band by column band (everything here is local to a column), so memory follows the band."""
+    def bands(self) -> list:
+        """The column bands [c0, c1) the exact engine sums one after the other (windows of the raster)."""
+        return cv.column_bands(self.grid, self.col_off, self.src)
+
+    def exact(self, done: Optional[dict] = None) -> dict:
+        """Column band by column band (everything here is local to a column), so memory follows the band.
+
+        ``done``: band index -> ``band_sums`` already computed elsewhere (other processes or machines); they are
+        added in band order like the others, so the totals are the same to the last bit as one process's."""
         g = self.grid
         nl = len(LEVELS)
-        Ev = cv.Edges.of(self.vgeoms, np.arange(1, self.n + 1))
-        El = {k: cv.Edges.of(r, np.arange(1, nl + 1)) for k, r in self.rgeoms.items()}
         vsum = [np.zeros(self.n + 1) for _ in range(3)]
-        joint = {k: (np.zeros((self.n + 1, nl + 1)), np.zeros((self.n + 1, nl + 1))) for k in El}
-        zone_area = {k: np.zeros(nl + 1) for k in El}
+        joint = {k: (np.zeros((self.n + 1, nl + 1)), np.zeros((self.n + 1, nl + 1))) for k in self.rgeoms}
+        zone_area = {k: np.zeros(nl + 1) for k in self.rgeoms}
         stats = cv.RasterStats()
-        bands = cv.column_bands(g, self.col_off, self.src)
-        for bi, (c0, c1) in enumerate(bands):
-            whole = len(bands) == 1
-            V = Ev.pieces(g.height, None if whole else c0, None if whole else c1)
-            layers = {k: e.pieces(g.height, None if whole else c0, None if whole else c1) for k, e in El.items()}
-            allp = [V] + list(layers.values())
-            rows = np.concatenate([x.row for x in allp])
-            cols = np.concatenate([x.col for x in allp])
-            cv.attach(allp, *self._band_values(rows, cols, c0, c1, whole, stats))
-            for acc, v in zip(vsum, cv.layer_sums(V, self.n)):
+        bands = self.bands()
+        for bi in range(len(bands)):
+            part = done[bi] if done is not None and bi in done else self.band_sums(bi)
+            for acc, v in zip(vsum, part["village"]):
                 acc += v
-            for key, B in layers.items():
-                J = cv.joint_sums(V, B, self.vgeoms, self.rgeoms[key], self.n, nl)
-                joint[key][0][...] += J.pop
-                joint[key][1][...] += J.area
-                zone_area[key] += cv.layer_sums(B, nl)[1]
+            for key, (pop, area) in part["joint"].items():
+                joint[key][0][...] += pop
+                joint[key][1][...] += area
+            for key, area in part["zone_area"].items():
+                zone_area[key] += area
+            cv.merge_stats(stats, part["stats"])
             self.steps.sub((bi + 1) / len(bands))
         self._check_values(stats)
         self.steps.next()
@@ -80,6 +82,31 @@ class ExposureEngine:
         out["overlap_cells"] = self.overlap
         out["cell_area"] = A
         return out
+
+    def band_sums(self, bi: int) -> dict:
+        """One column band's sums (plain arrays: they travel between processes): village totals, each layer's
+        joint sums with the villages, zone areas and the raster's value counts."""
+        if getattr(self, "_edges", None) is None:
+            self._edges = (cv.Edges.of(self.vgeoms, np.arange(1, self.n + 1)),
+                           {k: cv.Edges.of(r, np.arange(1, len(LEVELS) + 1)) for k, r in self.rgeoms.items()})
+        Ev, El = self._edges
+        nl = len(LEVELS)
+        bands = self.bands()
+        c0, c1 = bands[bi]
+        whole = len(bands) == 1
+        V = Ev.pieces(self.grid.height, None if whole else c0, None if whole else c1)
+        layers = {k: e.pieces(self.grid.height, None if whole else c0, None if whole else c1) for k, e in El.items()}
+        allp = [V] + list(layers.values())
+        rows = np.concatenate([x.row for x in allp])
+        cols = np.concatenate([x.col for x in allp])
+        stats = cv.RasterStats()
+        cv.attach(allp, *self._band_values(rows, cols, c0, c1, whole, stats))
+        joint, zone_area = {}, {}
+        for key, B in layers.items():
+            J = cv.joint_sums(V, B, self.vgeoms, self.rgeoms[key], self.n, nl)
+            joint[key] = (J.pop, J.area)
+            zone_area[key] = cv.layer_sums(B, nl)[1]
+        return {"village": tuple(cv.layer_sums(V, self.n)), "joint": joint, "zone_area": zone_area, "stats": stats}
 
     def _band_values(self, rows, cols, c0, c1, whole, stats):
         """Raster values for the pieces of one band: read that band's full-height stripe only."""

@@ -25,18 +25,25 @@ CHARTS_DIR = "charts"
 LAYERS = ("exposure", "exposure_villages", "exposure_townships", "exposure_county")
 
 
+def read_inputs(package_dir, check: bool = True) -> dict:
+    """The package's layers and raster as ``compute_exposure`` takes them (checked as the exposure command does)."""
+    pkg = Package(package_dir).require()
+    if check:
+        require_valid(pkg.path, "exposure")
+    return {"villages": pkg.read("villages"), "zones": pkg.read("risk_zones", required=False),
+            "households": pkg.read("households", required=False),
+            "raster": pkg.population_raster if pkg.population_raster.is_file() else None}
+
+
 @names_the_package
 def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool = True, progress=None,
-        cancelled=None) -> ExposureResult:
+        cancelled=None, windows_done=None) -> ExposureResult:
+    """``windows_done``: the raster windows' sums computed elsewhere (jobs.province; the same result)."""
     pkg = Package(package_dir).require()
-    require_valid(pkg.path, "exposure")
-    villages = pkg.read("villages")
-    zones = pkg.read("risk_zones", required=False)
-    households = pkg.read("households", required=False)
+    inputs = read_inputs(pkg.path)
     townships = pkg.read("townships", required=False)
-    raster = pkg.population_raster if pkg.population_raster.is_file() else None
-    result = compute_exposure(villages, zones, raster=raster, households=households, townships=townships,
-                              source=source, mode=mode, progress=progress, cancelled=cancelled)
+    result = compute_exposure(inputs.pop("villages"), inputs.pop("zones"), townships=townships, source=source,
+                              mode=mode, progress=progress, cancelled=cancelled, windows_done=windows_done, **inputs)
     sweep(pkg.path)
     tmp = Path(tempfile.mkdtemp(prefix=f".exposure.{os.getpid()}.", dir=pkg.path))
     try:

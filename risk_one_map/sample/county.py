@@ -52,8 +52,12 @@ class SampleCounty:
 
 
 def make_sample_county(villages: int = 48, seed: int = 7, progress: Optional[ProgressFn] = None,
-                       cancelled: Optional[CancelledFn] = None) -> SampleCounty:
-    """Generate the sample county in memory. Same ``seed`` and ``villages`` -> identical tables and rasters."""
+                       cancelled: Optional[CancelledFn] = None, outline=None, naming=None) -> SampleCounty:
+    """Generate the sample county in memory. Same ``seed`` and ``villages`` -> identical tables and rasters.
+
+    A province (sample/province.py) passes each county's ``outline`` (a polygon in the projected CRS, so that
+    neighbours share their border) and its ``naming`` (6-digit county code, name, parent code): counties of one
+    province must not share codes."""
     villages = int(villages)
     if villages < 8:
         raise RiskOneMapError(f"the sample county needs at least 8 villages, not {villages}")
@@ -66,7 +70,11 @@ def make_sample_county(villages: int = 48, seed: int = 7, progress: Optional[Pro
     radius = float(np.sqrt(villages * AREA_PER_VILLAGE_M2 / np.pi))
 
     steps.next()  # terrain
-    outline = county_outline(centre, radius, rngs["outline"])
+    if outline is None:
+        outline = county_outline(centre, radius, rngs["outline"])
+    else:  # the terrain is laid around the given outline
+        centre = (round(outline.centroid.x, -3), round(outline.centroid.y, -3))
+        radius = float(np.sqrt(outline.area / np.pi))
     work, k = _grids(outline)
     terrain = make_terrain(work, k, centre, radius, rngs["terrain"])
     river_name = names.river_name(rngs["terrain"])
@@ -75,6 +83,8 @@ def make_sample_county(villages: int = 48, seed: int = 7, progress: Optional[Pro
     admin = make_admin(terrain, outline, villages, rngs["admin"])
     for frame in (admin.county, admin.townships, admin.villages):
         frame.set_crs(crs, inplace=True)
+    if naming is not None:
+        _rename_county(admin, *naming)
 
     steps.next()  # households and population grid
     settlement = make_settlement(terrain, admin, max(100.0, terrain.fine.cell), crs, rngs["settlement"])
@@ -116,11 +126,18 @@ def make_sample_county(villages: int = 48, seed: int = 7, progress: Optional[Pro
 
 
 def build_sample_county(out_dir, villages: int = 48, seed: int = 7, overwrite: bool = False,
-                        progress: Optional[ProgressFn] = None, cancelled: Optional[CancelledFn] = None) -> Package:
-    """Generate the sample county and write it as a package folder (nothing is left behind if it fails)."""
+                        progress: Optional[ProgressFn] = None, cancelled: Optional[CancelledFn] = None,
+                        outline=None, naming=None, population_cell_m: Optional[float] = None) -> Package:
+    """Generate the sample county and write it as a package folder (nothing is left behind if it fails).
+
+    ``population_cell_m`` (a divisor of the sample's cell, e.g. 10): population.tif at that finer cell, each coarse
+    cell's people spread evenly over its sub-cells (the same people; a big raster for province benchmarks)."""
     steps = Steps(progress, cancelled, weights=(5, 1))
     steps.next()
-    county = make_sample_county(villages=villages, seed=seed, progress=steps.sub, cancelled=cancelled)
+    county = make_sample_county(villages=villages, seed=seed, progress=steps.sub, cancelled=cancelled,
+                                outline=outline, naming=naming)
+    if population_cell_m:
+        county.rasters[model.POPULATION_RASTER] = _finer(county.rasters[model.POPULATION_RASTER], population_cell_m)
     steps.next()
     sources = pd.DataFrame({"source": [model.SAMPLE_SOURCE]})  # every printed sheet says the data is made up
     package = write_package(out_dir, {**county.layers, model.SOURCES_TABLE: sources}, county.rasters,
@@ -130,6 +147,19 @@ def build_sample_county(out_dir, villages: int = 48, seed: int = 7, overwrite: b
 
 
 # ------------------------------------------------------------------------------------------------ helpers
+def _rename_county(admin, county6: str, name: str, parent_code: str) -> None:
+    """Give the county another 6-digit code and name (before anything else takes codes from the villages)."""
+    old6 = admin.county_code[:6]
+    recode = lambda codes: codes.astype(str).str.replace(f"^{old6}", county6, regex=True)  # noqa: E731
+    for frame in (admin.county, admin.townships, admin.villages):
+        frame["code"] = recode(frame["code"])
+    admin.townships["parent_code"] = recode(admin.townships["parent_code"])
+    admin.villages["parent_code"] = recode(admin.villages["parent_code"])
+    admin.county["name"] = name
+    admin.county["parent_code"] = parent_code
+    admin.county_code, admin.county_name = county6 + "000000", name
+
+
 def _grids(outline):
     """Work and fine grids covering the county with a 3 km margin, cells sized to keep the DEM tractable."""
     x_min, y_min, x_max, y_max = outline.bounds
@@ -143,6 +173,17 @@ def _grids(outline):
     cols = int(np.ceil((x_max + margin - x0) / cell))
     rows = int(np.ceil((y1 - (y_min - margin)) / cell))
     return Grid(x0, y1, cell, rows, cols), k
+
+
+def _finer(raster: tuple, cell_m: float) -> tuple:
+    array, transform, crs, nodata = raster
+    factor = int(round(abs(transform.a) / float(cell_m)))
+    if factor < 2 or abs(abs(transform.a) / factor - cell_m) > 1e-6:
+        raise RiskOneMapError(f"the population cell must divide {abs(transform.a):g} m, not {cell_m:g} m")
+    from affine import Affine
+    split = np.where(array == nodata, nodata, array / np.float32(factor * factor)).astype(np.float32)
+    fine = np.repeat(np.repeat(split, factor, axis=0), factor, axis=1)
+    return fine, transform * Affine.scale(1.0 / factor), crs, nodata
 
 
 def _dem_raster(terrain, admin, crs) -> tuple:
