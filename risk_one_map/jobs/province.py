@@ -171,6 +171,10 @@ def run_province(province_dir, steps: Sequence[str] = STEPS[:3], *, scheduler: O
     steps = tuple(s for s in STEPS if s in steps)  # always in this order: each reads what the one before wrote
     if "atlas" in steps and atlas_task is None:
         raise RiskOneMapError("the atlas step needs QGIS: run it through `risk-one-map province run`")
+    if not force and all(_finished(province, c, s) for c in counties for s in steps):
+        say("every step of every county was finished before (--force runs them again)")
+        return ProvinceRun(province, [CountyOutcome(c, skipped=list(steps)) for c in counties], steps, 0,
+                           "nothing to run", None, time.monotonic() - t0)
     own = client is None
     client = client or open_client(scheduler, workers)
     try:

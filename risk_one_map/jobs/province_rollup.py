@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..layers import model
+from ..sample.province import PROVINCE_FILE
 from .province import SUMMARY_DIR, find_counties
 
 XLSX_NAME = "省级汇总.xlsx"
@@ -101,6 +102,7 @@ def summary_map(province: Path, tables: dict, pdf: Path) -> None:
     from matplotlib.colors import Normalize
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
+    from matplotlib.patheffects import withStroke
     from .exposure_charts import cjk_font_path
     font = FontProperties(fname=cjk_font_path())
     frames = [gpd.read_file(c / model.GPKG_NAME, layer="county") for c in find_counties(province)]
@@ -116,9 +118,13 @@ def summary_map(province: Path, tables: dict, pdf: Path) -> None:
     cmap = colormaps["YlOrRd"]
     for geom, value in zip(counties.geometry, counties["at_risk"]):
         gpd.GeoSeries([geom]).plot(ax=ax, color=cmap(norm(value)), edgecolor="#444444", linewidth=0.6)
+    boundary = province / PROVINCE_FILE  # optional: the province's own outline, drawn over the counties
+    if boundary.is_file():
+        gpd.read_file(boundary).to_crs(counties.crs).boundary.plot(ax=ax, color="#222222", linewidth=1.6)
     for geom, name, value in zip(counties.geometry, counties["name"], counties["at_risk"]):
         p = geom.representative_point()
-        ax.text(p.x, p.y, f"{name}\n{value:,.0f} 人", ha="center", va="center", fontsize=8, fontproperties=font)
+        ax.text(p.x, p.y, f"{name}\n{value:,.0f} 人", ha="center", va="center", fontproperties=font, size=12,
+                path_effects=[withStroke(linewidth=3, foreground="white")])  # readable on any shade
     ax.set_aspect("equal")
     ax.set_axis_off()
     from matplotlib.cm import ScalarMappable
@@ -146,5 +152,5 @@ def _table(fig, tables: dict, font) -> None:
                      cellLoc="center")
     table.auto_set_font_size(False)
     for cell in table.get_celld().values():
-        cell.set_text_props(fontproperties=font, fontsize=9)
-    table.scale(1, 1.4)
+        cell.set_text_props(fontproperties=font, fontsize=11)
+    table.scale(1, 1.6)

@@ -23,7 +23,8 @@ from ..progress import CancelledFn, ProgressFn, Steps
 from . import names
 from .county import AREA_PER_VILLAGE_M2, LATITUDE, LONGITUDE
 
-PROVINCE_FILE = "province.gpkg"
+PROVINCE_FILE = "province.gpkg"  # the province boundary, read by jobs/province_rollup.py
+
 PROVINCE_CODE = "130000000000"  # the sample counties' codes start 13: a Hebei-like province
 BIG_RASTER_EVERY = 10  # every tenth county has a big population raster
 
