@@ -75,8 +75,10 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--out", default=None, help="province folder (default: $TMPDIR/province-bench)")
     ap.add_argument("-k", type=int, default=1)
+    ap.add_argument("--band-mb", default="48", help="RISK_ONE_MAP_BAND_MB: the 10 m rasters in ~3 windows each")
     args = ap.parse_args()
     import os
+    os.environ["RISK_ONE_MAP_BAND_MB"] = args.band_mb  # before the clusters start: their workers inherit it
     import tempfile
     import pyogrio
     import rasterio

@@ -30,9 +30,11 @@ def worker_count(workers: Optional[int] = None) -> int:
 
 def can_fork() -> bool:
     """Forking is safe only on Linux and outside QGIS: a QGIS process (Desktop, qgis_process, a Processing run)
-    has Qt and GDAL threads whose locks a forked child could inherit held. ``RISK_ONE_MAP_NO_FORK=1`` turns it off."""
+    has Qt and GDAL threads whose locks a forked child could inherit held. A daemon process (a Dask worker: province
+    runs) may have no children at all. ``RISK_ONE_MAP_NO_FORK=1`` turns it off."""
+    import multiprocessing
     return sys.platform.startswith("linux") and "qgis.core" not in sys.modules and \
-        os.environ.get("RISK_ONE_MAP_NO_FORK", "") == ""
+        os.environ.get("RISK_ONE_MAP_NO_FORK", "") == "" and not multiprocessing.current_process().daemon
 
 
 def ordered_map(func: Callable, tasks: Iterable, *, workers: Optional[int] = None, batch: int = 1) -> Iterator:

@@ -41,8 +41,9 @@ def register(sub) -> None:
     r.add_argument("steps", nargs="*", default=[], metavar="STEP",
                    help="steps to run, in this order whatever the order given (default: exposure evacuate "
                         "site-depots; add atlas to print every village sheet)")
-    r.add_argument("--scheduler", metavar="ADDRESS", help="an existing Dask scheduler (tcp://host:8786); "
-                                                          "default: a local cluster on this machine")
+    r.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler (tcp://host:8786) whose workers see DIR at the same path (a "
+                        "shared disk) and have risk-one-map installed; default: a local cluster on this machine")
     r.add_argument("--workers", type=number(1, inclusive=True, integer=True), default=2,
                    help="worker processes of the local cluster (default 2)")
     r.add_argument("-k", type=number(1, inclusive=True, integer=True), default=1,

@@ -35,7 +35,7 @@ class CountyOutcome:
     done: list = field(default_factory=list)  # steps finished in this run
     skipped: list = field(default_factory=list)  # steps finished before (a rerun)
     failed: Optional[str] = None  # "step: one line"
-    seconds: dict = field(default_factory=dict)
+    seconds: dict = field(default_factory=dict)  # step -> seconds of work on the workers (all its tasks)
 
 
 @dataclass
@@ -99,6 +99,13 @@ def evacuate(package: str) -> list:
 def site_depots(package: str, model_name: str = "pmedian", k: int = 1) -> list:
     from .siting import run
     return run(package, model=model_name, k=k).summary_lines()
+
+
+def timed(fn, *args, **kwargs):
+    """Runs on the worker: ``fn``'s value and the seconds it took there (not counting the wait in the queue)."""
+    t = time.perf_counter()
+    value = fn(*args, **kwargs)
+    return value, time.perf_counter() - t
 
 
 # ------------------------------------------------------------------------------------------------ the runner
@@ -205,7 +212,7 @@ class _Driver:
         self.pending = {}  # future -> (county, step, part)
         self.open = {}  # (county, step) -> number of futures not yet back
         self.windows = {}  # county -> {window: sums}
-        self.started = {}  # (county, step) -> monotonic time
+        self.work = {}  # (county, step) -> seconds its tasks took on the workers
         self.finished = 0
 
     def run(self) -> list:
@@ -219,7 +226,8 @@ class _Driver:
             if outcome.failed:
                 continue
             try:
-                value = future.result()
+                value, seconds = future.result()
+                self.work[(county, step)] = self.work.get((county, step), 0.0) + seconds
             except Exception as exc:  # noqa: BLE001 - any failure of one county is that county's, said in one line
                 self._fail(county, step, exc)
                 continue
@@ -227,8 +235,8 @@ class _Driver:
         return list(self.outcomes.values())
 
     def _submit(self, county, step, part, fn, *args, **kwargs):
-        future = self.client.submit(fn, *args, pure=False, key=f"{step}-{county.name}-{part}-{time.time_ns()}",
-                                    **kwargs)
+        future = self.client.submit(timed, fn, *args, pure=False,
+                                    key=f"{step}-{county.name}-{part}-{time.time_ns()}", **kwargs)
         self.pending[future] = (county, step, part)
         self.open[(county, step)] = self.open.get((county, step), 0) + 1
         self.queue.add(future)
@@ -241,7 +249,6 @@ class _Driver:
             if not self.force and _finished(self.province, county, step):
                 outcome.skipped.append(step)
                 continue
-            self.started[(county, step)] = time.monotonic()
             self._start(county, step)
             return
         self.finished += 1
@@ -281,12 +288,12 @@ class _Driver:
             return
         if self.open[(county, step)]:
             return
-        seconds = time.monotonic() - self.started[(county, step)]
+        seconds = self.work[(county, step)]
         outcome = self.outcomes[county]
         outcome.done.append(step)
         outcome.seconds[step] = seconds
         _mark(self.province, county, step, list(value or []), seconds)
-        self.say(f"  {county.name}: {step} {seconds:.1f} s")
+        self.say(f"  {county.name}: {step} done, {seconds:.1f} s of work")
         self._next(county, step)
 
     def _fail(self, county, step, exc) -> None:

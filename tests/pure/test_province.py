@@ -129,3 +129,20 @@ def test_a_failing_county_is_reported_the_others_finish_and_a_rerun_skips_them(p
     again = run_province(root, steps=["exposure"], client=client, say=lines.append)
     assert sorted(c.skipped == ["exposure"] for c in again.counties) == [False, True, True]
     assert [c.folder for c in again.failed] == [bad]
+
+
+def _report_can_fork(queue):
+    from risk_one_map.analysis.parallel import can_fork
+    queue.put(can_fork())
+
+
+def test_a_daemon_process_such_as_a_dask_worker_runs_the_searches_in_turn():
+    """A Dask worker is a daemon: forking its searches failed (AssertionError: daemonic processes are not allowed to
+    have children) on the first county big enough to fork; now they run in turn there, with the same results."""
+    import multiprocessing
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_report_can_fork, args=(queue,), daemon=True)
+    child.start()
+    assert queue.get(timeout=60) is False
+    child.join()
