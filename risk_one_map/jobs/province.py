@@ -26,7 +26,6 @@ from ..layers import model
 STEPS = ("exposure", "evacuate", "site-depots", "atlas")
 SUMMARY_DIR = "province_summary"
 ATLAS_DIR = "atlas"
-WINDOWS_PER_TASK = 2  # raster windows a task computes (a window is a ~192 MB stripe: enough work to be worth sending)
 
 
 @dataclass
@@ -191,7 +190,7 @@ def run_province(province_dir, steps: Sequence[str] = STEPS[:3], *, scheduler: O
             + (f"; dashboard {dashboard}" if dashboard else "; no dashboard (install bokeh for one)"))
         if "atlas" in steps and atlas_plugin is not None:
             client.register_plugin(atlas_plugin)
-        outcomes = _Driver(client, province, counties, steps, force, depots_k, atlas_task, say).run()
+        outcomes = _Driver(client, province, counties, steps, force, depots_k, atlas_task, say, n_workers).run()
     finally:
         if own:
             cluster = getattr(client, "cluster", None)
@@ -205,8 +204,9 @@ def run_province(province_dir, steps: Sequence[str] = STEPS[:3], *, scheduler: O
 class _Driver:
     """Submits each county's next step when its previous one is done; reports per county as results come in."""
 
-    def __init__(self, client, province, counties, steps, force, depots_k, atlas_task, say):
+    def __init__(self, client, province, counties, steps, force, depots_k, atlas_task, say, n_workers):
         self.client, self.province, self.steps, self.force = client, province, steps, force
+        self.n_workers = max(1, int(n_workers))
         self.depots_k, self.atlas_task, self.say = depots_k, atlas_task, say
         self.outcomes = {c: CountyOutcome(c) for c in counties}
         self.pending = {}  # future -> (county, step, part)
@@ -259,7 +259,9 @@ class _Driver:
 
     def _start(self, county, step) -> None:
         pkg = str(county)
-        if step == "exposure":
+        if step == "exposure" and self.n_workers == 1:  # nothing to spread the windows over
+            self._submit(county, step, "all", exposure, pkg)
+        elif step == "exposure":
             self._submit(county, step, "windows", exposure_windows, pkg)
         elif step == "evacuate":
             self._submit(county, step, "all", evacuate, pkg)
@@ -273,10 +275,11 @@ class _Driver:
     def _back(self, county, step, part, value) -> None:
         self.open[(county, step)] -= 1
         if step == "exposure" and part == "windows":
-            if value > 1:  # several windows: spread them, then add them up in order in the last task
+            if value > 1:  # several windows: one share per worker, then added up in order in the last task
                 self.windows[county] = {}
-                for first in range(0, value, WINDOWS_PER_TASK):
-                    ids = list(range(first, min(value, first + WINDOWS_PER_TASK)))
+                shares = min(value, self.n_workers)  # each share reads the package again: no more than can run
+                for first in range(shares):
+                    ids = list(range(first * value // shares, (first + 1) * value // shares))
                     self._submit(county, step, f"w{first}", exposure_window_sums, str(county), ids)
             else:
                 self._submit(county, step, "all", exposure, str(county))
