@@ -348,23 +348,31 @@ def _run_in_processes(package_dir, data, jobs, page, dpi, template, workers, tic
     import multiprocessing as mp
     ctx = mp.get_context("spawn")
     python = _python_executable()
+    from multiprocessing import spawn
+    previous = spawn.get_executable()
+    # set_executable is global (every spawn context, Dask's LocalCluster too): put it back once the workers started
     ctx.set_executable(python)
-    tasks, results, cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
-    for job in jobs:
-        tasks.put(job)
-    for _ in range(workers):
-        tasks.put(None)
-    # The sheet data goes by file, not as an argument: a worker that never reads its start-up pipe (a wrong
-    # interpreter, a QGIS window) would otherwise block Process.start() on a full pipe, before Cancel is looked at.
-    import pickle
-    import tempfile
-    scratch = Path(tempfile.mkdtemp(prefix=f"risk-one-map-{os.getpid()}-sheets-"))  # swept if killed (leftovers)
-    data_file = scratch / "sheet_data.pickle"
-    with open(data_file, "wb") as f:
-        pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-    procs = [ctx.Process(target=_worker_main, args=(str(package_dir), str(data_file), page, dpi, template, tasks,
-                                                    results, cancel), daemon=True) for _ in range(workers)]
-    _start_without_main(procs)
+    try:
+        tasks, results, cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
+        for job in jobs:
+            tasks.put(job)
+        for _ in range(workers):
+            tasks.put(None)
+        # The sheet data goes by file, not as an argument: a worker that never reads its start-up pipe (a wrong
+        # interpreter, a QGIS window) would otherwise block Process.start() on a full pipe, before Cancel is
+        # looked at.
+        import pickle
+        import tempfile
+        # swept if killed (leftovers)
+        scratch = Path(tempfile.mkdtemp(prefix=f"risk-one-map-{os.getpid()}-sheets-"))
+        data_file = scratch / "sheet_data.pickle"
+        with open(data_file, "wb") as f:
+            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
+        procs = [ctx.Process(target=_worker_main, args=(str(package_dir), str(data_file), page, dpi, template, tasks,
+                                                        results, cancel), daemon=True) for _ in range(workers)]
+        _start_without_main(procs)
+    finally:
+        ctx.set_executable(previous)
     done, exited, error, user_cancel = 0, 0, None, False
     ready, started, cancel_at = 0, time.monotonic(), None
     try:

@@ -65,7 +65,8 @@ def _start_server():
     read_fd, write_fd = os.pipe()
     env = dict(os.environ, RISK_ONE_MAP_ANSWER_FD=str(write_fd))
     from .export import _python_executable
-    proc = subprocess.Popen([_python_executable(), "-m", __name__], stdin=subprocess.PIPE, env=env, pass_fds=(write_fd,), text=True, encoding="utf-8")
+    proc = subprocess.Popen([_python_executable(), "-m", __name__], stdin=subprocess.PIPE, env=env,
+                            pass_fds=(write_fd,), text=True, encoding="utf-8")
     os.close(write_fd)
     proc.answers = os.fdopen(read_fd, "r", encoding="utf-8")
     return proc

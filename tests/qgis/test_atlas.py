@@ -302,9 +302,13 @@ def test_a_print_process_that_dies_ends_the_run_with_why(sample_package, tmp_pat
     broken.write_text("#!/bin/sh\necho 'ModuleNotFoundError: No module named risk_one_map' >&2\nexit 1\n")
     broken.chmod(0o755)
     monkeypatch.setattr(export, "_python_executable", lambda: str(broken))
+    from multiprocessing import spawn
+    before = spawn.get_executable()
     with pytest.raises(RiskOneMapError, match=f"ended unexpectedly.*{broken}"):
         export_village_sheets(sample_package.path, tmp_path / "out", workers=2, in_process=False, force=True)
     assert not list((tmp_path / "out").rglob("*.pdf")) if (tmp_path / "out").exists() else True
+    # the interpreter is every spawn's (a Dask LocalCluster's workers too): the broken one was not left behind
+    assert spawn.get_executable() == before
 
 
 def test_a_real_looking_village_prints_true_lines_on_one_page(tmp_path):
