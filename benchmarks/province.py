@@ -7,30 +7,34 @@ Builds the province once (``province sample``; every ``--big-every``th county ha
 for each worker count runs every step alone on every county (``run_province(force=True)``; the atlas folder
 removed first) on a fresh LocalCluster, and prints the wall time per step, the speed-up against 1 worker, and each
 worker's peak memory (VmHWM of the worker process and of its QGIS child). From the 1-worker times it derives the
-cost per village (per population cell for the windowed exposure of the big rasters) and estimates a 100-county
-province (200 villages a county) on 8 and 32 workers, taking the measured 2-worker efficiency as the efficiency
+cost per village of each step and estimates a 100-county province (200 villages a county) on 8 and 32 workers, taking the measured 2-worker efficiency as the efficiency
 there (a guess: more workers share one scheduler and one disk). Not a timed test.
 
-Measured here on 2026-12-03 (2 cores shared with six other engineers' tests and benchmarks: load average 11-14,
-so each process got a fraction of a core and the speed-ups below say more about the load than about Dask):
-6 counties, 159 villages, 47,228 households, 11.5 M population cells (11.3 M in two 10 m rasters, 3 windows each
-at --band-mb 48):
+Measured here on 2026-12-03, 6 counties, 159 villages, 47,228 households, 11.5 M population cells (11.3 M in two
+10 m rasters; --band-mb 48 cuts each into 3 windows). Two runs: (a) at 12:00, the machine nearly idle (another
+engineer's test suite took one core from 12:02, during the 2-worker exposure); (b) at 11:10-11:30 under a load
+average of 11-14 on the 2 cores.
 
-    step          1 worker   2 workers   speed-up
-    exposure        74.8 s     80.6 s     0.93x   (then 2 window tasks per big raster: fixed to one per worker since)
-    evacuate        56.9 s     36.8 s     1.55x
-    site-depots     21.8 s     15.0 s     1.45x
-    atlas          529.7 s    412.2 s     1.29x   (159 sheets; 3.3 s a sheet on one loaded worker)
-    peak memory: each worker 0.43-0.45 GB, its QGIS process 0.50 GB
+    step          (a) 1 worker  2 workers  speed-up     (b) 1 worker  2 workers  speed-up
+    exposure          13.7 s     14.0 s     0.98x           74.8 s     80.6 s     0.93x
+    evacuate          10.4 s      5.6 s     1.85x           56.9 s     36.8 s     1.55x
+    site-depots        3.0 s      2.1 s     1.47x           21.8 s     15.0 s     1.45x
+    atlas             91.3 s     53.6 s     1.70x          529.7 s    412.2 s     1.29x
+    peak memory: each worker 0.40-0.44 GB (0.59 GB with a 10 m raster in one window), its QGIS process 0.50 GB
 
-The issue's 1.7x on exposure and atlas was not reached here, most likely because with a load of 11-14 on 2 cores the
-second worker got no free core. Estimate for 100 counties x 200 villages (20,000 villages) from these per-village
-costs (exposure 0.47 s, evacuate 0.36 s, site-depots 0.14 s, atlas 3.33 s, on a loaded core) and the 2-worker
-efficiencies measured here (0.46-0.77, under this load): 8 workers 4.8 h (atlas 3.6 h of it), 32 workers 1.2 h
-(atlas 54 min). With efficiency 1 (workers on cores of their own) and the same loaded per-village costs (4.3 s a
-village in all): 8 workers 3.0 h, 32 workers 45 min; idle cores make each cost smaller still. The atlas dominates,
-so add workers for it first. A county's steps are sequential (one writer per onemap.gpkg), so the largest county
-(its atlas split by township) bounds the wall time from below.
+The atlas reaches the issue's 1.7x on an idle machine (159 sheets, 0.57 s a sheet on one worker); exposure does not:
+its 2-worker run lost a core to another engineer's tests, and with 3 windows of 2 M cells each, the windows' shares
+each read the package and dissolve the zones again, which costs about what they save (with the default 192 MB
+windows, one window per raster here: 17.6 s vs 18.2 s, the same core lost). Windows pay on rasters of 10^8 cells
+and more, where one window (8 M cells) is seconds of work.
+
+Estimate for 100 counties x 200 villages (20,000 villages) from the idle per-village costs (exposure 0.09 s, evacuate
+0.07 s, site-depots 0.02 s, atlas 0.57 s: 0.75 s a village) and the 2-worker efficiencies of (a) (exposure 0.49,
+evacuate 0.92, site-depots 0.74, atlas 0.85): 8 workers 0.7 h (atlas 28 min, exposure 7 min), 32 workers about 12
+min (atlas 7 min). With efficiency 1: 8 workers 31 min, 32 workers 8 min. Bigger rasters than the sample's (100 m;
+10 m in every tenth county) add to exposure in proportion to their cells. A county's steps run in order (one writer
+per onemap.gpkg), so the largest county (its atlas split by township) bounds the wall time from below; on 32 workers
+the scheduler and a shared disk, not measured here, may well be the limit.
 """
 from __future__ import annotations
 
@@ -92,10 +96,12 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2")
     ap.add_argument("--out", default=None, help="province folder (default: $TMPDIR/province-bench)")
     ap.add_argument("-k", type=int, default=1)
-    ap.add_argument("--band-mb", default="48", help="RISK_ONE_MAP_BAND_MB: the 10 m rasters in ~3 windows each")
+    ap.add_argument("--band-mb", default="", help="RISK_ONE_MAP_BAND_MB (default: the engine's 192); 48 cuts the "
+                                                   "10 m rasters in 3 windows each")
     args = ap.parse_args()
     import os
-    os.environ["RISK_ONE_MAP_BAND_MB"] = args.band_mb  # before the clusters start: their workers inherit it
+    if args.band_mb:
+        os.environ["RISK_ONE_MAP_BAND_MB"] = args.band_mb  # before the clusters start: their workers inherit it
     import tempfile
     import pyogrio
     import rasterio
