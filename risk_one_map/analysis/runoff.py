@@ -15,9 +15,10 @@ from typing import Optional
 import numpy as np
 
 from ..errors import RiskOneMapError
+from ..layers.raster_import import LANDUSE_RASTER
 
 LAYER = "land_use"
-RASTER = "landuse.tif"
+RASTER = LANDUSE_RASTER  # ``risk-one-map import`` writes a land-use raster there
 FIELDS = ("runoff", "code", "name")  # the first one present is used: a coefficient, a class code, a class name
 
 

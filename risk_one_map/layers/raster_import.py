@@ -1,8 +1,10 @@
-"""Rasters in an import: a DEM or a population grid, warped into the package CRS (dem.tif, population.tif).
+"""Rasters in an import: a DEM, a population grid or a land-use map, warped into the package CRS (dem.tif,
+population.tif, landuse.tif).
 
 Pure: rasterio (GDAL's warper does the resampling; nothing here is hand-written). Elevation is resampled
 bilinearly; population is a count per cell, so it is resampled with GDAL's area-weighted ``sum`` and the
-totals before and after are reported (they differ only by cells cut at the raster's edge).
+totals before and after are reported (they differ only by cells cut at the raster's edge); land use holds class
+codes (GB/T 21010), so it is resampled by nearest neighbour: no code is ever averaged into another.
 """
 from __future__ import annotations
 
@@ -16,8 +18,10 @@ from ..errors import RiskOneMapError
 from . import model
 
 RASTER_SUFFIXES = (".tif", ".tiff", ".img", ".asc", ".vrt", ".nc")
-RASTER_TARGETS = {"dem": model.DEM_RASTER, "population": model.POPULATION_RASTER}
+LANDUSE_RASTER = "landuse.tif"  # class codes the DEM low points' runoff reads (analysis/runoff.py)
+RASTER_TARGETS = {"dem": model.DEM_RASTER, "population": model.POPULATION_RASTER, "landuse": LANDUSE_RASTER}
 _KEYWORDS = (("population", ("population", "pop", "人口", "worldpop", "landscan")),
+             ("landuse", ("landuse", "land_use", "lulc", "landcover", "land_cover", "土地利用", "地类", "用地")),
              ("dem", ("dem", "dsm", "elev", "高程", "地形", "srtm", "aster", "gdem", "terrain")))
 NODATA = -9999.0
 
@@ -25,7 +29,7 @@ NODATA = -9999.0
 @dataclass
 class RasterInput:
     path: Path
-    target: str  # "dem" or "population"
+    target: str  # "dem", "population" or "landuse"
     rule: str  # why this target
 
 
@@ -43,8 +47,8 @@ def raster_target(path: Path, forced: Optional[str]) -> RasterInput:
     for target, words in _KEYWORDS:
         if any(w in stem for w in words):
             return RasterInput(Path(path), target, "file name")
-    raise RiskOneMapError("cannot tell whether this raster is elevation or population; "
-                          "write dem=FILE or population=FILE", file=path)
+    raise RiskOneMapError("cannot tell whether this raster is elevation, population or land use; "
+                          "write dem=FILE or population=FILE (or landuse=FILE)", file=path)
 
 
 def open_raster(path):
@@ -106,7 +110,7 @@ def warp(item: RasterInput, target_crs, default_crs: Optional[str] = None):
             raise RiskOneMapError(f"{int(np.isinf(values).sum())} cells have infinite population; fix them or set "
                                   "them to nodata", file=item.path, layer="band 1")
     out = np.full((height, width), np.nan, dtype="float64")
-    resampling = Resampling.sum if item.target == "population" else Resampling.bilinear
+    resampling = {"population": Resampling.sum, "landuse": Resampling.nearest}.get(item.target, Resampling.bilinear)
     reproject(values, out, src_transform=src_transform, src_crs=crs,
               src_nodata=np.nan, dst_transform=transform, dst_crs=target_crs, dst_nodata=np.nan,
               resampling=resampling)

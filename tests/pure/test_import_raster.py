@@ -47,6 +47,26 @@ def test_population_and_dem_come_in_projected_with_the_total_kept(tmp_path):
     assert "total population 3,198 before" in next(r["detail"] for r in rows if r["target_layer"] == "population.tif")
 
 
+def test_a_land_use_map_comes_in_as_class_codes_never_averaged(tmp_path):
+    """土地利用.tif -> landuse.tif, resampled by nearest neighbour: every code in the package is a code of the
+    source (bilinear would have made 1.5 between 01 耕地 and 02 园地), and DEM low points read it."""
+    from risk_one_map.analysis import runoff
+    village = _geojson_village(tmp_path / "villages.geojson")
+    codes = np.ones((40, 40))
+    codes[:, 20:] = 3  # 林地
+    codes[30:, :] = 7  # 住宅用地
+    _raster(tmp_path / "土地利用现状.tif", codes)
+    report = import_sources([village, tmp_path / "土地利用现状.tif"], tmp_path / "pkg")
+    with rasterio.open(tmp_path / "pkg" / runoff.RASTER) as src:
+        got = src.read(1, masked=True)
+    assert set(np.unique(got.compressed()).tolist()) == {1.0, 3.0, 7.0}
+    row = next(r for r in report.rows if r["target_layer"] == runoff.RASTER)
+    assert "nearest resampling" in row["detail"] and "(file name)" in row["detail"]
+    valid = ~got.mask
+    grid = runoff.from_raster(np.where(valid, got.filled(0), np.nan).astype("float64"), valid, 0.6)
+    assert grid.source == runoff.RASTER
+
+
 def test_negative_population_and_unnamed_rasters_are_refused(tmp_path):
     village = _geojson_village(tmp_path / "villages.geojson")
     pop = np.full((10, 10), 1.0)
