@@ -72,6 +72,26 @@ def _graph():
     return edges, outside
 
 
+def _cycles(edges) -> list:
+    """Every import circle in ``edges`` (node -> nodes it imports), each as the path that closes it."""
+    seen, stack, cycles = set(), [], []
+
+    def visit(node):
+        if node in stack:
+            cycles.append(stack[stack.index(node):] + [node])
+            return
+        if node in seen:
+            return
+        seen.add(node)
+        stack.append(node)
+        for nxt in sorted(edges.get(node, ())):
+            visit(nxt)
+        stack.pop()
+    for start in sorted(edges):
+        visit(start)
+    return cycles
+
+
 def test_every_folder_and_module_has_a_floor():
     units = {_unit(p) for p in PKG.rglob("*.py")}
     assert units <= set(FLOOR), sorted(units - set(FLOOR))
@@ -93,21 +113,7 @@ def test_the_pure_side_never_imports_qgis_or_qt():
 
 def test_no_import_circles_between_folders():
     edges, _ = _graph()
-    seen, stack, cycles = set(), [], []
-
-    def visit(node):
-        if node in stack:
-            cycles.append(stack[stack.index(node):] + [node])
-            return
-        if node in seen:
-            return
-        seen.add(node)
-        stack.append(node)
-        for nxt in sorted(edges.get(node, ())):
-            visit(nxt)
-        stack.pop()
-    for start in sorted(edges):
-        visit(start)
+    cycles = _cycles(edges)
     assert not cycles, [" -> ".join(c) for c in cycles]
 
 
@@ -156,20 +162,5 @@ def _load_time_edges():
 
 
 def test_no_import_circles_between_modules_at_load_time():
-    edges = _load_time_edges()
-    cycles, seen, stack = [], set(), []
-
-    def visit(node):
-        if node in stack:
-            cycles.append(stack[stack.index(node):] + [node])
-            return
-        if node in seen:
-            return
-        seen.add(node)
-        stack.append(node)
-        for nxt in sorted(edges.get(node, ())):
-            visit(nxt)
-        stack.pop()
-    for start in sorted(edges):
-        visit(start)
+    cycles = _cycles(_load_time_edges())
     assert not cycles, [" -> ".join(c) for c in cycles]
