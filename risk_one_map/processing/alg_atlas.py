@@ -1,11 +1,12 @@
 """Processing algorithm 'riskonemap:villageatlas': a thin wrapper over risk_one_map.atlas.export."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterNumber, QgsProcessingParameterString)
+from qgis.core import (
+    QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+    QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber, QgsProcessingParameterString,
+)
 
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .base import RiskOneMapAlgorithm, add_package_parameter, say_lines, user_errors, wire_feedback
 
 
 class VillageAtlasAlgorithm(RiskOneMapAlgorithm):
@@ -38,8 +39,7 @@ class VillageAtlasAlgorithm(RiskOneMapAlgorithm):
     PAGE_LABELS = ("A3 横版（上墙） A3 landscape", "A4 竖版（明白卡） A4 portrait")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterString(self.VILLAGES, "村代码（逗号分隔，空为全部） Village codes",
                                                        optional=True))
         self.addParameter(QgsProcessingParameterString(self.TOWNSHIP, "乡镇代码 Township code", optional=True))
@@ -80,6 +80,5 @@ class VillageAtlasAlgorithm(RiskOneMapAlgorithm):
                 workers=self.parameterAsInt(parameters, self.WORKERS, context),
                 force=self.parameterAsBoolean(parameters, self.FORCE, context),
                 progress=progress, cancelled=cancelled, in_process=None if main_thread else False)
-        for line in res.summary_lines():
-            feedback.pushInfo(line)
+        say_lines(feedback, res.summary_lines())
         return {self.OUTPUT: out, self.WRITTEN: len(res.written), self.SKIPPED: len(res.skipped)}

@@ -1,11 +1,12 @@
 """Processing algorithm 'riskonemap:depotmap': a thin wrapper over risk_one_map.atlas.depot_sheet."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingAlgorithm, QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterString)
+from qgis.core import (
+    QgsProcessingAlgorithm, QgsProcessingOutputNumber, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+    QgsProcessingParameterFileDestination, QgsProcessingParameterString,
+)
 
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .base import RiskOneMapAlgorithm, add_package_parameter, say_lines, user_errors, wire_feedback
 
 
 class DepotMapAlgorithm(RiskOneMapAlgorithm):
@@ -32,8 +33,7 @@ class DepotMapAlgorithm(RiskOneMapAlgorithm):
     PAGE_LABELS = ("A3 横版 A3 landscape", "A4 横版 A4 landscape")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterEnum(self.PAGE, "纸张 Page", options=list(self.PAGE_LABELS),
                                                      defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean(self.PNG, "PNG 预览 PNG preview", defaultValue=False))
@@ -56,7 +56,5 @@ class DepotMapAlgorithm(RiskOneMapAlgorithm):
         with user_errors():
             res = export_depot_sheet(package, out, page=page, compile_unit=unit, progress=progress, cancelled=cancelled,
                                      png=self.parameterAsBoolean(parameters, self.PNG, context))
-        if feedback is not None:
-            for line in res.summary_lines():
-                feedback.pushInfo(line)
+        say_lines(feedback, res.summary_lines())
         return {self.OUTPUT: str(res.pdf), self.DEPOTS: res.depots}

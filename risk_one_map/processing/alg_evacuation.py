@@ -2,12 +2,13 @@
 risk_one_map.jobs.evacuation (the same function as `risk-one-map evacuate`)."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingOutputFile, QgsProcessingOutputFolder, QgsProcessingOutputNumber,
-                       QgsProcessingParameterBoolean, QgsProcessingParameterFile, QgsProcessingParameterNumber,
-                       QgsProcessingParameterString)
+from qgis.core import (
+    QgsProcessingOutputFile, QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
+    QgsProcessingParameterNumber, QgsProcessingParameterString,
+)
 
 from ..layers import model
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .base import RiskOneMapAlgorithm, add_package_parameter, say_lines, user_errors, wire_feedback
 
 
 def _minutes(text: str):
@@ -54,8 +55,7 @@ class EvacuationAlgorithm(RiskOneMapAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         d = model.DEFAULTS
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.WALK_KMH, "步行速度 Walking speed (km/h, adjustable default)", QgsProcessingParameterNumber.Double,
             defaultValue=d["walk_kmh"].value, minValue=0.1))
@@ -91,8 +91,7 @@ class EvacuationAlgorithm(RiskOneMapAlgorithm):
                       minutes=_minutes(self.parameterAsString(parameters, self.MINUTES, context)),
                       barriers=not self.parameterAsBoolean(parameters, self.THROUGH_ZONES, context),
                       progress=progress, cancelled=cancelled)
-        for line in res.summary_lines():
-            feedback.pushInfo(line)
+        say_lines(feedback, res.summary_lines())
         for issue in res.issues:
             if issue["severity"] in ("error", "warning"):
                 where = ", ".join(f"{k} {issue[k]}" for k in ("layer", "feature", "field") if issue.get(k))
@@ -120,8 +119,7 @@ class ShelterIsochronesAlgorithm(RiskOneMapAlgorithm):
             "Writes the shelter_isochrones layer into onemap.gpkg.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterNumber(
             self.WALK_KMH, "步行速度 Walking speed (km/h, adjustable default)", QgsProcessingParameterNumber.Double,
             defaultValue=model.DEFAULTS["walk_kmh"].value, minValue=0.1))
@@ -141,6 +139,5 @@ class ShelterIsochronesAlgorithm(RiskOneMapAlgorithm):
                                  walk_kmh=self.parameterAsDouble(parameters, self.WALK_KMH, context),
                                  width_m=self.parameterAsDouble(parameters, self.WIDTH_M, context),
                                  progress=progress, cancelled=cancelled)
-        for line in res.summary_lines():
-            feedback.pushInfo(line)
+        say_lines(feedback, res.summary_lines())
         return {self.OUTPUT_PACKAGE: package}

@@ -1,12 +1,13 @@
 """Processing algorithm 'riskonemap:exposure': a thin wrapper over risk_one_map.jobs.exposure."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingException, QgsProcessingOutputFile,
-                       QgsProcessingOutputFolder, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
-                       QgsProcessingParameterFile)
+from qgis.core import (
+    QgsProcessingException, QgsProcessingOutputFile, QgsProcessingOutputFolder, QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+)
 
 from ..errors import Cancelled, RiskOneMapError
-from .base import RiskOneMapAlgorithm
+from .base import RiskOneMapAlgorithm, add_package_parameter
 
 
 class ExposureAlgorithm(RiskOneMapAlgorithm):
@@ -35,8 +36,7 @@ class ExposureAlgorithm(RiskOneMapAlgorithm):
             "table and exposure_villages layer into onemap.gpkg, exposure.csv and charts/ in the package.")
 
     def initAlgorithm(self, config=None):
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterEnum(self.MODE, "方式 Mode", options=list(self.MODE_LABELS),
                                                      defaultValue=0))
         self.addParameter(QgsProcessingParameterEnum(self.SOURCE, "人口来源 Population source",

@@ -2,26 +2,14 @@
 risk_one_map.jobs.ledger, the same functions as `risk-one-map ledger`."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingOutputFile, QgsProcessingOutputFolder, QgsProcessingOutputNumber,
-                       QgsProcessingOutputString, QgsProcessingParameterFile, QgsProcessingParameterFileDestination,
-                       QgsProcessingParameterString)
+from qgis.core import (
+    QgsProcessingOutputFile, QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingOutputString,
+    QgsProcessingParameterFile, QgsProcessingParameterFileDestination, QgsProcessingParameterString,
+)
 
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .base import RiskOneMapAlgorithm, add_package_parameter, say_lines, user_errors, wire_feedback
 
 GROUP, GROUP_ID = "隐患排查治理 Hazard ledger and patrols", "ledger"
-
-
-def _package_parameter(alg):
-    alg.addParameter(QgsProcessingParameterFile(alg.PACKAGE, "一张图数据包 Package folder",
-                                                behavior=QgsProcessingParameterFile.Folder))
-
-
-def _say(feedback, result) -> str:
-    lines = result.summary_lines()
-    if feedback is not None:
-        for line in lines:
-            feedback.pushInfo(line)
-    return "\n".join(lines)
 
 
 class LedgerAlgorithm(RiskOneMapAlgorithm):
@@ -35,7 +23,7 @@ class LedgerAlgorithm(RiskOneMapAlgorithm):
     PACKAGE, OUT, OUTPUT, SUMMARY = "PACKAGE", "OUT", "OUTPUT", "SUMMARY"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        _package_parameter(self)
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterFileDestination(self.OUT, "台账工作簿 Ledger workbook",
                                                                 fileFilter="Excel (*.xlsx)"))
         self.addOutput(QgsProcessingOutputString(self.SUMMARY, "摘要 Summary"))
@@ -47,7 +35,7 @@ class LedgerAlgorithm(RiskOneMapAlgorithm):
         progress, cancelled = wire_feedback(feedback)
         with user_errors():
             result = export(package, out, progress=progress, cancelled=cancelled)
-        return {self.OUT: str(out), self.SUMMARY: _say(feedback, result)}
+        return {self.OUT: str(out), self.SUMMARY: say_lines(feedback, result.summary_lines())}
 
 
 class LedgerImportAlgorithm(RiskOneMapAlgorithm):
@@ -63,7 +51,7 @@ class LedgerImportAlgorithm(RiskOneMapAlgorithm):
     OUTPUT_PACKAGE, SUMMARY, CHANGES = "OUTPUT_PACKAGE", "SUMMARY", "CHANGES"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        _package_parameter(self)
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterFile(self.WORKBOOK, "台账工作簿 Ledger workbook",
                                                      fileFilter="Excel (*.xlsx)"))
         self.addParameter(QgsProcessingParameterString(self.BY, "修改人 Changed by", defaultValue="台账表格"))
@@ -80,5 +68,5 @@ class LedgerImportAlgorithm(RiskOneMapAlgorithm):
             result = import_workbook(package, self.parameterAsFile(parameters, self.WORKBOOK, context),
                                      changed_by=self.parameterAsString(parameters, self.BY, context) or "台账表格",
                                      progress=progress, cancelled=cancelled)
-        return {self.OUTPUT_PACKAGE: package, self.SUMMARY: _say(feedback, result), self.CHANGES: len(result.changes),
+        return {self.OUTPUT_PACKAGE: package, self.SUMMARY: say_lines(feedback, result.summary_lines()), self.CHANGES: len(result.changes),
                 "REPORT": str(result.files[-1])}

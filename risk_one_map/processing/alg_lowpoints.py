@@ -1,11 +1,13 @@
 """Processing algorithm 'riskonemap:lowpoints': a thin wrapper over risk_one_map.jobs.lowpoints."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterFile, QgsProcessingParameterNumber, QgsProcessingParameterString)
+from qgis.core import (
+    QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
+    QgsProcessingParameterNumber, QgsProcessingParameterString,
+)
 
 from ..layers import model
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .base import RiskOneMapAlgorithm, add_package_parameter, say_lines, user_errors, wire_feedback
 
 
 class LowpointsAlgorithm(RiskOneMapAlgorithm):
@@ -33,8 +35,7 @@ class LowpointsAlgorithm(RiskOneMapAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         d = model.DEFAULTS
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterString(self.RAIN, "降雨量（毫米，逗号分隔） Rain (mm)",
                                                        defaultValue="50,100,200"))
         # Left empty, the package's land use (land_use layer or landuse.tif) sets it cell by cell, else the default.
@@ -70,7 +71,5 @@ class LowpointsAlgorithm(RiskOneMapAlgorithm):
                       min_area_m2=self.parameterAsDouble(parameters, self.MIN_AREA, context),
                       add_lowpoints=self.parameterAsBoolean(parameters, self.ADD_LOWPOINTS, context),
                       progress=progress, cancelled=cancelled)
-        if feedback is not None:
-            for line in res.summary_lines():
-                feedback.pushInfo(line)
+        say_lines(feedback, res.summary_lines())
         return {self.OUTPUT_PACKAGE: package, self.OUTPUT_COUNT: len(res.layer)}

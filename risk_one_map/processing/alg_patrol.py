@@ -2,12 +2,13 @@
 risk_one_map.jobs.patrol and atlas.patrol_project, the same functions as `risk-one-map patrol-export/-merge`."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingOutputString,
-                       QgsProcessingParameterFile, QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterString)
+from qgis.core import (
+    QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingOutputString, QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination, QgsProcessingParameterString,
+)
 
-from .alg_ledger import GROUP, GROUP_ID, _package_parameter, _say
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .alg_ledger import GROUP, GROUP_ID
+from .base import RiskOneMapAlgorithm, add_package_parameter, say_lines, user_errors, wire_feedback
 
 
 class PatrolExportAlgorithm(RiskOneMapAlgorithm):
@@ -22,7 +23,7 @@ class PatrolExportAlgorithm(RiskOneMapAlgorithm):
     PACKAGE, TOWNSHIP, INSPECTOR, OUT, SUMMARY = "PACKAGE", "TOWNSHIP", "INSPECTOR", "OUT", "SUMMARY"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        _package_parameter(self)
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterString(self.TOWNSHIP, "乡镇代码 Township code"))
         self.addParameter(QgsProcessingParameterString(self.INSPECTOR, "巡查人（可在手机上改） Inspector",
                                                        optional=True))
@@ -39,7 +40,7 @@ class PatrolExportAlgorithm(RiskOneMapAlgorithm):
             result = export(package, self.parameterAsString(parameters, self.TOWNSHIP, context).strip(), out,
                             overwrite=True, progress=progress, cancelled=cancelled)
             write_patrol_project(out, inspector=self.parameterAsString(parameters, self.INSPECTOR, context) or None)
-        return {self.OUT: out, self.SUMMARY: _say(feedback, result)}
+        return {self.OUT: out, self.SUMMARY: say_lines(feedback, result.summary_lines())}
 
 
 class PatrolMergeAlgorithm(RiskOneMapAlgorithm):
@@ -55,7 +56,7 @@ class PatrolMergeAlgorithm(RiskOneMapAlgorithm):
     OUTPUT_PACKAGE, SUMMARY, CONFLICTS = "OUTPUT_PACKAGE", "SUMMARY", "CONFLICTS"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        _package_parameter(self)
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterFile(self.FOLDER, "交回的巡查包 Returned patrol folder",
                                                      behavior=QgsProcessingParameterFile.Folder))
         self.addParameter(QgsProcessingParameterString(
@@ -72,5 +73,5 @@ class PatrolMergeAlgorithm(RiskOneMapAlgorithm):
         progress, cancelled = wire_feedback(feedback)
         with user_errors():
             result = merge(package, folders, progress=progress, cancelled=cancelled)
-        return {self.OUTPUT_PACKAGE: package, self.SUMMARY: _say(feedback, result),
+        return {self.OUTPUT_PACKAGE: package, self.SUMMARY: say_lines(feedback, result.summary_lines()),
                 self.CONFLICTS: len(result.report.conflicts)}

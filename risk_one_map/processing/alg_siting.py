@@ -1,11 +1,12 @@
 """Processing algorithm 'riskonemap:sitedepots': a thin wrapper over risk_one_map.jobs.siting."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingOutputFile, QgsProcessingOutputFolder, QgsProcessingOutputNumber,
-                       QgsProcessingParameterBoolean, QgsProcessingParameterEnum, QgsProcessingParameterFile,
-                       QgsProcessingParameterNumber)
+from qgis.core import (
+    QgsProcessingOutputFile, QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum, QgsProcessingParameterNumber,
+)
 
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .base import RiskOneMapAlgorithm, add_package_parameter, user_errors, wire_feedback
 
 
 class SiteDepotsAlgorithm(RiskOneMapAlgorithm):
@@ -44,8 +45,7 @@ class SiteDepotsAlgorithm(RiskOneMapAlgorithm):
             "city, 10 h province). Writes depot_sites and depot_allocation into onemap.gpkg and depot_siting.json.")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterEnum(self.MODEL, "模型 Model", options=list(self.MODEL_LABELS),
                                                      defaultValue=0))
         self.addParameter(QgsProcessingParameterNumber(self.K, "新增储备点数 K (new depots)",

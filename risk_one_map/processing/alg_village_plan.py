@@ -2,24 +2,20 @@
 over risk_one_map.atlas.plan_map (plans and cards) and risk_one_map.jobs.drill."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingOutputFolder, QgsProcessingOutputString, QgsProcessingParameterBoolean,
-                       QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterFolderDestination,
-                       QgsProcessingParameterNumber, QgsProcessingParameterString)
+from qgis.core import (
+    QgsProcessingOutputFolder, QgsProcessingOutputString, QgsProcessingParameterBoolean, QgsProcessingParameterEnum,
+    QgsProcessingParameterFile, QgsProcessingParameterFolderDestination, QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
 
 from ..layers import model
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .base import RiskOneMapAlgorithm, add_package_parameter, say_lines, user_errors, wire_feedback
 
 LEVELS = ("红", "橙", "黄", "蓝")
 
 
 def _codes(text: str) -> list:
     return [c.strip() for c in (text or "").replace("，", ",").replace(" ", ",").split(",") if c.strip()]
-
-
-def _report(feedback, lines) -> str:
-    for line in lines:
-        feedback.pushInfo(line)
-    return "\n".join(lines)
 
 
 class VillagePlanAlgorithm(RiskOneMapAlgorithm):
@@ -41,8 +37,7 @@ class VillagePlanAlgorithm(RiskOneMapAlgorithm):
 
     def initAlgorithm(self, config=None):  # noqa: N802
         d = model.DEFAULTS
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterString(self.VILLAGES, "村代码（逗号分隔，空为全部） Village codes",
                                                        optional=True))
         self.addParameter(QgsProcessingParameterString(self.TOWNSHIP, "乡镇代码 Township code", optional=True))
@@ -75,7 +70,7 @@ class VillagePlanAlgorithm(RiskOneMapAlgorithm):
             if self.parameterAsBoolean(parameters, self.CARDS, context):
                 res = print_cards(package, out, progress=progress, cancelled=cancelled, **options)
                 lines += [f"written: {p}" for p in res.files[1:]]
-        return {self.OUTPUT: out, self.SUMMARY: _report(feedback, lines)}
+        return {self.OUTPUT: out, self.SUMMARY: say_lines(feedback, lines)}
 
 
 class DrillAlgorithm(RiskOneMapAlgorithm):
@@ -94,8 +89,7 @@ class DrillAlgorithm(RiskOneMapAlgorithm):
         "PACKAGE", "VILLAGE", "HAZARD", "LEVEL", "START", "RECORD", "OUTPUT", "SUMMARY")
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterString(self.VILLAGE, "村代码 Village code"))
         self.addParameter(QgsProcessingParameterEnum(
             self.HAZARD, "灾种 Hazard", options=[f"{h.zh} {h.key}" for h in model.HAZARD_TYPES], defaultValue=3))
@@ -126,5 +120,5 @@ class DrillAlgorithm(RiskOneMapAlgorithm):
                 start = (self.parameterAsString(parameters, self.START, context) or "").strip() or None
                 res = drill.plan_drill(package, village, hazard, level, out_dir=out, start=start,
                                        progress=progress, cancelled=cancelled)
-        return {self.OUTPUT: out, self.SUMMARY: _report(feedback, res.summary_lines()
+        return {self.OUTPUT: out, self.SUMMARY: say_lines(feedback, res.summary_lines()
                                                         + [f"written: {p}" for p in res.files])}

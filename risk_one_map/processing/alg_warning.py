@@ -1,13 +1,14 @@
 """Processing algorithm 'riskonemap:warning' (预警叫应): a thin door over risk_one_map.jobs.warning."""
 from __future__ import annotations
 
-from qgis.core import (QgsProcessingException, QgsProcessingOutputFolder, QgsProcessingOutputNumber,
-                       QgsProcessingOutputString, QgsProcessingParameterEnum, QgsProcessingParameterFile,
-                       QgsProcessingParameterFolderDestination, QgsProcessingParameterString,
-                       QgsProcessingParameterVectorLayer, QgsProcessing)
+from qgis.core import (
+    QgsProcessingException, QgsProcessingOutputFolder, QgsProcessingOutputNumber, QgsProcessingOutputString,
+    QgsProcessingParameterEnum, QgsProcessingParameterFile, QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterString, QgsProcessingParameterVectorLayer, QgsProcessing,
+)
 
 from ..layers import model
-from .base import RiskOneMapAlgorithm, user_errors, wire_feedback
+from .base import RiskOneMapAlgorithm, add_package_parameter, say_lines, user_errors, wire_feedback
 
 LEVELS = ("红", "橙", "黄", "蓝")
 HAZARDS = ("",) + tuple(h.key for h in model.HAZARD_TYPES)
@@ -34,8 +35,7 @@ class WarningAlgorithm(RiskOneMapAlgorithm):
     OUTPUT_PACKAGE, SUMMARY, MOVE, CALLS = "OUTPUT_PACKAGE", "SUMMARY", "MOVE_HOUSEHOLDS", "CALLS"
 
     def initAlgorithm(self, config=None):  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile(self.PACKAGE, "一张图数据包 Package folder",
-                                                     behavior=QgsProcessingParameterFile.Folder))
+        add_package_parameter(self)
         self.addParameter(QgsProcessingParameterFile(self.CAP, "CAP 预警文件 CAP warning file (XML)",
                                                      fileFilter="CAP (*.xml *.cap);;*.*", optional=True))
         self.addParameter(QgsProcessingParameterString(
@@ -79,8 +79,5 @@ class WarningAlgorithm(RiskOneMapAlgorithm):
         with user_errors():
             res = run_request(package, **self._request(parameters, context), out_dir=out, progress=progress,
                               cancelled=cancelled)
-        lines = res.summary_lines()
-        for line in lines:
-            feedback.pushInfo(line)
-        return {self.OUTPUT_PACKAGE: package, self.SUMMARY: "\n".join(lines),
+        return {self.OUTPUT_PACKAGE: package, self.SUMMARY: say_lines(feedback, res.summary_lines()),
                 self.MOVE: res.plan.stats.get("move_households", 0), self.CALLS: res.plan.stats.get("calls", 0)}

@@ -31,6 +31,22 @@ def wire_feedback(feedback):
     return progress, feedback.isCanceled
 
 
+def add_package_parameter(alg) -> None:
+    """The package folder every algorithm starts from, as parameter ``alg.PACKAGE``."""
+    from qgis.core import QgsProcessingParameterFile
+    alg.addParameter(QgsProcessingParameterFile(alg.PACKAGE, "一张图数据包 Package folder",
+                                                behavior=QgsProcessingParameterFile.Folder))
+
+
+def say_lines(feedback, lines) -> str:
+    """A job's summary lines into Processing's log (when there is a feedback); returned joined, for an output."""
+    lines = list(lines)
+    if feedback is not None:
+        for line in lines:
+            feedback.pushInfo(line)
+    return "\n".join(lines)
+
+
 @contextlib.contextmanager
 def user_errors():
     """RiskOneMapError (one line naming file, layer, feature, field) -> QgsProcessingException.
