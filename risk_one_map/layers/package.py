@@ -216,9 +216,7 @@ class Package:
         with atomic_path(self.gpkg) as tmp:
             if keep_other_layers and self.gpkg.is_file():
                 shutil.copyfile(self.gpkg, tmp)
-                for name in layers:
-                    if name in self.layer_names():
-                        _delete_layer(tmp, name)
+                _drop_layers(tmp, layers)
             for name, frame in layers.items():
                 write_frame(tmp, name, frame)
 
@@ -261,7 +259,8 @@ def _swap(ogr, gpkg: Path, staged: Mapping[str, str]) -> None:
         raise RiskOneMapError("the package's GeoPackage is busy (another program is writing it); try again", file=gpkg)
     try:
         for name, staging in staged.items():
-            if _layer_index(dst, name) is not None and dst.DeleteLayer(_layer_index(dst, name)) != 0:
+            old = _layer_index(dst, name)
+            if old is not None and dst.DeleteLayer(old) != 0:
                 raise SwapFailed("cannot replace the layer in the package", file=gpkg, layer=name)
             layer = dst.GetLayerByName(staging)
             if layer is None or layer.Rename(name) != 0:
@@ -279,12 +278,13 @@ def drop_dead_staged_layers(gpkg: Path) -> None:
     """Drop staged layers whose writer is gone (a run killed between writing and swapping)."""
     from ..leftovers import alive
     pattern = re.compile(rf"^{STAGED_PREFIX}(\d+)_\d+$")
-    dead = [name for name in _layer_names(gpkg) if pattern.match(name) and not alive(int(pattern.match(name)[1]))]
+    dead = [m[0] for m in map(pattern.match, _layer_names(gpkg)) if m and not alive(int(m[1]))]
     _drop_layers(gpkg, dead)
 
 
 def _layer_names(gpkg: Path) -> list:
-    ds = _ogr().Open(str(gpkg), 0)
+    from osgeo import ogr  # also on the whole-file way, where GDAL may be too old to rename layers
+    ds = ogr.Open(str(gpkg), 0)
     try:
         return [ds.GetLayerByIndex(i).GetName() for i in range(ds.GetLayerCount())] if ds is not None else []
     finally:
@@ -296,10 +296,13 @@ def _layer_index(ds, name: str):
 
 
 def _drop_layers(gpkg: Path, names) -> None:
-    names = [n for n in names if n in set(_layer_names(gpkg))]
+    """Delete the layers ``names`` of ``gpkg`` that are there (opened for writing only when one is)."""
+    from osgeo import ogr
+    present = set(_layer_names(gpkg))
+    names = [n for n in names if n in present]
     if not names:
         return
-    ds = _ogr().Open(str(gpkg), 1)
+    ds = ogr.Open(str(gpkg), 1)
     try:
         for name in names:
             index = _layer_index(ds, name)
@@ -311,16 +314,6 @@ def _drop_layers(gpkg: Path, names) -> None:
 
 def _gdal_text(exc) -> str:
     return " ".join(str(exc).split())[:300]
-
-
-def _delete_layer(gpkg: Path, name: str) -> None:
-    from osgeo import ogr  # noqa: only reached when replacing a layer in an existing package
-    ds = ogr.Open(str(gpkg), 1)
-    for i in range(ds.GetLayerCount()):
-        if ds.GetLayerByIndex(i).GetName() == name:
-            ds.DeleteLayer(i)
-            break
-    ds = None
 
 
 def conform(name: str, frame):
