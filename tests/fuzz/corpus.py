@@ -100,12 +100,12 @@ def edit_layer(layer, fn):
     """Read a layer with geopandas, change it with ``fn(frame) -> frame``, write it back with the package's writer."""
     def breaks(pkg, raw):
         import pyogrio
-        from risk_one_map.layers.package import _delete_layer, write_frame
+        from risk_one_map.layers.package import _drop_layers, write_frame
         frame = pyogrio.read_dataframe(pkg / "onemap.gpkg", layer=layer)
         frame = fn(frame)
         tmp = pkg / "edit.gpkg"
         shutil.copyfile(pkg / "onemap.gpkg", tmp)
-        _delete_layer(tmp, layer)
+        _drop_layers(tmp, [layer])
         write_frame(tmp, layer, frame)
         tmp.replace(pkg / "onemap.gpkg")
     return breaks
@@ -411,8 +411,8 @@ def _file_cases():
 
 def _drop(layer):
     def breaks(pkg, raw):
-        from risk_one_map.layers.package import _delete_layer
-        _delete_layer(pkg / "onemap.gpkg", layer)
+        from risk_one_map.layers.package import _drop_layers
+        _drop_layers(pkg / "onemap.gpkg", [layer])
     return breaks
 
 
