@@ -3,8 +3,9 @@
 The table is data: one row per first-level class of the national land-use classification (GB/T 21010-2017
 土地利用现状分类, codes 01-12). Where GB 50014-2021 (室外排水设计标准) gives a range for that kind of surface we take
 its middle and say so; every other value is our labelled default, to be adjusted by the county. A package may hold
-land use as a polygon layer ``land_use`` in onemap.gpkg (field ``code``, ``name`` or ``runoff``) or as a raster
-``landuse.tif`` of class codes; without either, one coefficient (``lowpoint_runoff_coefficient``) covers the county.
+land use as a polygon layer ``land_use`` in onemap.gpkg (field ``code``, ``name`` or ``runoff``; ``import`` reads a
+三调 地类图斑 file with DLBM/DLMC into it) or as a raster ``landuse.tif`` of class codes; without either, one
+coefficient (``lowpoint_runoff_coefficient``) covers the county.
 Pure: numpy, rasterio.
 """
 from __future__ import annotations

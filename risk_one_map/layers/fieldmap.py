@@ -127,6 +127,13 @@ PRESETS = {
         "head_name": ("户主", "户主姓名", "head_name", "hzxm"),
         "head_phone": ("户主电话", "户主手机", "联系电话", "电话", "手机", "head_phone"),
     },
+    # 三调/变更调查 地类图斑 (DLTB) carry DLBM (地类编码) and DLMC (地类名称); BSM is the 图斑 id.
+    "land_use": {
+        "id": ("图斑编号", "标识码", "bsm", "tbbh", "编号", "id"),
+        "code": ("地类编码", "地类代码", "dlbm", "landuse_code", "lu_code", "code"),
+        "name": ("地类名称", "地类", "dlmc", "landuse", "land_use", "lu_name", "name"),
+        "runoff": ("径流系数", "runoff", "runoff_coefficient"),
+    },
     "persons": {
         "village_code": ("所在村代码", "村代码", "village_code"), "name": ("姓名", "名字", "责任人", "name"),
         "role": ("职务", "岗位", "角色", "role"), "phone": ("手机", "手机号码", "联系电话", "电话", "phone"),
@@ -145,6 +152,7 @@ LAYER_KEYWORDS = (
     ("geohazard_zones", ("危险区", "danger_zone", "geohazard_zone")),
     ("geohazard_points", ("隐患点", "地灾", "地质灾害", "geohazard", "landslide", "滑坡", "崩塌", "泥石流")),
     ("flood_lowpoints", ("易涝", "积水", "内涝", "低洼", "lowpoint", "ponding")),
+    ("land_use", ("土地利用", "地类", "用地", "dltb", "landuse", "land_use", "lulc", "landcover", "land_cover")),
     ("risk_zones", ("风险", "区划", "risk")),
     ("flood_lowpoints", ("flood",)),
     ("depot_candidates", ("候选", "candidate")),

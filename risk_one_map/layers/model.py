@@ -350,6 +350,11 @@ LAYERS = (
         F("id", "str", "编号", required=True, unique=True), F("village_code", "str", "所在村代码"),
         F("people", "int", "人数", required=True, min=0, max=10_000), F("vulnerable", "str", "脆弱人群"),
         F("head_name", "str", "户主"), F("head_phone", "str", "户主电话"))),
+    # Land use (地类图斑, GB/T 21010-2017 classes): the DEM low points' runoff coefficient per cell
+    # (analysis/runoff.py reads code, name or a runoff coefficient, the first present).
+    LayerSpec("land_use", ("Polygon",), "土地利用（地类图斑）", GROUP_NETWORK, (
+        F("id", "str", "图斑编号"), F("code", "str", "地类编码"), F("name", "str", "地类名称"),
+        F("runoff", "float", "径流系数", min=0, max=1))),
     LayerSpec("persons", (), "责任人（叫应名单）", GROUP_NETWORK, (
         F("village_code", "str", "所在村代码", required=True), F("name", "str", "姓名", required=True),
         F("role", "str", "职务", required=True), F("phone", "str", "电话", required=True),

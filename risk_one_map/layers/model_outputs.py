@@ -30,8 +30,15 @@ _HH = (F("household_id", "str", "住户编号"), F("village_code", "str", "所�
        F("vulnerable", "int", "有脆弱人群", min=0, max=1))
 _ZONE_IDS = (F("zone_ids", "str", "所在撤离区"),)
 _PSEUDO = (F("pseudo", "int", "虚拟住户（按人口栅格）", min=0, max=1),)
-OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields) for name, geometry,
-                      fields in (
+
+
+def _outputs(*layers) -> tuple:
+    """(name, geometry, fields) rows as specs with their title, in the analysis group."""
+    return tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields)
+                 for name, geometry, fields in layers)
+
+
+OUTPUT_LAYERS = _outputs(
     ("dem_depressions", ("Polygon",), (
         F("id", "str", "洼地编号"), F("nest_level", "int", "嵌套层级（0 = 最外层）"), F("parent_id", "str", "所在上级洼地"),
         F("max_depth_m", "float", "最大深度(米)"), F("area_m2", "float", "面积(平方米)"),
@@ -89,11 +96,10 @@ OUTPUT_LAYERS = tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP
         F("exposed_l1", "float", "1级风险区人口"), F("share_l1_2", "float", "1-2级风险区人口占比"))
      + tuple(F(f"{h.key}_l1_2", "float", f"{h.zh}1-2级风险区人口") for h in HAZARD_TYPES)
      + (F("source", "str", "人口来源"),)),
-))
+)
 # 预警叫应 (jobs/warning.py): the warned area, the villages it reaches, the households to move or tell, the call
 # tree (a line from the caller's place to the person called: township -> village -> household).
-OUTPUT_LAYERS += tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields) for name, geometry,
-                       fields in (
+OUTPUT_LAYERS += _outputs(
     ("warning_calls", ("LineString",), (
         F("order", "int", "序号"), F("priority", "int", "优先级"), F("group", "str", "类别"),
         F("township_name", "str", "乡镇"), F("village_name", "str", "村（社区）"), F("village_code", "str", "村代码"),
@@ -118,10 +124,9 @@ OUTPUT_LAYERS += tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROU
         F("warning", "str", "预警编号"), F("event", "str", "预警事件"), F("level", "str", "预警颜色"),
         F("hazards", "str", "灾种"), F("onset", "str", "生效时间"), F("expires", "str", "截止时间"),
         F("source", "str", "来源"))),
-))
+)
 # Village plans (#18): the 包保 pairs staff edit in QGIS, the clearance times and the drills, with Chinese aliases.
-OUTPUT_LAYERS = OUTPUT_LAYERS + tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TITLES[name], GROUP_ANALYSIS, fields)
-                                      for name, geometry, fields in (
+OUTPUT_LAYERS += _outputs(
     ("helpers", ("Point",), (
         F("village_code", "str", "所在村代码"), F("household_id", "str", "住户编号"), F("people", "int", "人数"),
         F("vulnerable_note", "str", "脆弱人群"), F("helper_name", "str", "包保责任人"),
@@ -148,7 +153,7 @@ OUTPUT_LAYERS = OUTPUT_LAYERS + tuple(LayerSpec(name, geometry, OUTPUT_LAYER_TIT
         F("households", "int", "须通知户数"), F("status", "str", "状态（planned 已计划 / evaluated 已评估）"),
         F("reached", "int", "通知到户数"), F("arrived", "int", "到达户数"), F("actual_min", "float", "实际(分钟)"),
         F("evaluated_at", "str", "评估时间"))),
-))
+)
 OUTPUT_LAYER_BY_NAME = {s.name: s for s in OUTPUT_LAYERS}
 # Coded values of the outputs, shown in Chinese (the analyses write English keys).
 UNSERVED_REASONS = {"no route": "无可达路线", "no capacity": "容量不足"}

@@ -31,10 +31,11 @@ RASTERS = (
     RasterSpec("population", model.POPULATION_RASTER, "人口分布（人/格）", model.GROUP_NETWORK, False),
     RasterSpec("dem", model.DEM_RASTER, "地形晕渲（DEM）", model.GROUP_ADMIN, True),
 )
-# In the legend, unchecked: planning inputs; analysis outputs that repeat a shown layer (shelter_load, the
-# shelters), cover the map (exposure_villages, shelter_isochrones) or matter only zoomed in (evacuees).
+# In the legend, unchecked: planning inputs (land_use also covers the whole county); analysis outputs that repeat a
+# shown layer (shelter_load, the shelters), cover the map (exposure_villages, shelter_isochrones) or matter only
+# zoomed in (evacuees).
 HIDDEN_BY_DEFAULT = {"depot_candidates", "exposure_villages", "evacuees", "shelter_load", "shelter_isochrones",
-                     "depot_allocation"}
+                     "depot_allocation", "land_use"}
 
 _KIND_OF_FAMILY = {"Point": "point", "LineString": "line", "Polygon": "polygon"}
 # Drawing order inside a group: points over lines over polygons over tables; rasters at the bottom.

@@ -21,6 +21,7 @@ from .style_marks import (
 
 DEPOT_BROWN = "#8c510a"
 CANDIDATE_PURPLE = "#7b3294"
+LAND_USE_TAN = "#e6d8b8"
 ANALYSIS_COLOUR = "#6a3d9a"
 POPULATION_COLOURS = ("#f2f0f7", "#cbc9e2", "#9e9ac8", "#756bb1", "#54278f")
 GEOHAZARD_MARKERS = {"landslide": "triangle", "rockfall": "diamond", "debris_flow": "pentagon",
@@ -182,6 +183,16 @@ def _households(layer, font):
     layer.setLabelsEnabled(False)
 
 
+def _land_use(layer, font):
+    # Under everything, hidden at first (it covers the county): a pale fill that leaves the hillshade readable,
+    # each 图斑 outlined; the class shows in the identify tool and the attribute table.
+    fill = QColor(LAND_USE_TAN)
+    fill.setAlpha(70)
+    layer.setRenderer(QgsSingleSymbolRenderer(make_symbol(QgsFillSymbol, [QgsSimpleFillSymbolLayer(
+        fill, Qt.SolidPattern, QColor("#b8a27a"), Qt.SolidLine, 0.1)])))
+    layer.setLabelsEnabled(False)
+
+
 def _population(layer, font):
     set_population_shader(layer, [1, 5, 10, 20, math.inf], [QColor(c) for c in POPULATION_COLOURS])
     layer.setOpacity(0.75)
@@ -228,6 +239,7 @@ PACKAGE_BUILDERS = {  # style key -> builder(layer, font)
     "depot_candidates": _depot_candidates,
     "roads": _roads,
     "households": _households,
+    "land_use": _land_use,
     "population": _population,
     "dem": _dem,
     "analysis_point": _analysis_point,

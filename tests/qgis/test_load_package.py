@@ -277,3 +277,25 @@ def test_a_four_level_release_shows_each_level_once_in_the_legend():
     qgis_style.relabel_risk_levels(layer)
     labels = [c.label() for c in layer.renderer().categories()]
     assert labels == ["极高风险", "高风险", "中风险", "低风险"]
+
+
+def test_land_use_is_loaded_under_the_roads_hidden_pale_and_aliased(tiny_package, tmp_path):
+    """A 地类图斑 layer covers the whole county: it comes unchecked, at the bottom of 路网与人口, styled from its QML."""
+    import shutil
+    import geopandas as gpd
+    from shapely.geometry import box
+    from risk_one_map.layers.package import Package
+    pkg = Package(shutil.copytree(tiny_package.path, tmp_path / "pkg"))
+    county = gpd.read_file(pkg.gpkg, layer="county")
+    x0, y0, x1, y1 = county.total_bounds
+    pkg.write_layers({"land_use": gpd.GeoDataFrame(
+        {"id": ["T1"], "code": ["0103"], "name": ["旱地"]}, geometry=[box(x0, y0, x1, y1)], crs=county.crs)})
+    project = QgsProject()
+    layers = load_package(project, pkg.path)
+    land = layers["land_use"]
+    node = project.layerTreeRoot().findLayer(land.id())
+    assert land.name() == "土地利用（地类图斑）" and node.parent().name() == model.GROUP_NETWORK
+    assert not node.itemVisibilityChecked() and land.renderer().type() == "singleSymbol"
+    assert land.attributeAlias(land.fields().indexOf("code")) == "地类编码"
+    assert node.parent().children()[-1] is node or isinstance(node.parent().children()[-1].layer(), QgsRasterLayer)
+    project.clear()
