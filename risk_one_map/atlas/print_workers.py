@@ -44,9 +44,12 @@ class StartUp:
 
 def process_count(requested: int, pages: int, cores: int = 0) -> int:
     """Processes for ``pages`` sheets: at most ``requested`` and the cores, and one more only per
-    ``PAGES_PER_PROCESS`` pages."""
+    ``PAGES_PER_PROCESS`` pages (``RISK_ONE_MAP_PAGES_PER_PROCESS`` overrides it: a slow PC's start-up may cost
+    fewer pages' worth, a test's must start a worker for a few pages)."""
     cores = cores or os.cpu_count() or 1
-    return max(1, min(int(requested or 1), cores, pages // PAGES_PER_PROCESS))
+    per = os.environ.get("RISK_ONE_MAP_PAGES_PER_PROCESS", "")
+    per = int(per) if per.isdigit() and int(per) > 0 else PAGES_PER_PROCESS
+    return max(1, min(int(requested or 1), cores, pages // per))
 
 
 def cpu_seconds() -> float:
