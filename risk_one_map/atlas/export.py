@@ -267,12 +267,8 @@ class KeptRenderer:
         self.key = self.renderer = None
 
 
-def _run_in_process(make_renderer, jobs, tick, cancelled, kept: Optional[KeptRenderer] = None) -> list:
-    """Print ``jobs`` here, one renderer for all (``kept``'s, left open for the next export); [StartUp]."""
-    from .print_workers import StartUp, cpu_seconds
-    t0, cpu0 = time.perf_counter(), cpu_seconds()
-    renderer = kept.get(*make_renderer) if kept is not None else make_renderer()
-    startup = StartUp(time.perf_counter() - t0, cpu_seconds() - cpu0)
+def _run_in_process(renderer, jobs, tick, cancelled, kept: Optional[KeptRenderer] = None) -> None:
+    """Print ``jobs`` here with ``renderer``; closed at the end unless it is ``kept``'s for the next export."""
     done, ok = 0, False
     try:
         for job in jobs:
@@ -287,7 +283,6 @@ def _run_in_process(make_renderer, jobs, tick, cancelled, kept: Optional[KeptRen
             renderer.close()
         elif not ok:
             kept.close()  # a renderer stopped mid-page is not trusted with the next export
-    return [startup]
 
 
 def _python_executable() -> str:
@@ -357,15 +352,17 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
         codes = {j.code for j in jobs}
         sub = _subset(data, codes)
         try:
-            if in_process and workers == 1 and kept is not None:
-                key = (str(package_dir.resolve()), _inputs_mtime(package_dir, template), spec.name, dpi,
-                       str(template), compile_unit)
-                whole = lambda: SheetRenderer(package_dir, build_sheet_data(  # noqa: E731
-                    package_dir, compile_unit=compile_unit, page=spec.name), spec.name, dpi, str(template))
-                result.startups = _run_in_process((key, whole), jobs, tick, cancelled, kept)
-            elif in_process and workers == 1:
-                result.startups = _run_in_process(lambda: SheetRenderer(package_dir, sub, spec.name, dpi,
-                                                                        str(template)), jobs, tick, cancelled)
+            if in_process and workers == 1:
+                if kept is None:
+                    make = lambda: SheetRenderer(package_dir, sub, spec.name, dpi, str(template))  # noqa: E731
+                else:  # over the whole county, for any later selection
+                    key = (str(package_dir.resolve()), _inputs_mtime(package_dir, template), spec.name, dpi,
+                           str(template), compile_unit)
+                    make = lambda: kept.get(key, lambda: SheetRenderer(package_dir, build_sheet_data(  # noqa: E731
+                        package_dir, compile_unit=compile_unit, page=spec.name), spec.name, dpi, str(template)))
+                renderer, startup = print_workers.started(make)
+                result.startups = [startup]
+                _run_in_process(renderer, jobs, tick, cancelled, kept)
             else:
                 result.startups = print_workers.run(package_dir, sub, jobs, spec.name, dpi, str(template), workers,
                                                     tick, cancelled, here=in_process)

@@ -57,6 +57,13 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def started(make):
+    """(``make()``, the StartUp it cost in this process)."""
+    t0, cpu0 = time.perf_counter(), cpu_seconds()
+    made = make()
+    return made, StartUp(time.perf_counter() - t0, cpu_seconds() - cpu0)
+
+
 def cheap_qgis_start() -> None:
     """Before QGIS starts in a print process: no provider plugins (see the module's docstring)."""
     os.environ.setdefault("QGIS_PROVIDER_FILE", NO_PROVIDER_PLUGINS)
@@ -178,20 +185,19 @@ def run(package_dir, data, jobs, page, dpi, template, workers, tick, cancelled, 
                             cancel) if children else ([], None)
     startups, renderer = [], None
     done, exited, error, user_cancel = 0, 0, None, False
-    ready, started, cancel_at = 0, time.monotonic(), None
+    ready, began, cancel_at = 0, time.monotonic(), None
     printing_here = here
     try:
         if here:  # while the others start: this process's own QGIS and project
-            t0, cpu0 = time.perf_counter(), cpu_seconds()
-            renderer = export.SheetRenderer(package_dir, data, page, dpi, template)
-            startups.append(StartUp(time.perf_counter() - t0, cpu_seconds() - cpu0))
+            renderer, startup = started(lambda: export.SheetRenderer(package_dir, data, page, dpi, template))
+            startups.append(startup)
         while exited < children or printing_here:
             if not user_cancel and cancelled():
                 user_cancel, cancel_at = True, time.monotonic()
                 cancel.set()
             if user_cancel and time.monotonic() - cancel_at > CANCEL_GRACE_S:
                 break  # a worker busy in one page or stuck: the finally below ends it
-            if children and not ready and not error and time.monotonic() - started > WORKER_START_S:
+            if children and not ready and not error and time.monotonic() - began > WORKER_START_S:
                 error = (f"the print processes did not start within {WORKER_START_S:g} s "
                          f"({python}): print with 1 process")
                 break
