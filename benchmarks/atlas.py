@@ -19,7 +19,8 @@ Not a timed test: it prints sizes, versions, times and ratios. ``--pages 0 --mem
 
 Measured here on 2026-12-03 (48-village sample county, A3, 150 dpi), load average 5-13 on the 2 cores all along,
 so wall times follow the other engineers' jobs; CPU seconds are steadier (about +-2 s on a 26 s run):
-  - one process against QgsLayoutExporter, CPU seconds: +0.6 % on the same pages, 0.0 % as shipped (2 rounds each);
+  - one process against QgsLayoutExporter, CPU seconds, three runs of 2 rounds: -12 %, +0.6 % and +3.4 % on the
+    same pages, +3.7 %, 0.0 % and +14 % as shipped (main before this change: -0.4 % and +2.6 %);
   - a print process's start-up before its first page: 1.6-2.6 CPU s (the command's own 1.7-2.2, a spawned one
     2.2-2.6: QGIS, the imports and the sheet project), about 5 pages of 0.45-0.5 CPU s;
   - whole runs, 2 processes against 1 (best of 2 each): speed-up 1.06, 1.34 and 1.65 in three runs, CPU 1.05-1.12x
