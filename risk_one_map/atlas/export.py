@@ -3,15 +3,12 @@
 ``export_village_sheets`` is what the CLI (``risk-one-map atlas``), the Processing algorithm and the dock call.
 Each process starts its own headless QgsApplication, builds the sheet project once (``layout.build_sheet_project``)
 and then walks the atlas to its villages, exactly as QGIS's own atlas export does, writing each PDF to a temporary
-file that is moved into place only when complete.
+file that is moved into place only when complete. Several processes: print_workers.
 """
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
 import re
-import sys
 import time
 import unicodedata
 from dataclasses import dataclass, field
@@ -60,6 +57,7 @@ class ExportResult:
     notes: list = field(default_factory=list)
     seconds: float = 0.0
     workers: int = 1
+    startups: list = field(default_factory=list)  # print_workers.StartUp of each process that printed
 
     @property
     def pdfs(self) -> list:
@@ -248,63 +246,30 @@ def _delete_later_now() -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
 
 
-def _die_with_parent() -> None:
-    """A worker whose parent is killed must not print on (nor hold semaphores): on Linux the kernel kills it
-    with the parent (PR_SET_PDEATHSIG); everywhere a watchdog thread ends it when the parent's sentinel fires."""
-    import multiprocessing as mp
-    import threading
-    parent = mp.parent_process()
-    if sys.platform.startswith("linux"):
-        import ctypes
-        import signal
-        with contextlib.suppress(Exception):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, int(signal.SIGKILL))  # 1 = PR_SET_PDEATHSIG
-    if parent is None:
-        return
+class KeptRenderer:
+    """One sheet renderer kept from one export to the next in a long-lived process (the province's QGIS server),
+    so that a county printed township by township loads its sheet project once, not once a township. It is built
+    over all the package's villages, so every selection prints from it the sheets a whole-county run prints;
+    another package, changed inputs or other settings replace it."""
 
-    def watch():
-        from multiprocessing.connection import wait
-        wait([parent.sentinel])
-        os._exit(1)
-    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
-    if not parent.is_alive():  # gone before the watch began
-        os._exit(1)
+    def __init__(self):
+        self.key, self.renderer = None, None
+
+    def get(self, key, make):
+        if key != self.key:
+            self.close()
+            self.renderer, self.key = make(), key
+        return self.renderer
+
+    def close(self) -> None:
+        if self.renderer is not None:
+            self.renderer.close()
+        self.key = self.renderer = None
 
 
-def _worker_main(package_dir, data_file, page, dpi, template, tasks, results, cancel) -> None:
-    """A spawned process: its own QgsApplication, the project loaded once, then villages from ``tasks``."""
-    _die_with_parent()
-    try:
-        import pickle
-        with open(data_file, "rb") as f:
-            data = pickle.load(f)
-        renderer = SheetRenderer(package_dir, data, page, dpi, template)
-    except BaseException as exc:  # report, never hang the parent
-        results.put(("error", None, str(exc)))
-        return
-    results.put(("ready", os.getpid(), None))
-    while not cancel.is_set():
-        try:
-            job = tasks.get(timeout=0.2)
-        except queue.Empty:
-            continue
-        if job is None:
-            break
-        try:
-            renderer.render(job)
-        except BaseException as exc:
-            results.put(("error", job.code, str(exc)))
-            break
-        results.put(("done", job.code, None))
-    renderer.close()
-    results.put(("exit", os.getpid(), None))
-    import atexit
-    atexit._run_exitfuncs()  # a spawned process ends with os._exit: clean the temporary folders now
-
-
-def _run_in_process(package_dir, data, jobs, page, dpi, template, tick, cancelled) -> int:
-    renderer = SheetRenderer(package_dir, data, page, dpi, template)
-    done = 0
+def _run_in_process(renderer, jobs, tick, cancelled, kept: Optional[KeptRenderer] = None) -> None:
+    """Print ``jobs`` here with ``renderer``; closed at the end unless it is ``kept``'s for the next export."""
+    done, ok = 0, False
     try:
         for job in jobs:
             if cancelled():
@@ -312,9 +277,12 @@ def _run_in_process(package_dir, data, jobs, page, dpi, template, tick, cancelle
             renderer.render(job)
             done += 1
             tick(done)
+        ok = True
     finally:
-        renderer.close()
-    return done
+        if kept is None:
+            renderer.close()
+        elif not ok:
+            kept.close()  # a renderer stopped mid-page is not trusted with the next export
 
 
 def _python_executable() -> str:
@@ -323,131 +291,26 @@ def _python_executable() -> str:
     return python_executable()
 
 
-def _start_without_main(procs) -> None:
-    """Start spawned processes without re-running the caller's main module in them (a script or ``python -m``
-    entry point without a ``__main__`` guard would run again in every worker). The workers need only this module."""
-    import sys
-    main = sys.modules.get("__main__")
-    saved = {k: main.__dict__[k] for k in ("__spec__", "__file__") if main is not None and k in main.__dict__}
-    try:
-        if main is not None:
-            main.__dict__["__spec__"] = None
-            main.__dict__.pop("__file__", None)
-        for p in procs:
-            p.start()
-    finally:
-        if main is not None:
-            main.__dict__.update(saved)
-
-
-CANCEL_GRACE_S = 5.0  # after Cancel (or a failure), how long a worker may take to finish its page
-WORKER_START_S = 180.0  # a worker loads QGIS and the project: a minute on a slow PC, never three
-
-
-def _run_in_processes(package_dir, data, jobs, page, dpi, template, workers, tick, cancelled) -> int:
-    import multiprocessing as mp
-    ctx = mp.get_context("spawn")
-    python = _python_executable()
-    from multiprocessing import spawn
-    previous = spawn.get_executable()
-    # set_executable is global (every spawn context, Dask's LocalCluster too): put it back once the workers started
-    ctx.set_executable(python)
-    try:
-        tasks, results, cancel = ctx.Queue(), ctx.Queue(), ctx.Event()
-        for job in jobs:
-            tasks.put(job)
-        for _ in range(workers):
-            tasks.put(None)
-        # The sheet data goes by file, not as an argument: a worker that never reads its start-up pipe (a wrong
-        # interpreter, a QGIS window) would otherwise block Process.start() on a full pipe, before Cancel is
-        # looked at.
-        import pickle
-        import tempfile
-        # swept if killed (leftovers)
-        scratch = Path(tempfile.mkdtemp(prefix=f"risk-one-map-{os.getpid()}-sheets-"))
-        data_file = scratch / "sheet_data.pickle"
-        with open(data_file, "wb") as f:
-            pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL)
-        procs = [ctx.Process(target=_worker_main, args=(str(package_dir), str(data_file), page, dpi, template, tasks,
-                                                        results, cancel), daemon=True) for _ in range(workers)]
-        _start_without_main(procs)
-    finally:
-        ctx.set_executable(previous)
-    done, exited, error, user_cancel = 0, 0, None, False
-    ready, started, cancel_at = 0, time.monotonic(), None
-    try:
-        while exited < workers:
-            if not user_cancel and cancelled():
-                user_cancel, cancel_at = True, time.monotonic()
-                cancel.set()
-            if user_cancel and time.monotonic() - cancel_at > CANCEL_GRACE_S:
-                break  # a worker busy in one page or stuck: the finally below ends it
-            if not ready and not error and time.monotonic() - started > WORKER_START_S:
-                error = (f"the print processes did not start within {WORKER_START_S:g} s "
-                         f"({python}): print with 1 process")
-                break
-            try:
-                kind, what, message = results.get(timeout=0.2)
-            except queue.Empty:
-                dead = [p for p in procs if not p.is_alive() and p.exitcode not in (0, None)]
-                if dead and error is None and not user_cancel:
-                    # a worker killed, out of memory, or started with a Python that cannot import us: its village
-                    # is lost, so the run fails with why, instead of waiting for pages that never come
-                    error = (f"a print process ended unexpectedly (exit code {dead[0].exitcode}, "
-                             f"{python})")
-                    break
-                if all(not p.is_alive() for p in procs) and results.empty():
-                    if error is None and done < len(jobs) and not user_cancel:
-                        error = "a worker process ended unexpectedly"
-                    break
-                continue
-            if kind == "ready":
-                ready += 1
-            elif kind == "done":
-                done += 1
-                tick(done)
-            elif kind == "error":
-                error = error or (f"village {what}: {message}" if what else message)
-                cancel.set()
-                if what is None:
-                    exited += 1  # it never started
-            elif kind == "exit":
-                exited += 1
-    finally:
-        cancel.set()
-        for p in procs:
-            p.join(timeout=CANCEL_GRACE_S if (user_cancel or error) else 30)
-            if p.is_alive():
-                p.terminate()
-                p.join()
-        for q in (tasks, results):
-            q.cancel_join_thread()  # jobs never taken must not hold this thread at exit
-            q.close()
-        import shutil
-        shutil.rmtree(scratch, ignore_errors=True)
-    if error:
-        raise RiskOneMapError(error)
-    if user_cancel:
-        raise Cancelled("cancelled by the user; finished sheets were kept, no partial PDF was written")
-    return done
-
-
 def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]] = None,
                           township: Optional[str] = None, page: str = "A3", dpi: float = 150,
                           merge_township: bool = False, png_preview: bool = False, workers: int = 1,
                           force: bool = False, progress: Optional[ProgressFn] = None,
                           cancelled: Optional[CancelledFn] = None, template=None,
-                          compile_unit: Optional[str] = None, in_process: Optional[bool] = None) -> ExportResult:
+                          compile_unit: Optional[str] = None, in_process: Optional[bool] = None,
+                          kept: Optional[KeptRenderer] = None) -> ExportResult:
     """Print the village sheets of the package at ``package_dir`` into ``out_dir``.
 
     One PDF per village at ``out_dir/<township name>/<village code>_<village name>.pdf`` (plus a PNG of page 1
     with ``png_preview``, and ``out_dir/<township name>_合订本.pdf`` per township with ``merge_township``).
     A village whose PDF is newer than the package files and the template is skipped unless ``force``.
-    ``workers`` > 1 renders in that many processes. ``cancelled()`` stops between pages: finished PDFs stay,
-    no partial file is ever left. ``in_process`` (default: when ``workers`` is 1) renders in this process; pass
-    False from a thread that is not the application's main thread (a QGIS task or Processing run in QGIS Desktop):
-    the layout is then built and printed in worker processes only. Raises RiskOneMapError on bad input, Cancelled
-    when cancelled.
+    ``workers`` > 1 renders in up to that many processes: one more only per ``print_workers.PAGES_PER_PROCESS``
+    sheets, whose start-up it repays (``result.workers`` says how many printed, ``result.startups`` what each paid
+    before its first page). ``cancelled()`` stops between pages: finished PDFs stay, no partial file is ever left.
+    ``in_process`` (default True) has this process print too (alone when one process is enough); pass False from
+    a thread that is not the application's main thread (a QGIS task or Processing run in QGIS Desktop): the layout
+    is then built and printed in worker processes only. ``kept`` (one process printing): a KeptRenderer that
+    keeps the sheet project loaded for the next export of the same package. Raises RiskOneMapError on bad input,
+    Cancelled when cancelled.
     """
     from .sheet_data import build_sheet_data
     t0 = time.monotonic()
@@ -468,9 +331,13 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
     if cancelled():
         raise Cancelled()
     jobs, skipped = plan_jobs(data, out_dir, _inputs_mtime(package_dir, template), png_preview, force)
-    workers = max(1, min(int(workers or 1), len(jobs) or 1, os.cpu_count() or 1))
-    in_process = (workers == 1) if in_process is None else bool(in_process)
+    from . import print_workers
+    asked, workers = int(workers or 1), print_workers.process_count(workers, len(jobs))
+    in_process = True if in_process is None else bool(in_process)
     result = ExportResult(out_dir=out_dir, skipped=skipped, notes=list(data.notes), workers=workers)
+    if workers < asked and len(jobs) > 1:
+        result.notes.append(f"{len(jobs)} sheets printed in {workers} process(es), not {asked}: another process "
+                            f"pays for its start-up only from {print_workers.PAGES_PER_PROCESS} sheets each")
     progress(0.05)
     merge_share = 0.05 if merge_township else 0.0
 
@@ -484,12 +351,21 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
         # Only the villages to render go to the workers (a smaller coverage layer, less to pickle).
         codes = {j.code for j in jobs}
         sub = _subset(data, codes)
-        args = (package_dir, sub, jobs, spec.name, dpi, str(template))
         try:
-            if in_process:
-                _run_in_process(*args, tick, cancelled)
+            if in_process and workers == 1:
+                if kept is None:
+                    make = lambda: SheetRenderer(package_dir, sub, spec.name, dpi, str(template))  # noqa: E731
+                else:  # over the whole county, for any later selection
+                    key = (str(package_dir.resolve()), _inputs_mtime(package_dir, template), spec.name, dpi,
+                           str(template), compile_unit)
+                    make = lambda: kept.get(key, lambda: SheetRenderer(package_dir, build_sheet_data(  # noqa: E731
+                        package_dir, compile_unit=compile_unit, page=spec.name), spec.name, dpi, str(template)))
+                renderer, startup = print_workers.started(make)
+                result.startups = [startup]
+                _run_in_process(renderer, jobs, tick, cancelled, kept)
             else:
-                _run_in_processes(*args, workers, tick, cancelled)
+                result.startups = print_workers.run(package_dir, sub, jobs, spec.name, dpi, str(template), workers,
+                                                    tick, cancelled, here=in_process)
         except KeyboardInterrupt:
             raise Interrupted(f"interrupted: {finished[0]} of {len(jobs)} sheets were finished and kept in "
                               f"{out_dir}; no partial PDF was written") from None

@@ -5,7 +5,8 @@ the main thread of a process; a worker process is also a daemon, which may not h
 worker plugin ``QgisOncePerWorker`` starts one plain child process per worker (``python -m
 risk_one_map.atlas.province_atlas``): it starts QGIS once and prints, on its main thread, whatever the worker's
 tasks (``print_sheets``) send it, one request at a time, with ``export_village_sheets``, the function the atlas
-command calls (so the sheets are those of a single-process run). Requests and answers are JSON lines over the
+command calls (so the sheets are those of a single-process run), keeping the sheet project of the county it
+printed last for its next township (export.KeptRenderer). Requests and answers are JSON lines over the
 child's standard input and a pipe of its own (whatever QGIS prints goes to standard error).
 """
 from __future__ import annotations
@@ -93,13 +94,16 @@ def serve() -> None:
     os.dup2(2, 1)  # QGIS's and GDAL's prints go to standard error, never into the answers
     from ..errors import RiskOneMapError
     from ..qgis_glue.app import ensure_app
-    from .export import export_village_sheets
+    from .export import KeptRenderer, export_village_sheets
+    from .print_workers import cheap_qgis_start
+    cheap_qgis_start()
     ensure_app()
+    kept = KeptRenderer()  # a county's townships come one after another: its sheet project is loaded once
     for line in sys.stdin:
         request = json.loads(line)
         try:
             result = export_village_sheets(request["package"], request["out"], township=request["township"],
-                                           workers=1, in_process=True)
+                                           workers=1, in_process=True, kept=kept)
             answer = {"lines": result.summary_lines(), "pid": os.getpid()}
         except RiskOneMapError as exc:
             answer = {"error": str(exc)}

@@ -148,9 +148,11 @@ def routed_package(tmp_path_factory):
     return write_package(tmp_path_factory.mktemp("routed") / "pkg", layers).path
 
 
-def test_routes_print_without_the_note_and_long_tables_continue(routed_package, tmp_path):
+def test_routes_print_without_the_note_and_long_tables_continue(routed_package, tmp_path, monkeypatch):
+    from risk_one_map.atlas import print_workers
+    monkeypatch.setattr(print_workers, "PAGES_PER_PROCESS", 1)  # two pages, two processes: this one and another
     res = export_village_sheets(routed_package, tmp_path, villages=["110109002201", "110109001202"], workers=2)
-    assert res.workers == 2 and len(res.written) == 2
+    assert res.workers == 2 and len(res.written) == 2 and len(res.startups) == 2
     routed = pdf_text(sheet_path(tmp_path, "西镇", "110109002201", "西一村"))
     assert "尚未进行撤离分析" not in routed and "沿图中绿色箭头所示道路撤离至东一村小学" in routed
     long = sheet_path(tmp_path, "东镇", "110109001202", "东二村")
@@ -159,6 +161,46 @@ def test_routes_print_without_the_note_and_long_tables_continue(routed_package, 
     pages = int(next(x for x in subprocess.run(["pdfinfo", str(long)], capture_output=True, text=True).stdout
                      .splitlines() if x.startswith("Pages:")).split()[1])
     assert pages >= 2 and "（续，第2页）" in text
+
+
+def _sheets(out) -> dict:
+    """{path under out: (pages, the text's characters sorted)}: QGIS may place a map label differently from one
+    run to the next, so the characters are compared, not their order."""
+    out = Path(out)
+    pages = lambda p: int(next(x for x in subprocess.run(["pdfinfo", str(p)], capture_output=True, text=True)  # noqa: E731
+                               .stdout.splitlines() if x.startswith("Pages:")).split()[1])
+    return {p.relative_to(out): (pages(p), sorted(pdf_text(p))) for p in sorted(out.rglob("*.pdf"))}
+
+
+def test_two_processes_and_a_kept_project_print_the_single_process_sheets(routed_package, tmp_path, monkeypatch):
+    """The same PDFs (paths, pages, text) from one process, from two (this one and another), and township by
+    township from one kept sheet project (the province's QGIS server), which loads it once."""
+    from risk_one_map.atlas import print_workers
+    from risk_one_map.atlas.export import KeptRenderer
+    alone = export_village_sheets(routed_package, tmp_path / "one")
+    assert alone.workers == 1 and len(alone.startups) == 1
+    monkeypatch.setattr(print_workers, "PAGES_PER_PROCESS", 2)  # 4 villages: 2 processes
+    two = export_village_sheets(routed_package, tmp_path / "two", workers=3)
+    assert two.workers == 2 and len(two.startups) == 2 and all(s.cpu_seconds > 0 for s in two.startups)
+    kept = KeptRenderer()
+    try:
+        export_village_sheets(routed_package, tmp_path / "kept", township="110109001000", kept=kept)
+        first = kept.renderer
+        export_village_sheets(routed_package, tmp_path / "kept", township="110109002000", kept=kept)
+        assert kept.renderer is first  # the second township printed from the project loaded for the first
+    finally:
+        kept.close()
+    expected = _sheets(tmp_path / "one")
+    assert len(expected) == 4
+    assert _sheets(tmp_path / "two") == expected
+    assert _sheets(tmp_path / "kept") == expected
+
+
+def test_a_second_process_only_when_the_pages_repay_its_start_up():
+    from risk_one_map.atlas.print_workers import PAGES_PER_PROCESS, process_count
+    assert process_count(2, PAGES_PER_PROCESS * 2 - 1, cores=2) == 1
+    assert process_count(2, PAGES_PER_PROCESS * 2, cores=2) == 2
+    assert process_count(4, 1000, cores=2) == 2 and process_count(1, 1000, cores=8) == 1
 
 
 def test_village_layouts_in_a_qgis_project(routed_package, tmp_path):
