@@ -27,7 +27,7 @@ def register(sub) -> None:
     p.add_argument("--merge", action="store_true", help="also write one merged PDF per township")
     p.add_argument("--png", action="store_true", help="also write a PNG preview of each sheet's first page")
     p.add_argument("--workers", type=number(1, inclusive=True, integer=True), default=1,
-                   help="processes to print with (default 1)")
+                   help="at most this many processes print (default 1; another one only per 12 sheets)")
     p.add_argument("--force", action="store_true", help="print again even where the PDF is up to date")
     p.add_argument("--unit", help="compiling unit (编制单位) printed on the sheet (default: <county>应急管理局)")
     p.set_defaults(func=cmd_atlas)
