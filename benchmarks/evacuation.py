@@ -292,6 +292,7 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
             cpu["plan"] = min(cpu["plan"], cpu_seconds() - c0)
         if clock.t["plan"] < best.get("plan", np.inf):   # the parts of the best round
             best["plan"], best["parts"] = clock.t["plan"], dict(plan.stats["seconds"])
+            best["cpu_parts"] = dict(plan.stats.get("cpu_seconds", {}))
         c0 = cpu_seconds()
         with clock("flow_alone"):
             flow, unserved, _ = ev.solve_transport(ph, ps, cost, people, capacity, M, "ortools")
@@ -310,9 +311,13 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
     parts = best["parts"]
     print(f"   whole plan end to end (graph, barriers, distances, flow, tables)  {best['plan']:7.2f} s   "
           f"(best of {max(1, args.rounds)})")
+    cpu_parts = best["cpu_parts"]
     for name in ("network", "access", "barriers", "distances", "assignment", "tables"):
         extra = (f" (of which whole households {parts['whole_households']:.2f} s)" if name == "assignment" else "")
-        print(f"     {name:<12} {parts.get(name, float('nan')):7.2f} s{extra}")
+        print(f"     {name:<12} {parts.get(name, float('nan')):7.2f} s   CPU {cpu_parts.get(name, float('nan')):6.2f} s"
+              f"{extra}")
+    print("     (CPU: this process and the children it reaped in the part: the forked searches in distances; the "
+          "side work done beside the flow, why some have no shelter, in tables)")
     print(f"     {'the rest':<12} {best['plan'] - sum(parts.get(k, 0) for k in ('network', 'access', 'barriers', 'distances', 'assignment', 'tables')):7.2f} s"
           f"   (outside the plan's own clocks)")
     print(f"   OR-Tools min-cost flow alone, textbook form  {best['textbook']:7.2f} s   "
