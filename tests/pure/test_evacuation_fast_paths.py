@@ -86,22 +86,30 @@ def test_split_edges_numbers_nodes_and_pieces_as_one_edge_at_a_time():
     assert np.array_equal(new.xy[net.n_nodes:], shapely.get_coordinates(at)) and len(cuts) == 5
 
 
-def test_points_attached_in_two_threads_as_in_one(monkeypatch):
+def test_points_attached_in_two_threads_within_their_own_bounds_as_in_one_thread_in_rounds(monkeypatch):
+    """Two threads, and each point missed by the first round searched within the distance to its nearest junction:
+    the same edges, positions and legs as one thread searching in rounds (a 200 m grid: many points are more than
+    25 m from a road, some beyond max_leg_m, some far outside)."""
     rng = np.random.default_rng(5)
-    lines = [shapely.LineString([(x, 0), (x, 1000)]) for x in range(0, 1001, 50)] + \
-        [shapely.LineString([(0, y), (1000, y)]) for y in range(0, 1001, 50)]
+    lines = [shapely.LineString([(x, 0), (x, 1000)]) for x in range(0, 1001, 200)] + \
+        [shapely.LineString([(0, y), (1000, y)]) for y in range(0, 1001, 200)] + \
+        [shapely.LineString([(100, 100), (130, 170), (100, 190)])]
     net = nw.build_network(lines)
-    pts = list(shapely.points(rng.uniform(-100, 1100, (400, 2)))) + [shapely.Point(), None, shapely.box(10, 10, 30, 30)]
+    pts = list(shapely.points(rng.uniform(-300, 1300, (400, 2)))) + [shapely.Point(), None, shapely.box(10, 10, 30, 30),
+                                                                      shapely.Point(9e5, 9e5)]
     pts = np.array(pts, dtype=object)
     allowed = rng.random(net.n_edges) > 0.3
+    monkeypatch.setattr(network_access, "_BOUND_MIN_POINTS", 10 ** 9)
     one = [nw.attach_points(net, pts, max_leg_m=60.0), nw.attach_points(net, pts, allowed_edges=allowed)]
+    monkeypatch.setattr(network_access, "_BOUND_MIN_POINTS", 0)
     monkeypatch.setattr(network_access, "_THREAD_MIN_POINTS", 0)
     monkeypatch.setattr(parallel, "worker_count", lambda workers=None: 2)
     two = [nw.attach_points(net, pts, max_leg_m=60.0), nw.attach_points(net, pts, allowed_edges=allowed)]
     for a, b in zip(one, two):
         for f in ("edge", "t", "leg", "xy", "point_xy"):
             assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
-    assert (one[0].edge == -1).sum() > 10 and (one[1].edge >= 0).sum() == 401  # far ones dropped; the box counts
+    assert (one[0].edge == -1).sum() > 10 and (one[1].edge >= 0).sum() == 402  # far ones dropped; the box counts
+    assert (one[1].leg[:400] > 25).sum() > 100
 
 
 def test_work_in_background_gives_its_value_and_is_redone_here_if_the_child_fails(monkeypatch):
