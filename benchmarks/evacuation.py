@@ -9,6 +9,15 @@ QGIS's service area in session 3's last runs (distances 0.86-0.98 s; the flow al
 form, 1.00-1.20 s in its max-flow form, against which the plan is 1.9-2.1x). On the quick run fixed costs weigh
 more.
 
+Session 6 (#21), at load 7-13 on the 2 cores (wall times swing 2-3x between rounds; the CPU ratio moves less):
+grid 3.09-3.26x wall, 4.24-4.57x CPU (main the same day: 3.06-4.64x, 4.93-4.99x); Delaunay 5.08-5.77x wall,
+6.03-6.38x CPU (main: 5.30-6.71x, 6.05-6.67x). The plan's CPU outside the flow is still 6-8 s: distances ~2 s
+(one bounded Dijkstra per shelter, on two processes), attaching 100k households 1.5-2.4 s (two threads), network
+0.7-0.9, barriers 0.4-0.6, the side work beside the flow 1.4-2.5 (components and the plain-graph search, in a
+forked child while OR-Tools solves). All of it but the side work must finish before the flow can start: from these
+CPU figures, with the two-CPU parts halved, about 3 s of wall before a flow of about 2 s, so an estimated 2.5x on an
+idle machine (not measured idle: there was no idle machine).
+
 Headline: the whole plan as the user waits for it (network split at zones, access legs, barrier graph, distances,
 flow, whole households, tables; routes apart) against the fastest OR-Tools form alone on the same arcs (the issue's
 target: <= 2x), with a line for each part of the plan's time, both OR-Tools forms checked to give the same optimum
