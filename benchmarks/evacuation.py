@@ -9,6 +9,15 @@ QGIS's service area in session 3's last runs (distances 0.86-0.98 s; the flow al
 form, 1.00-1.20 s in its max-flow form, against which the plan is 1.9-2.1x). On the quick run fixed costs weigh
 more.
 
+Session 6 (#21), at load 7-13 on the 2 cores (wall times swing 2-3x between rounds; the CPU ratio moves less):
+grid 3.09-3.26x wall, 4.24-4.57x CPU (main the same day: 3.06-4.64x, 4.93-4.99x); Delaunay 5.08-5.77x wall,
+6.03-6.38x CPU (main: 5.30-6.71x, 6.05-6.67x). The plan's CPU outside the flow is still 6-8 s: distances ~2 s
+(one bounded Dijkstra per shelter, on two processes), attaching 100k households 1.5-2.4 s (two threads), network
+0.7-0.9, barriers 0.4-0.6, the side work beside the flow 1.4-2.5 (components and the plain-graph search, in a
+forked child while OR-Tools solves). All of it but the side work must finish before the flow can start: from these
+CPU figures, with the two-CPU parts halved, about 3 s of wall before a flow of about 2 s, so an estimated 2.5x on an
+idle machine (not measured idle: there was no idle machine).
+
 Headline: the whole plan as the user waits for it (network split at zones, access legs, barrier graph, distances,
 flow, whole households, tables; routes apart) against the fastest OR-Tools form alone on the same arcs (the issue's
 target: <= 2x), with a line for each part of the plan's time, both OR-Tools forms checked to give the same optimum
@@ -292,6 +301,7 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
             cpu["plan"] = min(cpu["plan"], cpu_seconds() - c0)
         if clock.t["plan"] < best.get("plan", np.inf):   # the parts of the best round
             best["plan"], best["parts"] = clock.t["plan"], dict(plan.stats["seconds"])
+            best["cpu_parts"] = dict(plan.stats.get("cpu_seconds", {}))
         c0 = cpu_seconds()
         with clock("flow_alone"):
             flow, unserved, _ = ev.solve_transport(ph, ps, cost, people, capacity, M, "ortools")
@@ -310,9 +320,13 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
     parts = best["parts"]
     print(f"   whole plan end to end (graph, barriers, distances, flow, tables)  {best['plan']:7.2f} s   "
           f"(best of {max(1, args.rounds)})")
+    cpu_parts = best["cpu_parts"]
     for name in ("network", "access", "barriers", "distances", "assignment", "tables"):
         extra = (f" (of which whole households {parts['whole_households']:.2f} s)" if name == "assignment" else "")
-        print(f"     {name:<12} {parts.get(name, float('nan')):7.2f} s{extra}")
+        print(f"     {name:<12} {parts.get(name, float('nan')):7.2f} s   CPU {cpu_parts.get(name, float('nan')):6.2f} s"
+              f"{extra}")
+    print("     (CPU: this process and the children it reaped in the part: the forked searches in distances; the "
+          "side work done beside the flow, why some have no shelter, in tables)")
     print(f"     {'the rest':<12} {best['plan'] - sum(parts.get(k, 0) for k in ('network', 'access', 'barriers', 'distances', 'assignment', 'tables')):7.2f} s"
           f"   (outside the plan's own clocks)")
     print(f"   OR-Tools min-cost flow alone, textbook form  {best['textbook']:7.2f} s   "

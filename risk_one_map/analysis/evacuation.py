@@ -33,6 +33,7 @@ Rules chosen here (no national norm found; all adjustable):
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -43,6 +44,7 @@ import shapely
 from scipy.sparse.csgraph import dijkstra
 
 from . import network as nw
+from . import parallel
 
 # the parts of the evacuation, also reachable here (ev.evacuation_zones, ev._issue ...) as before the split
 from .evacuation_common import (EMERGENCY_WALK_MIN, NO_CAPACITY, NO_ROUTE, RINGS, _crs, _default,  # noqa: F401
@@ -109,15 +111,9 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
 
     # 1. the network, split at zone boundaries; shelters: open or closed
     steps.next()
-    clock = [time.perf_counter()]   # the parts of the time (stats["seconds"]), for the benchmark
-
-    def lap():
-        now = time.perf_counter()
-        spent, clock[0] = now - clock[0], now
-        return round(spent, 3)
+    lap = _Laps()  # the parts of the time (stats["seconds"], "cpu_seconds"), for the benchmark
     net = nw.split_at_polygons(roads_network, zgeom) if barriers and len(zgeom) else roads_network
     ez = nw.edge_polygons(net, zgeom) if barriers else nw.edge_polygons(net, np.zeros(0, object))
-    comp_table, comp_of_node = net.components()
     sh = shelters.reset_index(drop=True)
     sgeom = np.asarray(sh.geometry.values, dtype=object)
     status = np.array(["open"] * len(sh), dtype=object)
@@ -131,7 +127,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         issues.append(_issue("warning", "shelters", sh.shelter_id[k], "geometry" if status[k] != "no capacity"
                              else "capacity", f"shelter not used: {status[k]}"))
     spt = np.array([shapely.point_on_surface(g) if _valid_geom(g) else shapely.Point() for g in sgeom], dtype=object)
-    t_network = lap()
+    lap("network")
 
     # 2. access legs and the graph with barriers
     steps.next()
@@ -157,10 +153,9 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
                              f"no road within {max_leg_m:g} m of the shelter (max_leg_m)"))
     status[no_road_s] = "no road"
     use &= acc_s.edge >= 0
-    t_access = lap()
+    lap("access")
     graph, (h_node, s_node) = nw.walk_graph(net, [acc_h, acc_s])
-    groups, group_of = np.unique(np.array([",".join(map(str, z)) for z in zone_sets] or [""], dtype=object),
-                                 return_inverse=True)
+    groups, group_of = _groups([",".join(map(str, z)) for z in zone_sets] or [""])
     group_of = group_of[:H]
     group_zones = [[int(z) for z in g.split(",") if z != ""] for g in groups]
     if barriers:
@@ -173,11 +168,10 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     else:
         G, start = graph, h_node
     GT = G.csr(transpose=True)
-    t_barriers = lap()
+    lap("barriers")
 
     # 3. network distances from every open shelter (reversed graph), limited by class
     steps.next()
-    t_dist = time.perf_counter()
     cls = sh["shelter_class"].to_numpy(object)
     limit = np.where(cls == "emergency", r_em, max_walk_m)
     open_idx = np.flatnonzero(use)
@@ -192,7 +186,14 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         issues.append(_issue("warning", "roads", None, "geometry", f"{int((~finite).sum())} household-shelter "
                              "distances are not numbers (a road or point without coordinates?): left out"))
         ph, ps, pdist = ph[finite], ps[finite], pdist[finite]
-    t_dist = time.perf_counter() - t_dist
+    lap("distances")
+
+    # households with no shelter in reach: why, found beside the flow (on the second CPU where there is one)
+    has_cand = np.zeros(H, dtype=bool)
+    has_cand[ph] = True
+    no_cand = np.flatnonzero(~has_cand)
+    why = parallel.in_background(lambda: _why_no_shelter(net, graph, acc_h, acc_s, h_node, s_node, use, no_cand,
+                                                         barriers, max_walk_m, max_leg_m))
 
     # 4. the optimal assignment
     steps.next()
@@ -203,7 +204,7 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     unserved_cost = (2 * int(use.sum()) + 2) * max(max_cost, 1) + 1
     chosen = np.full(H, -1, dtype=np.int64)
     solver_name, n_split, n_repaired = "none", 0, 0
-    t_flow, t_whole = time.perf_counter(), 0.0
+    t_whole = 0.0
     if len(ph):
         flow, unserved_flow, solver_name = solve_transport(ph, ps, cost, people, np.where(use, cap, 0),
                                                            unserved_cost, solver)
@@ -218,13 +219,10 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
             first = np.full(H, -1, dtype=np.int64)
             first[ph[order][::-1]] = order[::-1]
             chosen[zero] = first[zero]
-    t_flow = time.perf_counter() - t_flow
     steps.sub(1.0)
 
     # 5. tables
-    lap()
-    has_cand = np.zeros(H, dtype=bool)
-    has_cand[ph] = True
+    lap("assignment")
     assigned = chosen >= 0
     sidx = np.full(H, -1, dtype=np.int64)
     dist = np.full(H, np.nan)
@@ -260,31 +258,13 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
     hh_geom = np.asarray(ev.geometry.values, dtype=object) if H else np.zeros(0, object)
     ev_out = gpd.GeoDataFrame(ev_out, geometry=hh_geom if H else [], crs=crs)
     # unserved: why
+    comp_table, reason_nc, detail_nc, blocked_nc = why.result()
     reason = np.full(H, None, dtype=object)
     detail = np.full(H, None, dtype=object)
-    comp_with_shelter = set(comp_of_node[np.r_[net.u[acc_s.edge[use]]]].tolist()) if use.any() else set()
     blocked = np.zeros(H, dtype=bool)  # reachable on the plain graph, only not around other zones
-    lost = np.flatnonzero(~has_cand & (h_node >= 0))
-    if barriers and len(lost) and use.any():
-        d_plain = dijkstra(graph.csr(transpose=True), directed=True, indices=s_node[use], min_only=True,
-                           limit=max_walk_m)
-        total = d_plain[h_node[lost]] + acc_h.leg[lost]
-        blocked[lost] = np.isfinite(total) & (total <= max_walk_m)
-    for k in np.flatnonzero(~assigned):
-        if has_cand[k]:
-            reason[k], detail[k] = NO_CAPACITY, "every shelter within reach is full"
-        elif acc_h.edge[k] < 0:
-            reason[k], detail[k] = NO_ROUTE, f"no road within {max_leg_m:g} m of the household (max_leg_m)"
-        elif not use.any():
-            reason[k], detail[k] = NO_ROUTE, "no open shelter in the package"
-        elif comp_of_node[net.u[acc_h.edge[k]]] not in comp_with_shelter:
-            reason[k], detail[k] = NO_ROUTE, (f"its road piece (component {comp_of_node[net.u[acc_h.edge[k]]]}) "
-                                              "reaches no open shelter")
-        elif blocked[k]:
-            reason[k], detail[k] = NO_ROUTE, "every road to an open shelter passes through another danger zone"
-        else:
-            reason[k], detail[k] = NO_ROUTE, ("no open shelter " + (f"within {max_walk_m:g} m " if np.isfinite(
-                max_walk_m) else "") + "by road" + (" without crossing another danger zone" if barriers else ""))
+    reason[no_cand], detail[no_cand], blocked[no_cand] = reason_nc, detail_nc, blocked_nc
+    full = has_cand & ~assigned
+    reason[full], detail[full] = NO_CAPACITY, "every shelter within reach is full"
     un = ~assigned
     unserved = gpd.GeoDataFrame(pd.DataFrame({
         "household_id": ev["household_id"][un].to_numpy(object),
@@ -308,17 +288,16 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         "village_code": sh["village_code"] if "village_code" in sh else None})
     assert len(ev_out[assigned]) + len(unserved) == H  # never a household dropped
 
-    t_tables = lap()
+    lap("tables")
 
     # 6. route lines
     steps.next()
     route_frame = gpd.GeoDataFrame(columns=["shelter_id", "shelter_name", "people", "households", "geometry"],
                                    geometry="geometry", crs=crs)
-    t_routes = time.perf_counter()
     if routes and assigned.any():
         route_frame = _routes(net, G, GT, start, s_node, acc_h, acc_s, sidx, assigned, people, dist, sid, sname,
                               crs, steps, limit, cuts)
-    t_routes = time.perf_counter() - t_routes
+    lap("routes")
     steps.done()
     stats = {
         "households": int(H), "people": int(people.sum()), "assigned_households": int(assigned.sum()),
@@ -333,14 +312,72 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         "walk_kmh": walk_kmh, "walk_kmh_vulnerable": walk_v, "max_leg_m": max_leg_m,
         "no_road_near": int((~assigned & (acc_h.edge < 0)).sum()) if H else 0,
         "max_walk_m": max_walk_m if np.isfinite(max_walk_m) else None,
-        "seconds": {"network": t_network, "access": t_access, "barriers": t_barriers,
-                    "distances": round(t_dist, 3), "assignment": round(t_flow, 3), "tables": t_tables,
-                    "whole_households": round(t_whole, 3), "routes": round(t_routes, 3)}}
+        "seconds": {**lap.wall, "whole_households": round(t_whole, 3)}, "cpu_seconds": lap.cpu}
     if len(comp_table) > 1:
         issues.append(_issue("warning", "roads", None, "geometry",
                              f"the road network has {len(comp_table)} disconnected pieces; the largest has "
                              f"{int(comp_table.nodes[0])} of {net.n_nodes} junctions"))
     return EvacuationPlan(ev_out, unserved, shelter_load, route_frame, issues, stats, comp_table)
+
+
+def _groups(keys):
+    """np.unique(keys, return_inverse=True) for many strings of few values: hashed (pandas), then the few values
+    sorted, instead of sorting every string (100k households: 0.3 s)."""
+    codes, values = pd.factorize(np.asarray(keys, dtype=object))
+    order = np.argsort(np.asarray(values, dtype=object))
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return np.asarray(values, dtype=object)[order], rank[codes]
+
+
+class _Laps:
+    """Wall and CPU seconds of the plan's parts in turn (a forked child's CPU counts in the part that reaps it)."""
+
+    def __init__(self):
+        self.wall, self.cpu = {}, {}
+        self._last = (time.perf_counter(), self._cpu())
+
+    @staticmethod
+    def _cpu() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system
+
+    def __call__(self, name: str):
+        now = (time.perf_counter(), self._cpu())
+        self.wall[name], self.cpu[name] = (round(b - a, 3) for a, b in zip(self._last, now))
+        self._last = now
+
+
+def _why_no_shelter(net, graph, acc_h, acc_s, h_node, s_node, use, rows, barriers, max_walk_m, max_leg_m):
+    """Why the households ``rows`` (those with no shelter in reach) have none: (the road network's connected
+    pieces, reason and detail per row, whether only other danger zones are in the way per row). Needs no flow, so
+    it runs beside it."""
+    comp_table, comp_of_node = net.components()
+    reason = np.full(len(rows), NO_ROUTE, dtype=object)
+    detail = np.full(len(rows), None, dtype=object)
+    blocked = np.zeros(len(rows), dtype=bool)
+    on_road = h_node[rows] >= 0
+    if barriers and on_road.any() and use.any():
+        lost = rows[on_road]
+        d_plain = dijkstra(graph.csr(transpose=True), directed=True, indices=s_node[use], min_only=True,
+                           limit=max_walk_m)
+        total = d_plain[h_node[lost]] + acc_h.leg[lost]
+        blocked[on_road] = np.isfinite(total) & (total <= max_walk_m)
+    comp_with_shelter = set(comp_of_node[np.r_[net.u[acc_s.edge[use]]]].tolist()) if use.any() else set()
+    for i, k in enumerate(rows):
+        if acc_h.edge[k] < 0:
+            detail[i] = f"no road within {max_leg_m:g} m of the household (max_leg_m)"
+        elif not use.any():
+            detail[i] = "no open shelter in the package"
+        elif comp_of_node[net.u[acc_h.edge[k]]] not in comp_with_shelter:
+            detail[i] = (f"its road piece (component {comp_of_node[net.u[acc_h.edge[k]]]}) "
+                         "reaches no open shelter")
+        elif blocked[i]:
+            detail[i] = "every road to an open shelter passes through another danger zone"
+        else:
+            detail[i] = ("no open shelter " + (f"within {max_walk_m:g} m " if np.isfinite(
+                max_walk_m) else "") + "by road" + (" without crossing another danger zone" if barriers else ""))
+    return comp_table, reason, detail, blocked
 
 
 def _outside_own_zones(edge_zones, edges, zone_sets, n_zones) -> np.ndarray:

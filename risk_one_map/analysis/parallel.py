@@ -81,3 +81,56 @@ def ordered_map(func: Callable, tasks: Iterable, *, workers: Optional[int] = Non
 
 def _run(chunk):
     return [_FUNC(task) for task in chunk]
+
+
+class _Here:
+    """``func()`` done here when its result is asked for (no fork): the same answer, no overlap."""
+
+    def __init__(self, func: Callable):
+        self._func = func
+
+    def result(self):
+        return self._func()
+
+
+class _Forked:
+    """``func()`` running in a forked child since construction; ``result()`` waits for it. A child that dies or
+    fails costs time, not the answer: the work is then done here."""
+
+    def __init__(self, func: Callable):
+        import multiprocessing as mp
+        self._func = func
+        ctx = mp.get_context("fork")
+        self._recv, send = ctx.Pipe(duplex=False)
+        self._proc = ctx.Process(target=_send_result, args=(func, send), daemon=True)
+        self._proc.start()
+        send.close()
+
+    def result(self):
+        try:
+            ok, value = self._recv.recv()
+        except (EOFError, OSError):
+            ok, value = False, None
+        finally:
+            self._recv.close()
+            self._proc.join()
+        return value if ok else self._func()
+
+
+def _send_result(func, send):
+    try:
+        send.send((True, func()))
+    except BaseException:  # noqa: BLE001 - the parent redoes the work and raises there, with its own traceback
+        send.send((False, None))
+    finally:
+        send.close()
+
+
+def in_background(func: Callable):
+    """Start ``func()`` beside the caller's own work; ``.result()`` gives its value. In a forked child when
+    :func:`can_fork` and this process may use two CPUs (the caller's work must hold the GIL too, e.g. OR-Tools'
+    solver or scipy's Dijkstra, so a thread would not overlap), else done here on ``.result()``. ``func``'s result
+    crosses a pipe: keep it small."""
+    if worker_count() < 2 or not can_fork():
+        return _Here(func)
+    return _Forked(func)

@@ -157,8 +157,10 @@ def _whole_households(h, s, cost, flow, unserved, supply, capacity):
         fits = np.zeros(H, dtype=bool)
         fits[h[room[s] >= supply[h]]] = True
         left = np.flatnonzero((chosen < 0) & fits)
-        best = np.full(H, np.inf)
-        np.minimum.at(best, h, cost)
+        best = np.full(H, np.inf)  # each household's cheapest arc (np.minimum.at took 0.1-0.4 s on 550k arcs)
+        by_cost = np.lexsort((cost, h))
+        lead = by_cost[np.r_[True, h[by_cost][1:] != h[by_cost][:-1]]]
+        best[h[lead]] = cost[lead]
         for k in left[np.argsort(best[left], kind="stable")]:
             place(k)
     return chosen, int(len(split)), repaired

@@ -148,6 +148,15 @@ def _village_table(evacuees, unserved, villages):
     return out
 
 
+def _in_thread(func, *args, **kwargs):
+    """``func(*args, **kwargs)`` started in a thread; ``.result()`` waits for it (and raises what it raised)."""
+    from concurrent.futures import ThreadPoolExecutor
+    pool = ThreadPoolExecutor(1)
+    job = pool.submit(func, *args, **kwargs)
+    pool.shutdown(wait=False)  # the thread ends with its one task
+    return job
+
+
 def _zone_counts(zones, households, villages, population):
     """Households, people and vulnerable households inside each zone row (every ring), counted as the evacuees
     are: household points, or population cells where a village has none (``pseudo``, one per cell)."""
@@ -194,6 +203,15 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
     population = _population(pkg)
     crs = pkg.crs()
 
+    # the road network is built in a thread while the zones and the evacuees are found: GEOS's noding and queries
+    # release the GIL, so on two CPUs the two overlap (the same network either way)
+    import geopandas as gpd
+    roads = _walkable_roads(read["roads"])
+    no_roads = roads is None or len(roads) == 0
+    if no_roads:
+        roads = gpd.GeoDataFrame(geometry=[], crs=crs)
+    network_job = _in_thread(nw.build_network, roads.geometry, tolerance=snap_tolerance_m)
+
     steps.next()  # zones and who must leave
     zones, zi = ev.evacuation_zones(read["geohazard_points"], read["geohazard_zones"], read["flood_lowpoints"],
                                     radii=radii, rings=rings)
@@ -210,7 +228,6 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
         issues.append(ev._issue("error", "households", None, None, NO_PEOPLE))
 
     steps.next()  # shelters and roads
-    import geopandas as gpd
     shelters = read["shelters"]
     if shelters is None or len(shelters) == 0:
         issues.append(ev._issue("error", "shelters", None, None, "no shelters in the package: nobody can be placed"))
@@ -218,12 +235,10 @@ def run(package_dir, *, walk_kmh: Optional[float] = None, walk_kmh_vulnerable: O
                                     geometry=[], crs=crs)
     shelters, si = ev.shelter_capacity(shelters)
     issues += si
-    roads = _walkable_roads(read["roads"])
-    if roads is None or len(roads) == 0:
+    if no_roads:
         issues.append(ev._issue("error", "roads", None, None,
                                 "no walkable roads: every evacuee is unserved (no route)"))
-        roads = gpd.GeoDataFrame(geometry=[], crs=crs)
-    network = nw.build_network(roads.geometry, tolerance=snap_tolerance_m)
+    network = network_job.result()
     road_ids = roads["id"].astype(str).to_numpy() if "id" in roads.columns else np.arange(len(roads)).astype(str)
     for d in network.dropped:
         issues.append(ev._issue("warning", "roads", road_ids[d["road"]], "geometry", f"road not used: {d['reason']}"))
