@@ -231,6 +231,7 @@ def test_p_median_with_probing_and_few_starts_matches_brute_force(monkeypatch):
     """Weak starts and a short Lagrangian leave work to the reductions and HiGHS; still the optimum. (The gaps they
     leave would send these cases to the branch and bound, tested below: the switch is raised to keep this path.)"""
     monkeypatch.setattr(S, "BNB_GAP", np.inf)
+    monkeypatch.setattr(S, "PROBE_PAIRS", 0)   # these cases leave HiGHS few pairs: probe them all the same
     rng = np.random.default_rng(7)
     probed = 0
     for trial in range(30):
@@ -343,3 +344,16 @@ def test_branch_and_bound_pairs_give_the_dense_lagrangian():
     kept = {(i, j) for i, j in zip(node.row, node.col)}
     assert kept == {(i, j) for i in range(9) for j in range(7)
                     if j != 5 and np.isfinite(WC[i, j]) and WC[i, j] <= WC[i, 2]}
+
+
+def test_the_multi_start_split_over_two_calls_runs_the_same_starts():
+    """p_median runs the first starts, then the rest only where the relaxation's sites did worse: the two calls
+    together find what one call finds."""
+    from risk_one_map.analysis import _siting_heuristic as heur
+    for seed in range(4):
+        cost, w, fixed = instance(300 + seed, n=40, m=15, zero_some=False)
+        one, cost_one, stats_one = heur.interchange(cost, w, fixed, 4, starts=7, seed=seed)
+        first, cost_first, _ = heur.interchange(cost, w, fixed, 4, starts=3, seed=seed)
+        rest, cost_rest, stats_rest = heur.interchange(cost, w, fixed, 4, starts=7, seed=seed, first_start=3)
+        assert stats_rest["starts"] == 4 and min(cost_first, cost_rest) == pytest.approx(cost_one, rel=1e-12)
+        assert (one == (first if cost_first <= cost_rest else rest)).all()
