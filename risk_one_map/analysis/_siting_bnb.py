@@ -51,7 +51,7 @@ class _Pairs:
 
     def cheaper_than(self, lam):
         """Indices of the pairs whose cost is below the demand's multiplier (the rest add 0 to every rho_j)."""
-        top = np.clip(lam, 0.0, self.span - 1.0)
+        top = np.minimum(np.maximum(lam, 0.0), self.span - 1.0)   # np.clip's checks cost more than the two passes
         end = np.searchsorted(self.key, np.arange(self.n) * self.span + top)
         length = end - self.start
         return np.arange(int(length.sum())) + np.repeat(self.start - np.cumsum(length) + length, length)
