@@ -14,7 +14,8 @@ Cases (sizes from the command line):
    (n = 100-900 nodes, 2n²/100 edges (200 for n = 100), p = 5 to n/3, 40 instances): a random spanning tree plus
    random edges, integer edge lengths 1-100, all-pairs shortest paths, unit demand, every node a candidate. Each
    instance is solved to a proof of optimality within ``--graph-limit`` s (the issue's target: every one within
-   60 s); time, objective, bound and the parts of the time per instance. ``--graph-check-n``: up to this n the
+   60 s); time (wall and CPU), objective, bound, the branch and bound's nodes and the parts of the time per
+   instance. ``--graph-check-n``: up to this n the
    optimum is checked by the textbook MIP solved by HiGHS alone (an independent proof).
 Instances: demand points and candidate sites uniform in a 100 km square, straight-line minutes at 40 km/h, integer
 populations 1..1000. Timings on a shared machine are noisy: compare within one run.

@@ -6,7 +6,7 @@ step runs out of time without a proof. Branching on sites with the Lagrangian bo
 re-optimises the multipliers warm-started from its parent (a few dozen subgradient steps), fixes sites by reduced
 costs, and is pruned as soon as its bound reaches the incumbent. A node works on its parent's pairs less those to
 sites shut and those farther than a site already open, and each step reads only the pairs cheaper than their
-demand's multiplier (``_Pairs``). Hand-written: no library offers a Lagrangian branch and bound, and HiGHS's LP
+demand's multiplier (``SortedPairs``). Hand-written: no library offers a Lagrangian branch and bound, and HiGHS's LP
 based one is the slow path above.
 
 Pure numpy. Costs may hold inf (pairs ruled out at the root: no solution cheaper than the incumbent uses them).
@@ -19,18 +19,22 @@ from typing import Callable, Optional
 import numpy as np
 
 
-class _Pairs:
-    """The (demand, site) pairs a node may use, sorted by demand and, within a demand, by weighted cost, so that the
-    pairs with a cost below the demand's multiplier (the only ones that enter the Lagrangian) are a prefix of its
-    run: one ``searchsorted`` finds them all. At a bound near the optimum a demand is cheaper than its multiplier
-    at a few dozen sites, against the hundreds the root's reductions leave it (pmed39: about 30 of 330), so each
-    subgradient step reads a tenth of the pairs."""
+class SortedPairs:
+    """The finite (demand, site) pairs of a weighted cost matrix, sorted by demand and, within a demand, by cost, so
+    that the pairs with a cost below the demand's multiplier (the only ones that enter the Lagrangian) are a prefix
+    of its run: one ``searchsorted`` finds them all. At a bound near the optimum a demand is cheaper than its
+    multiplier at a few dozen sites, against the hundreds the root's reductions leave it (pmed39: about 30 of 330),
+    so each subgradient step reads a tenth of the pairs. The search runs on integer keys (the demand and the rank of
+    the cost among all costs), not on demand * span + cost in floats, whose rounding could take a pair just below
+    a multiplier for one just above it: the prefix is exactly the pairs with cost < multiplier, and rho_j summed
+    over it by ``np.bincount`` (in demand order) equals the dense column sum bit for bit."""
 
-    def __init__(self, row, col, val, n):
+    def __init__(self, row, col, val, n, levels=None, rank=None):
         self.row, self.col, self.val, self.n = row, col, val, n
-        # the search key: demand i's costs lie in [i * span, i * span + top]; a power of two keeps i * span exact
-        self.span = 2.0 ** np.ceil(np.log2(float(val.max()) + 2.0)) if val.size else 1.0
-        self.key = row * self.span + val
+        self.levels = np.unique(val) if levels is None else levels
+        rank = np.searchsorted(self.levels, val) if rank is None else rank
+        self.rank = rank
+        self.key = row * (self.levels.size + 1) + rank
         self.start = np.searchsorted(row, np.arange(n))
 
     @classmethod
@@ -47,14 +51,20 @@ class _Pairs:
         keep = ~closed[self.col]
         if opened.any():
             keep &= self.val <= WC[:, opened].min(axis=1)[self.row]
-        return _Pairs(self.row[keep], self.col[keep], self.val[keep], self.n)
+        return SortedPairs(self.row[keep], self.col[keep], self.val[keep], self.n, self.levels, self.rank[keep])
 
     def cheaper_than(self, lam):
         """Indices of the pairs whose cost is below the demand's multiplier (the rest add 0 to every rho_j)."""
-        top = np.minimum(np.maximum(lam, 0.0), self.span - 1.0)   # np.clip's checks cost more than the two passes
-        end = np.searchsorted(self.key, np.arange(self.n) * self.span + top)
+        below = np.searchsorted(self.levels, lam)            # how many distinct costs lie below lam_i
+        end = np.searchsorted(self.key, np.arange(self.n) * (self.levels.size + 1) + below)
         length = end - self.start
         return np.arange(int(length.sum())) + np.repeat(self.start - np.cumsum(length) + length, length)
+
+    def lagrangian(self, lam, m):
+        """rho_j = sum_i min(0, cost_ij - lam_i) for every site, and the pairs that enter it (row, column)."""
+        idx = self.cheaper_than(lam)
+        r, c = self.row[idx], self.col[idx]
+        return np.bincount(c, self.val[idx] - lam[r], minlength=m), r, c
 
 
 def _node_bound(pairs, lam, k_left, opened, free, upper, iterations, theta):
@@ -65,10 +75,7 @@ def _node_bound(pairs, lam, k_left, opened, free, upper, iterations, theta):
     best, best_lam, best_pick, best_rho, best_served = -np.inf, lam, None, None, None
     stall = 0
     for _ in range(iterations):
-        idx = pairs.cheaper_than(lam)
-        r, c = pairs.row[idx], pairs.col[idx]
-        red = pairs.val[idx] - lam[r]
-        rho = np.bincount(c, red, minlength=m)
+        rho, r, c = pairs.lagrangian(lam, m)
         pick = opened.copy()
         if k_left > 0:
             pick[free[np.argpartition(rho[free], k_left - 1)[:k_left]]] = True
@@ -100,7 +107,7 @@ def branch_and_bound(C, w, fixed, k, upper, incumbent, lam, *, time_limit: Optio
     t0 = time.monotonic()
     WC = w[:, None] * C                        # inf where a pair is ruled out
     n, m = C.shape
-    pairs = _Pairs.of_matrix(WC)
+    pairs = SortedPairs.of_matrix(WC)
     best_mask, best = incumbent.copy(), float(upper)
     tol = gap_tol * max(1.0, abs(best))
     # a node: (sites open, sites closed, multipliers, step size, its parent's pairs); depth first, the "open" child
@@ -159,7 +166,7 @@ def branch_and_bound(C, w, fixed, k, upper, incumbent, lam, *, time_limit: Optio
             stack.append((opened, closed, lam_b, theta, node_pairs))
             continue
         # branch on the relaxation's site with the most demands cheaper there than their multipliers: opening it
-        # drops the most pairs (see _Pairs.below_node), so the "open" child's bound rises most, and its "shut" child
+        # drops the most pairs (see SortedPairs.below_node), so the "open" child's bound rises most, and its "shut" child
         # loses the most. Against the surest site (most negative rho): pmed3's size 21 nodes instead of 751, pmed22's
         # 243 instead of 377, pmed39's 1419 instead of 2127
         j = cand[np.argmax(served[cand])]
