@@ -41,13 +41,11 @@ MILP_PAIRS_PER_SECOND = 2000  # p-median: HiGHS gets at most this many (demand, 
 # graphs of 500-900 nodes): the Lagrangian branch and bound goes first. Below it (county cases: the gap is
 # closed or nearly) HiGHS finishes in well under a second.
 BNB_GAP = 1e-3
-# p-median, exact: the first starts of the multi-start; the rest run only where the relaxation's own sites, polished,
-# come out worse than them. On the sparse graphs they beat or tie them, and the other starts were most of the time
-# (pmed30's size: 20 of 29 CPU s).
+# p-median, exact: this many starts first; the rest only where the relaxation's own sites, polished, do worse (on
+# the sparse graphs they beat or tie them, and the other starts were most of the time: pmed30's size 20 of 29 CPU s)
 FIRST_STARTS = 4
-# p-median: probing pays where the reduced-cost tests leave HiGHS more pairs than this (1500 x 150: 9,767 pairs,
-# 1.1 s in HiGHS, against 0.4 s probing and 1,504 pairs); below it HiGHS finishes in a few hundredths of a second
-# and probing each of several hundred sites costs seconds (the sparse graphs with p = 60-200: 385-4,508 pairs left)
+# p-median: probe only where the reduced costs leave HiGHS more pairs (1500 x 150: 9,767 pairs, 1.1 s in HiGHS, or
+# 0.4 s probing and 1,504); on the sparse graphs with p = 60-200 (385-4,508 left) probing took seconds for nothing
 PROBE_PAIRS = 5000
 _NAMES_SHOWN = 12
 
@@ -302,8 +300,7 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
         closed, opened, _, pairs = heur.lagrangian_fixing(C, w, fixed, k, lam, best_ub)
         # probing: each remaining site forced the other way, a few warm-started subgradient steps each. Not where
         # the gap sends the case to the branch and bound, which fixes sites node by node: on pmed39's size probing
-        # took half the CPU and left the tree hardly smaller (5355 nodes with it, 4893 without). Nor where few pairs
-        # are left (PROBE_PAIRS)
+        # took half the CPU and left the tree hardly smaller (5355 nodes with it, 4893 without). Nor below PROBE_PAIRS
         keep = np.flatnonzero(~closed)
         probe_limit = None if time_limit is None else 0.15 * time_limit
         if _gap(best_ub, lb) > BNB_GAP or int(pairs.sum()) <= PROBE_PAIRS:
