@@ -14,7 +14,8 @@ Cases (sizes from the command line):
    (n = 100-900 nodes, 2n²/100 edges (200 for n = 100), p = 5 to n/3, 40 instances): a random spanning tree plus
    random edges, integer edge lengths 1-100, all-pairs shortest paths, unit demand, every node a candidate. Each
    instance is solved to a proof of optimality within ``--graph-limit`` s (the issue's target: every one within
-   60 s); time, objective, bound and the parts of the time per instance. ``--graph-check-n``: up to this n the
+   60 s); time (wall and CPU), objective, bound, the branch and bound's nodes and the parts of the time per
+   instance. ``--graph-check-n``: up to this n the
    optimum is checked by the textbook MIP solved by HiGHS alone (an independent proof).
 Instances: demand points and candidate sites uniform in a 100 km square, straight-line minutes at 40 km/h, integer
 populations 1..1000. Timings on a shared machine are noisy: compare within one run.
@@ -295,7 +296,7 @@ def graph_family(a):
     print(f"\n4. p-median on sparse random graphs (pmed sizes), unit demand, every node a candidate; "
           f"limit {a.graph_limit:g} s each (target: every instance proven optimal within 60 s)")
     print(f"  {'inst':>5} {'n':>4} {'edges':>6} {'p':>4} {'objective':>10} {'bound':>12} {'proven':>6} "
-          f"{'total s':>8} {'CPU s':>7}  parts of the time (s)")
+          f"{'total s':>8} {'CPU s':>7} {'nodes':>6}  parts of the time (s)")
     rows, number = [], 0
     for n, edges, ps in PMED_FAMILY:
         for p in ps:
@@ -307,13 +308,14 @@ def graph_family(a):
             sol, setup, total = ours("pmedian", cost, np.ones(n), p, time_limit=a.graph_limit)
             cpu = time.process_time() - cpu
             parts = ", ".join(f"{k} {v:.2f}" for k, v in sol.stats.get("seconds", {}).items())
+            nodes = sol.stats.get("branch_and_bound", {}).get("nodes", 0)   # 0: proven without branching
             check = ""
             if n <= a.graph_check_n:
                 r = textbook_mip(cost, np.ones(n), p, 600.0)
                 check = (f"  textbook MIP {r['objective']:.0f} in {r['solve']:.1f} s: "
                          f"{'same' if r['objective'] is not None and abs(r['objective'] - sol.objective) < 1e-6 else 'DIFFERENT'}")
             print(f"  pmed{number:<2} {n:4d} {edges:6d} {p:4d} {sol.objective:10.0f} {sol.bound:12.4f} "
-                  f"{'yes' if sol.optimal else 'NO':>6} {total:8.2f} {cpu:7.2f}  {parts}{check}", flush=True)
+                  f"{'yes' if sol.optimal else 'NO':>6} {total:8.2f} {cpu:7.2f} {nodes:6d}  {parts}{check}", flush=True)
             rows.append((sol.optimal, total, cpu))
     proven = sum(o for o, _, _ in rows)
     print(f"  {proven} of {len(rows)} proven optimal; slowest {max(t for _, t, _ in rows):.1f} s "

@@ -79,9 +79,12 @@ def _swap_once(C, w, open_idx, free_open, closed, eps):
     return float(profit[o, i]), int(free_open[o]), int(closed[i])
 
 
-def interchange(C, w, fixed, k, *, starts=5, seed=0, time_limit=None, cancelled=None, allowed=None, initial=None):
+def interchange(C, w, fixed, k, *, starts=5, seed=0, time_limit=None, cancelled=None, allowed=None, initial=None,
+                first_start=0):
     """Multi-start fast-swap p-median heuristic: a greedy start (or ``initial``), then random starts (local optima on
-    county-size instances differ by 1 % or more, so many starts pay). Returns (best open mask, best cost, stats)."""
+    county-size instances differ by 1 % or more, so many starts pay). ``first_start``: run only the starts from this
+    one on, the same ones a single call would run (the random stream is drawn as if the earlier ones had run), so
+    that starts can be split over two calls. Returns (best open mask, best cost, stats)."""
     n, m = C.shape
     allowed = ~fixed if allowed is None else (allowed & ~fixed)
     free = np.flatnonzero(allowed)
@@ -90,6 +93,10 @@ def interchange(C, w, fixed, k, *, starts=5, seed=0, time_limit=None, cancelled=
     best_mask, best_cost, swaps, done_starts = None, np.inf, 0, 0
     eps = 1e-9 * max(1.0, float(w.sum()) * float(C.max()))
     for s in range(max(1, int(starts))):
+        if s < first_start:
+            if s > 0:
+                rng.choice(free, size=k, replace=False)
+            continue
         if s == 0 and initial is not None:
             mask = initial.copy()
         elif s == 0:

@@ -41,6 +41,12 @@ MILP_PAIRS_PER_SECOND = 2000  # p-median: HiGHS gets at most this many (demand, 
 # graphs of 500-900 nodes): the Lagrangian branch and bound goes first. Below it (county cases: the gap is
 # closed or nearly) HiGHS finishes in well under a second.
 BNB_GAP = 1e-3
+# p-median, exact: this many starts first; the rest only where the relaxation's own sites, polished, do worse (on
+# the sparse graphs they beat or tie them, and the other starts were most of the time: pmed30's size 20 of 29 CPU s)
+FIRST_STARTS = 4
+# p-median: probe only where the reduced costs leave HiGHS more pairs (1500 x 150: 9,767 pairs, 1.1 s in HiGHS, or
+# 0.4 s probing and 1,504); on the sparse graphs with p = 60-200 (385-4,508 left) probing took seconds for nothing
+PROBE_PAIRS = 5000
 _NAMES_SHOWN = 12
 
 
@@ -209,7 +215,8 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
              cancelled: Optional[Callable[[], bool]] = None) -> SitingSolution:
     """Minimise the weighted travel cost with k new sites (fixed ones kept).
 
-    method "exact": (1) multi-start fast swap, also started from the relaxation's sites (upper bound); (2) Lagrangian
+    method "exact": (1) multi-start fast swap, also started from the relaxation's sites (upper bound; the starts
+    after the first ``FIRST_STARTS`` run only where the relaxation's sites came out worse than those); (2) Lagrangian
     relaxation of the assignment rows (lower bound); (3) reduced-cost tests and probing (each site forced the other
     way, a few warm-started subgradient steps) rule out the sites and (demand, site) pairs that cannot beat the
     incumbent, and the bound is re-optimised without them; (4) HiGHS solves the strong formulation (x_ij <= y_j) on
@@ -237,7 +244,9 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
     progress(0.02)
     # 1. upper bound: multi-start interchange
     heur_limit = None if time_limit is None else (0.6 if method == "heuristic" else 0.25) * time_limit
-    mask, _, hs = heur.interchange(Cp, w, fixed, k, starts=starts, seed=seed, time_limit=heur_limit, cancelled=cancelled)
+    first = starts if method == "heuristic" else min(starts, FIRST_STARTS)
+    more_starts = True   # the starts after the first: not where the relaxation's own sites do as well
+    mask, _, hs = heur.interchange(Cp, w, fixed, k, starts=first, seed=seed, time_limit=heur_limit, cancelled=cancelled)
     stats["heuristic"] = hs
     seconds = stats["seconds"] = {"heuristic": hs["seconds"]}   # the parts of the time, for the benchmark
     best_mask, best_ub = mask, _true_cost(C, w, mask)
@@ -263,9 +272,20 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
                                        cancelled=cancelled)
         lval = _true_cost(C, w, lmask)
         stats["lagrangian_start_improved"] = bool(lval < best_ub)
+        more_starts = bool(lval > best_ub)
         seconds["lagrangian_start"] = time.monotonic() - t_part
         if lval < best_ub:
             best_mask, best_ub = lmask, lval
+    if first < starts and more_starts and _gap(best_ub, lb) > gap_tol:
+        # the rest of the starts; their best replaces the first ones' as a single call's would
+        rest_limit = None if heur_limit is None else max(0.0, heur_limit - hs["seconds"])
+        mask, cost, more = heur.interchange(Cp, w, fixed, k, starts=starts, seed=seed, time_limit=rest_limit,
+                                            cancelled=cancelled, first_start=first)
+        for key in ("starts", "swaps", "seconds"):
+            hs[key] += more[key]
+        seconds["heuristic"] = hs["seconds"]
+        if mask is not None and cost < _true_cost(Cp, w, best_mask) - 1e-9 * max(1.0, float(w.sum()) * float(Cp.max())):
+            best_mask, best_ub = mask, _true_cost(C, w, mask)
     progress(0.5)
     if method == "heuristic" and not np.isfinite(best_ub):
         warnings.append("some demand points cannot reach any chosen site by road; the objective is infinite")
@@ -280,10 +300,10 @@ def p_median(problem: SitingProblem, k, *, method: str = "exact", time_limit: Op
         closed, opened, _, pairs = heur.lagrangian_fixing(C, w, fixed, k, lam, best_ub)
         # probing: each remaining site forced the other way, a few warm-started subgradient steps each. Not where
         # the gap sends the case to the branch and bound, which fixes sites node by node: on pmed39's size probing
-        # took half the CPU and left the tree hardly smaller (5355 nodes with it, 4893 without)
+        # took half the CPU and left the tree hardly smaller (5355 nodes with it, 4893 without). Nor below PROBE_PAIRS
         keep = np.flatnonzero(~closed)
         probe_limit = None if time_limit is None else 0.15 * time_limit
-        if _gap(best_ub, lb) > BNB_GAP:
+        if _gap(best_ub, lb) > BNB_GAP or int(pairs.sum()) <= PROBE_PAIRS:
             pc, po = np.zeros(keep.size, bool), np.zeros(keep.size, bool)
         else:
             pc, po = heur.lagrangian_probe(C[:, keep], w, fixed[keep], k, lam, best_ub, best_mask[keep],

@@ -231,6 +231,7 @@ def test_p_median_with_probing_and_few_starts_matches_brute_force(monkeypatch):
     """Weak starts and a short Lagrangian leave work to the reductions and HiGHS; still the optimum. (The gaps they
     leave would send these cases to the branch and bound, tested below: the switch is raised to keep this path.)"""
     monkeypatch.setattr(S, "BNB_GAP", np.inf)
+    monkeypatch.setattr(S, "PROBE_PAIRS", 0)   # these cases leave HiGHS few pairs: probe them all the same
     rng = np.random.default_rng(7)
     probed = 0
     for trial in range(30):
@@ -323,3 +324,35 @@ def test_p_median_through_the_branch_and_bound_matches_brute_force(monkeypatch):
         used += "branch_and_bound" in sol.stats
         assert sol.objective == pytest.approx(best) and sol.optimal, (trial, sol.stats)
     assert used > 0
+
+
+def test_branch_and_bound_pairs_give_the_dense_lagrangian():
+    """The branch and bound's sorted pairs: the prefix cheaper than each multiplier gives the same rho_j as the
+    dense sum over every pair, and a node drops the pairs to shut sites and those beyond an open site."""
+    from risk_one_map.analysis._siting_bnb import SortedPairs
+    rng = np.random.default_rng(3)
+    WC = rng.integers(0, 30, (9, 7)).astype(float)
+    WC[rng.random(WC.shape) < 0.2] = np.inf
+    pairs = SortedPairs.of_matrix(WC)
+    for lam in (rng.random(9) * 40 - 5, np.full(9, 1e9), np.full(9, -3.0)):
+        rho, _, _ = pairs.lagrangian(lam, 7)
+        assert (rho == np.minimum(WC - lam[:, None], 0.0).sum(axis=0)).all()   # bit for bit
+    opened, closed = np.zeros(7, bool), np.zeros(7, bool)
+    opened[2], closed[5] = True, True
+    node = pairs.below_node(WC, opened, closed)
+    kept = {(i, j) for i, j in zip(node.row, node.col)}
+    assert kept == {(i, j) for i in range(9) for j in range(7)
+                    if j != 5 and np.isfinite(WC[i, j]) and WC[i, j] <= WC[i, 2]}
+
+
+def test_the_multi_start_split_over_two_calls_runs_the_same_starts():
+    """p_median runs the first starts, then the rest only where the relaxation's sites did worse: the two calls
+    together find what one call finds."""
+    from risk_one_map.analysis import _siting_heuristic as heur
+    for seed in range(4):
+        cost, w, fixed = instance(300 + seed, n=40, m=15, zero_some=False)
+        one, cost_one, stats_one = heur.interchange(cost, w, fixed, 4, starts=7, seed=seed)
+        first, cost_first, _ = heur.interchange(cost, w, fixed, 4, starts=3, seed=seed)
+        rest, cost_rest, stats_rest = heur.interchange(cost, w, fixed, 4, starts=7, seed=seed, first_start=3)
+        assert stats_rest["starts"] == 4 and min(cost_first, cost_rest) == pytest.approx(cost_one, rel=1e-12)
+        assert (one == (first if cost_first <= cost_rest else rest)).all()
