@@ -42,7 +42,7 @@ from scipy import ndimage
 
 from ..errors import RiskOneMapError
 from ..layers import model
-from . import basins, depression_tree, fill_spill
+from . import basins, depression_tree, fill_spill, flow_kernels
 
 _SQUARE = np.ones((3, 3), dtype=bool)
 
@@ -91,6 +91,10 @@ outlet_cells = basins.outlet_cells
 def _filled_level(z: np.ndarray, valid: np.ndarray, bt: basins.BasinTree) -> np.ndarray:
     """Each valid cell's filled level, max(z, its basin's pass); nodata cells keep z."""
     vflat = valid.ravel()
+    if flow_kernels.ENABLED:
+        level = np.empty_like(z)
+        flow_kernels.filled_level(z, vflat, bt.basin, bt.passes, level)
+        return level
     level = z.copy()
     level[vflat] = np.maximum(z[vflat], bt.passes[bt.basin[vflat]])
     return level

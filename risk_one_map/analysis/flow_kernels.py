@@ -1,0 +1,219 @@
+"""The DEM low points' per-cell passes compiled with numba: each gives exactly what the numpy pass it stands for in
+``basins``/``depressions`` gives (same order, same ties, same float arithmetic), one loop over the cells instead of
+a dozen numpy passes and their temporary grids (at 1e8 cells the numpy passes were memory-bound: 5 minutes, 8 GB).
+
+numba is optional: without it (a QGIS whose installer did not bring it) ``ENABLED`` is False and the numpy passes
+run; the tests hold both paths equal. ``RISK_ONE_MAP_NUMBA=0`` turns it off. Compiled once per machine: numba's
+cache goes to the user's cache folder (set here, never beside the plugin, whose folder may be read-only), so a
+second process loads the machine code instead of compiling again (compiling takes ~10 s).
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def cache_dir() -> Path:
+    """A folder the user can write for numba's cache: the platform's cache folder, else the temporary folder."""
+    if sys.platform.startswith("win"):
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    elif sys.platform == "darwin":
+        base = Path.home() / "Library" / "Caches"
+    else:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    for folder in (base / "risk_one_map" / "numba", Path(tempfile.gettempdir()) / f"risk_one_map_numba_{os.getpid()}"):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    return Path(tempfile.mkdtemp(prefix="risk_one_map_numba_"))
+
+
+try:
+    if os.environ.get("RISK_ONE_MAP_NUMBA", "1") == "0":
+        raise ImportError("turned off by RISK_ONE_MAP_NUMBA=0")
+    import numba
+    if not os.environ.get("NUMBA_CACHE_DIR"):  # the user's own choice wins
+        numba.config.CACHE_DIR = str(cache_dir())
+except Exception:  # noqa: BLE001 (ImportError, or an LLVM that does not load: the numpy passes run)
+    numba = None
+
+ENABLED = numba is not None
+
+
+def _jit(fn):
+    return numba.njit(cache=True, nogil=True)(fn) if numba is not None else fn
+
+
+# The 8 neighbours in basins._EIGHT's order (the order decides ties between equally steep ways down).
+_DR = np.array([0, 1, 1, 1, 0, -1, -1, -1], dtype=np.int64)
+_DC = np.array([1, 0, 1, -1, -1, 0, -1, 1], dtype=np.int64)
+
+
+@_jit
+def steepest_receiver(dem, valid, inv_dist, recv):
+    """recv[i] = flat index of cell i's steepest strictly lower valid neighbour, -1 where none (basins.py's rule:
+    slope (z - z_nb) * inv_dist[k] in float64, the first direction wins a tie)."""
+    rows, cols = dem.shape
+    for r in range(rows):
+        for c in range(cols):
+            i = r * cols + c
+            recv[i] = -1
+            if not valid[r, c]:
+                continue
+            zc = np.float64(dem[r, c])
+            best = 0.0
+            for k in range(8):
+                rr, cc = r + _DR[k], c + _DC[k]
+                if rr < 0 or rr >= rows or cc < 0 or cc >= cols or not valid[rr, cc]:
+                    continue
+                s = (zc - np.float64(dem[rr, cc])) * inv_dist[k]
+                if s > best:
+                    best = s
+                    recv[i] = rr * cols + cc
+
+
+@_jit
+def basin_numbers(recv, valid, basin):
+    """basin[i] = number of the pit where cell i's steepest way down ends (pits numbered in flat order), -1 nodata;
+    returns the pits. Each way is walked twice at most (find its pit, then write it), so the cost is linear."""
+    n = recv.size
+    nb = 0
+    for i in range(n):
+        if not valid[i]:
+            basin[i] = -1
+        elif recv[i] < 0:
+            basin[i] = nb
+            nb += 1
+        else:
+            basin[i] = -2  # not known yet
+    pit = np.empty(nb, dtype=recv.dtype)
+    for i in range(n):
+        if basin[i] >= 0 and recv[i] < 0:
+            pit[basin[i]] = i
+    for i in range(n):
+        if basin[i] != -2:
+            continue
+        j = i
+        while basin[j] == -2:
+            j = recv[j]
+        b = basin[j]
+        j = i
+        while basin[j] == -2:
+            basin[j] = b
+            j = recv[j]
+    return pit
+
+
+@_jit
+def lowest_outlets(valid, z, basin, nb):
+    """Per basin its lowest outlet cell (raster edge or beside nodata; the first in flat order among equals), in
+    basin order: basins.py's lexsort of the outlet cells by (basin, z)."""
+    rows, cols = valid.shape
+    best = np.full(nb, -1, dtype=np.int64)
+    for r in range(rows):
+        for c in range(cols):
+            if not valid[r, c]:
+                continue
+            outlet = r == 0 or c == 0 or r == rows - 1 or c == cols - 1
+            for k in range(8):
+                if outlet:
+                    break
+                outlet = not valid[r + _DR[k], c + _DC[k]]
+            if not outlet:
+                continue
+            i = r * cols + c
+            b = basin[i]
+            if best[b] < 0 or z[i] < z[best[b]]:
+                best[b] = i
+    return best[best >= 0]
+
+
+@_jit
+def _walk_pairs(basin2d, z2d, ea, eb, w, ca, cb, write):
+    """Count (and with ``write``, store) the pairs of 8-neighbours in two different basins."""
+    rows, cols = basin2d.shape
+    half_r = (0, 1, 1, 1)
+    half_c = (1, 0, 1, -1)
+    e = 0
+    for k in range(4):
+        dr, dc = half_r[k], half_c[k]
+        for r in range(rows - dr):
+            for c in range(max(0, -dc), cols - max(0, dc)):
+                ba, bb = basin2d[r, c], basin2d[r + dr, c + dc]
+                if ba != bb and ba >= 0 and bb >= 0:
+                    if write:
+                        ea[e], eb[e] = ba, bb
+                        w[e] = max(z2d[r, c], z2d[r + dr, c + dc])
+                        ca[e] = r * cols + c
+                        cb[e] = ca[e] + dr * cols + dc
+                    e += 1
+    return e
+
+
+@_jit
+def boundary_pairs(basin2d, z2d):
+    """Every pair of 8-neighbours in two different basins, (basin a, basin b, max(z), cell a, cell b), direction by
+    direction over basins._HALF and row by row: the order of basins.py's numpy pass. Counted first, so the arrays
+    are made once at their size."""
+    count = _walk_pairs(basin2d, z2d, np.empty(0, basin2d.dtype), np.empty(0, np.int64), np.empty(0, z2d.dtype),
+                        np.empty(0, np.int64), np.empty(0, np.int64), False)
+    ea = np.empty(count, dtype=basin2d.dtype)
+    eb = np.empty(count, dtype=np.int64)
+    w = np.empty(count, dtype=z2d.dtype)
+    ca = np.empty(count, dtype=np.int64)
+    cb = np.empty(count, dtype=np.int64)
+    _walk_pairs(basin2d, z2d, ea, eb, w, ca, cb, True)
+    return ea, eb, w, ca, cb
+
+
+@_jit
+def _counting_order(key, order, size):
+    """``order`` stably re-sorted by ``key[order]`` (integers 0..size-1)."""
+    start = np.zeros(size + 1, dtype=np.int64)
+    for i in order:
+        start[key[i] + 1] += 1
+    for k in range(size):
+        start[k + 1] += start[k]
+    out = np.empty_like(order)
+    for i in order:
+        out[start[key[i]]] = i
+        start[key[i]] += 1
+    return out
+
+
+@_jit
+def lowest_per_pair(ea, eb, w, nb):
+    """Positions of the lowest edge of each basin pair (the first of equals), in pair order: basins.py's stable
+    radix sort by pair key and pick, done by two counting sorts (small then large end) in linear time."""
+    lo = np.minimum(ea, eb).astype(np.int64)
+    hi = np.maximum(ea, eb).astype(np.int64)
+    order = _counting_order(hi, np.arange(ea.size), nb + 1)
+    order = _counting_order(lo, order, nb + 1)
+    keep = np.empty(ea.size, dtype=np.int64)
+    m = 0
+    s = 0
+    while s < order.size:
+        e = s
+        best = order[s]
+        while e < order.size and lo[order[e]] == lo[order[s]] and hi[order[e]] == hi[order[s]]:
+            if w[order[e]] < w[best]:
+                best = order[e]
+            e += 1
+        keep[m] = best
+        m += 1
+        s = e
+    return keep[:m]
+
+
+@_jit
+def filled_level(z, valid, basin, passes, level):
+    """level = max(z, the pass of the cell's basin) on valid cells, z elsewhere."""
+    for i in range(z.size):
+        level[i] = max(z[i], passes[basin[i]]) if valid[i] else z[i]
