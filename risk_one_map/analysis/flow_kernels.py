@@ -217,3 +217,138 @@ def filled_level(z, valid, basin, passes, level):
     """level = max(z, the pass of the cell's basin) on valid cells, z elsewhere."""
     for i in range(z.size):
         level[i] = max(z[i], passes[basin[i]]) if valid[i] else z[i]
+
+
+@_jit
+def find_root(parent, i):
+    """The root of ``i`` in the union-find forest ``parent``; the way there is pointed at it (path compression)."""
+    root = i
+    while parent[root] != root:
+        root = parent[root]
+    while parent[i] != root:
+        parent[i], i = root, parent[i]
+    return root
+
+
+@_jit
+def count_below(r, level, mhead, mnext, zs, starts):
+    """Cells lower than ``level`` in the basins of pond ``r`` (its members, a linked list)."""
+    below = 0
+    m = mhead[r]
+    while m >= 0:
+        below += np.searchsorted(zs[starts[m]:starts[m + 1]], level)
+        m = mnext[m]
+    return below
+
+
+@_jit
+def _passes(r, level, minz, min_depth, passed, total, need, mhead, mnext, zs, starts):
+    if level - minz[r] < min_depth:
+        return False
+    if not passed[r] and total[r] >= need:
+        passed[r] = count_below(r, level, mhead, mnext, zs, starts) >= need
+    return passed[r]
+
+
+@_jit
+def _joined(head_a, tail_a, head_b, tail_b, knext):
+    """Two linked lists of ponds as one (head, tail)."""
+    if head_a < 0:
+        return head_b, tail_b
+    if head_b >= 0:
+        knext[tail_a] = head_b
+        return head_a, tail_b
+    return head_a, tail_a
+
+
+@_jit
+def merge_ponds(a, b, w, cell_a, cell_b, order, starts, zs, minz, mincell, box, min_depth, need):
+    """depression_tree's union-find over the basins in order of their spill edges (the elder rule), compiled: the
+    same unions, the same roots, the same ponds in the same order. Lists (members of a root, ponds under a root or
+    a pond) are linked lists in arrays, so joining two is O(1). ``minz``, ``mincell``, ``box`` (r0, c0, r1, c1 per
+    basin) are updated in place. Returns the arrays the Python part goes on with."""
+    nb = minz.size
+    parent = np.arange(nb)
+    msize = np.ones(nb, dtype=np.int64)
+    mhead = np.arange(nb)
+    mtail = np.arange(nb)
+    mnext = np.full(nb, -1, dtype=np.int64)
+    total = (starts[1:] - starts[:-1]).astype(np.int64)
+    passed = np.zeros(nb, dtype=np.bool_)
+    khead = np.full(nb, -1, dtype=np.int64)
+    ktail = np.full(nb, -1, dtype=np.int64)
+    knext = np.full(nb, -1, dtype=np.int64)
+    node_cell = np.empty(nb, dtype=np.int64)
+    node_level = np.empty(nb, dtype=np.float64)
+    node_box = np.empty((nb, 4), dtype=np.int64)
+    node_sides = np.empty((nb, 2), dtype=np.int64)
+    node_kids = np.empty(nb, dtype=np.int64)
+    nn = 0
+    for k in order:
+        ra, rb = find_root(parent, a[k]), find_root(parent, b[k])
+        if ra == rb:
+            continue
+        level = np.float64(w[k])
+        young, elder = (ra, rb) if minz[ra] > minz[rb] else (rb, ra)
+        if (_passes(young, level, minz, min_depth, passed, total, need, mhead, mnext, zs, starts)
+                and _passes(elder, level, minz, min_depth, passed, total, need, mhead, mnext, zs, starts)):
+            node_cell[nn], node_level[nn], node_box[nn] = mincell[young], level, box[young]
+            node_sides[nn, 0], node_sides[nn, 1] = (cell_a[k], cell_b[k]) if young == ra else (cell_b[k], cell_a[k])
+            node_kids[nn] = khead[young]
+            knext[nn] = -1
+            jh, jt = _joined(khead[elder], ktail[elder], nn, nn, knext)
+            nn += 1
+        else:
+            jh, jt = _joined(khead[elder], ktail[elder], khead[young], ktail[young], knext)
+        if msize[ra] < msize[rb]:
+            ra, rb = rb, ra
+        parent[rb] = ra
+        mnext[mtail[ra]] = mhead[rb]
+        mtail[ra] = mtail[rb]
+        msize[ra] += msize[rb]
+        total[ra] += total[rb]
+        passed[ra] = passed[ra] or passed[rb]
+        if minz[rb] < minz[ra]:
+            minz[ra], mincell[ra] = minz[rb], mincell[rb]
+        box[ra, 0], box[ra, 1] = min(box[ra, 0], box[rb, 0]), min(box[ra, 1], box[rb, 1])
+        box[ra, 2], box[ra, 3] = max(box[ra, 2], box[rb, 2]), max(box[ra, 3], box[rb, 3])
+        khead[ra], ktail[ra] = jh, jt
+    for i in range(nb):
+        find_root(parent, i)
+    return (parent, total, passed, mhead, mnext, khead, knext, node_cell[:nn], node_level[:nn], node_box[:nn],
+            node_sides[:nn], node_kids[:nn])
+
+
+@_jit
+def pond_cells(z, labels, r0, c0, r1, c1, depression, deepest_row, deepest_col, spill_elev):
+    """Flat indices, in flat order, of the cells of ``depression`` lower than ``spill_elev`` 8-connected to the
+    deepest cell inside the box (depression_tree.node_mask's component, by a flood fill instead of labelling the
+    whole box)."""
+    h, wd = r1 - r0, c1 - c0
+    seen = np.zeros((h, wd), dtype=np.bool_)
+    stack = np.empty(h * wd, dtype=np.int64)
+    seen[deepest_row - r0, deepest_col - c0] = True
+    stack[0] = (deepest_row - r0) * wd + (deepest_col - c0)
+    top = 1
+    count = 1
+    while top:
+        top -= 1
+        r, c = divmod(stack[top], wd)
+        for k in range(8):
+            rr, cc = r + _DR[k], c + _DC[k]
+            if rr < 0 or rr >= h or cc < 0 or cc >= wd or seen[rr, cc]:
+                continue
+            if labels[r0 + rr, c0 + cc] == depression and z[r0 + rr, c0 + cc] < spill_elev:
+                seen[rr, cc] = True
+                stack[top] = rr * wd + cc
+                top += 1
+                count += 1
+    out = np.empty(count, dtype=np.int64)
+    m = 0
+    cols = z.shape[1]
+    for r in range(h):
+        for c in range(wd):
+            if seen[r, c]:
+                out[m] = (r0 + r) * cols + c0 + c
+                m += 1
+    return out
