@@ -153,7 +153,7 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     del sel
     # csgraph drops zero weights: shift every weight to >= 1. Ties only decide between equally low passes.
     zmin = float(z[vflat].min())
-    graph = sparse.coo_matrix((w - zmin + 1.0, (ea, eb)), shape=(nb + 1, nb + 1)).tocsr()
+    graph = sparse.coo_matrix((w.astype(np.float64) - zmin + 1.0, (ea, eb)), shape=(nb + 1, nb + 1)).tocsr()
     tree = csgraph.minimum_spanning_tree(graph)
     del graph
     _order, pred = csgraph.breadth_first_order(tree, nb, directed=False, return_predecessors=True)

@@ -216,9 +216,9 @@ def _measure(z, labels, box, dep, mincell, level, cell_area) -> dict:
         rows, cols, mask = node_mask(z, labels, box, dep, r, c, level)
         rr, cc = np.nonzero(mask)
         cells = (rr + rows.start) * z.shape[1] + cc + cols.start
-    water = level - z.ravel()[cells]  # the mask's cells in flat order, summed as numpy sums them
+    water = level - z.ravel()[cells].astype(np.float64)  # the mask's cells in flat order, summed as numpy does
     n = int(cells.size)
     return {"_cells": cells, "spill_elev_m": level,
-            "bottom_elev_m": float(z[r, c]), "max_depth_m": float(level - z[r, c]),
+            "bottom_elev_m": float(z[r, c]), "max_depth_m": float(level) - float(z[r, c]),
             "cells": n, "area_m2": n * cell_area, "volume_m3": float(water.sum() * cell_area),
             "deepest_row": r, "deepest_col": c}

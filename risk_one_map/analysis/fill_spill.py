@@ -82,7 +82,7 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     row[t["id"].to_numpy()] = np.arange(n)
     r = row[grid[cells]]
     order = by_z[radix_argsort(r[by_z])]  # by pond, lowest cell first
-    own_z = z[cells][order]
+    own_z = z[cells][order].astype(np.float64)  # a float32 DEM's heights: the running sums in float64
     own_start = np.searchsorted(r[order], np.arange(n + 1))
     # Running sums of height above each pond's own lowest cell: any own-cell volume in O(1), and small numbers.
     base = np.repeat(own_z[np.minimum(own_start[:-1], max(own_z.size - 1, 0))], np.diff(own_start))

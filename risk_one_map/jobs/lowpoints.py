@@ -112,8 +112,8 @@ class LowpointsResult:
 
 
 def read_dem(path: Path):
-    """The DEM as float64 with NaN for nodata, its transform, CRS and cell size in metres (dx, dy), and a note
-    when the cell size is approximate (longitude/latitude DEM)."""
+    """The DEM as float32 (float64 for wider rasters) with NaN for nodata, its transform, CRS and cell size in
+    metres (dx, dy), and a note when the cell size is approximate (longitude/latitude DEM)."""
     import rasterio
     if not path.is_file():
         raise RiskOneMapError("the package has no DEM (dem.tif); import one with `risk-one-map import dem=FILE`",
@@ -126,7 +126,10 @@ def read_dem(path: Path):
         raise RiskOneMapError(f"cannot read the DEM: {exc}", file=path) from exc
     if transform.b != 0 or transform.d != 0:
         raise RiskOneMapError("the DEM is rotated; warp it north-up first", file=path)
-    dem = np.ma.filled(z.astype(np.float64), np.nan)
+    # float32 where that holds every value (float32 and 8/16-bit rasters): half the memory, the same answers
+    # (depressions.elevations); anything wider stays float64.
+    exact32 = z.dtype in (np.float32, np.int16, np.uint16, np.int8, np.uint8)
+    dem = np.ma.filled(z.astype(np.float32 if exact32 else np.float64), np.nan)
     dx, dy = abs(transform.a), abs(transform.e)
     note = None
     if crs is not None and crs.is_geographic:

@@ -98,3 +98,23 @@ def test_known_answers_on_the_other_path(name, monkeypatch, request):
     seeds = [m.args[1] for m in marks if m.name == "parametrize"]
     for args in ([(s,) for s in seeds[0]] if seeds else [()]):
         test(*args)
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_a_float32_dem_gives_what_its_float64_copy_gives(compiled, monkeypatch):
+    """A float32 DEM is worked on in float32 (half the memory) with every sum and difference in float64."""
+    if compiled and importlib.util.find_spec("numba") is None:
+        pytest.skip("numba is not installed")
+    dem32 = (_random_dem(7) * 1.37).astype(np.float32)  # values with float32 rounding in them
+    a, b = _find(dem32, compiled, monkeypatch), _find(dem32.astype(np.float64), compiled, monkeypatch)
+    assert a.dem.dtype == a.filled.dtype == np.float32
+    for name in GRIDS:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert len(a.nested) > 0
+    pd.testing.assert_frame_equal(a.table, b.table)
+    pd.testing.assert_frame_equal(a.nested, b.nested)
+    for rain in (20, 300):
+        ea, eb = dp.rain_event(a, rain), dp.rain_event(b, rain)
+        pd.testing.assert_frame_equal(ea.table, eb.table)
+        pd.testing.assert_frame_equal(ea.nested, eb.nested)
+        np.testing.assert_array_equal(dp.wet_cells(a, ea), dp.wet_cells(b, eb))
