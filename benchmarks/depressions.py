@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -50,39 +51,53 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def synthetic_dem(cells: int, seed: int = 0) -> np.ndarray:
+    """float32, as a DEM file is (the job keeps a float32 DEM float32, with the same answers as float64)."""
     from scipy import ndimage
     side = int(round(cells ** 0.5))
     rng = np.random.default_rng(seed)
-    z = ndimage.gaussian_filter(rng.standard_normal((side, side)).astype(np.float32), 8) * 200
+    z = ndimage.gaussian_filter(rng.standard_normal((side, side), dtype=np.float32), 8)
+    z *= 200
     z += np.linspace(0, 50, side, dtype=np.float32)
     z += rng.random((side, side), dtype=np.float32) * 0.5
-    return z.astype(np.float64)
+    return z
 
 
-def _timed(fn):
-    t = time.perf_counter()
+def _timed(fn, row=None, key=None):
+    """Wall seconds (and with ``row``, CPU seconds of this process in ``row[key + '_cpu']``)."""
+    t, c = time.perf_counter(), time.process_time()
     out = fn()
+    if row is not None:
+        row[f"{key}_cpu"] = time.process_time() - c
     return out, time.perf_counter() - t
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
 def one_size(cells: int, peers: bool) -> dict:
     from risk_one_map.analysis import depressions as dp
+    from risk_one_map.analysis import flow_kernels
+    row = {"compiled": flow_kernels.ENABLED, "load_before": os.getloadavg()[0]}
+    # numba loads its cached machine code (or compiles, the first time on a machine) once per process: not timed.
+    _, row["warmup_s"] = _timed(lambda: dp.rain_event(dp.find_depressions(synthetic_dem(10_000, 1)), 10))
     dem = synthetic_dem(cells)
-    row = {"cells": dem.size}
-    _, row["flat_s"] = _timed(lambda: dp.find_depressions(dem, cell_size=(30, 30), nested=False))
-    d, row["depressions_s"] = _timed(lambda: dp.find_depressions(dem, cell_size=(30, 30)))
+    row["cells"] = dem.size
+    row["dem_gb"] = _peak_gb()
+    d, row["depressions_s"] = _timed(lambda: dp.find_depressions(dem, cell_size=(30, 30)), row, "depressions")
+    row["depressions_peak_gb"] = _peak_gb()  # the process so far: the DEM made, then find_depressions
     row["depressions"], row["significant"], row["nested"] = len(d.table), len(d.significant), len(d.nested)
-    ev, row["rain_s"] = _timed(lambda: dp.rain_event(d, 100))
+    ev, row["rain_s"] = _timed(lambda: dp.rain_event(d, 100), row, "rain")
     row["balance_rel"] = abs(ev.balance_error_m3) / ev.rain_m3
-    filled, row["fill_s"] = _timed(lambda: dp.fill(dem))
-    del d
+    del d, ev
+    filled, row["fill_s"] = _timed(lambda: dp.fill(dem), row, "fill")
     if peers:
         try:
             from skimage.morphology import reconstruction
             seed = dem.copy()
             seed[1:-1, 1:-1] = dem.max()
             ref, row["skimage_s"] = _timed(lambda: reconstruction(seed, dem, method="erosion",
-                                                                  footprint=np.ones((3, 3))))
+                                                                  footprint=np.ones((3, 3))), row, "skimage")
             row["skimage_same"] = bool(np.allclose(ref, filled))
             del ref, seed
         except ImportError:
@@ -94,7 +109,8 @@ def one_size(cells: int, peers: bool) -> dict:
             row["richdem_same"] = bool(np.allclose(np.asarray(r), filled))
         except ImportError:
             pass
-    row["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    row["peak_rss_gb"] = _peak_gb()
+    row["load_after"] = os.getloadavg()[0]
     return row
 
 
@@ -129,27 +145,33 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", default="1e6,1e7", help="sizes, comma-separated (default 1e6,1e7)")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--numpy", action="store_true", help="the numpy passes (RISK_ONE_MAP_NUMBA=0), not numba's")
     ap.add_argument("--taipei", type=Path, default=None, help="also run on this real DEM")
     ap.add_argument("--one", type=float, default=None, help=argparse.SUPPRESS)  # child process
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one_size(int(args.one), not args.no_peers)))
         return
+    env = dict(os.environ, **({"RISK_ONE_MAP_NUMBA": "0"} if args.numpy else {}))
     for cells in (float(c) for c in args.cells.split(",")):
         cmd = [sys.executable, __file__, "--one", str(cells)] + (["--no-peers"] if args.no_peers else [])
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if res.returncode:
             print(f"{cells:.0e} cells: failed: {res.stderr.strip().splitlines()[-1:]}")
             continue
         row = json.loads(res.stdout.strip().splitlines()[-1])
-        line = (f"{row['cells']:.1e} cells: depressions+catchments {row['depressions_s']:.1f} s "
-                f"({row['depressions']} depressions, {row['significant']} significant, {row['nested']} nested; "
-                f"without the nested ones {row['flat_s']:.1f} s), rain {row['rain_s']:.2f} s "
-                f"(balance {row['balance_rel']:.0e}), fill alone {row['fill_s']:.1f} s, peak {row['peak_rss_gb']:.2f} GB")
+        line = (f"{row['cells']:.1e} cells ({'numba' if row['compiled'] else 'numpy'}; load {row['load_before']:.1f} -> "
+                f"{row['load_after']:.1f}): depressions+catchments {row['depressions_s']:.1f} s "
+                f"(CPU {row['depressions_cpu']:.1f} s; {row['depressions']} depressions, {row['significant']} "
+                f"significant, {row['nested']} nested), peak {row['depressions_peak_gb']:.2f} GB (the DEM alone "
+                f"{row['dem_gb']:.2f}); rain {row['rain_s']:.2f} s (CPU {row['rain_cpu']:.2f}, balance "
+                f"{row['balance_rel']:.0e}); fill alone {row['fill_s']:.1f} s (CPU {row['fill_cpu']:.1f})")
         for peer in ("skimage", "richdem"):
             if f"{peer}_s" in row:
-                line += (f"; {peer} fill {row[f'{peer}_s']:.1f} s (ours/{peer} {row['fill_s'] / row[f'{peer}_s']:.2f}, "
-                         f"same surface: {row[f'{peer}_same']})")
+                cpu = f", CPU {row[f'{peer}_cpu']:.1f}" if f"{peer}_cpu" in row else ""
+                line += (f"; {peer} fill {row[f'{peer}_s']:.1f} s{cpu} (ours/{peer} "
+                         f"{row['fill_s'] / row[f'{peer}_s']:.2f}, same surface: {row[f'{peer}_same']})")
+        line += f"; process peak with the peers {row['peak_rss_gb']:.2f} GB; warm-up {row['warmup_s']:.1f} s"
         print(line, flush=True)
     if args.taipei:
         print("taipei:", json.dumps(taipei(args.taipei), ensure_ascii=False))

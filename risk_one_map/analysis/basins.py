@@ -48,6 +48,13 @@ def radix_argsort(key: np.ndarray) -> np.ndarray:
             return order
 
 
+def regrouped(order: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
+    """``order`` sorted stably by ``key[order]`` (integers 0..size-1): a counting sort compiled, else radix passes."""
+    if flow_kernels.ENABLED:
+        return flow_kernels.counting_order(key, order, size)
+    return order[radix_argsort(key[order])]
+
+
 def outlet_cells(valid: np.ndarray) -> np.ndarray:
     """Valid cells on the raster edge or beside a nodata cell: where water leaves the county."""
     padded = np.pad(~valid, 1, constant_values=True)

@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import ndimage
 
 from . import flow_kernels
-from .basins import radix_argsort
+from .basins import regrouped
 
 # saddle_cell / beyond_cell: the flat indices of the two cells of the saddle where the pond joins its parent, on its
 # side and on the other (over the rim: its deepest cell and the parent's), for where overflow lands.
@@ -45,7 +45,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
     lows = np.searchsorted(cells, pit[ids])  # positions in ``cells``
     nb = lows.size
     zc = zf[cells]
-    by_basin = by_z[radix_argsort(basin[by_z])]  # by basin, lowest cell first
+    by_basin = regrouped(by_z, basin, nb)  # by basin, lowest cell first
     zs = zc[by_basin]
     starts = np.searchsorted(basin[by_basin], np.arange(nb + 1))
     # Each basin's bounding box, from the cells already grouped by basin (every basin has a cell: reduceat is safe).

@@ -174,7 +174,7 @@ def boundary_pairs(basin2d, z2d):
 
 
 @_jit
-def _counting_order(key, order, size):
+def counting_order(key, order, size):
     """``order`` stably re-sorted by ``key[order]`` (integers 0..size-1)."""
     start = np.zeros(size + 1, dtype=np.int64)
     for i in order:
@@ -194,8 +194,8 @@ def lowest_per_pair(ea, eb, w, nb):
     radix sort by pair key and pick, done by two counting sorts (small then large end) in linear time."""
     lo = np.minimum(ea, eb).astype(np.int64)
     hi = np.maximum(ea, eb).astype(np.int64)
-    order = _counting_order(hi, np.arange(ea.size), nb + 1)
-    order = _counting_order(lo, order, nb + 1)
+    order = counting_order(hi, np.arange(ea.size), nb + 1)
+    order = counting_order(lo, order, nb + 1)
     keep = np.empty(ea.size, dtype=np.int64)
     m = 0
     s = 0
@@ -352,3 +352,24 @@ def pond_cells(z, labels, r0, c0, r1, c1, depression, deepest_row, deepest_col, 
                 out[m] = (r0 + r) * cols + c0 + c
                 m += 1
     return out
+
+
+@_jit
+def stage_volume(own_z, own_start, spill, cell_area):
+    """fill_spill._stage_volume in one loop, the same float operations in the same order (so the same bits)."""
+    size = own_z.size
+    own_csum = np.empty(size + 1)
+    own_vol = np.empty(size)
+    own_csum[0] = 0.0
+    for r in range(own_start.size - 1):
+        s, e = own_start[r], own_start[r + 1]
+        if s == e:
+            continue
+        base = own_z[min(s, max(size - 1, 0))]
+        for i in range(s, e):
+            own_csum[i + 1] = own_csum[i] + (own_z[i] - base)
+        for i in range(s, e):
+            nxt = own_z[i + 1] if i < e - 1 else spill[r]
+            k = np.float64(i + 1) - np.float64(s)
+            own_vol[i] = ((((nxt - base) * k) - own_csum[i + 1]) + own_csum[s]) * cell_area
+    return own_csum, own_vol

@@ -16,6 +16,7 @@ from risk_one_map.analysis import flow_kernels
 from tests.pure import test_depressions as known
 
 GRIDS = ("filled", "labels", "catchments", "pond_catchments", "pond_regions", "dem", "valid")
+STAGES = ("own_z", "own_start", "own_csum", "own_vol", "region_n", "region_z")  # the ponds' stage-volume curves
 # The known-answer tests on DEMs the tests build (the job's tests read packages and take the same functions).
 KNOWN = [name for name in dir(known) if name.startswith("test_") and not any(
     word in name for word in ("job", "cli", "sheet", "land_use", "exposure", "sample"))]
@@ -61,11 +62,13 @@ def test_compiled_and_numpy_paths_give_the_same_depressions(seed, monkeypatch):
         x, y = getattr(a, name), getattr(b, name)
         assert x.dtype == y.dtype, name
         np.testing.assert_array_equal(x, y, err_msg=name)
+    for name in STAGES:
+        np.testing.assert_array_equal(getattr(a.ponds, name), getattr(b.ponds, name), err_msg=name)
     assert len(a.table) > 5 and len(a.nested) > 0
-    pd.testing.assert_frame_equal(a.table, b.table)
-    pd.testing.assert_frame_equal(a.nested, b.nested)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    pd.testing.assert_frame_equal(a.nested, b.nested, check_exact=True)
     for rain in (20, 300):
-        pd.testing.assert_frame_equal(dp.rain_event(a, rain).table, dp.rain_event(b, rain).table)
+        pd.testing.assert_frame_equal(dp.rain_event(a, rain).table, dp.rain_event(b, rain).table, check_exact=True)
 
 
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
@@ -110,11 +113,13 @@ def test_a_float32_dem_gives_what_its_float64_copy_gives(compiled, monkeypatch):
     assert a.dem.dtype == a.filled.dtype == np.float32
     for name in GRIDS:
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    for name in STAGES:
+        np.testing.assert_array_equal(getattr(a.ponds, name), getattr(b.ponds, name), err_msg=name)
     assert len(a.nested) > 0
-    pd.testing.assert_frame_equal(a.table, b.table)
-    pd.testing.assert_frame_equal(a.nested, b.nested)
+    pd.testing.assert_frame_equal(a.table, b.table, check_exact=True)
+    pd.testing.assert_frame_equal(a.nested, b.nested, check_exact=True)
     for rain in (20, 300):
         ea, eb = dp.rain_event(a, rain), dp.rain_event(b, rain)
-        pd.testing.assert_frame_equal(ea.table, eb.table)
-        pd.testing.assert_frame_equal(ea.nested, eb.nested)
+        pd.testing.assert_frame_equal(ea.table, eb.table, check_exact=True)
+        pd.testing.assert_frame_equal(ea.nested, eb.nested, check_exact=True)
         np.testing.assert_array_equal(dp.wet_cells(a, ea), dp.wet_cells(b, eb))
