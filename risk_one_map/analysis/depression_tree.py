@@ -32,7 +32,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
     ``by_z`` the flooded cells' positions lowest first."""
     shape = z.shape
     zf, lf = z.ravel(), labels.ravel()
-    cells = np.flatnonzero(lf > 0)
+    cells = np.flatnonzero(lf > 0).astype(by_z.dtype)  # 4-byte cell numbers while they fit (as ``by_z``)
     if not cells.size:
         return pd.DataFrame(columns=COLUMNS), []
     # Basins: a cell with a lower neighbour never starts a pond of its own, so every pond is a union of basins and

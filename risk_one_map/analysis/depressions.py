@@ -51,8 +51,7 @@ _SQUARE = np.ones((3, 3), dtype=bool)
 class Depressions:
     """The depressions of one DEM. ``labels``/``catchments`` hold depression ids (1..n) per cell, 0 = none /
     drains out of the county, -1 = nodata. ``table`` has one row per depression (all of them, unfiltered; the
-    ``significant`` column says which pass the filters)."""
-    filled: np.ndarray
+    ``significant`` column says which pass the filters). ``filled`` (the filled DEM) is made when asked."""
     labels: np.ndarray
     catchments: np.ndarray
     table: pd.DataFrame
@@ -66,6 +65,19 @@ class Depressions:
     pond_regions: Optional[np.ndarray] = None  # per cell: the innermost pond (id) whose region holds it, 0 = none
     pond_catchments: Optional[np.ndarray] = None  # per cell: the pond (top-level or nested id) its water reaches
     _pond_cells: Optional[np.ndarray] = None  # pond_cell_counts, once asked
+    source: Optional[np.ndarray] = None  # the DEM as given (the caller holds it anyway): nodata cells' values
+    _filled: Optional[np.ndarray] = None
+
+    @property
+    def filled(self) -> np.ndarray:
+        """The depression-filled DEM: a depression's cells all stand at its spill elevation (8-neighbouring flooded
+        cells fill to one level), the others keep their height. Made on first use, not held while the depressions
+        are found (a 1e8-cell DEM: 0.4 GB less at the peak)."""
+        if self._filled is None:
+            spill = np.zeros(len(self.table) + 1, dtype=self.source.dtype)
+            spill[1:] = self.table["spill_elev_m"].to_numpy()  # float32 DEM: its own float32 values, exactly
+            self._filled = np.where(self.labels > 0, spill[np.maximum(self.labels, 0)], self.source)
+        return self._filled
 
     @property
     def pond_cell_counts(self) -> np.ndarray:
@@ -151,25 +163,29 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     cell_area = dx * dy
     shape = dem.shape
     vflat = valid.ravel()
-    z = np.where(valid, dem, 0.0).ravel()
+    # The DEM itself, flat (a view; no copy with 0 on nodata): nothing below reads the height of a nodata cell.
+    z = np.ascontiguousarray(dem).ravel()
     if not vflat.any():
         raise RiskOneMapError("the DEM has no valid cell (all nodata)")
     bt = basins.basin_tree(z, valid, basins.steepest_receiver(dem, valid, dx, dy))
     level = _filled_level(z, valid, bt)
     flooded = vflat & (level > z)
     labels2d, count = ndimage.label(flooded.reshape(shape), structure=_SQUARE)
-    labels = labels2d.ravel()
+    labels = labels2d.ravel()  # -1 on nodata, in place (the flooded cells hold 1..count, the others 0)
+    np.copyto(labels, -1, where=~vflat)
     del labels2d
     ids = np.arange(1, count + 1)
     table = pd.DataFrame({"id": ids})
     pit_label = labels[bt.pit]
     if count:
-        cells = np.flatnonzero(flooded)
+        kind = basins.index_type(z.size)  # 4-byte cell numbers and positions while they fit
+        cells = np.flatnonzero(flooded).astype(kind)
+        del flooded
         lab = labels[cells]
         ncell = np.bincount(lab, minlength=count + 1)[1:]
         vol = np.bincount(lab, weights=level[cells].astype(np.float64) - z[cells], minlength=count + 1)[1:] * cell_area
         # The flooded cells lowest first, sorted once: every grouping below sorts this order stably by its key.
-        by_z = np.argsort(z[cells])
+        by_z = np.argsort(z[cells]).astype(kind)
         first = np.empty(count + 1, dtype=np.int64)
         first[lab[by_z][::-1]] = cells[by_z][::-1]  # the last write wins: each depression's lowest cell
         deepest = first[1:]
@@ -190,6 +206,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         table["significant"] = ((table["max_depth_m"] >= filters["min_depth_m"])
                                 & (table["area_m2"] >= filters["min_area_m2"])
                                 & (table["cells"] >= filters["min_cells"]))
+        del level, lab
     else:
         cells = by_z = np.zeros(0, np.int64)
         exit_basin = np.zeros(0, np.int64)
@@ -198,7 +215,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
             table[col] = pd.Series(dtype=float)
         table["significant"] = pd.Series(dtype=bool)
     zgrid = z.reshape(shape)
-    labels_out = np.where(vflat, labels, -1).reshape(shape)
+    labels_out = labels.reshape(shape)
     if nested and count:
         inner = (bt.parent >= 0) & (pit_label > 0)
         inner &= pit_label == np.where(bt.parent >= 0, pit_label[np.maximum(bt.parent, 0)], -1)
@@ -218,24 +235,35 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         nested = nested.assign(overflow_to=pond_of_basin[bt.basin[nested["beyond_cell"].to_numpy(np.int64)]],
                                inflow_at=pond_of_basin[bt.basin[nested["saddle_cell"].to_numpy(np.int64)]])
     top_of = np.concatenate([np.arange(count + 1), nested["depression"].to_numpy(np.int64)]).astype(np.int32)
-    pond_catch = np.where(vflat, pond_of_basin[np.maximum(bt.basin, 0)], -1)
-    catch = np.where(vflat, top_of[np.maximum(pond_catch, 0)], -1)
+    pond_catch, catch, catch_cells = _catchments(bt.basin, vflat, pond_of_basin, top_of, count)
     if count:
         up = bt.parent[exit_basin]
         entry = np.where(up >= 0, pond_of_basin[np.maximum(up, 0)], 0)
-        catch_cells = np.bincount(catch[vflat], minlength=count + 1)[1:]
         table.insert(table.columns.get_loc("exit_depth"), "downstream", top_of[entry])
         table.insert(table.columns.get_loc("exit_depth") + 1, "catchment_m2", catch_cells * cell_area)
         table["downstream_pond"] = entry
     else:
         for col in ("downstream", "catchment_m2", "downstream_pond"):
             table[col] = pd.Series(dtype=float)
+    del bt
     ponds = fill_spill.build(table, nested, regions, z, cell_area, cells, by_z)
-    level[~vflat] = dem.ravel()[~vflat]
-    return Depressions(filled=level.reshape(shape), labels=labels_out,
-                       catchments=catch.reshape(shape), table=table, cell_area=cell_area,
+    return Depressions(labels=labels_out, catchments=catch.reshape(shape), table=table, cell_area=cell_area,
                        valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,
-                       ponds=ponds, pond_catchments=pond_catch.reshape(shape), pond_regions=regions.reshape(shape))
+                       ponds=ponds, pond_catchments=pond_catch.reshape(shape), pond_regions=regions.reshape(shape),
+                       source=dem)
+
+
+def _catchments(basin: np.ndarray, vflat: np.ndarray, pond_of_basin: np.ndarray, top_of: np.ndarray, count: int):
+    """Per cell the pond its water reaches and that pond's depression (-1 nodata), and each depression's cell
+    count (1..count): one compiled pass, or numpy's gathers."""
+    if flow_kernels.ENABLED:
+        pond_catch = np.empty(basin.size, dtype=pond_of_basin.dtype)
+        catch = np.empty(basin.size, dtype=top_of.dtype)
+        cells = flow_kernels.catchment_grids(basin, pond_of_basin, top_of, pond_catch, catch, count + 1)
+        return pond_catch, catch, cells[1:]
+    pond_catch = np.where(vflat, pond_of_basin[np.maximum(basin, 0)], -1)
+    catch = np.where(vflat, top_of[np.maximum(pond_catch, 0)], -1)
+    return pond_catch, catch, np.bincount(catch[vflat], minlength=count + 1)[1:]
 
 
 @dataclass

@@ -81,7 +81,7 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     n = len(t)
     row = np.full(int(t["id"].max()) + 1 if n else 1, -1, dtype=np.int64)
     row[t["id"].to_numpy()] = np.arange(n)
-    r = row[grid[cells]]
+    r = row.astype(np.int32)[grid[cells]]  # 4 bytes a pond cell
     order = regrouped(by_z, r, n)  # by pond, lowest cell first
     own_z = z[cells][order].astype(np.float64)  # a float32 DEM's heights: the running sums in float64
     own_start = np.searchsorted(r[order], np.arange(n + 1))
@@ -92,7 +92,10 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     else:
         own_csum, own_vol = _stage_volume(own_z, own_start, spill, cell_area)
     own_n = np.diff(own_start).astype(float)
-    own_sum = np.bincount(r, weights=z[cells], minlength=n)
+    if flow_kernels.ENABLED:  # the same sums in the same order, without a float64 copy of the ponds' heights
+        own_sum = flow_kernels.sums_by(r, cells, z, n)
+    else:
+        own_sum = np.bincount(r, weights=z[cells], minlength=n)
     # A region is its own cells and its children's regions: add them up from the deepest nesting level.
     levels = np.argsort(t["level"].to_numpy(), kind="stable")
     parent_row = np.where(t["parent"].to_numpy() > 0, row[t["parent"].to_numpy()], -1)

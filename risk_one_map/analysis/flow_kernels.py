@@ -373,3 +373,29 @@ def stage_volume(own_z, own_start, spill, cell_area):
             k = np.float64(i + 1) - np.float64(s)
             own_vol[i] = ((((nxt - base) * k) - own_csum[i + 1]) + own_csum[s]) * cell_area
     return own_csum, own_vol
+
+
+@_jit
+def catchment_grids(basin, pond_of_basin, top_of, pond_catch, catch, size):
+    """pond_catch = the pond of each cell's basin, catch = that pond's depression (-1 nodata: basin -1); returns
+    the cells per depression id (0..size-1)."""
+    counts = np.zeros(size, dtype=np.int64)
+    for i in range(basin.size):
+        if basin[i] < 0:
+            pond_catch[i] = -1
+            catch[i] = -1
+            continue
+        p = pond_of_basin[basin[i]]
+        pond_catch[i] = p
+        catch[i] = top_of[p]
+        counts[catch[i]] += 1
+    return counts
+
+
+@_jit
+def sums_by(key, cells, z, size):
+    """np.bincount(key, weights=z[cells], minlength=size): float64 sums, each bin added up in the cells' order."""
+    out = np.zeros(size)
+    for i in range(key.size):
+        out[key[i]] += np.float64(z[cells[i]])
+    return out
