@@ -11,7 +11,8 @@ outlet crosses basins through boundary pairs, each at least the pair's weight; c
 reached from its pit without rising above them, so any sequence of boundary pairs is walkable at its own heights.
 
 This replaces a spanning tree of the 4n cell-to-cell edges (sorting 4n weights was most of the time); the per-cell
-work here is vectorised numpy passes, and the graph only holds the boundary pairs between basins.
+work here is one compiled loop each (flow_kernels, numba) or, without numba, vectorised numpy passes giving the
+same arrays; the graph only holds the boundary pairs between basins.
 """
 from __future__ import annotations
 

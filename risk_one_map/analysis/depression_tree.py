@@ -4,8 +4,8 @@ As water rises in a basin, separate ponds join at saddles. Walking the spill tre
 order of height (Kruskal's order, union-find over the basins of its local lows) finds every join. At a join the
 pond with the lower bottom goes on (the "elder rule" of merge trees) and the other, if both pass the filters (depth, area, cells), is kept as a nested
 depression of it, with that saddle as its spill elevation; the deepest pond of a depression is the depression
-itself. Ponds that do not pass the filters simply grow into their neighbour. Pure numpy; the Python loop runs over
-the basins of the flooded cells only.
+itself. Ponds that do not pass the filters simply grow into their neighbour. The loop over the basins of the flooded
+cells runs compiled (flow_kernels.merge_ponds) or, without numba, in Python; the same ponds either way.
 """
 from __future__ import annotations
 

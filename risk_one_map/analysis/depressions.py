@@ -4,8 +4,10 @@ The fill-spill screening Danish municipalities use ("bluespots"): every closed d
 depth, area, volume, spill elevation and spill point; the cells that drain into it (its catchment); and for a rain
 of N mm which depressions fill, and where their overflow goes, in order.
 
-Pure: numpy and scipy only. Everything is computed on a north-up grid ``dem`` (metres) with a ``valid`` mask; the
-raster edge and any nodata cell are outlets (water that reaches them leaves the county).
+Pure: numpy and scipy, and numba when installed: the per-cell passes run compiled (``flow_kernels``), otherwise as
+numpy passes with the same answer. Everything is computed on a north-up grid ``dem`` (metres; float32 stays float32,
+sums and differences in float64) with a ``valid`` mask; the raster edge and any nodata cell are outlets (water that
+reaches them leaves the county).
 
 **Fill.** The depression-filled surface (each cell raised to the lowest level at which water could leave it) is the
 minimax ("lowest pass") elevation from the cell to the outlet. ``basins`` gets it from the drainage basins: every
@@ -235,7 +237,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         nested = nested.assign(overflow_to=pond_of_basin[bt.basin[nested["beyond_cell"].to_numpy(np.int64)]],
                                inflow_at=pond_of_basin[bt.basin[nested["saddle_cell"].to_numpy(np.int64)]])
     top_of = np.concatenate([np.arange(count + 1), nested["depression"].to_numpy(np.int64)]).astype(np.int32)
-    pond_catch, catch, catch_cells = _catchments(bt.basin, vflat, pond_of_basin, top_of, count)
+    pond_catch, catch, catch_cells, pond_cells = _catchments(bt.basin, vflat, pond_of_basin, top_of, count)
     if count:
         up = bt.parent[exit_basin]
         entry = np.where(up >= 0, pond_of_basin[np.maximum(up, 0)], 0)
@@ -250,20 +252,21 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     return Depressions(labels=labels_out, catchments=catch.reshape(shape), table=table, cell_area=cell_area,
                        valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,
                        ponds=ponds, pond_catchments=pond_catch.reshape(shape), pond_regions=regions.reshape(shape),
-                       source=dem)
+                       source=dem, _pond_cells=pond_cells)
 
 
 def _catchments(basin: np.ndarray, vflat: np.ndarray, pond_of_basin: np.ndarray, top_of: np.ndarray, count: int):
     """Per cell the pond its water reaches and that pond's depression (-1 nodata), and each depression's cell
-    count (1..count): one compiled pass, or numpy's gathers."""
+    count (1..count), and (compiled) the cells whose water reaches each pond id (``pond_cell_counts``, else counted
+    when a rain first asks): one compiled pass, or numpy's gathers."""
     if flow_kernels.ENABLED:
         pond_catch = np.empty(basin.size, dtype=pond_of_basin.dtype)
         catch = np.empty(basin.size, dtype=top_of.dtype)
-        cells = flow_kernels.catchment_grids(basin, pond_of_basin, top_of, pond_catch, catch, count + 1)
-        return pond_catch, catch, cells[1:]
+        cells, per_pond = flow_kernels.catchment_grids(basin, pond_of_basin, top_of, pond_catch, catch, count + 1)
+        return pond_catch, catch, cells[1:], per_pond.astype(float)
     pond_catch = np.where(vflat, pond_of_basin[np.maximum(basin, 0)], -1)
     catch = np.where(vflat, top_of[np.maximum(pond_catch, 0)], -1)
-    return pond_catch, catch, np.bincount(catch[vflat], minlength=count + 1)[1:]
+    return pond_catch, catch, np.bincount(catch[vflat], minlength=count + 1)[1:], None
 
 
 @dataclass

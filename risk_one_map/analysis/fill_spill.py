@@ -13,7 +13,8 @@ depression's spill, or its parent's overflow) enters at the pond that the spill 
 a parent's overflow into a child enters the child's core (its deepest pond) — the saddle cell's own way down is not
 followed there, which only decides which of the child's own ponds fills first, never how much water there is.
 Two passes per top-level depression: totals bottom-up, then the water top-down; each pond is visited twice, so
-the cost is linear in the number of ponds. Pure numpy; every litre is either held or passed on (mass-conserving).
+the cost is linear in the number of ponds. Pure numpy (the stage-volume curves compiled when numba is installed);
+every litre is either held or passed on (mass-conserving).
 """
 from __future__ import annotations
 
@@ -267,6 +268,8 @@ def _own_levels(p: Ponds, rows: np.ndarray, water: np.ndarray) -> np.ndarray:
     """The level of ``water`` m³ standing over each row's own cells (rows with no children): a binary search in
     its stage-volume curve (``own_vol``, made once), so a rain costs O(log n) per pond, nothing per cell."""
     spill = p.table["spill_elev_m"].to_numpy(float)
+    if flow_kernels.ENABLED:
+        return flow_kernels.own_levels(rows, water, p.own_start, p.own_vol, p.own_z, p.own_csum, spill, p.cell_area)
     out = np.empty(rows.size)
     for i, (r, w) in enumerate(zip(rows.tolist(), water.tolist())):
         s, e = int(p.own_start[r]), int(p.own_start[r + 1])
@@ -278,6 +281,8 @@ def _own_levels(p: Ponds, rows: np.ndarray, water: np.ndarray) -> np.ndarray:
 
 def _own_wet(p: Ponds, level: np.ndarray) -> np.ndarray:
     """Own cells of each row lower than its level (0 where the level is NaN)."""
+    if flow_kernels.ENABLED:
+        return flow_kernels.own_wet(level, p.own_start, p.own_z)
     wet = np.zeros(level.size, dtype=np.int64)
     for r in np.flatnonzero(~np.isnan(level)).tolist():
         s, e = int(p.own_start[r]), int(p.own_start[r + 1])

@@ -378,8 +378,9 @@ def stage_volume(own_z, own_start, spill, cell_area):
 @_jit
 def catchment_grids(basin, pond_of_basin, top_of, pond_catch, catch, size):
     """pond_catch = the pond of each cell's basin, catch = that pond's depression (-1 nodata: basin -1); returns
-    the cells per depression id (0..size-1)."""
+    the cells per depression id (0..size-1) and per pond id (0..top_of.size-1)."""
     counts = np.zeros(size, dtype=np.int64)
+    per_pond = np.zeros(top_of.size, dtype=np.int64)
     for i in range(basin.size):
         if basin[i] < 0:
             pond_catch[i] = -1
@@ -389,7 +390,8 @@ def catchment_grids(basin, pond_of_basin, top_of, pond_catch, catch, size):
         pond_catch[i] = p
         catch[i] = top_of[p]
         counts[catch[i]] += 1
-    return counts
+        per_pond[p] += 1
+    return counts, per_pond
 
 
 @_jit
@@ -399,3 +401,26 @@ def sums_by(key, cells, z, size):
     for i in range(key.size):
         out[key[i]] += np.float64(z[cells[i]])
     return out
+
+
+@_jit
+def own_levels(rows, water, own_start, own_vol, own_z, own_csum, spill, cell_area):
+    """fill_spill._own_levels compiled: the level of ``water`` over each row's own cells, the same operations."""
+    out = np.empty(rows.size)
+    for i in range(rows.size):
+        r, w = rows[i], water[i]
+        s, e = own_start[r], own_start[r + 1]
+        j = min(s + np.searchsorted(own_vol[s:e], w * (1 - 1e-12)), e - 1)
+        h = own_z[s] + (w / cell_area + own_csum[j + 1] - own_csum[s]) / (j - s + 1)
+        out[i] = min(h, spill[r])
+    return out
+
+
+@_jit
+def own_wet(level, own_start, own_z):
+    """fill_spill._own_wet compiled: own cells of each row lower than its level (0 where it is NaN)."""
+    wet = np.zeros(level.size, dtype=np.int64)
+    for r in range(level.size):
+        if not np.isnan(level[r]):
+            wet[r] = np.searchsorted(own_z[own_start[r]:own_start[r + 1]], level[r])
+    return wet

@@ -15,7 +15,7 @@ from risk_one_map.analysis import depressions as dp
 from risk_one_map.analysis import flow_kernels
 from tests.pure import test_depressions as known
 
-GRIDS = ("filled", "labels", "catchments", "pond_catchments", "pond_regions", "dem", "valid")
+GRIDS = ("filled", "labels", "catchments", "pond_catchments", "pond_regions", "dem", "valid", "pond_cell_counts")
 STAGES = ("own_z", "own_start", "own_csum", "own_vol", "region_n", "region_z")  # the ponds' stage-volume curves
 # The known-answer tests on DEMs the tests build (the job's tests read packages and take the same functions).
 KNOWN = [name for name in dir(known) if name.startswith("test_") and not any(
