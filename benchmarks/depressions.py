@@ -1,38 +1,42 @@
 """Benchmark: DEM depressions (fill, labels, catchments, spill tree) and the rain cascade against reference fills.
 
-    .venv/bin/python benchmarks/depressions.py                    # 1e6 and 1e7 cells, ~2 minutes here
-    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes (1e8: ~15 GB in this process, ~8 in find_depressions; --no-peers)
+    .venv/bin/python benchmarks/depressions.py                     # 1e6 and 1e7 cells, ~1 minute here
+    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes: ~12 min here, 9.3 GB at the
+                                                                   # peak with scikit-image at 1e8 (--no-peers: 4.5 GB)
+    .venv/bin/python benchmarks/depressions.py --numpy             # the numpy passes (RISK_ONE_MAP_NUMBA=0)
     .venv/bin/python benchmarks/depressions.py --taipei ../shared/realdata/taipei_city/taipei_aster_gdem_v2_30m_epsg4326.tif
 
-Measured here (2 cores shared with six other sessions, load 8-12, so every figure is several times an idle
-machine's; the ratio to scikit-image, run in the same process, is the steadier measure):
+Measured here with numba 0.61.2 (2 cores shared with six other sessions, load 8-14 through every run, so wall
+seconds are 2-3 times the CPU seconds; the CPU seconds and the ratio to scikit-image, run in the same process, are
+the steadier measures). Two runs, float32 DEM; "peak" is the process's high-water mark once find_depressions
+returned (at 1e8 the DEM's making alone reached 0.98 GB of it):
 
-    cells  depressions+catchments  fill alone      rain (one)  peak      skimage fill  ours/skimage (fill)
-    1e6    1.8 - 3.1 s             0.9 - 1.4 s     0.11-0.19 s 0.30 GB   1.9 - 2.9 s   0.48 - 0.49
-    1e7    32.6 - 36.0 s           15.4 - 24.4 s   2.1 - 3.0 s 2.0 GB    33.5 - 62.5 s 0.39 - 0.46
-    3e7    211 s (load 15)         94.6 s          5.3 s       4.6 GB    (--no-peers)
-    (before the basin tree, same benchmark: 1e6 1.7-1.8 s, 1e7 38.6-42.5 s, fill alone 20-21 s, 3.2 GB;
-    ours/skimage 1.25 at 1e6 and 2 at 1e7 in the earlier, quieter run)
+    cells  depressions+catchments           peak            rain (one)                skimage fill
+           run 1 / run 2, wall (CPU) s      GB              wall (CPU) s              wall (CPU) s; ours/skimage
+    1e6    0.8 / 0.6 (0.3 / 0.2)            0.28 / 0.24     0.12 / 0.04 (0.04 / 0.02) 1.1 / 1.9 (0.6 / 0.6); 0.16 / 0.15
+    1e7    10.2 / 10.8 (4.4 / 4.0)          0.67 / 0.67     1.91 / 0.52 (0.88 / 0.21) 22.9 / 25.9 (10.4 / 10.0); 0.09 / 0.08
+    1e8    150.7 / 172.2 (71.9 / 66.3)      4.52 / 4.52     14.9 / 9.3 (6.6 / 3.2)    337.6 / 377.1 (135 / 149); 0.13 / 0.14
+    (the first run's rain counted the cells per pond; since, the catchment pass does. Before numba, the numpy passes:
+    1e6 1.8-3.1 s, 1e7 33-36 s and 2.0 GB, 1e8 estimated ~5 min and 8 GB.)
 
-Where the time went and what changed: the fill was scipy's minimum spanning tree over the 4n cell-to-cell edges
-(sorting 4n weights), then pointer jumping over every cell and two connected-components over n nodes. Now the
-spill tree is built over drainage basins (analysis/basins.py: a few per cent of the cells; 17,944 basins at 4e6
-cells), so the per-cell work is vectorised numpy passes (steepest receiver, where each way down ends, the
-boundary pairs between basins, the labels). The rain cascade loops per depression, and each pond's level is a
-binary search in a stage-volume curve made once. Peak memory of find_depressions itself (tracemalloc at 4e6
-cells): about 72 bytes a cell plus the DEM, 45 held afterwards.
-
-The issue's 1e8 cells in 60 s and 4 GB is not reached: the cost grows about linearly (with the DEM's sorts of
-the flooded cells, n log n), which puts 1e8 near 5 minutes under this load and ~8 GB at peak. What is left: the
-8-neighbour passes and the sorts of the flooded cells in numpy are memory-bound; a compiled priority-flood over
-float32 in tiles would be the next step.
+What runs compiled (analysis/flow_kernels.py; without numba the numpy passes give the same bits, tested): the
+steepest receiver of every cell, the basin numbers, the boundary pairs between basins and the lowest per pair
+(counting sorts), the lowest outlets, the filled level, the nested ponds' union-find and their cells, the grouping
+of the flooded cells by basin and by pond, the stage-volume curves and height sums, the catchment grids with the
+cells per pond, and a rain's pond levels and wet cells. What is left in numpy/Python, and why 1e8 is not yet in
+60 s and 4 GB: the sort of the flooded cells by height (np.argsort, kept for its tie order), the labelling of the
+flooded cells (scipy.ndimage.label), the depression table's gathers, the per-pond Python of the nested table
+(52,723 ponds at 1e8) and the retained grids (labels, catchments, pond regions, pond catchments: 16 bytes a cell,
+and the ponds' stage-volume curves in float64). CPU time grows 15-fold from 1e7 to 1e8 (more than the cells: the
+random gathers over 1e8-cell grids miss the caches).
 
 Each size runs in its own process (so its peak memory is its own): a synthetic hilly DEM (smoothed noise, a tilt and
 0.5 m of speckle, which makes many small pits), then ``find_depressions`` (everything the job needs), one rain
 cascade, our ``fill`` alone, and the peers' fills on the same array in the same process: scikit-image's
 morphological reconstruction (pip install -r requirements-bench.txt -c .venv/constraints.txt) and richdem's
 priority-flood when installed (its last release, 0.3.4 of 2018, is a source package that does not compile here).
-Prints times, the ratio to each peer and whether the filled surfaces agree. Not a timed test.
+Prints times, CPU seconds, the load average, the ratio to each peer and whether the filled surfaces agree. Not a
+timed test.
 """
 from __future__ import annotations
 
@@ -160,8 +164,9 @@ def main() -> None:
             print(f"{cells:.0e} cells: failed: {res.stderr.strip().splitlines()[-1:]}")
             continue
         row = json.loads(res.stdout.strip().splitlines()[-1])
-        line = (f"{row['cells']:.1e} cells ({'numba' if row['compiled'] else 'numpy'}; load {row['load_before']:.1f} -> "
-                f"{row['load_after']:.1f}): depressions+catchments {row['depressions_s']:.1f} s "
+        path = "numba" if row["compiled"] else "numpy"
+        line = (f"{row['cells']:.1e} cells ({path}; load {row['load_before']:.1f} -> {row['load_after']:.1f}): "
+                f"depressions+catchments {row['depressions_s']:.1f} s "
                 f"(CPU {row['depressions_cpu']:.1f} s; {row['depressions']} depressions, {row['significant']} "
                 f"significant, {row['nested']} nested), peak {row['depressions_peak_gb']:.2f} GB (the DEM alone "
                 f"{row['dem_gb']:.2f}); rain {row['rain_s']:.2f} s (CPU {row['rain_cpu']:.2f}, balance "
