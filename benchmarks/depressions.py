@@ -6,18 +6,19 @@
     .venv/bin/python benchmarks/depressions.py --numpy             # the numpy passes (RISK_ONE_MAP_NUMBA=0)
     .venv/bin/python benchmarks/depressions.py --taipei ../shared/realdata/taipei_city/taipei_aster_gdem_v2_30m_epsg4326.tif
 
-Measured here with numba 0.61.2 (2 cores shared with six other sessions, load 8-14 through every run, so wall
+Measured here with numba 0.61.2 (2 cores shared with six other sessions, load 4-14 through the runs, so wall
 seconds are 2-3 times the CPU seconds; the CPU seconds and the ratio to scikit-image, run in the same process, are
 the steadier measures). Two runs, float32 DEM; "peak" is the process's high-water mark once find_depressions
 returned (at 1e8 the DEM's making alone reached 0.98 GB of it):
 
     cells  depressions+catchments           peak            rain (one)                skimage fill
-           run 1 / run 2, wall (CPU) s      GB              wall (CPU) s              wall (CPU) s; ours/skimage
-    1e6    0.8 / 0.6 (0.3 / 0.2)            0.28 / 0.24     0.12 / 0.04 (0.04 / 0.02) 1.1 / 1.9 (0.6 / 0.6); 0.16 / 0.15
-    1e7    10.2 / 10.8 (4.4 / 4.0)          0.67 / 0.67     1.91 / 0.52 (0.88 / 0.21) 22.9 / 25.9 (10.4 / 10.0); 0.09 / 0.08
-    1e8    150.7 / 172.2 (71.9 / 66.3)      4.52 / 4.52     14.9 / 9.3 (6.6 / 3.2)    337.6 / 377.1 (135 / 149); 0.13 / 0.14
-    (the first run's rain counted the cells per pond; since, the catchment pass does. Before numba, the numpy passes:
-    1e6 1.8-3.1 s, 1e7 33-36 s and 2.0 GB, 1e8 estimated ~5 min and 8 GB.)
+           run 2 / run 3, wall (CPU) s      GB              wall (CPU) s              wall (CPU) s; ours/skimage
+    1e6    0.6 / 1.7 (0.2 / 0.3)            0.24 / 0.24     0.04 / 0.16 (0.02 / 0.03) 1.9 / 1.9 (0.6 / 0.5); 0.15 / 0.20
+    1e7    10.8 / 19.1 (4.0 / 4.0)          0.67 / 0.67     0.52 / 0.87 (0.21 / 0.25) 25.9 / 40.5 (10.0 / 10.8); 0.08 / 0.07
+    1e8    172.2 / 249.3 (66.3 / 67.8)      4.52 / 4.52     9.3 / 7.0 (3.2 / 3.2)     377.1 / 264.4 (149 / 128); 0.14 / 0.22
+    (run 3 shared the machine with the whole test suite too. An earlier run, before the catchment pass counted the
+    cells per pond for the rain: 1e8 150.7 s, CPU 71.9, rain 14.9 s. Before numba, the numpy passes: 1e6 1.8-3.1 s,
+    1e7 33-36 s and 2.0 GB, 1e8 estimated ~5 min and 8 GB.)
 
 What runs compiled (analysis/flow_kernels.py; without numba the numpy passes give the same bits, tested): the
 steepest receiver of every cell, the basin numbers, the boundary pairs between basins and the lowest per pair
