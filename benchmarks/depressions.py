@@ -1,43 +1,49 @@
 """Benchmark: DEM depressions (fill, labels, catchments, spill tree) and the rain cascade against reference fills.
 
-    .venv/bin/python benchmarks/depressions.py                    # 1e6 and 1e7 cells, ~2 minutes here
-    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes (1e8: ~15 GB in this process, ~8 in find_depressions; --no-peers)
+    .venv/bin/python benchmarks/depressions.py                     # 1e6 and 1e7 cells, ~1 minute here
+    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes: ~12 min here, 9.3 GB at the
+                                                                   # peak with scikit-image at 1e8 (--no-peers: 4.5 GB)
+    .venv/bin/python benchmarks/depressions.py --numpy             # the numpy passes (RISK_ONE_MAP_NUMBA=0)
     .venv/bin/python benchmarks/depressions.py --taipei ../shared/realdata/taipei_city/taipei_aster_gdem_v2_30m_epsg4326.tif
 
-Measured here (2 cores shared with six other sessions, load 8-12, so every figure is several times an idle
-machine's; the ratio to scikit-image, run in the same process, is the steadier measure):
+Measured here with numba 0.61.2 (2 cores shared with six other sessions, load 4-14 through the runs, so wall
+seconds are 2-3 times the CPU seconds; the CPU seconds and the ratio to scikit-image, run in the same process, are
+the steadier measures). Two runs, float32 DEM; "peak" is the process's high-water mark once find_depressions
+returned (at 1e8 the DEM's making alone reached 0.98 GB of it):
 
-    cells  depressions+catchments  fill alone      rain (one)  peak      skimage fill  ours/skimage (fill)
-    1e6    1.8 - 3.1 s             0.9 - 1.4 s     0.11-0.19 s 0.30 GB   1.9 - 2.9 s   0.48 - 0.49
-    1e7    32.6 - 36.0 s           15.4 - 24.4 s   2.1 - 3.0 s 2.0 GB    33.5 - 62.5 s 0.39 - 0.46
-    3e7    211 s (load 15)         94.6 s          5.3 s       4.6 GB    (--no-peers)
-    (before the basin tree, same benchmark: 1e6 1.7-1.8 s, 1e7 38.6-42.5 s, fill alone 20-21 s, 3.2 GB;
-    ours/skimage 1.25 at 1e6 and 2 at 1e7 in the earlier, quieter run)
+    cells  depressions+catchments           peak            rain (one)                skimage fill
+           run 2 / run 3, wall (CPU) s      GB              wall (CPU) s              wall (CPU) s; ours/skimage
+    1e6    0.6 / 1.7 (0.2 / 0.3)            0.24 / 0.24     0.04 / 0.16 (0.02 / 0.03) 1.9 / 1.9 (0.6 / 0.5); 0.15 / 0.20
+    1e7    10.8 / 19.1 (4.0 / 4.0)          0.67 / 0.67     0.52 / 0.87 (0.21 / 0.25) 25.9 / 40.5 (10.0 / 10.8); 0.08 / 0.07
+    1e8    172.2 / 249.3 (66.3 / 67.8)      4.52 / 4.52     9.3 / 7.0 (3.2 / 3.2)     377.1 / 264.4 (149 / 128); 0.14 / 0.22
+    (run 3 shared the machine with the whole test suite too. An earlier run, before the catchment pass counted the
+    cells per pond for the rain: 1e8 150.7 s, CPU 71.9, rain 14.9 s. Before numba, the numpy passes: 1e6 1.8-3.1 s,
+    1e7 33-36 s and 2.0 GB, 1e8 estimated ~5 min and 8 GB.)
 
-Where the time went and what changed: the fill was scipy's minimum spanning tree over the 4n cell-to-cell edges
-(sorting 4n weights), then pointer jumping over every cell and two connected-components over n nodes. Now the
-spill tree is built over drainage basins (analysis/basins.py: a few per cent of the cells; 17,944 basins at 4e6
-cells), so the per-cell work is vectorised numpy passes (steepest receiver, where each way down ends, the
-boundary pairs between basins, the labels). The rain cascade loops per depression, and each pond's level is a
-binary search in a stage-volume curve made once. Peak memory of find_depressions itself (tracemalloc at 4e6
-cells): about 72 bytes a cell plus the DEM, 45 held afterwards.
-
-The issue's 1e8 cells in 60 s and 4 GB is not reached: the cost grows about linearly (with the DEM's sorts of
-the flooded cells, n log n), which puts 1e8 near 5 minutes under this load and ~8 GB at peak. What is left: the
-8-neighbour passes and the sorts of the flooded cells in numpy are memory-bound; a compiled priority-flood over
-float32 in tiles would be the next step.
+What runs compiled (analysis/flow_kernels.py; without numba the numpy passes give the same bits, tested): the
+steepest receiver of every cell, the basin numbers, the boundary pairs between basins and the lowest per pair
+(counting sorts), the lowest outlets, the filled level, the nested ponds' union-find and their cells, the grouping
+of the flooded cells by basin and by pond, the stage-volume curves and height sums, the catchment grids with the
+cells per pond, and a rain's pond levels and wet cells. What is left in numpy/Python, and why 1e8 is not yet in
+60 s and 4 GB: the sort of the flooded cells by height (np.argsort, kept for its tie order), the labelling of the
+flooded cells (scipy.ndimage.label), the depression table's gathers, the per-pond Python of the nested table
+(52,723 ponds at 1e8) and the retained grids (labels, catchments, pond regions, pond catchments: 16 bytes a cell,
+and the ponds' stage-volume curves in float64). CPU time grows 15-fold from 1e7 to 1e8 (more than the cells: the
+random gathers over 1e8-cell grids miss the caches).
 
 Each size runs in its own process (so its peak memory is its own): a synthetic hilly DEM (smoothed noise, a tilt and
 0.5 m of speckle, which makes many small pits), then ``find_depressions`` (everything the job needs), one rain
 cascade, our ``fill`` alone, and the peers' fills on the same array in the same process: scikit-image's
 morphological reconstruction (pip install -r requirements-bench.txt -c .venv/constraints.txt) and richdem's
 priority-flood when installed (its last release, 0.3.4 of 2018, is a source package that does not compile here).
-Prints times, the ratio to each peer and whether the filled surfaces agree. Not a timed test.
+Prints times, CPU seconds, the load average, the ratio to each peer and whether the filled surfaces agree. Not a
+timed test.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -50,39 +56,53 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 def synthetic_dem(cells: int, seed: int = 0) -> np.ndarray:
+    """float32, as a DEM file is (the job keeps a float32 DEM float32, with the same answers as float64)."""
     from scipy import ndimage
     side = int(round(cells ** 0.5))
     rng = np.random.default_rng(seed)
-    z = ndimage.gaussian_filter(rng.standard_normal((side, side)).astype(np.float32), 8) * 200
+    z = ndimage.gaussian_filter(rng.standard_normal((side, side), dtype=np.float32), 8)
+    z *= 200
     z += np.linspace(0, 50, side, dtype=np.float32)
     z += rng.random((side, side), dtype=np.float32) * 0.5
-    return z.astype(np.float64)
+    return z
 
 
-def _timed(fn):
-    t = time.perf_counter()
+def _timed(fn, row=None, key=None):
+    """Wall seconds (and with ``row``, CPU seconds of this process in ``row[key + '_cpu']``)."""
+    t, c = time.perf_counter(), time.process_time()
     out = fn()
+    if row is not None:
+        row[f"{key}_cpu"] = time.process_time() - c
     return out, time.perf_counter() - t
+
+
+def _peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
 
 
 def one_size(cells: int, peers: bool) -> dict:
     from risk_one_map.analysis import depressions as dp
+    from risk_one_map.analysis import flow_kernels
+    row = {"compiled": flow_kernels.ENABLED, "load_before": os.getloadavg()[0]}
+    # numba loads its cached machine code (or compiles, the first time on a machine) once per process: not timed.
+    _, row["warmup_s"] = _timed(lambda: dp.rain_event(dp.find_depressions(synthetic_dem(10_000, 1)), 10))
     dem = synthetic_dem(cells)
-    row = {"cells": dem.size}
-    _, row["flat_s"] = _timed(lambda: dp.find_depressions(dem, cell_size=(30, 30), nested=False))
-    d, row["depressions_s"] = _timed(lambda: dp.find_depressions(dem, cell_size=(30, 30)))
+    row["cells"] = dem.size
+    row["dem_gb"] = _peak_gb()
+    d, row["depressions_s"] = _timed(lambda: dp.find_depressions(dem, cell_size=(30, 30)), row, "depressions")
+    row["depressions_peak_gb"] = _peak_gb()  # the process so far: the DEM made, then find_depressions
     row["depressions"], row["significant"], row["nested"] = len(d.table), len(d.significant), len(d.nested)
-    ev, row["rain_s"] = _timed(lambda: dp.rain_event(d, 100))
+    ev, row["rain_s"] = _timed(lambda: dp.rain_event(d, 100), row, "rain")
     row["balance_rel"] = abs(ev.balance_error_m3) / ev.rain_m3
-    filled, row["fill_s"] = _timed(lambda: dp.fill(dem))
-    del d
+    del d, ev
+    filled, row["fill_s"] = _timed(lambda: dp.fill(dem), row, "fill")
     if peers:
         try:
             from skimage.morphology import reconstruction
             seed = dem.copy()
             seed[1:-1, 1:-1] = dem.max()
             ref, row["skimage_s"] = _timed(lambda: reconstruction(seed, dem, method="erosion",
-                                                                  footprint=np.ones((3, 3))))
+                                                                  footprint=np.ones((3, 3))), row, "skimage")
             row["skimage_same"] = bool(np.allclose(ref, filled))
             del ref, seed
         except ImportError:
@@ -94,7 +114,8 @@ def one_size(cells: int, peers: bool) -> dict:
             row["richdem_same"] = bool(np.allclose(np.asarray(r), filled))
         except ImportError:
             pass
-    row["peak_rss_gb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    row["peak_rss_gb"] = _peak_gb()
+    row["load_after"] = os.getloadavg()[0]
     return row
 
 
@@ -129,27 +150,34 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--cells", default="1e6,1e7", help="sizes, comma-separated (default 1e6,1e7)")
     ap.add_argument("--no-peers", action="store_true")
+    ap.add_argument("--numpy", action="store_true", help="the numpy passes (RISK_ONE_MAP_NUMBA=0), not numba's")
     ap.add_argument("--taipei", type=Path, default=None, help="also run on this real DEM")
     ap.add_argument("--one", type=float, default=None, help=argparse.SUPPRESS)  # child process
     args = ap.parse_args()
     if args.one:
         print(json.dumps(one_size(int(args.one), not args.no_peers)))
         return
+    env = dict(os.environ, **({"RISK_ONE_MAP_NUMBA": "0"} if args.numpy else {}))
     for cells in (float(c) for c in args.cells.split(",")):
         cmd = [sys.executable, __file__, "--one", str(cells)] + (["--no-peers"] if args.no_peers else [])
-        res = subprocess.run(cmd, capture_output=True, text=True)
+        res = subprocess.run(cmd, capture_output=True, text=True, env=env)
         if res.returncode:
             print(f"{cells:.0e} cells: failed: {res.stderr.strip().splitlines()[-1:]}")
             continue
         row = json.loads(res.stdout.strip().splitlines()[-1])
-        line = (f"{row['cells']:.1e} cells: depressions+catchments {row['depressions_s']:.1f} s "
-                f"({row['depressions']} depressions, {row['significant']} significant, {row['nested']} nested; "
-                f"without the nested ones {row['flat_s']:.1f} s), rain {row['rain_s']:.2f} s "
-                f"(balance {row['balance_rel']:.0e}), fill alone {row['fill_s']:.1f} s, peak {row['peak_rss_gb']:.2f} GB")
+        path = "numba" if row["compiled"] else "numpy"
+        line = (f"{row['cells']:.1e} cells ({path}; load {row['load_before']:.1f} -> {row['load_after']:.1f}): "
+                f"depressions+catchments {row['depressions_s']:.1f} s "
+                f"(CPU {row['depressions_cpu']:.1f} s; {row['depressions']} depressions, {row['significant']} "
+                f"significant, {row['nested']} nested), peak {row['depressions_peak_gb']:.2f} GB (the DEM alone "
+                f"{row['dem_gb']:.2f}); rain {row['rain_s']:.2f} s (CPU {row['rain_cpu']:.2f}, balance "
+                f"{row['balance_rel']:.0e}); fill alone {row['fill_s']:.1f} s (CPU {row['fill_cpu']:.1f})")
         for peer in ("skimage", "richdem"):
             if f"{peer}_s" in row:
-                line += (f"; {peer} fill {row[f'{peer}_s']:.1f} s (ours/{peer} {row['fill_s'] / row[f'{peer}_s']:.2f}, "
-                         f"same surface: {row[f'{peer}_same']})")
+                cpu = f", CPU {row[f'{peer}_cpu']:.1f}" if f"{peer}_cpu" in row else ""
+                line += (f"; {peer} fill {row[f'{peer}_s']:.1f} s{cpu} (ours/{peer} "
+                         f"{row['fill_s'] / row[f'{peer}_s']:.2f}, same surface: {row[f'{peer}_same']})")
+        line += f"; process peak with the peers {row['peak_rss_gb']:.2f} GB; warm-up {row['warmup_s']:.1f} s"
         print(line, flush=True)
     if args.taipei:
         print("taipei:", json.dumps(taipei(args.taipei), ensure_ascii=False))

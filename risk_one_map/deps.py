@@ -214,6 +214,11 @@ NATIVE_GEO = ("pyproj", "shapely", "pyogrio", "rasterio", "fiona")
 # and aborts the whole process ("File already exists in database", exit 134, QGIS Desktop disappears). Bound
 # deep, it keeps to its own copy (measured: tests/qgis/test_qgis_process_algorithms.py, test_desktop_evacuation.py).
 NATIVE_SOLVERS = {"ortools": ("ortools.graph.python.min_cost_flow",)}
+# numba (the DEM low points' compiled passes, analysis/flow_kernels.py) needs nothing of the kind, measured on Debian
+# 12: llvmlite carries LLVM 15.0.7 linked into llvmlite/binding/libllvmlite.so, which ctypes loads RTLD_LOCAL, so
+# it cannot stand in for the libLLVM-15 that Mesa's llvmpipe (swrast_dri.so) loads into qgis.bin, and with
+# Debian's libLLVM-15 or libLLVM-14 loaded globally first numba still compiles and runs. In qgis_process.bin,
+# riskonemap:lowpoints runs compiled and writes the CLI's layer (tests/qgis/test_qgis_process_algorithms.py).
 _GLOBAL_SYMBOLS = ("proj_context_create", "GDALOpenEx", "GEOS_init_r")
 
 

@@ -11,7 +11,8 @@ outlet crosses basins through boundary pairs, each at least the pair's weight; c
 reached from its pit without rising above them, so any sequence of boundary pairs is walkable at its own heights.
 
 This replaces a spanning tree of the 4n cell-to-cell edges (sorting 4n weights was most of the time); the per-cell
-work here is vectorised numpy passes, and the graph only holds the boundary pairs between basins.
+work here is one compiled loop each (flow_kernels, numba) or, without numba, vectorised numpy passes giving the
+same arrays; the graph only holds the boundary pairs between basins.
 """
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage, sparse
 from scipy.sparse import csgraph
+
+from . import flow_kernels
 
 _HALF = ((0, 1), (1, 0), (1, 1), (1, -1))
 _EIGHT = _HALF + tuple((-dr, -dc) for dr, dc in _HALF)
@@ -46,6 +49,13 @@ def radix_argsort(key: np.ndarray) -> np.ndarray:
             return order
 
 
+def regrouped(order: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
+    """``order`` sorted stably by ``key[order]`` (integers 0..size-1): a counting sort compiled, else radix passes."""
+    if flow_kernels.ENABLED:
+        return flow_kernels.counting_order(key, order, size)
+    return order[radix_argsort(key[order])]
+
+
 def outlet_cells(valid: np.ndarray) -> np.ndarray:
     """Valid cells on the raster edge or beside a nodata cell: where water leaves the county."""
     padded = np.pad(~valid, 1, constant_values=True)
@@ -55,6 +65,11 @@ def outlet_cells(valid: np.ndarray) -> np.ndarray:
 def steepest_receiver(dem: np.ndarray, valid: np.ndarray, dx: float, dy: float) -> np.ndarray:
     """Flat index of each cell's steepest strictly lower valid neighbour, -1 where there is none."""
     rows, cols = dem.shape
+    if flow_kernels.ENABLED:
+        recv = np.empty(dem.size, dtype=index_type(dem.size))
+        inv = np.array([1.0 / float(np.hypot(dr * dy, dc * dx)) for dr, dc in _EIGHT])
+        flow_kernels.steepest_receiver(dem, np.ascontiguousarray(valid), inv, recv)
+        return recv
     padded = np.full((rows + 2, cols + 2), np.inf)  # nodata and the outside are never lower
     big = padded[1:-1, 1:-1]
     np.copyto(big, dem, where=valid)
@@ -118,39 +133,22 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     n = z.size
     vflat = valid.ravel()
     kind = index_type(n)
-    end = ends_of(recv)
-    pit = np.flatnonzero(vflat & (end == np.arange(n, dtype=kind)))
-    nb = pit.size
-    number = np.full(n, -1, dtype=kind)
-    number[pit] = np.arange(nb, dtype=kind)
-    basin = number[end]
-    del end
-    basin[~vflat] = -1
-    del number
-    # Boundary pairs between basins, direction by direction: (basin a, basin b, weight, cell a, cell b).
-    parts = []
-    b2 = basin.reshape(valid.shape)
-    z2 = z.reshape(valid.shape)
-    for dr, dc in _HALF:
-        r1, c0, c1 = rows - dr, max(0, -dc), cols - max(0, dc)
-        ba, bb = b2[:r1, c0:c1], b2[dr:dr + r1, c0 + dc:c1 + dc]
-        cross = ba != bb
-        cross &= ba >= 0
-        cross &= bb >= 0
-        za, zb = z2[:r1, c0:c1][cross], z2[dr:dr + r1, c0 + dc:c1 + dc][cross]
-        # Flat indices of the pair from the positions inside this window (no index grid of the whole DEM).
-        rr, cc = np.divmod(np.flatnonzero(cross), c1 - c0)
-        cell_a = rr * cols + (cc + c0)
-        parts.append((ba[cross], bb[cross], np.maximum(za, zb), cell_a, cell_a + (dr * cols + dc)))
-        del cross, za, zb, rr, cc
-    ea, eb, w, ca, cb = (np.concatenate([p[k] for p in parts]) for k in range(5))
-    del parts
+    if flow_kernels.ENABLED:
+        basin = np.empty(n, dtype=kind)
+        pit = flow_kernels.basin_numbers(recv, vflat, basin)
+        nb = pit.size
+        ea, eb, w, ca, cb = flow_kernels.boundary_pairs(basin.reshape(valid.shape), z.reshape(valid.shape))
+        out_cell = flow_kernels.lowest_outlets(valid, z, basin, nb)
+    else:
+        basin, pit = _basins(recv, vflat, kind)
+        nb = pit.size
+        ea, eb, w, ca, cb = _boundary_pairs(basin, z, valid)
+        out = np.flatnonzero(outlet_cells(valid).ravel())
+        ob = basin[out]
+        first = np.lexsort((z[out], ob))
+        keep = np.r_[True, ob[first][1:] != ob[first][:-1]]
+        out_cell = out[first][keep]
     # The outlet (node nb): each basin with outlet cells, at its lowest one.
-    out = np.flatnonzero(outlet_cells(valid).ravel())
-    ob = basin[out]
-    first = np.lexsort((z[out], ob))
-    keep = np.r_[True, ob[first][1:] != ob[first][:-1]]
-    out_cell = out[first][keep]
     ea = np.concatenate([ea, basin[out_cell]])
     eb = np.concatenate([eb, np.full(out_cell.size, nb)])
     w = np.concatenate([w, z[out_cell]])
@@ -158,20 +156,12 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     cb = np.concatenate([cb, np.full(out_cell.size, -1)])
     # One edge per basin pair, its lowest (scipy would add duplicate entries up): one sort by pair, then the
     # lowest of each run of equal pairs.
-    key = np.minimum(ea, eb).astype(np.int64) * (nb + 1) + np.maximum(ea, eb)
-    order = radix_argsort(key)
-    key, ws = key[order], w[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    lowest = np.minimum.reduceat(ws, starts)
-    run = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, key.size]))
-    hit = np.flatnonzero(ws == lowest[run])
-    first = hit[np.r_[True, run[hit][1:] != run[hit][:-1]]]
-    sel = order[first]
+    sel = flow_kernels.lowest_per_pair(ea, eb, w, nb) if flow_kernels.ENABLED else _lowest_per_pair(ea, eb, w, nb)
     ea, eb, w, ca, cb = ea[sel], eb[sel], w[sel], ca[sel], cb[sel]
-    del key, order, ws, starts, lowest, run, hit, first, sel
+    del sel
     # csgraph drops zero weights: shift every weight to >= 1. Ties only decide between equally low passes.
     zmin = float(z[vflat].min())
-    graph = sparse.coo_matrix((w - zmin + 1.0, (ea, eb)), shape=(nb + 1, nb + 1)).tocsr()
+    graph = sparse.coo_matrix((w.astype(np.float64) - zmin + 1.0, (ea, eb)), shape=(nb + 1, nb + 1)).tocsr()
     tree = csgraph.minimum_spanning_tree(graph)
     del graph
     _order, pred = csgraph.breadth_first_order(tree, nb, directed=False, return_predecessors=True)
@@ -199,3 +189,51 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
         todo = todo[anc[todo] >= 0]
     return BasinTree(basin=basin, pit=pit, parent=parent, saddle=saddle, beyond=beyond, passes=passes, depth=depth,
                      weight=weight)
+
+
+def _basins(recv: np.ndarray, vflat: np.ndarray, kind):
+    """Each cell's basin number (pits numbered in flat order, -1 nodata) and the pits (numpy pass)."""
+    n = recv.size
+    end = ends_of(recv)
+    pit = np.flatnonzero(vflat & (end == np.arange(n, dtype=kind)))
+    number = np.full(n, -1, dtype=kind)
+    number[pit] = np.arange(pit.size, dtype=kind)
+    basin = number[end]
+    del end, number
+    basin[~vflat] = -1
+    return basin, pit
+
+
+def _boundary_pairs(basin: np.ndarray, z: np.ndarray, valid: np.ndarray):
+    """Boundary pairs between basins, direction by direction: (basin a, basin b, weight, cell a, cell b)."""
+    rows, cols = valid.shape
+    parts = []
+    b2 = basin.reshape(valid.shape)
+    z2 = z.reshape(valid.shape)
+    for dr, dc in _HALF:
+        r1, c0, c1 = rows - dr, max(0, -dc), cols - max(0, dc)
+        ba, bb = b2[:r1, c0:c1], b2[dr:dr + r1, c0 + dc:c1 + dc]
+        cross = ba != bb
+        cross &= ba >= 0
+        cross &= bb >= 0
+        za, zb = z2[:r1, c0:c1][cross], z2[dr:dr + r1, c0 + dc:c1 + dc][cross]
+        # Flat indices of the pair from the positions inside this window (no index grid of the whole DEM).
+        rr, cc = np.divmod(np.flatnonzero(cross), c1 - c0)
+        cell_a = rr * cols + (cc + c0)
+        parts.append((ba[cross], bb[cross], np.maximum(za, zb), cell_a, cell_a + (dr * cols + dc)))
+        del cross, za, zb, rr, cc
+    return tuple(np.concatenate([p[k] for p in parts]) for k in range(5))
+
+
+def _lowest_per_pair(ea, eb, w, nb) -> np.ndarray:
+    """Positions of the lowest edge of each basin pair (scipy would add duplicate entries up), the first of equals,
+    in pair order: one stable sort by pair, then the lowest of each run of equal pairs."""
+    key = np.minimum(ea, eb).astype(np.int64) * (nb + 1) + np.maximum(ea, eb)
+    order = radix_argsort(key)
+    key, ws = key[order], w[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    lowest = np.minimum.reduceat(ws, starts)
+    run = np.repeat(np.arange(starts.size), np.diff(np.r_[starts, key.size]))
+    hit = np.flatnonzero(ws == lowest[run])
+    first = hit[np.r_[True, run[hit][1:] != run[hit][:-1]]]
+    return order[first]

@@ -4,8 +4,8 @@ As water rises in a basin, separate ponds join at saddles. Walking the spill tre
 order of height (Kruskal's order, union-find over the basins of its local lows) finds every join. At a join the
 pond with the lower bottom goes on (the "elder rule" of merge trees) and the other, if both pass the filters (depth, area, cells), is kept as a nested
 depression of it, with that saddle as its spill elevation; the deepest pond of a depression is the depression
-itself. Ponds that do not pass the filters simply grow into their neighbour. Pure numpy; the Python loop runs over
-the basins of the flooded cells only.
+itself. Ponds that do not pass the filters simply grow into their neighbour. The loop over the basins of the flooded
+cells runs compiled (flow_kernels.merge_ponds) or, without numba, in Python; the same ponds either way.
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .basins import radix_argsort
+from . import flow_kernels
+from .basins import regrouped
 
 # saddle_cell / beyond_cell: the flat indices of the two cells of the saddle where the pond joins its parent, on its
 # side and on the other (over the rim: its deepest cell and the parent's), for where overflow lands.
@@ -31,7 +32,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
     ``by_z`` the flooded cells' positions lowest first."""
     shape = z.shape
     zf, lf = z.ravel(), labels.ravel()
-    cells = np.flatnonzero(lf > 0)
+    cells = np.flatnonzero(lf > 0).astype(by_z.dtype)  # 4-byte cell numbers while they fit (as ``by_z``)
     if not cells.size:
         return pd.DataFrame(columns=COLUMNS), []
     # Basins: a cell with a lower neighbour never starts a pond of its own, so every pond is a union of basins and
@@ -44,7 +45,7 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
     lows = np.searchsorted(cells, pit[ids])  # positions in ``cells``
     nb = lows.size
     zc = zf[cells]
-    by_basin = by_z[radix_argsort(basin[by_z])]  # by basin, lowest cell first
+    by_basin = regrouped(by_z, basin, nb)  # by basin, lowest cell first
     zs = zc[by_basin]
     starts = np.searchsorted(basin[by_basin], np.arange(nb + 1))
     # Each basin's bounding box, from the cells already grouped by basin (every basin has a cell: reduceat is safe).
@@ -62,24 +63,61 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
     a, b, w, cell_a, cell_b = a[same], b[same], w[same], cell_a[same], cell_b[same]
     order = np.argsort(w, kind="stable")
 
+    min_depth, min_area, min_cells = filters["min_depth_m"], filters["min_area_m2"], filters["min_cells"]
+    need = max(min_cells, min_area / cell_area)
+    merge = _merge_compiled if flow_kernels.ENABLED else _merge
+    find, passes, close, kids, minz, mincell, nodes = merge(
+        (a, b, w, cell_a, cell_b), order, starts, zs, zc[lows], cells[lows], (r0, c0, r1, c1), min_depth, need)
+
+    # What is still apart inside a depression joins at its spill elevation, over the rim.
+    spill = dict(zip(table["id"].to_numpy().tolist(), table["spill_elev_m"].to_numpy().tolist()))
+    roots: dict = {}
+    for r in {find(i) for i in range(nb)}:
+        roots.setdefault(int(lf[mincell[r]]), []).append(r)
+    top_kids = {}
+    for dep, rs in roots.items():
+        level = spill[dep]
+        elder = min(rs, key=lambda r: minz[r])
+        top_kids[dep] = [k for r in rs for k in (
+            [close(r, level, mincell[r], mincell[elder])] if r != elder and passes(r, level) and passes(elder, level) else kids[r])]
+
+    first_id = int(table["id"].max()) + 1
+    rows = []
+    for dep, children in top_kids.items():
+        stack = [(k, dep, 1) for k in children]
+        while stack:
+            k, par, lev = stack.pop()
+            mc, level, grand, box, own_side, other_side = nodes[k]
+            nid = first_id + k
+            rows.append(_measure(z, labels, box, dep, mc, level, cell_area) | {
+                "id": nid, "parent": par, "depression": dep, "level": lev, "saddle_cell": own_side,
+                "beyond_cell": other_side})
+            stack.extend((g, nid, lev + 1) for g in grand)
+    if not rows:
+        return pd.DataFrame(columns=COLUMNS), []
+    frame = pd.DataFrame(rows).sort_values("id").reset_index(drop=True)
+    return frame[COLUMNS], frame["_cells"].tolist()
+
+
+def _merge(edges, order, starts, zs, minz, mincell, box, min_depth, need):
+    """The union-find over the basins in order of their spill edges (the elder rule), in Python. Returns find,
+    passes (whether a root is a pond deep and large enough up to a level), close (make a root a nested pond),
+    each root's ponds, its lowest elevation and cell, and the ponds (nodes) made so far."""
+    a, b, w, cell_a, cell_b = edges
+    nb = minz.size
     parent = list(range(nb))
     members = [[i] for i in range(nb)]
     total = np.diff(starts).tolist()
-    minz = zc[lows].tolist()
-    mincell = cells[lows].tolist()
+    minz, mincell = minz.tolist(), mincell.tolist()
+    r0, c0, r1, c1 = box
     passed = [False] * nb
     kids: list = [()] * nb
-    min_depth, min_area, min_cells = filters["min_depth_m"], filters["min_area_m2"], filters["min_cells"]
-    need = max(min_cells, min_area / cell_area)
     nodes = []  # (deepest cell, spill, kids, bounding box, saddle cell on its side, on the other side)
 
+    find_root = getattr(flow_kernels.find_root, "py_func", flow_kernels.find_root)  # the Python function itself
+
     def find(i):
-        root = i
-        while parent[root] != root:
-            root = parent[root]
-        while parent[i] != root:
-            parent[i], i = root, parent[i]
-        return root
+        return find_root(parent, i)
 
     def passes(r, level):
         """Deep, large and many-celled enough as a pond up to ``level``; once true it stays true as water rises."""
@@ -119,35 +157,44 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
         r0[ra], c0[ra] = min(r0[ra], r0[rb]), min(c0[ra], c0[rb])
         r1[ra], c1[ra] = max(r1[ra], r1[rb]), max(c1[ra], c1[rb])
         kids[ra] = joined
+    return find, passes, close, kids, minz, mincell, nodes
 
-    # What is still apart inside a depression joins at its spill elevation, over the rim.
-    spill = dict(zip(table["id"].to_numpy().tolist(), table["spill_elev_m"].to_numpy().tolist()))
-    roots: dict = {}
-    for r in {find(i) for i in range(nb)}:
-        roots.setdefault(int(lf[mincell[r]]), []).append(r)
-    top_kids = {}
-    for dep, rs in roots.items():
-        level = spill[dep]
-        elder = min(rs, key=lambda r: minz[r])
-        top_kids[dep] = [k for r in rs for k in (
-            [close(r, level, mincell[r], mincell[elder])] if r != elder and passes(r, level) and passes(elder, level) else kids[r])]
 
-    first_id = int(table["id"].max()) + 1
-    rows = []
-    for dep, children in top_kids.items():
-        stack = [(k, dep, 1) for k in children]
-        while stack:
-            k, par, lev = stack.pop()
-            mc, level, grand, box, own_side, other_side = nodes[k]
-            nid = first_id + k
-            rows.append(_measure(z, labels, box, dep, mc, level, cell_area) | {
-                "id": nid, "parent": par, "depression": dep, "level": lev, "saddle_cell": own_side,
-                "beyond_cell": other_side})
-            stack.extend((g, nid, lev + 1) for g in grand)
-    if not rows:
-        return pd.DataFrame(columns=COLUMNS), []
-    frame = pd.DataFrame(rows).sort_values("id").reset_index(drop=True)
-    return frame[COLUMNS], frame["_cells"].tolist()
+def _merge_compiled(edges, order, starts, zs, minz, mincell, box, min_depth, need):
+    """``_merge``'s loop compiled (flow_kernels.merge_ponds); the same roots and ponds in the same order."""
+    minz, mincell = minz.astype(np.float64), mincell.astype(np.int64)
+    box = np.stack([np.asarray(x, dtype=np.int64) for x in box], axis=1)
+    (parent, total, passed, mhead, mnext, khead, knext, node_cell, node_level, node_box, node_sides,
+     node_kids) = flow_kernels.merge_ponds(*edges, order, starts, zs, minz, mincell, box, min_depth, need)
+    knext = knext.tolist()
+
+    def walk(head):
+        out = []
+        while head >= 0:
+            out.append(head)
+            head = knext[head]
+        return tuple(out)
+
+    root = parent.tolist()
+    kids = [walk(h) if root[i] == i else () for i, h in enumerate(khead.tolist())]
+    nodes = [(c, lev, walk(h), (slice(bx[0], bx[2] + 1), slice(bx[1], bx[3] + 1)), own, other)
+             for c, lev, h, bx, (own, other) in zip(node_cell.tolist(), node_level.tolist(), node_kids.tolist(),
+                                                   node_box.tolist(), node_sides.tolist())]
+    minz_l, mincell_l, box_l = minz.tolist(), mincell.tolist(), box.tolist()
+
+    def passes(r, level):
+        if level - minz_l[r] < min_depth:
+            return False
+        if not passed[r] and total[r] >= need:
+            passed[r] = flow_kernels.count_below(r, level, mhead, mnext, zs, starts) >= need
+        return bool(passed[r])
+
+    def close(r, level, own_side, other_side):
+        r0, c0, r1, c1 = box_l[r]
+        nodes.append((mincell_l[r], level, kids[r], (slice(r0, r1 + 1), slice(c0, c1 + 1)), own_side, other_side))
+        return len(nodes) - 1
+
+    return root.__getitem__, passes, close, kids, minz_l, mincell_l, nodes
 
 
 def node_mask(z: np.ndarray, labels: np.ndarray, box, depression: int, deepest_row: int, deepest_col: int,
@@ -162,11 +209,16 @@ def node_mask(z: np.ndarray, labels: np.ndarray, box, depression: int, deepest_r
 
 def _measure(z, labels, box, dep, mincell, level, cell_area) -> dict:
     r, c = divmod(int(mincell), z.shape[1])
-    rows, cols, mask = node_mask(z, labels, box, dep, r, c, level)
-    water = level - z[rows, cols][mask]
-    n = int(mask.sum())
-    rr, cc = np.nonzero(mask)
-    return {"_cells": (rr + rows.start) * z.shape[1] + cc + cols.start, "spill_elev_m": level,
-            "bottom_elev_m": float(z[r, c]), "max_depth_m": float(level - z[r, c]),
+    rows, cols = box
+    if flow_kernels.ENABLED and labels[r, c] == dep and z[r, c] < level:  # else node_mask's other component
+        cells = flow_kernels.pond_cells(z, labels, rows.start, cols.start, rows.stop, cols.stop, dep, r, c, level)
+    else:
+        rows, cols, mask = node_mask(z, labels, box, dep, r, c, level)
+        rr, cc = np.nonzero(mask)
+        cells = (rr + rows.start) * z.shape[1] + cc + cols.start
+    water = level - z.ravel()[cells].astype(np.float64)  # the mask's cells in flat order, summed as numpy does
+    n = int(cells.size)
+    return {"_cells": cells, "spill_elev_m": level,
+            "bottom_elev_m": float(z[r, c]), "max_depth_m": float(level) - float(z[r, c]),
             "cells": n, "area_m2": n * cell_area, "volume_m3": float(water.sum() * cell_area),
             "deepest_row": r, "deepest_col": c}

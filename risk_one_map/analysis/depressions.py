@@ -4,8 +4,10 @@ The fill-spill screening Danish municipalities use ("bluespots"): every closed d
 depth, area, volume, spill elevation and spill point; the cells that drain into it (its catchment); and for a rain
 of N mm which depressions fill, and where their overflow goes, in order.
 
-Pure: numpy and scipy only. Everything is computed on a north-up grid ``dem`` (metres) with a ``valid`` mask; the
-raster edge and any nodata cell are outlets (water that reaches them leaves the county).
+Pure: numpy and scipy, and numba when installed: the per-cell passes run compiled (``flow_kernels``), otherwise as
+numpy passes with the same answer. Everything is computed on a north-up grid ``dem`` (metres; float32 stays float32,
+sums and differences in float64) with a ``valid`` mask; the raster edge and any nodata cell are outlets (water that
+reaches them leaves the county).
 
 **Fill.** The depression-filled surface (each cell raised to the lowest level at which water could leave it) is the
 minimax ("lowest pass") elevation from the cell to the outlet. ``basins`` gets it from the drainage basins: every
@@ -42,7 +44,7 @@ from scipy import ndimage
 
 from ..errors import RiskOneMapError
 from ..layers import model
-from . import basins, depression_tree, fill_spill
+from . import basins, depression_tree, fill_spill, flow_kernels
 
 _SQUARE = np.ones((3, 3), dtype=bool)
 
@@ -51,8 +53,7 @@ _SQUARE = np.ones((3, 3), dtype=bool)
 class Depressions:
     """The depressions of one DEM. ``labels``/``catchments`` hold depression ids (1..n) per cell, 0 = none /
     drains out of the county, -1 = nodata. ``table`` has one row per depression (all of them, unfiltered; the
-    ``significant`` column says which pass the filters)."""
-    filled: np.ndarray
+    ``significant`` column says which pass the filters). ``filled`` (the filled DEM) is made when asked."""
     labels: np.ndarray
     catchments: np.ndarray
     table: pd.DataFrame
@@ -66,6 +67,19 @@ class Depressions:
     pond_regions: Optional[np.ndarray] = None  # per cell: the innermost pond (id) whose region holds it, 0 = none
     pond_catchments: Optional[np.ndarray] = None  # per cell: the pond (top-level or nested id) its water reaches
     _pond_cells: Optional[np.ndarray] = None  # pond_cell_counts, once asked
+    source: Optional[np.ndarray] = None  # the DEM as given (the caller holds it anyway): nodata cells' values
+    _filled: Optional[np.ndarray] = None
+
+    @property
+    def filled(self) -> np.ndarray:
+        """The depression-filled DEM: a depression's cells all stand at its spill elevation (8-neighbouring flooded
+        cells fill to one level), the others keep their height. Made on first use, not held while the depressions
+        are found (a 1e8-cell DEM: 0.4 GB less at the peak)."""
+        if self._filled is None:
+            spill = np.zeros(len(self.table) + 1, dtype=self.source.dtype)
+            spill[1:] = self.table["spill_elev_m"].to_numpy()  # float32 DEM: its own float32 values, exactly
+            self._filled = np.where(self.labels > 0, spill[np.maximum(self.labels, 0)], self.source)
+        return self._filled
 
     @property
     def pond_cell_counts(self) -> np.ndarray:
@@ -88,9 +102,21 @@ class Depressions:
 outlet_cells = basins.outlet_cells
 
 
+def elevations(dem) -> np.ndarray:
+    """The DEM as float32 when it is float32 (half the memory of every elevation grid; a 1e8-cell DEM held as float64
+    alone takes 0.8 GB a copy), else float64. Every sum and difference below is taken in float64, so a float32 DEM
+    gives the answer its float64 copy gives, to the last bit."""
+    dem = np.asarray(dem)
+    return dem if dem.dtype == np.float32 else np.asarray(dem, dtype=np.float64)
+
+
 def _filled_level(z: np.ndarray, valid: np.ndarray, bt: basins.BasinTree) -> np.ndarray:
     """Each valid cell's filled level, max(z, its basin's pass); nodata cells keep z."""
     vflat = valid.ravel()
+    if flow_kernels.ENABLED:
+        level = np.empty_like(z)
+        flow_kernels.filled_level(z, vflat, bt.basin, bt.passes, level)
+        return level
     level = z.copy()
     level[vflat] = np.maximum(z[vflat], bt.passes[bt.basin[vflat]])
     return level
@@ -98,7 +124,7 @@ def _filled_level(z: np.ndarray, valid: np.ndarray, bt: basins.BasinTree) -> np.
 
 def fill(dem: np.ndarray, valid: Optional[np.ndarray] = None) -> np.ndarray:
     """The depression-filled DEM (priority-flood result, no gradient imposed); nodata cells stay as they are."""
-    dem = np.asarray(dem, dtype=np.float64)
+    dem = elevations(dem)
     valid = np.isfinite(dem) if valid is None else (valid & np.isfinite(dem))
     if not valid.any():
         return dem.copy()
@@ -126,7 +152,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     """Every closed depression of ``dem`` (rows north to south), its catchment and spill, with the filters of
     ``model.DEFAULTS`` (``lowpoint_min_depth_m``, ``lowpoint_min_area_m2``, ``lowpoint_min_cells``) marking the
     significant ones. ``cell_size`` = (dx, dy) in metres. ``nested=False`` skips the nested ponds."""
-    dem = np.asarray(dem, dtype=np.float64)
+    dem = elevations(dem)
     if dem.ndim != 2:
         raise RiskOneMapError(f"the DEM must be one band (got an array of shape {dem.shape})")
     valid = np.isfinite(dem) if valid is None else (np.asarray(valid, bool) & np.isfinite(dem))
@@ -139,25 +165,29 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     cell_area = dx * dy
     shape = dem.shape
     vflat = valid.ravel()
-    z = np.where(valid, dem, 0.0).ravel()
+    # The DEM itself, flat (a view; no copy with 0 on nodata): nothing below reads the height of a nodata cell.
+    z = np.ascontiguousarray(dem).ravel()
     if not vflat.any():
         raise RiskOneMapError("the DEM has no valid cell (all nodata)")
     bt = basins.basin_tree(z, valid, basins.steepest_receiver(dem, valid, dx, dy))
     level = _filled_level(z, valid, bt)
     flooded = vflat & (level > z)
     labels2d, count = ndimage.label(flooded.reshape(shape), structure=_SQUARE)
-    labels = labels2d.ravel()
+    labels = labels2d.ravel()  # -1 on nodata, in place (the flooded cells hold 1..count, the others 0)
+    np.copyto(labels, -1, where=~vflat)
     del labels2d
     ids = np.arange(1, count + 1)
     table = pd.DataFrame({"id": ids})
     pit_label = labels[bt.pit]
     if count:
-        cells = np.flatnonzero(flooded)
+        kind = basins.index_type(z.size)  # 4-byte cell numbers and positions while they fit
+        cells = np.flatnonzero(flooded).astype(kind)
+        del flooded
         lab = labels[cells]
         ncell = np.bincount(lab, minlength=count + 1)[1:]
-        vol = np.bincount(lab, weights=level[cells] - z[cells], minlength=count + 1)[1:] * cell_area
+        vol = np.bincount(lab, weights=level[cells].astype(np.float64) - z[cells], minlength=count + 1)[1:] * cell_area
         # The flooded cells lowest first, sorted once: every grouping below sorts this order stably by its key.
-        by_z = np.argsort(z[cells])
+        by_z = np.argsort(z[cells]).astype(kind)
         first = np.empty(count + 1, dtype=np.int64)
         first[lab[by_z][::-1]] = cells[by_z][::-1]  # the last write wins: each depression's lowest cell
         deepest = first[1:]
@@ -171,12 +201,14 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         rows_, cols_ = np.divmod(spill, shape[1])
         drow, dcol = np.divmod(deepest, shape[1])
         table = table.assign(
-            cells=ncell, area_m2=ncell * cell_area, max_depth_m=level[deepest] - z[deepest], volume_m3=vol,
-            spill_elev_m=level[deepest], bottom_elev_m=z[deepest], deepest_row=drow, deepest_col=dcol,
+            cells=ncell, area_m2=ncell * cell_area, max_depth_m=level[deepest].astype(np.float64) - z[deepest],
+            volume_m3=vol, spill_elev_m=level[deepest].astype(np.float64), bottom_elev_m=z[deepest].astype(np.float64),
+            deepest_row=drow, deepest_col=dcol,
             spill_row=rows_, spill_col=cols_, exit_depth=bt.depth[exit_basin])
         table["significant"] = ((table["max_depth_m"] >= filters["min_depth_m"])
                                 & (table["area_m2"] >= filters["min_area_m2"])
                                 & (table["cells"] >= filters["min_cells"]))
+        del level, lab
     else:
         cells = by_z = np.zeros(0, np.int64)
         exit_basin = np.zeros(0, np.int64)
@@ -185,7 +217,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
             table[col] = pd.Series(dtype=float)
         table["significant"] = pd.Series(dtype=bool)
     zgrid = z.reshape(shape)
-    labels_out = np.where(vflat, labels, -1).reshape(shape)
+    labels_out = labels.reshape(shape)
     if nested and count:
         inner = (bt.parent >= 0) & (pit_label > 0)
         inner &= pit_label == np.where(bt.parent >= 0, pit_label[np.maximum(bt.parent, 0)], -1)
@@ -205,24 +237,36 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         nested = nested.assign(overflow_to=pond_of_basin[bt.basin[nested["beyond_cell"].to_numpy(np.int64)]],
                                inflow_at=pond_of_basin[bt.basin[nested["saddle_cell"].to_numpy(np.int64)]])
     top_of = np.concatenate([np.arange(count + 1), nested["depression"].to_numpy(np.int64)]).astype(np.int32)
-    pond_catch = np.where(vflat, pond_of_basin[np.maximum(bt.basin, 0)], -1)
-    catch = np.where(vflat, top_of[np.maximum(pond_catch, 0)], -1)
+    pond_catch, catch, catch_cells, pond_cells = _catchments(bt.basin, vflat, pond_of_basin, top_of, count)
     if count:
         up = bt.parent[exit_basin]
         entry = np.where(up >= 0, pond_of_basin[np.maximum(up, 0)], 0)
-        catch_cells = np.bincount(catch[vflat], minlength=count + 1)[1:]
         table.insert(table.columns.get_loc("exit_depth"), "downstream", top_of[entry])
         table.insert(table.columns.get_loc("exit_depth") + 1, "catchment_m2", catch_cells * cell_area)
         table["downstream_pond"] = entry
     else:
         for col in ("downstream", "catchment_m2", "downstream_pond"):
             table[col] = pd.Series(dtype=float)
+    del bt
     ponds = fill_spill.build(table, nested, regions, z, cell_area, cells, by_z)
-    level[~vflat] = dem.ravel()[~vflat]
-    return Depressions(filled=level.reshape(shape), labels=labels_out,
-                       catchments=catch.reshape(shape), table=table, cell_area=cell_area,
+    return Depressions(labels=labels_out, catchments=catch.reshape(shape), table=table, cell_area=cell_area,
                        valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,
-                       ponds=ponds, pond_catchments=pond_catch.reshape(shape), pond_regions=regions.reshape(shape))
+                       ponds=ponds, pond_catchments=pond_catch.reshape(shape), pond_regions=regions.reshape(shape),
+                       source=dem, _pond_cells=pond_cells)
+
+
+def _catchments(basin: np.ndarray, vflat: np.ndarray, pond_of_basin: np.ndarray, top_of: np.ndarray, count: int):
+    """Per cell the pond its water reaches and that pond's depression (-1 nodata), and each depression's cell
+    count (1..count), and (compiled) the cells whose water reaches each pond id (``pond_cell_counts``, else counted
+    when a rain first asks): one compiled pass, or numpy's gathers."""
+    if flow_kernels.ENABLED:
+        pond_catch = np.empty(basin.size, dtype=pond_of_basin.dtype)
+        catch = np.empty(basin.size, dtype=top_of.dtype)
+        cells, per_pond = flow_kernels.catchment_grids(basin, pond_of_basin, top_of, pond_catch, catch, count + 1)
+        return pond_catch, catch, cells[1:], per_pond.astype(float)
+    pond_catch = np.where(vflat, pond_of_basin[np.maximum(basin, 0)], -1)
+    catch = np.where(vflat, top_of[np.maximum(pond_catch, 0)], -1)
+    return pond_catch, catch, np.bincount(catch[vflat], minlength=count + 1)[1:], None
 
 
 @dataclass

@@ -13,7 +13,8 @@ depression's spill, or its parent's overflow) enters at the pond that the spill 
 a parent's overflow into a child enters the child's core (its deepest pond) — the saddle cell's own way down is not
 followed there, which only decides which of the child's own ponds fills first, never how much water there is.
 Two passes per top-level depression: totals bottom-up, then the water top-down; each pond is visited twice, so
-the cost is linear in the number of ponds. Pure numpy; every litre is either held or passed on (mass-conserving).
+the cost is linear in the number of ponds. Pure numpy (the stage-volume curves compiled when numba is installed);
+every litre is either held or passed on (mass-conserving).
 """
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .basins import radix_argsort
+from . import flow_kernels
+from .basins import regrouped
 
 
 @dataclass
@@ -80,34 +82,21 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     n = len(t)
     row = np.full(int(t["id"].max()) + 1 if n else 1, -1, dtype=np.int64)
     row[t["id"].to_numpy()] = np.arange(n)
-    r = row[grid[cells]]
-    order = by_z[radix_argsort(r[by_z])]  # by pond, lowest cell first
-    own_z = z[cells][order]
+    r = row.astype(np.int32)[grid[cells]]  # 4 bytes a pond cell
+    order = regrouped(by_z, r, n)  # by pond, lowest cell first
+    own_z = z[cells][order].astype(np.float64)  # a float32 DEM's heights: the running sums in float64
     own_start = np.searchsorted(r[order], np.arange(n + 1))
-    # Running sums of height above each pond's own lowest cell: any own-cell volume in O(1), and small numbers.
-    base = np.repeat(own_z[np.minimum(own_start[:-1], max(own_z.size - 1, 0))], np.diff(own_start))
-    own_csum = np.concatenate([[0.0], np.cumsum(own_z - base)])
     del order
-    # The stage-volume curve of each pond's own cells: the water they hold when it reaches the next cell's height
-    # (the last: the spill elevation); a rain then finds its level by binary search.
-    # Built in place, a few arrays at a time: on a large DEM the ponds' cells are tens of millions.
-    counts = np.diff(own_start)
-    first = np.repeat(own_start[:-1], counts)  # each cell's pond's first position
-    own_vol = np.empty(own_z.size)
-    own_vol[:-1] = own_z[1:]
-    own_vol[own_start[1:][counts > 0] - 1] = t["spill_elev_m"].to_numpy(float)[counts > 0]  # the last: the spill
-    own_vol -= base  # next height above the pond's lowest cell
-    del base
-    k = np.arange(1, own_z.size + 1, dtype=np.float64)
-    k -= first  # cells at or below this one
-    own_vol *= k
-    del k
-    own_vol -= own_csum[1:]
-    own_vol += own_csum[first]
-    own_vol *= cell_area
-    del first
+    spill = t["spill_elev_m"].to_numpy(float)
+    if flow_kernels.ENABLED:
+        own_csum, own_vol = flow_kernels.stage_volume(own_z, own_start, spill, cell_area)
+    else:
+        own_csum, own_vol = _stage_volume(own_z, own_start, spill, cell_area)
     own_n = np.diff(own_start).astype(float)
-    own_sum = np.bincount(r, weights=z[cells], minlength=n)
+    if flow_kernels.ENABLED:  # the same sums in the same order, without a float64 copy of the ponds' heights
+        own_sum = flow_kernels.sums_by(r, cells, z, n)
+    else:
+        own_sum = np.bincount(r, weights=z[cells], minlength=n)
     # A region is its own cells and its children's regions: add them up from the deepest nesting level.
     levels = np.argsort(t["level"].to_numpy(), kind="stable")
     parent_row = np.where(t["parent"].to_numpy() > 0, row[t["parent"].to_numpy()], -1)
@@ -125,6 +114,34 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
                  region_z=region_z, children=children, levels=levels, cell_area=cell_area, parent_row=parent_row,
                  overflow_to=row[t["overflow_to"].to_numpy()], inflow_at=row[t["inflow_at"].to_numpy()],
                  nest_level=t["level"].to_numpy())
+
+
+def _stage_volume(own_z: np.ndarray, own_start: np.ndarray, spill: np.ndarray, cell_area: float):
+    """Per pond (its own cells ``own_z[own_start[r]:own_start[r + 1]]``, lowest first): the running sums of height
+    above its lowest cell (``own_csum``, one longer) and the water its own cells hold when it reaches the next
+    cell's height (``own_vol``; the last, its spill elevation). numpy passes; flow_kernels.stage_volume compiled."""
+    # Running sums of height above each pond's own lowest cell: any own-cell volume in O(1), and small numbers.
+    base = np.repeat(own_z[np.minimum(own_start[:-1], max(own_z.size - 1, 0))], np.diff(own_start))
+    own_csum = np.concatenate([[0.0], np.cumsum(own_z - base)])
+    # The stage-volume curve of each pond's own cells: the water they hold when it reaches the next cell's height
+    # (the last: the spill elevation); a rain then finds its level by binary search.
+    # Built in place, a few arrays at a time: on a large DEM the ponds' cells are tens of millions.
+    counts = np.diff(own_start)
+    first = np.repeat(own_start[:-1], counts)  # each cell's pond's first position
+    own_vol = np.empty(own_z.size)
+    own_vol[:-1] = own_z[1:]
+    own_vol[own_start[1:][counts > 0] - 1] = spill[counts > 0]  # the last: the spill
+    own_vol -= base  # next height above the pond's lowest cell
+    del base
+    k = np.arange(1, own_z.size + 1, dtype=np.float64)
+    k -= first  # cells at or below this one
+    own_vol *= k
+    del k
+    own_vol -= own_csum[1:]
+    own_vol += own_csum[first]
+    own_vol *= cell_area
+    del first
+    return own_csum, own_vol
 
 
 def _volume(p: Ponds, r: int, h: float, n_merged: float, z_merged: float) -> float:
@@ -251,6 +268,8 @@ def _own_levels(p: Ponds, rows: np.ndarray, water: np.ndarray) -> np.ndarray:
     """The level of ``water`` m³ standing over each row's own cells (rows with no children): a binary search in
     its stage-volume curve (``own_vol``, made once), so a rain costs O(log n) per pond, nothing per cell."""
     spill = p.table["spill_elev_m"].to_numpy(float)
+    if flow_kernels.ENABLED:
+        return flow_kernels.own_levels(rows, water, p.own_start, p.own_vol, p.own_z, p.own_csum, spill, p.cell_area)
     out = np.empty(rows.size)
     for i, (r, w) in enumerate(zip(rows.tolist(), water.tolist())):
         s, e = int(p.own_start[r]), int(p.own_start[r + 1])
@@ -262,6 +281,8 @@ def _own_levels(p: Ponds, rows: np.ndarray, water: np.ndarray) -> np.ndarray:
 
 def _own_wet(p: Ponds, level: np.ndarray) -> np.ndarray:
     """Own cells of each row lower than its level (0 where the level is NaN)."""
+    if flow_kernels.ENABLED:
+        return flow_kernels.own_wet(level, p.own_start, p.own_z)
     wet = np.zeros(level.size, dtype=np.int64)
     for r in np.flatnonzero(~np.isnan(level)).tolist():
         s, e = int(p.own_start[r]), int(p.own_start[r + 1])

@@ -18,7 +18,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 QGIS_PROCESS = shutil.which("qgis_process.bin") or shutil.which("qgis_process")
 ALGORITHMS = ("sampledata", "checkpackage", "importdata", "exposure", "evacuation", "isochrones", "sitedepots",
-              "depotmap", "villageatlas", "warning")
+              "depotmap", "villageatlas", "warning", "lowpoints")
 
 pytestmark = [pytest.mark.qgis_process,
               pytest.mark.skipif(QGIS_PROCESS is None, reason="qgis_process is not installed")]
@@ -110,6 +110,23 @@ def test_evacuation_solves_with_ortools_inside_qgis_process_and_matches_the_cli(
     results = answer["results"]
     assert (results["ASSIGNED"], results["UNSERVED"]) == (here["assigned_households"], here["unserved_households"])
     assert (county / "shelter_load.csv").read_text("utf-8-sig") == (twin / "shelter_load.csv").read_text("utf-8-sig")
+
+
+def test_lowpoints_runs_compiled_inside_qgis_process_and_matches_the_cli(qp, county, tmp_path):
+    """numba's LLVM inside qgis_process.bin (which may hold Mesa's libLLVM): the DEM low points run compiled there
+    and write the CLI's layer."""
+    import pyogrio
+    twin = tmp_path / "twin"
+    shutil.copytree(county, twin)
+    answer = qp.run("lowpoints", PACKAGE=county, RAIN="50,100")
+    assert any("numba 编译加速" in line and "未装" not in line for line in answer["log"]["info"]), answer["log"]
+    cli = subprocess.run([sys.executable, "-m", "risk_one_map", "lowpoints", str(twin), "--rain", "50,100"],
+                         capture_output=True, text=True, timeout=300)
+    assert cli.returncode == 0, cli.stderr
+    mine, theirs = (pyogrio.read_dataframe(p / "onemap.gpkg", layer="dem_depressions") for p in (county, twin))
+    assert answer["results"]["OUTPUT_COUNT"] == len(theirs) > 0
+    assert mine.drop(columns="geometry").to_csv() == theirs.drop(columns="geometry").to_csv()
+    assert mine.geometry.to_wkb().equals(theirs.geometry.to_wkb())
 
 
 def test_isochrones(qp, county):
