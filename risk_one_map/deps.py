@@ -353,6 +353,9 @@ OPTIONAL = (
     Requirement("ortools", "ortools>=9.10,<10"),
     Requirement("openpyxl", "openpyxl>=3.1,<4"),  # importing .xlsx tables (CSV and every GIS format need none)
     Requirement("defusedxml", "defusedxml>=0.7,<0.8"),  # reading CAP warning files (预警叫应 by codes needs none)
+    # DEM low points' per-cell passes compiled (analysis/flow_kernels.py); without it numpy gives the same answer,
+    # several times slower on a county DEM. 0.61 takes numpy 1.24-2.2 (QGIS's numpy is kept).
+    Requirement("numba", "numba>=0.61,<0.62"),
 )
 
 

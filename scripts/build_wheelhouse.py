@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=str(ROOT / "wheelhouse"), help="output folder (default: wheelhouse/)")
     p.add_argument("--target", action="append", choices=sorted(TARGETS),
                    help=f"repeatable; default: {' '.join(DEFAULT_TARGETS)}")
-    p.add_argument("--optional", action="store_true", help="also the optional components (OR-Tools, openpyxl)")
+    p.add_argument("--optional", action="store_true", help="also the optional components (OR-Tools, openpyxl, defusedxml, numba)")
     args = p.parse_args(argv)
     wheels = build(Path(args.out), args.target or DEFAULT_TARGETS, args.optional)
     size = sum(w.stat().st_size for w in wheels) / 1e6

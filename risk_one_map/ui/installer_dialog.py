@@ -65,7 +65,8 @@ class InstallerDialog(QDialog):
         row.addWidget(self.choose_button)
         lay.addLayout(row)
         (self.offline if self.wheels_edit.text() else self.online).setChecked(True)
-        self.optional = QCheckBox(tr("同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）"))
+        self.optional = QCheckBox(tr("同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）、"
+                                     "defusedxml（读取预警文件）、numba（DEM 洼地计算更快）"))
         lay.addWidget(self.optional)
 
         self.progress = QProgressBar()

@@ -121,7 +121,7 @@ def test_pip_runs_from_the_wheel_folder_when_qgis_s_python_has_no_pip(tmp_path):
 
 
 def test_the_optional_packages_grey_nothing_and_pandas_is_required():
-    assert {r.module for r in deps.OPTIONAL} == {"ortools", "openpyxl", "defusedxml"}
+    assert {r.module for r in deps.OPTIONAL} == {"ortools", "openpyxl", "defusedxml", "numba"}
     assert not {r.module for r in deps.OPTIONAL} & {m for needs in deps.FEATURES.values() for m in needs}
     assert "pandas" in deps.BY_MODULE and all("pandas" in deps.FEATURES[f] for f in ("analysis", "atlas", "check"))
     assert installer.requirement_specs(["pandas"]) == ["pandas>=2,<2.3"]
