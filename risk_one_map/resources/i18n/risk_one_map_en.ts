@@ -448,8 +448,8 @@
         <translation>Component folder (holding .whl files)</translation>
     </message>
     <message>
-        <source>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）</source>
-        <translation>Also install the optional components: OR-Tools (faster evacuation assignment), openpyxl (import Excel tables)</translation>
+        <source>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）、defusedxml（读取预警文件）、numba（DEM 洼地计算更快）</source>
+        <translation>Also install the optional components: OR-Tools (faster evacuation assignment), openpyxl (import Excel tables), defusedxml (read warning files), numba (faster DEM low points)</translation>
     </message>
     <message>
         <source>安装记录</source>

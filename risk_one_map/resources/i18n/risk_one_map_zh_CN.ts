@@ -448,8 +448,8 @@
         <translation>组件文件夹（里面是 .whl 文件）</translation>
     </message>
     <message>
-        <source>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）</source>
-        <translation>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）</translation>
+        <source>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）、defusedxml（读取预警文件）、numba（DEM 洼地计算更快）</source>
+        <translation>同时安装可选组件：OR-Tools（转移避险分配更快）、openpyxl（导入 Excel 表格）、defusedxml（读取预警文件）、numba（DEM 洼地计算更快）</translation>
     </message>
     <message>
         <source>安装记录</source>
