@@ -85,6 +85,7 @@ def test_province_on_two_workers_equals_the_county_commands(province, client, tm
     from risk_one_map.cli import main
     from risk_one_map.jobs.exposure import read_inputs
     from risk_one_map.jobs.province import find_counties, run_province
+    from risk_one_map.jobs.province_exposure import preparations
     from risk_one_map.jobs.province_rollup import PDF_NAME, XLSX_NAME, write_rollups
     on_dask, by_hand = _copy(province, tmp_path / "dask"), _copy(province, tmp_path / "hand")
     lines = []
@@ -94,6 +95,10 @@ def test_province_on_two_workers_equals_the_county_commands(province, client, tm
     assert sum(": done" in line for line in lines) == 3
     big = find_counties(by_hand)[2]
     assert count_windows(**read_inputs(big)) == 7  # the big raster really was split
+    # each worker prepared each county once: the windows of the big one and its last task shared it
+    made = client.run(preparations)
+    assert all(n == 1 for m in made.values() for n in m.values())
+    assert sorted({p for m in made.values() for p in m}) == sorted(str(c.resolve()) for c in find_counties(on_dask))
     for pkg in find_counties(by_hand):
         for argv in (["exposure", str(pkg)], ["evacuate", str(pkg)], ["site-depots", str(pkg), "-k", "1"]):
             assert main(argv) == 0

@@ -19,11 +19,11 @@ def test_atlas_on_the_cluster_prints_the_single_process_sheets(tmp_path, monkeyp
     import pyogrio
     from risk_one_map.atlas.export import sheet_path
     from risk_one_map.atlas.province_atlas import QgisOncePerWorker, print_sheets
-    from risk_one_map.jobs import province as prov
+    from risk_one_map.jobs import province as prov, province_plan
     from risk_one_map.sample.province import build_sample_province
     root = tmp_path / "prov"
     (county,) = build_sample_province(root, counties=1, villages=8, seed=5, big_every=0)
-    monkeypatch.setattr(prov, "ATLAS_TOWNSHIP_SPLIT", 0)  # township by township: the sheets spread over workers
+    monkeypatch.setattr(province_plan, "ATLAS_TOWNSHIP_SPLIT", 0)  # township by township: the sheets spread over workers
     lines = []
     result = prov.run_province(root, ["atlas"], workers=2, atlas_task=print_sheets,
                                atlas_plugin=QgisOncePerWorker(), say=lines.append)
