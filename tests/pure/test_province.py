@@ -151,3 +151,25 @@ def test_a_daemon_process_such_as_a_dask_worker_runs_the_searches_in_turn():
     child.start()
     assert queue.get(timeout=60) is False
     child.join()
+
+
+def test_county_sizes_order_the_queue_and_split_a_big_atlas_by_township(province, tmp_path):
+    import rasterio
+    from risk_one_map.jobs.province import find_counties
+    from risk_one_map.jobs.province_plan import CountySize, county_size
+    sizes = [county_size(c) for c in find_counties(province)]
+    for county, size in zip(find_counties(province), sizes):
+        villages = pyogrio.read_dataframe(county / "onemap.gpkg", layer="villages", read_geometry=False)
+        with rasterio.open(county / "population.tif") as ds:
+            assert (size.villages, size.cells) == (len(villages), ds.width * ds.height)
+        assert size.townships == villages["parent_code"].value_counts().to_dict()
+    # the 10 m raster's county has the most exposure work: it is sent first; the atlas follows the villages only
+    assert max(sizes, key=lambda s: s.cost("exposure")) is sizes[2]
+    assert CountySize(20, 10**7, {}).cost("atlas") == CountySize(20, 0, {}).cost("atlas")
+    big = CountySize(45, 0, {"t2": 30, "t1": 15})
+    assert big.atlas_parts() == ["t1", "t2"] and sizes[0].atlas_parts() == [None]
+    assert big.cost("atlas", "t2") == 2 * big.cost("atlas", "t1")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "onemap.gpkg").write_bytes(b"not a geopackage")  # fails in its own task, not in the driver
+    assert county_size(broken) == CountySize(0, 0, {})
