@@ -51,13 +51,19 @@ the last one):
     exposure      17.7 17.9 s     12.8 11.3 s    1.37x 1.58x (1.56x)    17.4 17.1 | 19.3 18.8  0.99 0.95 | 1.50 1.66
     (at 14:19, load 2.5, when two busy loops got only 1.19-1.30 cores: exposure 1.00x, evacuate 0.90x)
 
-Exposure now does about the same CPU work on 2 workers as on 1 (0-10% more: two busy processes on these 2 CPUs
-each do less per CPU second), and the workers sit idle 1-2 s at the end. It still did not show 1.7x here, for a
-reason outside the program: a speed-up is (cores got with 2 / cores got with 1) x (CPU s with 1 / CPU s with 2),
-and the machine gave our 2 workers 0.42 cores in all at a load average of 8-13 (0.35 to one worker), 1.0 at 2.5,
-and 1.50-1.66 at its quietest (0.95-0.99 to one): at most 1.2x, 1.0x and 1.75x, times the 0.9 of the CPU ratio.
-The atlas, with a second QGIS process to start, was slower at load 8-13 and was not measured again at load 2.
-1.7x needs about 1.9 free cores for the whole run; the "busy loops" line before each run says whether there were.
+(d) 14:23-14:28, load average 1.5-2.3, two busy loops got 1.96-1.97 cores before every run (the atlas once, as
+the issue's other figure):
+
+    step          wall 1 worker   2 workers      speed-up (best)        CPU s 1 | 2            cores we got 1 | 2
+    exposure      15.3 17.1 s      8.7  9.7 s    1.76x 1.76x (1.76x)    15.2 16.8 | 15.7 17.3  0.99 0.98 | 1.80 1.78
+    atlas        119.2 s          58.7 s         2.03x                 116.1 | 111.6          0.97 | 1.90
+    peak memory: each worker 0.15 GB (atlas) to 0.62 GB (exposure), its QGIS process 0.52 GB
+
+Exposure now does the same CPU work on 2 workers as on 1 (within 0-10%), the workers sit idle under 1 s at the
+end, and it reaches 1.76x when the machine has two cores free; the atlas 2.03x. A speed-up is (cores got with 2 /
+cores got with 1) x (CPU s with 1 / CPU s with 2): at a load average of 8-13 the machine gave our 2 workers 0.42
+cores in all (0.35 to one), at 2.5 about 1.0, so no program could show 1.7x then (b, c). The "busy loops" line
+before each run says which case a measurement is.
 
 Estimate for 100 counties x 200 villages (20,000 villages) from the idle per-village costs (exposure 0.09 s, evacuate
 0.07 s, site-depots 0.02 s, atlas 0.57 s: 0.75 s a village) and the 2-worker efficiencies of (a) (exposure 0.49,
