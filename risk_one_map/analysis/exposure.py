@@ -37,35 +37,43 @@ from .exposure_tables import build_tables
 from .exposure_zones import any_regions, empty_zones, level_regions, normalise_zones, repair_polygons, zone_set
 
 __all__ = ["ANY", "MODES", "ROW_COLUMNS", "SOURCES", "ExposureResult", "RasterInput", "any_regions", "compute_exposure",
-           "level_regions", "normalise_zones", "prepared"]
+           "exposure_of", "level_regions", "normalise_zones", "prepared"]
 
 
 def compute_exposure(villages, zones, *, raster=None, households=None, townships=None, source: str = "auto",
-                     mode: str = "exact", progress=None, cancelled=None, windows_done: Optional[dict] = None
-                     ) -> ExposureResult:
+                     mode: str = "exact", progress=None, cancelled=None) -> ExposureResult:
     """Population exposure by village x hazard type x risk level (see module docstring).
 
     villages: GeoDataFrame (code, name, parent_code; optionally population, households, pop_0_14, pop_65_plus,
     disabled). zones: GeoDataFrame (hazard_type, risk_level). raster: a path to a GeoTIFF, a ``RasterInput`` or None.
     households: GeoDataFrame of points (people, village_code) or None. townships: optional (code, name) for roll-ups.
-    windows_done: the sums of raster windows computed elsewhere (exposure_windows.py), added in window order.
     """
     steps = Steps(progress, cancelled, weights=[1, 6, 3, 1])
     with prepared(villages, zones, raster, households, source, mode, steps) as prep:
-        t1 = time.perf_counter()
-        steps.next()
-        engine = prep.engine
-        sums = engine.exact(windows_done) if windows_done is not None and mode == "exact" else engine.run()
-        prep.timings["extract"] = time.perf_counter() - t1
-        steps.next()
-        t2 = time.perf_counter()
-        result = build_tables(prep.villages, prep.zones, prep.regions, sums, prep.source, prep.households, townships,
-                              mode, prep.warnings)
-        result.notes = prep.notes
-        prep.timings["tables"] = time.perf_counter() - t2
-        result.timings = prep.timings
-        steps.done()
-        return result
+        return exposure_of(prep, townships, steps=steps)
+
+
+def exposure_of(prep, townships=None, windows_done: Optional[dict] = None, steps=None) -> ExposureResult:
+    """The tables from one preparation: made just now (``compute_exposure``), or kept by a worker that serves
+    several windows of one county (jobs/province_exposure.py). Reads ``prep`` and leaves it as it was.
+    windows_done: the sums of raster windows computed elsewhere (exposure_windows.py), added in window order."""
+    steps = steps or Steps()
+    warnings, timings = list(prep.warnings), dict(prep.timings)  # a kept preparation is used again: copies
+    t1 = time.perf_counter()
+    steps.next()
+    engine = prep.engine
+    exact = engine.mode == "exact"
+    sums = engine.exact(windows_done) if windows_done is not None and exact else engine.run()
+    timings["extract"] = time.perf_counter() - t1
+    steps.next()
+    t2 = time.perf_counter()
+    result = build_tables(prep.villages, prep.zones, prep.regions, sums, prep.source, prep.households, townships,
+                          engine.mode, warnings)
+    result.notes = list(prep.notes)
+    timings["tables"] = time.perf_counter() - t2
+    result.timings = timings
+    steps.done()
+    return result
 
 
 @dataclass
@@ -83,8 +91,9 @@ class Prepared:
 
 
 @contextlib.contextmanager
-def prepared(villages, zones, raster, households, source: str, mode: str, steps):
-    """Check the inputs, pick the population source, open the raster and build the engine (closed on exit)."""
+def prepared(villages, zones, raster, households, source: str, mode: str, steps, gdal_env: bool = True):
+    """Check the inputs, pick the population source, open the raster and build the engine (closed on exit).
+    ``gdal_env``: see exposure_inputs.open_raster."""
     if source not in SOURCES:
         raise RiskOneMapError(f"unknown population source {source!r}; use one of {', '.join(SOURCES)}")
     if mode not in MODES:
@@ -104,7 +113,7 @@ def prepared(villages, zones, raster, households, source: str, mode: str, steps)
     notes.append(used[1])
     source_used = used[0]
     if source_used == "raster":
-        ras, raster_src, raster_crs, close = open_raster(raster)
+        ras, raster_src, raster_crs, close = open_raster(raster, gdal_env)
     else:
         ras, raster_src, raster_crs, close = None, None, None, (lambda: None)
     try:

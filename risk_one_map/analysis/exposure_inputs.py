@@ -39,15 +39,21 @@ def choose_source(source, raster, households, villages, mode="exact"):
     raise RiskOneMapError(f"unknown population source {source!r}")
 
 
-def open_raster(raster):
+# every tile is read once: GDAL's block cache (5% of RAM by default) would only add to the peak memory
+GDAL_OPTIONS = {"GDAL_CACHEMAX": 64 * 2 ** 20}
+
+
+def open_raster(raster, gdal_env: bool = True):
+    """``gdal_env`` False: the raster is read later inside the caller's own ``rasterio.Env(**GDAL_OPTIONS)`` (a
+    rasterio Env belongs to one thread and must close in the order it opened: one kept open across tasks is not)."""
     if isinstance(raster, RasterInput):
         src = cv.ArraySource(raster.array, raster.nodata, raster.name)
         return raster, src, _crs(raster.crs), (lambda: None)
     import contextlib
     import rasterio
     stack = contextlib.ExitStack()
-    # every tile is read once: GDAL's block cache (5% of RAM by default) would only add to the peak memory
-    stack.enter_context(rasterio.Env(GDAL_CACHEMAX=64 * 2 ** 20))
+    if gdal_env:
+        stack.enter_context(rasterio.Env(**GDAL_OPTIONS))
     try:
         ds = stack.enter_context(rasterio.open(raster))
     except Exception as exc:  # rasterio.errors.RasterioIOError
@@ -56,7 +62,7 @@ def open_raster(raster):
     finer = _finer_grid(ds, str(raster))
     if finer is not None:
         stack.close()
-        return open_raster(finer)
+        return open_raster(finer, gdal_env)
     info = RasterInput(None, ds.transform, ds.crs, ds.nodata, str(raster))
     src = cv.RasterioSource(ds, name=str(raster))
     return info, src, _crs(ds.crs), stack.close

@@ -37,13 +37,18 @@ def read_inputs(package_dir, check: bool = True) -> dict:
 
 @names_the_package
 def run(package_dir, *, mode: str = "exact", source: str = "auto", charts: bool = True, progress=None,
-        cancelled=None, windows_done=None) -> ExposureResult:
-    """``windows_done``: the raster windows' sums computed elsewhere (jobs.province; the same result)."""
+        cancelled=None) -> ExposureResult:
     pkg = Package(package_dir).require()
     inputs = read_inputs(pkg.path)
     townships = pkg.read("townships", required=False)
     result = compute_exposure(inputs.pop("villages"), inputs.pop("zones"), townships=townships, source=source,
-                              mode=mode, progress=progress, cancelled=cancelled, windows_done=windows_done, **inputs)
+                              mode=mode, progress=progress, cancelled=cancelled, **inputs)
+    return write_outputs(pkg, result, townships, charts=charts, cancelled=cancelled)
+
+
+def write_outputs(pkg: Package, result: ExposureResult, townships, *, charts: bool = True,
+                  cancelled=None) -> ExposureResult:
+    """The result into the package (layers, CSV, charts), all of it or nothing; ``result`` with its outputs."""
     sweep(pkg.path)
     tmp = Path(tempfile.mkdtemp(prefix=f".exposure.{os.getpid()}.", dir=pkg.path))
     try:

@@ -5,13 +5,16 @@
 One task per county and step, the same job functions the county commands call (so the same numbers); the steps of
 one county run in order (each writes into the county's onemap.gpkg, which takes one writer at a time), counties run
 side by side. Inside a county: a population raster the exact engine walks in several windows is split across the
-workers (analysis/exposure_windows.py: the same answer to the last bit), and the atlas is printed township by
-township where the county is large. A county whose step fails is reported in one line and stops there; the others go
+workers (jobs/province_exposure.py: prepared once per worker, the same answer to the last bit), and the atlas is
+printed township by township where the county is large. A free worker takes the ready task with the most work
+behind it (province_plan.py). A county whose step fails is reported in one line and stops there; the others go
 on. A finished step leaves a note in ``<province>/province_summary/status/``, and a rerun skips it (``force``
 redoes it). Dask is imported here only, inside the functions: the county commands never need it.
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import json
 import os
 import time
@@ -22,6 +25,8 @@ from typing import Callable, Optional, Sequence
 
 from ..errors import RiskOneMapError
 from ..layers import model
+from .province_exposure import exposure_finish, exposure_start, exposure_window_sums, forget
+from .province_plan import county_size
 
 STEPS = ("exposure", "evacuate", "site-depots", "atlas")
 SUMMARY_DIR = "province_summary"
@@ -73,23 +78,6 @@ def find_counties(province_dir) -> list:
 
 # ------------------------------------------------------------------------------------------------ the tasks
 # Module-level functions: the workers import them by name. Each returns plain data (summary lines, sums).
-def exposure_windows(package: str) -> int:
-    from ..analysis.exposure_windows import count_windows
-    from .exposure import read_inputs
-    return count_windows(**read_inputs(package))
-
-
-def exposure_window_sums(package: str, windows: Sequence[int]) -> dict:
-    from ..analysis.exposure_windows import window_sums
-    from .exposure import read_inputs
-    return window_sums(windows=windows, **read_inputs(package, check=False))
-
-
-def exposure(package: str, windows_done: Optional[dict] = None) -> list:
-    from .exposure import run
-    return run(package, windows_done=windows_done).summary_lines()
-
-
 def evacuate(package: str) -> list:
     from .evacuation import run
     return run(package).summary_lines()
@@ -191,6 +179,8 @@ def run_province(province_dir, steps: Sequence[str] = STEPS[:3], *, scheduler: O
         if "atlas" in steps and atlas_plugin is not None:
             client.register_plugin(atlas_plugin)
         outcomes = _Driver(client, province, counties, steps, force, depots_k, atlas_task, say, n_workers).run()
+        if "exposure" in steps:  # the workers' kept preparations (a remote cluster's workers live on)
+            client.run(forget, on_error="ignore")
     finally:
         if own:
             cluster = getattr(client, "cluster", None)
@@ -202,15 +192,24 @@ def run_province(province_dir, steps: Sequence[str] = STEPS[:3], *, scheduler: O
 
 
 class _Driver:
-    """Submits each county's next step when its previous one is done; reports per county as results come in."""
+    """Keeps each worker busy with the largest ready task; a county's next step goes in when its previous one is
+    done; reports per county as results come in.
+
+    Tasks wait here, not on the scheduler: no more are sent than there are workers (one task a worker: the jobs
+    hold the GIL in places, and a worker's QGIS prints one request at a time), and a freed worker gets
+    the ready task with the most work left behind it (province_plan.py): big counties first, small ones fill the
+    gaps, and a split county's windows and last task before anything else (the county is under way)."""
 
     def __init__(self, client, province, counties, steps, force, depots_k, atlas_task, say, n_workers):
         self.client, self.province, self.steps, self.force = client, province, steps, force
         self.n_workers = max(1, int(n_workers))
         self.depots_k, self.atlas_task, self.say = depots_k, atlas_task, say
         self.outcomes = {c: CountyOutcome(c) for c in counties}
+        self.sizes = {c: county_size(c) for c in counties}
+        self.ready = []  # heap of (-priority, n, county, step, part, fn, args, kwargs)
+        self._order = itertools.count()  # n: of equal priorities, the first queued is sent first
         self.pending = {}  # future -> (county, step, part)
-        self.open = {}  # (county, step) -> number of futures not yet back
+        self.open = {}  # (county, step) -> number of tasks not yet back (waiting here or on a worker)
         self.windows = {}  # county -> {window: sums}
         self.work = {}  # (county, step) -> seconds its tasks took on the workers
         self.finished = 0
@@ -220,26 +219,40 @@ class _Driver:
         self.queue = as_completed()
         for county in self.outcomes:
             self._next(county, None)
+        self._send()
         for future in self.queue:
             county, step, part = self.pending.pop(future)
             outcome = self.outcomes[county]
-            if outcome.failed:
-                continue
-            try:
-                value, seconds = future.result()
-                self.work[(county, step)] = self.work.get((county, step), 0.0) + seconds
-            except Exception as exc:  # noqa: BLE001 - any failure of one county is that county's, said in one line
-                self._fail(county, step, exc)
-                continue
-            self._back(county, step, part, value)
+            if not outcome.failed:
+                try:
+                    value, seconds = future.result()
+                    self.work[(county, step)] = self.work.get((county, step), 0.0) + seconds
+                except Exception as exc:  # noqa: BLE001 - any failure of one county is that county's, in one line
+                    self._fail(county, step, exc)
+                else:
+                    self._back(county, step, part, value)
+            self._send()
         return list(self.outcomes.values())
 
-    def _submit(self, county, step, part, fn, *args, **kwargs):
-        future = self.client.submit(timed, fn, *args, pure=False,
-                                    key=f"{step}-{county.name}-{part}-{time.time_ns()}", **kwargs)
-        self.pending[future] = (county, step, part)
+    def _left(self, county, step, part=None) -> float:
+        """Seconds of work of this task and of the county's steps after it (an estimate: the queue's order)."""
+        size = self.sizes[county]
+        later = sum(size.cost(s) for s in self.steps[self.steps.index(step) + 1:])
+        return size.cost(step, part) + later
+
+    def _queue(self, county, step, part, priority, fn, *args, **kwargs):
+        heapq.heappush(self.ready, (-priority, next(self._order), county, step, part, fn, args, kwargs))
         self.open[(county, step)] = self.open.get((county, step), 0) + 1
-        self.queue.add(future)
+
+    def _send(self) -> None:
+        while self.ready and len(self.pending) < self.n_workers:
+            _, _, county, step, part, fn, args, kwargs = heapq.heappop(self.ready)
+            if self.outcomes[county].failed:
+                continue
+            future = self.client.submit(timed, fn, *args, pure=False,
+                                        key=f"{step}-{county.name}-{part}-{time.time_ns()}", **kwargs)
+            self.pending[future] = (county, step, part)
+            self.queue.add(future)
 
     def _next(self, county, after: Optional[str]) -> None:
         """Start the step after ``after`` (skipping those finished before)."""
@@ -259,35 +272,30 @@ class _Driver:
 
     def _start(self, county, step) -> None:
         pkg = str(county)
-        if step == "exposure" and self.n_workers == 1:  # nothing to spread the windows over
-            self._submit(county, step, "all", exposure, pkg)
-        elif step == "exposure":
-            self._submit(county, step, "windows", exposure_windows, pkg)
+        if step == "exposure":  # one worker: nobody to share windows with
+            self._queue(county, step, "start", self._left(county, step), exposure_start, pkg, self.n_workers > 1)
         elif step == "evacuate":
-            self._submit(county, step, "all", evacuate, pkg)
+            self._queue(county, step, "all", self._left(county, step), evacuate, pkg)
         elif step == "site-depots":
-            self._submit(county, step, "all", site_depots, pkg, k=self.depots_k)
+            self._queue(county, step, "all", self._left(county, step), site_depots, pkg, k=self.depots_k)
         else:
             out = str(self.province / ATLAS_DIR / county.name)
-            for township in _atlas_parts(county):
-                self._submit(county, step, township or "all", self.atlas_task, pkg, out, township)
+            for township in self.sizes[county].atlas_parts():
+                self._queue(county, step, township or "all", self._left(county, step, township),
+                            self.atlas_task, pkg, out, township)
 
     def _back(self, county, step, part, value) -> None:
         self.open[(county, step)] -= 1
-        if step == "exposure" and part == "windows":
-            if value > 1:  # several windows: one share per worker, then added up in order in the last task
-                self.windows[county] = {}
-                shares = min(value, self.n_workers)  # each share reads the package again: no more than can run
-                for first in range(shares):
-                    ids = list(range(first * value // shares, (first + 1) * value // shares))
-                    self._submit(county, step, f"w{first}", exposure_window_sums, str(county), ids)
-            else:
-                self._submit(county, step, "all", exposure, str(county))
+        under_way = URGENT + self._left(county, step)
+        if step == "exposure" and part == "start" and isinstance(value, int):  # windows to spread
+            self.windows[county] = {}
+            for w in range(value):
+                self._queue(county, step, f"w{w}", under_way, exposure_window_sums, str(county), [w])
             return
         if step == "exposure" and part.startswith("w"):
             self.windows[county].update(value)
             if self.open[(county, step)] == 0:
-                self._submit(county, step, "all", exposure, str(county), self.windows.pop(county))
+                self._queue(county, step, "sum", under_way, exposure_finish, str(county), self.windows.pop(county))
             return
         if self.open[(county, step)]:
             return
@@ -311,14 +319,4 @@ class _Driver:
                 future.cancel()
 
 
-ATLAS_TOWNSHIP_SPLIT = 30  # a county with more villages than this is printed township by township
-
-
-def _atlas_parts(county: Path) -> list:
-    """None (the whole county in one task) or the township codes that have villages."""
-    import pyogrio
-    villages = pyogrio.read_dataframe(county / model.GPKG_NAME, layer="villages", columns=["parent_code"],
-                                      read_geometry=False)
-    if len(villages) <= ATLAS_TOWNSHIP_SPLIT:
-        return [None]
-    return sorted(villages["parent_code"].astype(str).unique())
+URGENT = 1e9  # added to the priority of a county's tasks once it is under way (windows, their sum)

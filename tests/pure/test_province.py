@@ -36,7 +36,7 @@ def test_county_commands_import_nothing_of_dask():
     code = ("import sys, risk_one_map.cli as c; c.build_parser(); "
             "import risk_one_map.jobs.exposure, risk_one_map.jobs.evacuation, risk_one_map.jobs.siting, "
             "risk_one_map.jobs.province, risk_one_map.jobs.province_rollup; "
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed')))")
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dask', 'distributed', 'bokeh')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -85,6 +85,7 @@ def test_province_on_two_workers_equals_the_county_commands(province, client, tm
     from risk_one_map.cli import main
     from risk_one_map.jobs.exposure import read_inputs
     from risk_one_map.jobs.province import find_counties, run_province
+    from risk_one_map.jobs.province_exposure import preparations
     from risk_one_map.jobs.province_rollup import PDF_NAME, XLSX_NAME, write_rollups
     on_dask, by_hand = _copy(province, tmp_path / "dask"), _copy(province, tmp_path / "hand")
     lines = []
@@ -94,6 +95,10 @@ def test_province_on_two_workers_equals_the_county_commands(province, client, tm
     assert sum(": done" in line for line in lines) == 3
     big = find_counties(by_hand)[2]
     assert count_windows(**read_inputs(big)) == 7  # the big raster really was split
+    # each worker prepared each county once: the windows of the big one and its last task shared it
+    made = client.run(preparations)
+    assert all(n == 1 for m in made.values() for n in m.values())
+    assert sorted({p for m in made.values() for p in m}) == sorted(str(c.resolve()) for c in find_counties(on_dask))
     for pkg in find_counties(by_hand):
         for argv in (["exposure", str(pkg)], ["evacuate", str(pkg)], ["site-depots", str(pkg), "-k", "1"]):
             assert main(argv) == 0
@@ -146,3 +151,25 @@ def test_a_daemon_process_such_as_a_dask_worker_runs_the_searches_in_turn():
     child.start()
     assert queue.get(timeout=60) is False
     child.join()
+
+
+def test_county_sizes_order_the_queue_and_split_a_big_atlas_by_township(province, tmp_path):
+    import rasterio
+    from risk_one_map.jobs.province import find_counties
+    from risk_one_map.jobs.province_plan import CountySize, county_size
+    sizes = [county_size(c) for c in find_counties(province)]
+    for county, size in zip(find_counties(province), sizes):
+        villages = pyogrio.read_dataframe(county / "onemap.gpkg", layer="villages", read_geometry=False)
+        with rasterio.open(county / "population.tif") as ds:
+            assert (size.villages, size.cells) == (len(villages), ds.width * ds.height)
+        assert size.townships == villages["parent_code"].value_counts().to_dict()
+    # the 10 m raster's county has the most exposure work: it is sent first; the atlas follows the villages only
+    assert max(sizes, key=lambda s: s.cost("exposure")) is sizes[2]
+    assert CountySize(20, 10**7, {}).cost("atlas") == CountySize(20, 0, {}).cost("atlas")
+    big = CountySize(45, 0, {"t2": 30, "t1": 15})
+    assert big.atlas_parts() == ["t1", "t2"] and sizes[0].atlas_parts() == [None]
+    assert big.cost("atlas", "t2") == 2 * big.cost("atlas", "t1")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "onemap.gpkg").write_bytes(b"not a geopackage")  # fails in its own task, not in the driver
+    assert county_size(broken) == CountySize(0, 0, {})

@@ -19,11 +19,11 @@ def test_atlas_on_the_cluster_prints_the_single_process_sheets(tmp_path, monkeyp
     import pyogrio
     from risk_one_map.atlas.export import sheet_path
     from risk_one_map.atlas.province_atlas import QgisOncePerWorker, print_sheets
-    from risk_one_map.jobs import province as prov
+    from risk_one_map.jobs import province as prov, province_plan
     from risk_one_map.sample.province import build_sample_province
     root = tmp_path / "prov"
     (county,) = build_sample_province(root, counties=1, villages=8, seed=5, big_every=0)
-    monkeypatch.setattr(prov, "ATLAS_TOWNSHIP_SPLIT", 0)  # township by township: the sheets spread over workers
+    monkeypatch.setattr(province_plan, "ATLAS_TOWNSHIP_SPLIT", 0)  # by township: the sheets spread over workers
     lines = []
     result = prov.run_province(root, ["atlas"], workers=2, atlas_task=print_sheets,
                                atlas_plugin=QgisOncePerWorker(), say=lines.append)
@@ -36,7 +36,11 @@ def test_atlas_on_the_cluster_prints_the_single_process_sheets(tmp_path, monkeyp
     assert on_dask == sorted(sheet_path(Path("."), town_name[t], c, n)
                              for c, n, t in zip(villages["code"], villages["name"], villages["parent_code"]))
     persons = pyogrio.read_dataframe(county / "onemap.gpkg", layer="persons")
-    for rel in on_dask:  # QGIS places map labels a little differently from run to run; the tables are the same
+    # not by bytes: the PDFs carry their creation time, and QGIS 3.22's label engine may give a label another of its
+    # candidates from run to run (two single-process runs of 3 sheets: 1-3 map labels moved a few points each, with
+    # PYTHONHASHSEED=0, QT_HASH_SEED=0 and address randomisation off alike; nothing of ours is random there; QGIS
+    # made its labelling order fixed in 2025, qgis/QGIS#60346 and #60369). The tables and names are the same.
+    for rel in on_dask:
         text = _text(root / "atlas" / county.name / rel)
         code = rel.name.split("_")[0]
         assert rel.stem.split("_", 1)[1] in text
