@@ -16,6 +16,10 @@ returned (at 1e8 the DEM's making alone reached 0.98 GB of it):
     1e6    0.6 / 1.7 (0.2 / 0.3)            0.24 / 0.24     0.04 / 0.16 (0.02 / 0.03) 1.9 / 1.9 (0.6 / 0.5); 0.15 / 0.20
     1e7    10.8 / 19.1 (4.0 / 4.0)          0.67 / 0.67     0.52 / 0.87 (0.21 / 0.25) 25.9 / 40.5 (10.0 / 10.8); 0.08 / 0.07
     1e8    172.2 / 249.3 (66.3 / 67.8)      4.52 / 4.52     9.3 / 7.0 (3.2 / 3.2)     377.1 / 264.4 (149 / 128); 0.14 / 0.22
+    idle   (the merged main, load 0.4-1.1, two runs: --cells 1e6,1e7,1e8 --no-peers, then --cells 1e8 --no-peers)
+    1e6    0.3 (0.3)                        0.24            0.03 (0.03)
+    1e7    4.9 (4.7)                        0.67            0.23 (0.23)
+    1e8    55.7 / 56.4 (54.6 / 55.2)        4.52 / 4.52     2.47 / 2.60 (2.46 / 2.58)
     (run 3 shared the machine with the whole test suite too. An earlier run, before the catchment pass counted the
     cells per pond for the rain: 1e8 150.7 s, CPU 71.9, rain 14.9 s. Before numba, the numpy passes: 1e6 1.8-3.1 s,
     1e7 33-36 s and 2.0 GB, 1e8 estimated ~5 min and 8 GB.)
