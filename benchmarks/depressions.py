@@ -20,6 +20,9 @@ returned (at 1e8 the DEM's making alone reached 0.98 GB of it):
     1e6    0.3 (0.3)                        0.24            0.03 (0.03)
     1e7    4.9 (4.7)                        0.67            0.23 (0.23)
     1e8    55.7 / 56.4 (54.6 / 55.2)        4.52 / 4.52     2.47 / 2.60 (2.46 / 2.58)
+    1e8    62.2 / 62.4 (59.5 / 60.3)        4.14 / 4.14     2.50 / 3.39 (2.50 / 3.30)  after the flooded cells are let go
+           before the stage-volume arrays are made and the nested ponds' cells are 4-byte; the code before it, run
+           between those two, took 62.5 s (CPU 60.7) with 4.52 GB: the machine was slower than an hour earlier
     (run 3 shared the machine with the whole test suite too. An earlier run, before the catchment pass counted the
     cells per pond for the rain: 1e8 150.7 s, CPU 71.9, rain 14.9 s. Before numba, the numpy passes: 1e6 1.8-3.1 s,
     1e7 33-36 s and 2.0 GB, 1e8 estimated ~5 min and 8 GB.)

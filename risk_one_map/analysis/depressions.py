@@ -248,7 +248,11 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         for col in ("downstream", "catchment_m2", "downstream_pond"):
             table[col] = pd.Series(dtype=float)
     del bt
-    ponds = fill_spill.build(table, nested, regions, z, cell_area, cells, by_z)
+    # Handed over, not shared: build lets go of each as soon as it is done with it, so at 1e8 cells the two
+    # 4-byte arrays of the flooded cells (0.33 GB) are gone before the ponds' stage-volume arrays are complete.
+    flooded_cells = [cells, by_z]
+    del cells, by_z
+    ponds = fill_spill.build(table, nested, regions, z, cell_area, flooded_cells)
     return Depressions(labels=labels_out, catchments=catch.reshape(shape), table=table, cell_area=cell_area,
                        valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,
                        ponds=ponds, pond_catchments=pond_catch.reshape(shape), pond_regions=regions.reshape(shape),

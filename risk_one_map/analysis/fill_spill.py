@@ -68,11 +68,14 @@ def pond_grid(labels: np.ndarray, nested: pd.DataFrame, nested_cells: list) -> n
 
 
 def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarray, cell_area: float,
-          cells: np.ndarray, by_z: np.ndarray) -> Ponds:
+          flooded_cells: list) -> Ponds:
     """The ponds of ``top`` (the depression table) and ``nested`` (``depression_tree.COLUMNS`` and, by pond id,
     ``overflow_to``/``inflow_at``: where its overflow lands, and where its parent's lands in it) with their cells
-    from ``grid`` (``pond_grid``) and elevations ``z`` (flat); ``cells`` are the cells in a pond (``grid > 0``)
-    and ``by_z`` their positions lowest first."""
+    from ``grid`` (``pond_grid``) and elevations ``z`` (flat). ``flooded_cells`` = [cells, by_z]: the cells in a
+    pond (``grid > 0``) and their positions lowest first; the list is emptied, so that each array is freed as soon
+    as it has been used (the caller keeps no reference)."""
+    cells, by_z = flooded_cells
+    flooded_cells.clear()
     cols = ["id", "spill_elev_m", "bottom_elev_m", "volume_m3"]
     extra = ["parent", "depression", "level", "overflow_to", "inflow_at"]
     t = pd.concat([top[cols].assign(parent=0, depression=top["id"], level=0, overflow_to=0, inflow_at=0),
@@ -84,19 +87,21 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     row[t["id"].to_numpy()] = np.arange(n)
     r = row.astype(np.int32)[grid[cells]]  # 4 bytes a pond cell
     order = regrouped(by_z, r, n)  # by pond, lowest cell first
+    del by_z
     own_z = z[cells][order].astype(np.float64)  # a float32 DEM's heights: the running sums in float64
     own_start = np.searchsorted(r[order], np.arange(n + 1))
     del order
+    if flow_kernels.ENABLED:  # the same sums in the same order, without a float64 copy of the ponds' heights
+        own_sum = flow_kernels.sums_by(r, cells, z, n)
+    else:
+        own_sum = np.bincount(r, weights=z[cells], minlength=n)
+    del r, cells  # before the stage-volume arrays are made: the peak of a large DEM's run is there
     spill = t["spill_elev_m"].to_numpy(float)
     if flow_kernels.ENABLED:
         own_csum, own_vol = flow_kernels.stage_volume(own_z, own_start, spill, cell_area)
     else:
         own_csum, own_vol = _stage_volume(own_z, own_start, spill, cell_area)
     own_n = np.diff(own_start).astype(float)
-    if flow_kernels.ENABLED:  # the same sums in the same order, without a float64 copy of the ponds' heights
-        own_sum = flow_kernels.sums_by(r, cells, z, n)
-    else:
-        own_sum = np.bincount(r, weights=z[cells], minlength=n)
     # A region is its own cells and its children's regions: add them up from the deepest nesting level.
     levels = np.argsort(t["level"].to_numpy(), kind="stable")
     parent_row = np.where(t["parent"].to_numpy() > 0, row[t["parent"].to_numpy()], -1)
