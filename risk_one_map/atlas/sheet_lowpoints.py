@@ -12,7 +12,7 @@ from typing import Optional
 
 import pandas as pd
 
-from ..jobs.lowpoints import DEM_ID_PREFIX, LAYER
+from ..layers.model import DEM_DEPRESSIONS as LAYER, DEM_ID_PREFIX
 
 DEM_KIND = "DEM洼地"
 DASH = "—"

@@ -25,9 +25,9 @@ from ..layers import model
 from ..layers.package import Package
 from ..progress import Steps
 
-LAYER = "dem_depressions"
+LAYER = model.DEM_DEPRESSIONS
 DEFAULT_RAINS_MM = (50.0, 100.0, 200.0)
-DEM_ID_PREFIX = "DEM-"
+DEM_ID_PREFIX = model.DEM_ID_PREFIX
 # Metres per degree, for a DEM left in longitude/latitude (a package's DEM is projected; a raw file may not be).
 M_PER_DEG_LAT = 110_574.0
 M_PER_DEG_LON_EQUATOR = 111_320.0

@@ -17,8 +17,8 @@ from typing import Optional
 from .model_spec import F, FieldSpec, HAZARD_BY_KEY, HAZARD_TYPES, HazardType, LayerSpec  # noqa: F401
 # The layers and tables the analyses write (model_outputs.py), named here as model names.
 from .model_outputs import (  # noqa: F401
-    DEPOT_STATUSES, GROUP_ANALYSIS, OUTPUT_LAYER_BY_NAME, OUTPUT_LAYER_TITLES, OUTPUT_LAYERS, SHELTER_STATUSES,
-    UNSERVED_REASONS)
+    DEM_DEPRESSIONS, DEM_ID_PREFIX, DEPOT_STATUSES, GROUP_ANALYSIS, OUTPUT_LAYER_BY_NAME, OUTPUT_LAYER_TITLES,
+    OUTPUT_LAYERS, SHELTER_STATUSES, UNSERVED_REASONS)
 
 # The hazard ledger's words (隐患排查治理台账 and the patrols), in a file of their own; named here as model names.
 from .ledger_terms import (  # noqa: F401

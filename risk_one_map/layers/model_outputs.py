@@ -5,6 +5,10 @@ from __future__ import annotations
 
 from .model_spec import F, HAZARD_TYPES, LayerSpec
 
+# The DEM low points' layer and its ids (DEM-0001 ...): named here, where the sheets read them without loading the
+# low points' analysis (its compiled passes load numba, which the plugin and every print process need not pay for).
+DEM_DEPRESSIONS, DEM_ID_PREFIX = "dem_depressions", "DEM-"
+
 # Layers and tables the analyses write into the package: their Chinese titles for QGIS and the sheets.
 OUTPUT_LAYER_TITLES = {
     "import_report": "导入报告",

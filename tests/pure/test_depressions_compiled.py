@@ -4,6 +4,7 @@ test_depressions.py, which runs again here on the path the default run did not t
 from __future__ import annotations
 
 import importlib.util
+import os
 import subprocess
 import sys
 
@@ -123,3 +124,13 @@ def test_a_float32_dem_gives_what_its_float64_copy_gives(compiled, monkeypatch):
         pd.testing.assert_frame_equal(ea.table, eb.table, check_exact=True)
         pd.testing.assert_frame_equal(ea.nested, eb.nested, check_exact=True)
         np.testing.assert_array_equal(dp.wet_cells(a, ea), dp.wet_cells(b, eb))
+
+
+def test_the_sheets_and_the_styles_load_without_numba():
+    """numba (and its LLVM) loads only when low points are computed: not when the plugin's styles load, nor in a
+    print process, which reads only the low points' layer name from the model."""
+    code = ("import sys; import risk_one_map.atlas.export, risk_one_map.atlas.sheet_data, "
+            "risk_one_map.qgis_glue.style_results; print('numba' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.stdout.strip() == "False"
