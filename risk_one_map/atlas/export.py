@@ -330,7 +330,8 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
                             page=spec.name)
     if cancelled():
         raise Cancelled()
-    jobs, skipped = plan_jobs(data, out_dir, _inputs_mtime(package_dir, template), png_preview, force)
+    inputs_mtime = _inputs_mtime(package_dir, template)
+    jobs, skipped = plan_jobs(data, out_dir, inputs_mtime, png_preview, force)
     from . import print_workers
     asked, workers = int(workers or 1), print_workers.process_count(workers, len(jobs))
     in_process = True if in_process is None else bool(in_process)
@@ -356,7 +357,7 @@ def export_village_sheets(package_dir, out_dir, villages: Optional[Iterable[str]
                 if kept is None:
                     make = lambda: SheetRenderer(package_dir, sub, spec.name, dpi, str(template))  # noqa: E731
                 else:  # over the whole county, for any later selection
-                    key = (str(package_dir.resolve()), _inputs_mtime(package_dir, template), spec.name, dpi,
+                    key = (str(package_dir.resolve()), inputs_mtime, spec.name, dpi,
                            str(template), compile_unit)
                     make = lambda: kept.get(key, lambda: SheetRenderer(package_dir, build_sheet_data(  # noqa: E731
                         package_dir, compile_unit=compile_unit, page=spec.name), spec.name, dpi, str(template)))
