@@ -49,11 +49,27 @@ def radix_argsort(key: np.ndarray) -> np.ndarray:
             return order
 
 
-def regrouped(order: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
-    """``order`` sorted stably by ``key[order]`` (integers 0..size-1): a counting sort compiled, else radix passes."""
+def heights_by_key(z: np.ndarray, cells: np.ndarray, key: np.ndarray, size: int, dtype):
+    """The heights of ``cells`` grouped by ``key`` (integers 0..size-1) and sorted within each group, as ``dtype``,
+    and where each group starts. Only the heights are kept, so which of two equal heights comes first never
+    matters: no cell order has to be carried from one grouping to the next."""
+    starts = np.zeros(size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(key, minlength=size), out=starts[1:])
     if flow_kernels.ENABLED:
-        return flow_kernels.counting_order(key, order, size)
-    return order[radix_argsort(key[order])]
+        out = np.empty(cells.size, dtype=dtype)
+        flow_kernels.sorted_runs(z, cells, key, starts, out)
+        return out, starts
+    return z[cells][np.lexsort((z[cells], key))].astype(dtype), starts
+
+
+def lowest_cells(z: np.ndarray, cells: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
+    """Per key 0..size-1 its lowest cell of ``cells`` (the first in flat order among equally low ones)."""
+    if flow_kernels.ENABLED:
+        return flow_kernels.lowest_cells(z, cells, key, size)
+    order = np.lexsort((z[cells], key))  # stable: equal heights stay in flat order
+    first = np.full(size, -1, dtype=np.int64)
+    first[key[order][::-1]] = cells[order][::-1]  # the last write wins: each key's first
+    return first
 
 
 def outlet_cells(valid: np.ndarray) -> np.ndarray:
@@ -136,11 +152,14 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
     if flow_kernels.ENABLED:
         basin = np.empty(n, dtype=kind)
         pit = flow_kernels.basin_numbers(recv, vflat, basin)
+        del recv  # the caller holds none: 0.4 GB at 1e8 cells, let go before the boundary pairs are made
         nb = pit.size
-        ea, eb, w, ca, cb = flow_kernels.boundary_pairs(basin.reshape(valid.shape), z.reshape(valid.shape))
         out_cell = flow_kernels.lowest_outlets(valid, z, basin, nb)
+        ea, eb, w, ca, cb = flow_kernels.lowest_boundary_pairs(basin.reshape(valid.shape), z.reshape(valid.shape),
+                                                               out_cell, nb)
     else:
         basin, pit = _basins(recv, vflat, kind)
+        del recv
         nb = pit.size
         ea, eb, w, ca, cb = _boundary_pairs(basin, z, valid)
         out = np.flatnonzero(outlet_cells(valid).ravel())
@@ -148,17 +167,17 @@ def basin_tree(z: np.ndarray, valid: np.ndarray, recv: np.ndarray) -> BasinTree:
         first = np.lexsort((z[out], ob))
         keep = np.r_[True, ob[first][1:] != ob[first][:-1]]
         out_cell = out[first][keep]
-    # The outlet (node nb): each basin with outlet cells, at its lowest one.
-    ea = np.concatenate([ea, basin[out_cell]])
-    eb = np.concatenate([eb, np.full(out_cell.size, nb)])
-    w = np.concatenate([w, z[out_cell]])
-    ca = np.concatenate([ca, out_cell])
-    cb = np.concatenate([cb, np.full(out_cell.size, -1)])
-    # One edge per basin pair, its lowest (scipy would add duplicate entries up): one sort by pair, then the
-    # lowest of each run of equal pairs.
-    sel = flow_kernels.lowest_per_pair(ea, eb, w, nb) if flow_kernels.ENABLED else _lowest_per_pair(ea, eb, w, nb)
-    ea, eb, w, ca, cb = ea[sel], eb[sel], w[sel], ca[sel], cb[sel]
-    del sel
+        # The outlet (node nb): each basin with outlet cells, at its lowest one.
+        ea = np.concatenate([ea, basin[out_cell]])
+        eb = np.concatenate([eb, np.full(out_cell.size, nb)])
+        w = np.concatenate([w, z[out_cell]])
+        ca = np.concatenate([ca, out_cell])
+        cb = np.concatenate([cb, np.full(out_cell.size, -1)])
+        # One edge per basin pair, its lowest (scipy would add duplicate entries up): one sort by pair, then the
+        # lowest of each run of equal pairs.
+        sel = _lowest_per_pair(ea, eb, w, nb)
+        ea, eb, w, ca, cb = ea[sel], eb[sel], w[sel], ca[sel], cb[sel]
+        del sel
     # csgraph drops zero weights: shift every weight to >= 1. Ties only decide between equally low passes.
     zmin = float(z[vflat].min())
     graph = sparse.coo_matrix((w.astype(np.float64) - zmin + 1.0, (ea, eb)), shape=(nb + 1, nb + 1)).tocsr()

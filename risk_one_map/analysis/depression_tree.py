@@ -14,7 +14,7 @@ import pandas as pd
 from scipy import ndimage
 
 from . import flow_kernels
-from .basins import index_type, regrouped
+from .basins import heights_by_key, index_type
 
 # saddle_cell / beyond_cell: the flat indices of the two cells of the saddle where the pond joins its parent, on its
 # side and on the other (over the rim: its deepest cell and the parent's), for where overflow lands.
@@ -22,17 +22,16 @@ COLUMNS = ["id", "parent", "depression", "level", "spill_elev_m", "bottom_elev_m
            "area_m2", "volume_m3", "deepest_row", "deepest_col", "saddle_cell", "beyond_cell"]
 
 
-def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray, pit: np.ndarray, edges: tuple,
-                       table: pd.DataFrame, cell_area: float, filters: dict, by_z: np.ndarray):
+def nested_depressions(z: np.ndarray, labels: np.ndarray, cells: np.ndarray, cell_basin: np.ndarray, pit: np.ndarray,
+                       edges: tuple, table: pd.DataFrame, cell_area: float, filters: dict):
     """A table with one row per nested depression (never the top level itself): ``parent`` is the id of the
     depression it lies in (a top-level id, or a nested one's), ``depression`` its top-level id, ``level`` 1 for the
     top level's children; ids continue after the top-level ones. And each one's cells (flat indices). ``z`` and
-    ``labels`` are 2-D; ``cell_basin`` the basin of every flooded cell (``labels > 0``, in flat order), ``pit`` the
-    end cell of each basin, ``edges`` the spill tree's (basin a, basin b, weight, cell a, cell b) (``basins``),
-    ``by_z`` the flooded cells' positions lowest first."""
+    ``labels`` are 2-D; ``cells`` the flooded cells (``labels > 0``) in flat order and ``cell_basin`` the basin of
+    each (4-byte numbers while they fit), ``pit`` the end cell of each basin, ``edges`` the spill tree's (basin a,
+    basin b, weight, cell a, cell b) (``basins``)."""
     shape = z.shape
     zf, lf = z.ravel(), labels.ravel()
-    cells = np.flatnonzero(lf > 0).astype(by_z.dtype)  # 4-byte cell numbers while they fit (as ``by_z``)
     if not cells.size:
         return pd.DataFrame(columns=COLUMNS), []
     # Basins: a cell with a lower neighbour never starts a pond of its own, so every pond is a union of basins and
@@ -40,18 +39,20 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
     present = np.zeros(pit.size, dtype=bool)  # the basins of the flooded cells, numbered 0.. in order
     present[cell_basin] = True
     ids = np.flatnonzero(present)
-    basin = (np.cumsum(present) - 1)[cell_basin]
+    basin = (np.cumsum(present) - 1).astype(cell_basin.dtype)[cell_basin]  # 4 bytes a flooded cell
     del present
     lows = np.searchsorted(cells, pit[ids])  # positions in ``cells``
     nb = lows.size
-    zc = zf[cells]
-    by_basin = regrouped(by_z, basin, nb)  # by basin, lowest cell first
-    zs = zc[by_basin]
-    starts = np.searchsorted(basin[by_basin], np.arange(nb + 1))
-    # Each basin's bounding box, from the cells already grouped by basin (every basin has a cell: reduceat is safe).
-    rr, cc = np.divmod(cells[by_basin], shape[1])
-    r0, c0 = np.minimum.reduceat(rr, starts[:-1]).tolist(), np.minimum.reduceat(cc, starts[:-1]).tolist()
-    r1, c1 = np.maximum.reduceat(rr, starts[:-1]).tolist(), np.maximum.reduceat(cc, starts[:-1]).tolist()
+    # Each basin's heights, sorted (how far a pond up to a level reaches), and its bounding box.
+    zs, starts = heights_by_key(zf, cells, basin, nb, zf.dtype)
+    if flow_kernels.ENABLED:  # one pass over the cells, without two grids of rows and columns
+        r0, c0, r1, c1 = flow_kernels.key_boxes(cells, basin, nb, shape[1]).T.tolist()
+    else:  # every basin has a cell: reduceat is safe
+        rr, cc = np.divmod(cells[np.argsort(basin, kind="stable")], shape[1])
+        r0, c0 = np.minimum.reduceat(rr, starts[:-1]).tolist(), np.minimum.reduceat(cc, starts[:-1]).tolist()
+        r1, c1 = np.maximum.reduceat(rr, starts[:-1]).tolist(), np.maximum.reduceat(cc, starts[:-1]).tolist()
+        del rr, cc
+    del basin
 
     # The spill tree's edges between two basins of one depression, in compact basin numbers.
     ea, eb, w, cell_a, cell_b = edges
@@ -67,7 +68,8 @@ def nested_depressions(z: np.ndarray, labels: np.ndarray, cell_basin: np.ndarray
     need = max(min_cells, min_area / cell_area)
     merge = _merge_compiled if flow_kernels.ENABLED else _merge
     find, passes, close, kids, minz, mincell, nodes = merge(
-        (a, b, w, cell_a, cell_b), order, starts, zs, zc[lows], cells[lows], (r0, c0, r1, c1), min_depth, need)
+        (a, b, w, cell_a, cell_b), order, starts, zs, zf[cells[lows]], cells[lows], (r0, c0, r1, c1), min_depth,
+        need)
 
     # What is still apart inside a depression joins at its spill elevation, over the rim.
     spill = dict(zip(table["id"].to_numpy().tolist(), table["spill_elev_m"].to_numpy().tolist()))

@@ -181,16 +181,19 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
     pit_label = labels[bt.pit]
     if count:
         kind = basins.index_type(z.size)  # 4-byte cell numbers and positions while they fit
-        cells = np.flatnonzero(flooded).astype(kind)
+        if flow_kernels.ENABLED:  # the same arrays without their temporary 8-byte and float64 copies
+            cells = np.empty(np.count_nonzero(flooded), dtype=kind)
+            flow_kernels.true_cells(flooded, cells)
+        else:
+            cells = np.flatnonzero(flooded).astype(kind)
         del flooded
         lab = labels[cells]
         ncell = np.bincount(lab, minlength=count + 1)[1:]
-        vol = np.bincount(lab, weights=level[cells].astype(np.float64) - z[cells], minlength=count + 1)[1:] * cell_area
-        # The flooded cells lowest first, sorted once: every grouping below sorts this order stably by its key.
-        by_z = np.argsort(z[cells]).astype(kind)
-        first = np.empty(count + 1, dtype=np.int64)
-        first[lab[by_z][::-1]] = cells[by_z][::-1]  # the last write wins: each depression's lowest cell
-        deepest = first[1:]
+        if flow_kernels.ENABLED:
+            vol = flow_kernels.depth_sums(lab, cells, level, z, count + 1)[1:] * cell_area
+        else:
+            vol = np.bincount(lab, weights=level[cells].astype(np.float64) - z[cells], minlength=count + 1)[1:] * cell_area
+        deepest = basins.lowest_cells(z, cells, lab, count + 1)[1:]  # the first in flat order among equals
         # The exit: the depression's basin whose spill edge leads out of it; the rim is that edge's higher cell.
         up_label = np.where(bt.parent >= 0, pit_label[np.maximum(bt.parent, 0)], 0)
         exits = np.flatnonzero((pit_label > 0) & (up_label != pit_label))
@@ -210,7 +213,7 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
                                 & (table["cells"] >= filters["min_cells"]))
         del level, lab
     else:
-        cells = by_z = np.zeros(0, np.int64)
+        cells = np.zeros(0, np.int64)
         exit_basin = np.zeros(0, np.int64)
         for col in ("cells", "area_m2", "max_depth_m", "volume_m3", "spill_elev_m", "bottom_elev_m", "deepest_row",
                     "deepest_col", "spill_row", "spill_col", "exit_depth"):
@@ -223,8 +226,8 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         inner &= pit_label == np.where(bt.parent >= 0, pit_label[np.maximum(bt.parent, 0)], -1)
         k = np.flatnonzero(inner)
         edges = (k, bt.parent[k], bt.weight[k], bt.saddle[k], bt.beyond[k])
-        nested, nested_cells = depression_tree.nested_depressions(zgrid, labels_out, bt.basin[cells], bt.pit, edges,
-                                                                  table, cell_area, filters, by_z)
+        nested, nested_cells = depression_tree.nested_depressions(zgrid, labels_out, cells, bt.basin[cells], bt.pit,
+                                                                  edges, table, cell_area, filters)
     else:
         nested, nested_cells = pd.DataFrame(columns=depression_tree.COLUMNS), []
     # Where water ends up: the innermost pond holding the pit its steepest way down reaches; from a basin whose pit
@@ -248,10 +251,10 @@ def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[n
         for col in ("downstream", "catchment_m2", "downstream_pond"):
             table[col] = pd.Series(dtype=float)
     del bt
-    # Handed over, not shared: build lets go of each as soon as it is done with it, so at 1e8 cells the two
-    # 4-byte arrays of the flooded cells (0.33 GB) are gone before the ponds' stage-volume arrays are complete.
-    flooded_cells = [cells, by_z]
-    del cells, by_z
+    # Handed over, not shared: build lets go of the flooded cells (0.18 GB at 1e8 cells) as soon as it is done with
+    # them, before the ponds' stage-volume sums are made.
+    flooded_cells = [cells]
+    del cells
     ponds = fill_spill.build(table, nested, regions, z, cell_area, flooded_cells)
     return Depressions(labels=labels_out, catchments=catch.reshape(shape), table=table, cell_area=cell_area,
                        valid=valid, filters=filters, nested=nested, nested_cells=nested_cells, dem=zgrid,

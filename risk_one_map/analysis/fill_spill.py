@@ -19,12 +19,13 @@ every litre is either held or passed on (mass-conserving).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 
 from . import flow_kernels
-from .basins import regrouped
+from .basins import heights_by_key
 
 
 @dataclass
@@ -38,7 +39,6 @@ class Ponds:
     own_z: np.ndarray
     own_start: np.ndarray
     own_csum: np.ndarray
-    own_vol: np.ndarray
     region_n: np.ndarray
     region_z: np.ndarray
     children: list
@@ -48,6 +48,16 @@ class Ponds:
     overflow_to: np.ndarray  # the row a nested pond's overflow over its saddle reaches (inside its parent)
     inflow_at: np.ndarray  # the row (inside it) that its parent's overflow over the same saddle reaches
     nest_level: np.ndarray  # 0 = top level
+    _own_vol: Optional[np.ndarray] = None  # the numpy passes' stage-volume curve; the compiled rain needs none
+
+    @property
+    def own_vol(self) -> np.ndarray:
+        """Each pond's stage-volume curve over its own cells (see ``_stage_volume``), made when asked."""
+        if self._own_vol is None:
+            spill = self.table["spill_elev_m"].to_numpy(float)
+            make = flow_kernels.stage_volume if flow_kernels.ENABLED else _stage_volume
+            self._own_vol = make(self.own_z, self.own_start, spill, self.cell_area)[1]
+        return self._own_vol
 
     def within(self, r: int, c: int) -> bool:
         """Whether row ``r`` is row ``c`` or lies inside it."""
@@ -60,10 +70,11 @@ class Ponds:
 def pond_grid(labels: np.ndarray, nested: pd.DataFrame, nested_cells: list) -> np.ndarray:
     """The innermost pond of every cell (flat; top-level id, or a nested pond's id; 0 = none). A child's cells lie
     inside its parent's and ponds of one nesting level never overlap, so painting level by level is enough."""
-    grid = np.maximum(labels, 0).astype(np.int32)
+    grid = np.maximum(labels, 0).astype(np.int32, copy=False)  # one new grid, not two
     if nested is not None and len(nested):
-        for k in np.argsort(nested["level"].to_numpy(), kind="stable"):
-            grid[nested_cells[k]] = int(nested["id"].iloc[k])
+        ids = nested["id"].to_numpy(np.int64).tolist()
+        for k in np.argsort(nested["level"].to_numpy(), kind="stable").tolist():
+            grid[nested_cells[k]] = ids[k]
     return grid
 
 
@@ -71,10 +82,10 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
           flooded_cells: list) -> Ponds:
     """The ponds of ``top`` (the depression table) and ``nested`` (``depression_tree.COLUMNS`` and, by pond id,
     ``overflow_to``/``inflow_at``: where its overflow lands, and where its parent's lands in it) with their cells
-    from ``grid`` (``pond_grid``) and elevations ``z`` (flat). ``flooded_cells`` = [cells, by_z]: the cells in a
-    pond (``grid > 0``) and their positions lowest first; the list is emptied, so that each array is freed as soon
-    as it has been used (the caller keeps no reference)."""
-    cells, by_z = flooded_cells
+    from ``grid`` (``pond_grid``) and elevations ``z`` (flat). ``flooded_cells`` = [cells]: the cells in a pond
+    (``grid > 0``); the list is emptied, so that the array is freed as soon as it has been used (the caller keeps no
+    reference)."""
+    cells, = flooded_cells
     flooded_cells.clear()
     cols = ["id", "spill_elev_m", "bottom_elev_m", "volume_m3"]
     extra = ["parent", "depression", "level", "overflow_to", "inflow_at"]
@@ -86,19 +97,16 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     row = np.full(int(t["id"].max()) + 1 if n else 1, -1, dtype=np.int64)
     row[t["id"].to_numpy()] = np.arange(n)
     r = row.astype(np.int32)[grid[cells]]  # 4 bytes a pond cell
-    order = regrouped(by_z, r, n)  # by pond, lowest cell first
-    del by_z
-    own_z = z[cells][order].astype(np.float64)  # a float32 DEM's heights: the running sums in float64
-    own_start = np.searchsorted(r[order], np.arange(n + 1))
-    del order
+    # Each pond's own heights, sorted, in float64 (a float32 DEM's too: the running sums are float64).
+    own_z, own_start = heights_by_key(z, cells, r, n, np.float64)
     if flow_kernels.ENABLED:  # the same sums in the same order, without a float64 copy of the ponds' heights
         own_sum = flow_kernels.sums_by(r, cells, z, n)
     else:
         own_sum = np.bincount(r, weights=z[cells], minlength=n)
     del r, cells  # before the stage-volume arrays are made: the peak of a large DEM's run is there
     spill = t["spill_elev_m"].to_numpy(float)
-    if flow_kernels.ENABLED:
-        own_csum, own_vol = flow_kernels.stage_volume(own_z, own_start, spill, cell_area)
+    if flow_kernels.ENABLED:  # the curve's points are computed as a rain's binary search visits them
+        own_csum, own_vol = flow_kernels.stage_sums(own_z, own_start), None
     else:
         own_csum, own_vol = _stage_volume(own_z, own_start, spill, cell_area)
     own_n = np.diff(own_start).astype(float)
@@ -115,7 +123,7 @@ def build(top: pd.DataFrame, nested: pd.DataFrame, grid: np.ndarray, z: np.ndarr
     for k in np.argsort(spill, kind="stable"):
         if parent_row[k] >= 0:
             children[parent_row[k]].append(int(k))
-    return Ponds(table=t, own_z=own_z, own_start=own_start, own_csum=own_csum, own_vol=own_vol, region_n=region_n,
+    return Ponds(table=t, own_z=own_z, own_start=own_start, own_csum=own_csum, _own_vol=own_vol, region_n=region_n,
                  region_z=region_z, children=children, levels=levels, cell_area=cell_area, parent_row=parent_row,
                  overflow_to=row[t["overflow_to"].to_numpy()], inflow_at=row[t["inflow_at"].to_numpy()],
                  nest_level=t["level"].to_numpy())
@@ -274,7 +282,7 @@ def _own_levels(p: Ponds, rows: np.ndarray, water: np.ndarray) -> np.ndarray:
     its stage-volume curve (``own_vol``, made once), so a rain costs O(log n) per pond, nothing per cell."""
     spill = p.table["spill_elev_m"].to_numpy(float)
     if flow_kernels.ENABLED:
-        return flow_kernels.own_levels(rows, water, p.own_start, p.own_vol, p.own_z, p.own_csum, spill, p.cell_area)
+        return flow_kernels.own_levels(rows, water, p.own_start, p.own_z, p.own_csum, spill, p.cell_area)
     out = np.empty(rows.size)
     for i, (r, w) in enumerate(zip(rows.tolist(), water.tolist())):
         s, e = int(p.own_start[r]), int(p.own_start[r + 1])

@@ -72,6 +72,39 @@ def test_compiled_and_numpy_paths_give_the_same_depressions(seed, monkeypatch):
         pd.testing.assert_frame_equal(dp.rain_event(a, rain).table, dp.rain_event(b, rain).table, check_exact=True)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_compiled_and_numpy_basin_trees_are_equal(seed, monkeypatch):
+    """The spill tree's every array (the compiled lowest boundary pair per basin pair against the numpy passes'
+    sort of every boundary pair), on DEMs with many equal heights (whole metres), so that ties decide."""
+    if importlib.util.find_spec("numba") is None:
+        pytest.skip("numba is not installed")
+    from risk_one_map.analysis import basins
+    dem = np.round(_random_dem(300 + seed, shape=(53, 47)))
+    valid = np.isfinite(dem)
+    trees = []
+    for compiled in (True, False):
+        monkeypatch.setattr(flow_kernels, "ENABLED", compiled)
+        recv = basins.steepest_receiver(dem, valid, 10.0, 10.0)
+        trees.append(basins.basin_tree(np.where(valid, dem, 0).ravel(), valid, recv))
+    for name in ("basin", "pit", "parent", "saddle", "beyond", "passes", "depth", "weight"):
+        np.testing.assert_array_equal(getattr(trees[0], name), getattr(trees[1], name), err_msg=name)
+    assert (trees[0].parent >= 0).sum() > 20  # a tree with some depth, not only basins draining out
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
+def test_a_flat_bottom_s_deepest_cell_is_its_first_in_row_order(compiled, monkeypatch):
+    """Among equally low cells the deepest point is the first in row order, on either path (it was whichever an
+    unstable sort of every flooded cell by height put first)."""
+    if compiled and importlib.util.find_spec("numba") is None:
+        pytest.skip("numba is not installed")
+    dem = np.full((8, 9), 5.0)
+    dem[2:6, 3:7] = 2.0
+    dem[2, 3] = dem[5, 6] = 1.5  # two equally low cells: (2, 3) comes first in row order
+    dem[4, 4] = 1.5
+    row = _find(dem, compiled, monkeypatch).table.iloc[0]
+    assert (row.deepest_row, row.deepest_col, row.bottom_elev_m) == (2, 3, 1.5)
+
+
 @pytest.mark.parametrize("compiled", [True, False], ids=["compiled", "numpy"])
 @pytest.mark.parametrize("seed", range(4))
 def test_both_fills_equal_the_heap_priority_flood_and_scikit_image(seed, compiled, monkeypatch):
