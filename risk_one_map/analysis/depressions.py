@@ -45,6 +45,7 @@ from scipy import ndimage
 from ..errors import RiskOneMapError
 from ..layers import model
 from . import basins, depression_tree, fill_spill, flow_kernels
+from .plain_pages import on_plain_pages
 
 _SQUARE = np.ones((3, 3), dtype=bool)
 
@@ -122,6 +123,7 @@ def _filled_level(z: np.ndarray, valid: np.ndarray, bt: basins.BasinTree) -> np.
     return level
 
 
+@on_plain_pages
 def fill(dem: np.ndarray, valid: Optional[np.ndarray] = None) -> np.ndarray:
     """The depression-filled DEM (priority-flood result, no gradient imposed); nodata cells stay as they are."""
     dem = elevations(dem)
@@ -146,6 +148,7 @@ def _first_flooded(bt: basins.BasinTree, flooded_pit: np.ndarray) -> np.ndarray:
     return target
 
 
+@on_plain_pages
 def find_depressions(dem: np.ndarray, *, cell_size=(1.0, 1.0), valid: Optional[np.ndarray] = None,
                      min_depth_m: Optional[float] = None, min_area_m2: Optional[float] = None,
                      min_cells: Optional[int] = None, nested: bool = True) -> Depressions:
@@ -316,6 +319,7 @@ def runoff_grid(dep: Depressions, runoff_coefficient=None) -> np.ndarray:
     return c
 
 
+@on_plain_pages
 def rain_event(dep: Depressions, rain_mm: float, runoff_coefficient=None) -> RainEvent:
     """Fill every pond from its catchment with ``rain_mm`` x the runoff coefficient (one number or a grid per
     cell), small ponds inside a basin first (``fill_spill``), and cascade overflow downstream, upstream

@@ -52,6 +52,7 @@ def per_rain(d: dp.Depressions, events: list, ids: list, levels: list, household
     out = {}
     for ev in events:
         wet = dp.wet_cells(d, ev)
+        wet_at = np.flatnonzero(wet)
         pond = d.pond_regions.ravel()
         hh, ppl, road = np.zeros(len(ids)), np.zeros(len(ids)), np.zeros(len(ids))
         in_water = cell >= 0
@@ -62,8 +63,11 @@ def per_rain(d: dp.Depressions, events: list, ids: list, levels: list, household
                 if i in row_of:
                     hh[row_of[i]] += 1
                     ppl[row_of[i]] += p
-            grid = np.where(wet, anc[lev][d.pond_regions], 0)
-            present = set(np.flatnonzero(np.bincount(grid[wet])).tolist())
+            # The wet cells' ponds at this level, painted on an empty grid: only the wet cells are read (a few per
+            # cent of a county), not a gather and a choice over every cell of the DEM.
+            grid = np.zeros(d.pond_regions.shape, dtype=np.int32)
+            grid.ravel()[wet_at] = anc[lev][pond[wet_at]]
+            present = set(np.flatnonzero(np.bincount(grid.ravel()[wet_at])).tolist())
             here = [i for i, lv in zip(ids, levels) if lv == lev and i in present]
             if here:
                 for i, metres in zip(here, road_length(roads, polygons(grid, here, transform), crs)):

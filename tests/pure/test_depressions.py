@@ -526,3 +526,27 @@ def test_village_sheets_list_the_low_points_that_flood_people(tmp_path):
     hz = build_sheet_data(pkg.path).hazards
     mine = hz[hz["name"].str.contains("DEM洼地0002")]
     assert len(mine) == 1 and mine["people"].iloc[0] == "3" and mine["kind"].iloc[0] == "低洼易涝点"
+
+
+def test_low_point_polygons_traced_in_their_window_have_the_whole_grid_s_coordinates():
+    """The job traces only the rows and columns holding the wanted depressions, in whole cells, then places the
+    vertices with the grid's transform: the same coordinates to the last bit as tracing the whole grid, also with a
+    cell size in degrees that is no round number."""
+    import shapely
+    from affine import Affine
+    from rasterio import features
+    from risk_one_map.jobs.lowpoints import polygons
+    labels = np.zeros((40, 50), np.int32)
+    labels[10:14, 20:25] = 3
+    labels[30:33, 5:9] = 7
+    labels[31, 9] = 7
+    labels[2:4, 40:48] = 9  # not asked for
+    labels[0, :3] = -1  # nodata
+    transform = Affine(0.000277777777, 0, 121.4301, 0, -0.000277777777, 25.1603)
+    ids = [7, 3]
+    keep = np.isin(labels, ids)
+    whole = {int(v): shapely.geometry.shape(g) for g, v in features.shapes(
+        np.where(keep, labels, 0), mask=keep, transform=transform, connectivity=8)}
+    got = polygons(labels, ids, transform)
+    assert [shapely.to_wkb(g) for g in got] == [shapely.to_wkb(whole[i]) for i in ids]
+    assert polygons(labels, [], transform) == []
