@@ -70,6 +70,7 @@ def load_package(project, pkg_path, feedback=None, parent_group=None) -> dict:
     from qgis.core import QgsProject  # noqa: F401  (ImportError when there is no PyQGIS)
     from . import style as qgis_style
     from .fonts import pick_cjk_font
+    from .relations import link_ledger
 
     pkg = Path(pkg_path)
     gpkg = pkg / model.GPKG_NAME
@@ -100,6 +101,7 @@ def load_package(project, pkg_path, feedback=None, parent_group=None) -> dict:
             layers[entry.key] = layer
             if feedback is not None:
                 feedback.pushInfo(f"{entry.name}: {_count(layer)}")
+        link_ledger(project, layers)  # a ledger site's form lists its treatment records and status changes
         risk = groups.get(model.GROUP_RISK)
         if risk is not None and risk.children():
             # One hazard type at a time, like switching map sheets; first shown: the one with the most zones at

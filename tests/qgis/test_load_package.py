@@ -299,3 +299,36 @@ def test_land_use_is_loaded_under_the_roads_hidden_pale_and_aliased(tiny_package
     assert land.attributeAlias(land.fields().indexOf("code")) == "地类编码"
     assert node.parent().children()[-1] is node or isinstance(node.parent().children()[-1].layer(), QgsRasterLayer)
     project.clear()
+
+
+def test_a_ledger_site_s_form_lists_its_own_treatment_records(loaded):
+    """隐患治理记录 point at a site by layer and id: one relation per site layer and ledger table, on both, so the
+    form of a geohazard point (or a low point, or a ledger site) lists that site's records, never another layer's."""
+    project, layers = loaded
+    manager = project.relationManager()
+    treatments = layers["hazard_treatment"]
+    checked = 0
+    for name in ("hazard_sites", "geohazard_points", "flood_lowpoints"):
+        sites = layers[name]
+        relation, = [r for r in manager.referencedRelations(sites) if r.referencingLayerId() == treatments.id()]
+        assert relation.name() == "隐患治理记录"  # the title of its part of the form
+        expected: dict = {}
+        for record in treatments.getFeatures():
+            if record["site_layer"] == name:
+                expected[record["site_id"]] = expected.get(record["site_id"], 0) + 1
+        assert expected, name  # the sample ledger has records for each kind of site
+        for site in sites.getFeatures():
+            got = list(relation.getRelatedFeatures(site))
+            assert len(got) == expected.get(site["id"], 0), (name, site["id"])
+            assert all(g["site_layer"] == name and g["site_id"] == site["id"] for g in got)
+            checked += len(got)
+        key = sites.fields().indexOf("ledger_layer")  # the project's virtual field, not the package's data
+        assert sites.fields().fieldOrigin(key) == sites.fields().OriginExpression
+        assert sites.editorWidgetSetup(key).type() == "Hidden"
+    assert checked == treatments.featureCount()
+    site_layer = treatments.editorWidgetSetup(treatments.fields().indexOf("site_layer"))
+    assert site_layer.type() == "ValueMap" and {"地质灾害隐患点": "geohazard_points"} in site_layer.config()["map"]
+    assert treatments.displayExpression().startswith('represent_value("status")')
+    if "hazard_history" in layers:
+        history = layers["hazard_history"]
+        assert len([r for r in manager.relations().values() if r.referencingLayerId() == history.id()]) == 3
