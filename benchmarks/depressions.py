@@ -1,8 +1,8 @@
 """Benchmark: DEM depressions (fill, labels, catchments, spill tree) and the rain cascade against reference fills.
 
     .venv/bin/python benchmarks/depressions.py                     # 1e6 and 1e7 cells, ~1 minute here
-    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes: ~12 min here, 9.3 GB at the
-                                                                   # peak with scikit-image at 1e8 (--no-peers: 4.5 GB)
+    .venv/bin/python benchmarks/depressions.py --cells 1e6,1e7,1e8 # the issue's sizes: ~6 min here, 9.1 GB at the
+                                                                   # peak with scikit-image at 1e8 (--no-peers: 3.4 GB)
     .venv/bin/python benchmarks/depressions.py --numpy             # the numpy passes (RISK_ONE_MAP_NUMBA=0)
     .venv/bin/python benchmarks/depressions.py --taipei ../shared/realdata/taipei_city/taipei_aster_gdem_v2_30m_epsg4326.tif
 
@@ -23,25 +23,30 @@ returned (at 1e8 the DEM's making alone reached 0.98 GB of it):
     1e8    62.2 / 62.4 (59.5 / 60.3)        4.14 / 4.14     2.50 / 3.39 (2.50 / 3.30)  after the flooded cells are let go
            before the stage-volume arrays are made and the nested ponds' cells are 4-byte; the code before it, run
            between those two, took 62.5 s (CPU 60.7) with 4.52 GB: the machine was slower than an hour earlier
+    session 7 (this code; another session's benchmarks beside it, load 1.1-1.9; --cells 1e6,1e7,1e8 with the peers)
+    1e6    0.2 (0.2)                        0.24            0.02 (0.02)               0.9 (0.8); fill 0.09 of it
+    1e7    2.5 (2.5)                        0.56            0.23 (0.23)               12.0 (11.3); 0.09
+    1e8    32.0 (30.8)                      3.42            2.07 (2.07)               143.3 (139.0); 0.08
+    1e8    42.1 (38.9)                      3.46            2.98 (2.91)   the same code before it ran on plain pages
     (run 3 shared the machine with the whole test suite too. An earlier run, before the catchment pass counted the
     cells per pond for the rain: 1e8 150.7 s, CPU 71.9, rain 14.9 s. Before numba, the numpy passes: 1e6 1.8-3.1 s,
     1e7 33-36 s and 2.0 GB, 1e8 estimated ~5 min and 8 GB.)
 
 What runs compiled (analysis/flow_kernels.py; without numba the numpy passes give the same bits, tested): the
-steepest receiver of every cell, the basin numbers, the boundary pairs between basins and the lowest per pair
-(counting sorts), the lowest outlets, the filled level, the nested ponds' union-find and their cells, the grouping
-of the flooded cells by basin and by pond, the stage-volume curves and height sums, the catchment grids with the
-cells per pond, and a rain's pond levels and wet cells. What is left in numpy/Python, and why 1e8 is not yet in
-60 s and 4 GB: the sort of the flooded cells by height (np.argsort, kept for its tie order), the labelling of the
-flooded cells (scipy.ndimage.label), the depression table's gathers, the per-pond Python of the nested table
-(52,723 ponds at 1e8) and the retained grids (labels, catchments, pond regions, pond catchments: 16 bytes a cell,
-and the ponds' stage-volume curves in float64). CPU time grows 15-fold from 1e7 to 1e8 (more than the cells: the
-random gathers over 1e8-cell grids miss the caches).
+steepest receiver of every cell, the basin numbers, the lowest boundary pair per pair of basins (bucketed by the lower
+basin: never every boundary pair sorted), the lowest outlets, the filled level, the flooded cells, the depth sums,
+each depression's lowest cell, the nested ponds' union-find, boxes and cells, the basins' and ponds' sorted heights
+(grouped by key, each run sorted on its own: no argsort of every flooded cell), the stage-volume sums, the catchment
+grids with the cells per pond, and a rain's pond levels (its binary search computes the stage-volume points it
+visits: the curve is not held) and wet cells. Left in numpy/scipy/Python: the labelling of the flooded cells
+(scipy.ndimage.label), the nested table's per-pond Python (52,723 ponds at 1e8) and the retained grids (labels,
+catchments, pond regions, pond catchments: 16 bytes a cell). The DEM work runs on plain memory pages
+(analysis/plain_pages.py): with numpy's huge-page request, each fresh GB cost 2-7 s of page faults here.
 
 Each size runs in its own process (so its peak memory is its own): a synthetic hilly DEM (smoothed noise, a tilt and
 0.5 m of speckle, which makes many small pits), then ``find_depressions`` (everything the job needs), one rain
 cascade, our ``fill`` alone, and the peers' fills on the same array in the same process: scikit-image's
-morphological reconstruction (pip install -r requirements-bench.txt -c .venv/constraints.txt) and richdem's
+morphological reconstruction (in requirements.txt: the tests compare with it too) and richdem's
 priority-flood when installed (its last release, 0.3.4 of 2018, is a source package that does not compile here).
 Prints times, CPU seconds, the load average, the ratio to each peer and whether the filled surfaces agree. Not a
 timed test.
