@@ -167,3 +167,25 @@ def test_the_sheets_and_the_styles_load_without_numba():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert out.stdout.strip() == "False"
+
+
+def test_the_compiled_rain_finds_the_levels_of_the_stage_volume_curve_it_does_not_hold(monkeypatch):
+    """The compiled rain computes the stage-volume points its binary search visits instead of holding the curve:
+    the same levels as numpy's searchsorted over the whole curve, also for water exactly at a point of it (a cell's
+    height reached), a hair either side of one, none and more than the pond holds."""
+    if importlib.util.find_spec("numba") is None:
+        pytest.skip("numba is not installed")
+    from risk_one_map.analysis import fill_spill
+    ponds = _find(np.round(_random_dem(11), 0), True, monkeypatch).ponds
+    vol = ponds.own_vol  # the curve, made on the side for the comparison
+    rows, water = [], []
+    for r in range(len(ponds.own_start) - 1):
+        s, e = int(ponds.own_start[r]), int(ponds.own_start[r + 1])
+        for w in np.r_[0.0, vol[s:e], vol[s:e] * (1 + 1e-12), np.nextafter(vol[s:e], 0), vol[e - 1] * 2]:
+            rows.append(r)
+            water.append(w)
+    rows, water = np.array(rows), np.array(water)
+    assert len(rows) > 200
+    compiled = fill_spill._own_levels(ponds, rows, water)
+    monkeypatch.setattr(flow_kernels, "ENABLED", False)
+    np.testing.assert_array_equal(compiled, fill_spill._own_levels(ponds, rows, water))
