@@ -9,7 +9,7 @@ import scipy.sparse as sp
 import shapely
 
 from . import parallel
-from .network_build import RoadNetwork, _first_of_pairs, arcs_csr
+from .network_build import RoadNetwork, _first_of_pairs, arcs_csr, nearest_distance
 
 
 # --------------------------------------------------------------------------------------------------
@@ -50,11 +50,15 @@ def attach_points(net: RoadNetwork, points, *, max_leg_m: Optional[float] = None
     gi = np.flatnonzero(good)
     qp = shapely.points(pxy[gi])
     allowed = None if allowed_edges is None else np.asarray(allowed_edges, dtype=bool)  # the shared tree, filtered
-    tree, geoms = net.tree, net.geometry  # built once, before the threads share it
-    bound = _junction_distance(net, allowed) if len(gi) >= _BOUND_MIN_POINTS else None
+    tree, geoms = net.index, net.geometry  # built once, before the threads share it
+    bound = None
+    if len(gi) >= _BOUND_MIN_POINTS:
+        # the nearest road's distance (GEOS, asked only for the points the first round misses) bounds the
+        # nearest allowed road's from below only: allowed roads need the nearest junction of one
+        bound = (lambda pts: nearest_distance(tree, pts)) if allowed is None else _junction_distance(net, allowed)
 
     def attach(part):
-        pi, e, dist = _nearest(tree, geoms, qp[part], max_leg_m, allowed, bound)
+        pi, e, dist = _nearest(tree, geoms, qp[part], pxy[gi[part]], max_leg_m, allowed, bound)
         at = shapely.line_locate_point(geoms[e], qp[part][pi])
         return part[pi], e, dist, at, shapely.get_coordinates(shapely.line_interpolate_point(geoms[e], at))
 
@@ -77,7 +81,8 @@ def _centres(pts) -> np.ndarray:
     return out
 
 
-# From this many points a KD-tree of the junctions bounds each point's search (building it costs ~0.1 s at 500k).
+# From this many points the first round's misses are searched within a bound each (for allowed roads a KD-tree of
+# their junctions, which costs ~0.1 s to build at 500k).
 _BOUND_MIN_POINTS = 2000
 
 
@@ -107,25 +112,35 @@ def _in_threads(func, n: int) -> list:
         return list(pool.map(func, np.array_split(np.arange(n), 2)))
 
 
-def _nearest(tree, geoms, qp, max_leg_m, allowed=None, bound=None):
-    """Nearest geometry of ``tree`` for each point: candidates within a radius growing 4× a round (GEOS's nearest
-    search is slow on many lines), the closest wins (ties: the lowest index). Returns (point, geometry, distance).
+def _nearest(tree, geoms, qp, qxy, max_leg_m, allowed=None, bound=None):
+    """Nearest geometry of ``tree`` for each point (``qp``, coordinates ``qxy``): candidates within a radius growing
+    4× a round (GEOS's nearest search is slow on many lines), the closest wins (ties: the lowest index). Returns
+    (point, geometry, distance).
 
-    ``bound`` (optional) gives for points an upper bound of their distance to the nearest geometry (the nearest road
-    junction: it is on a road); points the first round misses are then searched once each within their own bound,
-    not in rounds of 16× the area (a point 30 m from a road searched 100 m around it). The nearest one is within
-    both radii, so the answer is the same; points whose bound is beyond the rounds' reach go on in rounds."""
+    ``bound`` (optional) gives for points an upper bound of their distance to the nearest geometry (the nearest road,
+    or the nearest road junction: it is on a road); points the first round misses are then searched once each within
+    their own bound, not in rounds of 16× the area (a point 30 m from a road searched 100 m around it). The nearest
+    one is within both radii, so the answer is the same; points whose bound is beyond the rounds' reach go on in
+    rounds."""
     n = len(qp)
     best = np.full(n, -1, dtype=np.int64)
     dist = np.full(n, np.inf)
     todo = np.arange(n)
 
     def closest(rows, lim):
-        qi, ej = tree.query(qp[rows], predicate="dwithin", distance=lim)
+        # the geometries whose boxes meet a square around the point (a hair wider), then those within ``lim`` by the
+        # one distance the choice needs anyway: the pairs of a ``dwithin`` query, which computed every distance
+        # twice (a third of attaching 100k households)
+        lim = np.broadcast_to(np.asarray(lim, dtype=float), (len(rows),))
+        pad = lim * (1 + 1e-9) + 1e-6
+        x, y = qxy[rows, 0], qxy[rows, 1]
+        qi, ej = tree.query(shapely.box(x - pad, y - pad, x + pad, y + pad))
         if allowed is not None:
             qi, ej = qi[allowed[ej]], ej[allowed[ej]]
+        d = shapely.distance(qp[rows[qi]], geoms[ej])
+        near = d <= lim[qi]
+        qi, ej, d = qi[near], ej[near], d[near]
         if len(qi):
-            d = shapely.distance(qp[rows[qi]], geoms[ej])
             order = np.lexsort((ej, d, qi))
             sel = order[np.r_[True, qi[order][1:] != qi[order][:-1]]]
             best[rows[qi[sel]]] = ej[sel]
