@@ -242,3 +242,21 @@ def test_whole_households_follow_their_rule():
             for k in sorted(left, key=lambda k: min(cost[a] for a in arcs[k])):
                 place(k)
         assert chosen.tolist() == want and n_split == len(split)
+
+
+def test_work_shared_with_a_child_comes_back_in_order_and_a_dead_childs_share_is_done_here(monkeypatch):
+    if not sys.platform.startswith("linux"):
+        return
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    parent = os.getpid()
+    out = parallel.shared_map(lambda k: (k * k, os.getpid()), range(9), [5, 1, 1, 1, 1, 1, 1, 1, 1], workers=2)
+    assert [v for v, _ in out] == [k * k for k in range(9)]
+    assert {pid for _, pid in out} - {parent} and out[0][1] == parent  # the heavy first task stays here
+
+    def dies_in_the_child(k):
+        if os.getpid() != parent:
+            os._exit(1)
+        return k + 1
+    assert parallel.shared_map(dies_in_the_child, range(6), [1] * 6, workers=2) == [1, 2, 3, 4, 5, 6]
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    assert parallel.shared_map(lambda k: os.getpid(), range(4), [1] * 4, workers=2) == [parent] * 4
