@@ -33,6 +33,7 @@ Rules chosen here (no national norm found; all adjustable):
 """
 from __future__ import annotations
 
+import itertools
 import os
 import time
 from dataclasses import dataclass, field
@@ -163,8 +164,10 @@ def plan_evacuation(roads_network: nw.RoadNetwork, zones, evacuees, shelters, *,
         bg = nw.barrier_graph(graph, ez, group_zones)
         G = bg.graph
         start = np.full(H, -1, dtype=np.int64)
+        by_group = np.argsort(group_of, kind="stable")  # each group's households, without a pass over all per group
+        bounds = np.searchsorted(group_of[by_group], np.arange(len(groups) + 1))
         for gi in range(len(groups)):
-            m = group_of == gi
+            m = by_group[bounds[gi]:bounds[gi + 1]]
             start[m] = bg.node_for(gi, h_node[m])
     else:
         G, start = graph, h_node
@@ -420,9 +423,9 @@ def _outside_own_zones(edge_zones, edges, zone_sets, n_zones) -> np.ndarray:
     starts = np.repeat(ez.indptr[np.maximum(edges, 0)], counts)
     within = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
     zone = ez.indices[starts + within]
-    own_n = np.array([len(z) for z in zone_sets], dtype=np.int64)
-    own_keys = np.repeat(np.arange(len(zone_sets)), own_n) * (n_zones + 1) + \
-        (np.concatenate([np.asarray(z, np.int64) for z in zone_sets]) if own_n.sum() else np.zeros(0, np.int64))
+    own_n = np.fromiter(map(len, zone_sets), dtype=np.int64, count=len(zone_sets))
+    own = np.fromiter(itertools.chain.from_iterable(zone_sets), dtype=np.int64, count=int(own_n.sum()))
+    own_keys = np.repeat(np.arange(len(zone_sets)), own_n) * (n_zones + 1) + own  # (an array per household: 0.07 s)
     foreign = ~np.isin(who * (n_zones + 1) + zone, own_keys)
     return np.bincount(who[foreign], minlength=len(edges)) > 0
 
