@@ -263,8 +263,9 @@ def walk_graph(net: RoadNetwork, access: Sequence[Access]):
         t1s += [cf, cs]
     n = n_base + int(has.sum())
     all_xy = np.concatenate([a.xy for a in access]) if access else np.zeros((0, 2))
-    g = WalkGraph(n, n_base, np.concatenate(tails).astype(np.int64), np.concatenate(heads).astype(np.int64),
-                  np.concatenate(lens), np.concatenate(eds).astype(np.int64), np.concatenate(t0s),
+    ints = {"dtype": np.int64, "copy": False}  # already int64 as a rule: no second copy of 2 M arcs
+    g = WalkGraph(n, n_base, np.concatenate(tails).astype(**ints), np.concatenate(heads).astype(**ints),
+                  np.concatenate(lens), np.concatenate(eds).astype(**ints), np.concatenate(t0s),
                   np.concatenate(t1s), np.arange(n, dtype=np.int64), np.vstack([net.xy, all_xy[has]]))
     out, k = [], 0
     for e in edges:
@@ -343,6 +344,6 @@ def barrier_graph(g: WalkGraph, edge_zones: sp.csr_matrix, groups: Sequence[Sequ
         n += len(nodes)
     base_of = np.concatenate(base_of)
     wg = WalkGraph(n, g.n_base, *(np.concatenate(x) for x in (tails, heads)), np.concatenate(lens),
-                   np.concatenate(eds).astype(np.int64), np.concatenate(t0s), np.concatenate(t1s), base_of,
+                   np.concatenate(eds).astype(np.int64, copy=False), np.concatenate(t0s), np.concatenate(t1s), base_of,
                    None if g.xy is None else g.xy[base_of])
     return BarrierGraph(wg, layers)

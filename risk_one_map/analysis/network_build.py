@@ -30,7 +30,7 @@ class RoadNetwork:
     snapped: list = field(default_factory=list)   # dicts: node, x, y, gap_m, joined_to ("node" or "edge")
     dropped: list = field(default_factory=list)   # dicts: road index, reason (empty or invalid geometry)
     _tree: object = field(default=None, repr=False, compare=False)
-    _split_from: object = field(default=None, repr=False, compare=False)  # (network, new id of its edges, -1: split)
+    _split_from: object = field(default=None, repr=False, compare=False)  # (network, its edges kept as they were)
 
     @property
     def tree(self) -> shapely.STRtree:
@@ -47,8 +47,9 @@ class RoadNetwork:
         if self._tree is not None or self._split_from is None:
             return self.tree
         if not isinstance(self._split_from, _SplitIndex):
-            base, new_id = self._split_from
-            self._split_from = _SplitIndex(base, new_id, self.geometry[int((new_id >= 0).sum()):])
+            base, kept = self._split_from
+            new_id = np.where(kept, np.cumsum(kept) - 1, -1)
+            self._split_from = _SplitIndex(base, new_id, self.geometry[int(kept.sum()):])
         return self._split_from
 
     @property
@@ -351,10 +352,11 @@ def split_edges(net: RoadNetwork, edges, positions):
     xy = [net.xy, shapely.get_coordinates(shapely.line_interpolate_point(net.geometry[e_g[cut_g]], cut_pos))]
     nr = net.road[ng]
     ng = substrings(net.geometry[ng], n0, n1)
-    new = RoadNetwork(np.vstack(xy), np.r_[net.u[keep], nu].astype(np.int64), np.r_[net.v[keep], nv].astype(np.int64),
+    ints = {"dtype": np.int64, "copy": False}  # already int64 as a rule: no second copy of a million edges
+    new = RoadNetwork(np.vstack(xy), np.r_[net.u[keep], nu].astype(**ints), np.r_[net.v[keep], nv].astype(**ints),
                       np.r_[net.length[keep], shapely.length(ng)], np.r_[net.geometry[keep], ng],
-                      np.r_[net.road[keep], nr].astype(np.int64), list(net.snapped), list(net.dropped))
-    new._split_from = (net, np.where(keep, np.cumsum(keep) - 1, -1))  # for its edge index (RoadNetwork.index)
+                      np.r_[net.road[keep], nr].astype(**ints), list(net.snapped), list(net.dropped))
+    new._split_from = (net, keep)  # for its edge index (RoadNetwork.index)
     return new, out_nodes
 
 

@@ -102,7 +102,7 @@ def solve_transport(h, s, cost, supply, capacity, unserved_cost: int, solver: st
         status = m.solve_max_flow_with_min_cost()
         if status != m.OPTIMAL:
             raise RiskOneMapError(f"the min-cost flow solver failed (status {status})")
-        flows = m.flows(np.arange(len(h))).astype(np.int64)
+        flows = m.flows(np.arange(len(h))).astype(np.int64, copy=False)
         unserved = supply - np.bincount(h, weights=flows, minlength=H).astype(np.int64)
         return flows, unserved, "OR-Tools min-cost flow"
     return _solve_transport_scipy(h, s, cost, supply, capacity, unserved_cost)
