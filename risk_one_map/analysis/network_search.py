@@ -26,8 +26,8 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     source positions, node ids of the part (in no particular order), and the dense results with columns (and
     predecessor values) as positions in the node ids. With ``targets`` (node ids) it yields instead
     ``reduce(members, target positions in this part, distances to them)``. scipy's Dijkstra holds the GIL, so threads do not help; with a ``reduce`` that
-    shrinks the dense results and enough work, the searches are shared by their size between this process and
-    ``workers - 1`` forked children (default: the CPUs this process may use, at most 4) that inherit the graph and
+    shrinks the dense results and enough work, the searches are shared between this process and ``workers - 1`` forked
+    children (default: the CPUs this process may use, at most 4) that inherit the graph and
     ``reduce`` and send back only what ``reduce`` returns (:func:`.parallel.shared_map`, which says when that is
     safe).
 
@@ -65,9 +65,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     if not forked:
         yield from parallel.ordered_map(search, tasks, workers=1)
         return
-    tasks = list(tasks)
-    weights = [int(cuts[ci].sizes[ti]) * len(cuts[ci].tiles[ti][0][b0:b1]) for ci, ti, b0, b1 in tasks]
-    yield from parallel.shared_map(search, tasks, weights, workers=workers)
+    yield from parallel.shared_map(search, tasks, workers=workers)
 
 
 # Below this many node visits (sources × part sizes) forking costs more than it saves.

@@ -245,18 +245,24 @@ def test_whole_households_follow_their_rule():
 
 
 def test_work_shared_with_a_child_comes_back_in_order_and_a_dead_childs_share_is_done_here(monkeypatch):
+    import time
     if not sys.platform.startswith("linux"):
         return
     monkeypatch.setattr(parallel, "can_fork", lambda: True)
     parent = os.getpid()
-    out = parallel.shared_map(lambda k: (k * k, os.getpid()), range(9), [5, 1, 1, 1, 1, 1, 1, 1, 1], workers=2)
-    assert [v for v, _ in out] == [k * k for k in range(9)]
-    assert {pid for _, pid in out} - {parent} and out[0][1] == parent  # the heavy first task stays here
+
+    def slow(k):
+        time.sleep(0.02)  # long enough that both processes take some
+        return k * k, os.getpid()
+    out = parallel.shared_map(slow, range(12), workers=2)
+    assert [v for v, _ in out] == [k * k for k in range(12)]
+    assert parent in {pid for _, pid in out} and len({pid for _, pid in out}) == 2
 
     def dies_in_the_child(k):
         if os.getpid() != parent:
             os._exit(1)
+        time.sleep(0.01)
         return k + 1
-    assert parallel.shared_map(dies_in_the_child, range(6), [1] * 6, workers=2) == [1, 2, 3, 4, 5, 6]
+    assert parallel.shared_map(dies_in_the_child, range(6), workers=2) == [1, 2, 3, 4, 5, 6]
     monkeypatch.setattr(parallel, "can_fork", lambda: False)
-    assert parallel.shared_map(lambda k: os.getpid(), range(4), [1] * 4, workers=2) == [parent] * 4
+    assert parallel.shared_map(lambda k: os.getpid(), range(4), workers=2) == [parent] * 4
