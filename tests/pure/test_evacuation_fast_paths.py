@@ -105,7 +105,11 @@ def test_points_attached_in_two_threads_within_their_own_bounds_as_in_one_thread
     monkeypatch.setattr(network_access, "_THREAD_MIN_POINTS", 0)
     monkeypatch.setattr(parallel, "worker_count", lambda workers=None: 2)
     two = [nw.attach_points(net, pts, max_leg_m=60.0), nw.attach_points(net, pts, allowed_edges=allowed)]
-    for a, b in zip(one, two):
+    monkeypatch.setattr(network_access, "_KD_MIN_POINTS", 0)  # bounds by the nearest junction, not road
+    two_kd = [nw.attach_points(net, pts, max_leg_m=60.0), nw.attach_points(net, pts)]
+    one.append(nw.attach_points(net, pts))
+    two.append(two_kd[1])
+    for a, b in zip(one + one[:1], two + two_kd[:1]):
         for f in ("edge", "t", "leg", "xy", "point_xy"):
             assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
     assert (one[0].edge == -1).sum() > 10 and (one[1].edge >= 0).sum() == 402  # far ones dropped; the box counts
