@@ -186,12 +186,12 @@ def test_a_split_networks_index_finds_the_pairs_a_tree_of_all_its_edges_finds():
                                                           split.road), zones).toarray())
 
 
-def test_nearest_shelter_near_the_targets_as_over_the_whole_graph():
+def test_nearest_shelter_near_the_targets_as_over_the_whole_graph(monkeypatch):
     """The side work's search over the part of the graph near the households: the distances of the whole search."""
-    from risk_one_map.analysis.evacuation import _nearest_shelter_near
+    from risk_one_map.analysis import evacuation
     from scipy.sparse.csgraph import dijkstra
     rng = np.random.default_rng(4)
-    side = 30
+    side = 50
     ij = np.indices((side, side)).reshape(2, -1).T
     xy = ij * 40.0 + rng.uniform(-8, 8, (side * side, 2))
     idx = np.arange(side * side).reshape(side, side)
@@ -202,12 +202,15 @@ def test_nearest_shelter_near_the_targets_as_over_the_whole_graph():
     length = np.hypot(*(xy[u] - xy[v]).T) * rng.uniform(1.0, 1.3, len(u))  # roads longer than the straight line
     g = nw.WalkGraph(side * side, side * side, np.r_[u, v], np.r_[v, u], np.r_[length, length], np.r_[u, u] * 0,
                      np.zeros(2 * len(u)), np.zeros(2 * len(u)), np.arange(side * side), xy)
-    sources, targets = rng.choice(side * side, 6, replace=False), rng.choice(side * side, 25, replace=False)
-    for limit in (150.0, 400.0, np.inf):
-        want = dijkstra(g.csr(transpose=True), indices=sources, min_only=True, limit=limit)[targets]
-        got = _nearest_shelter_near(g, sources, targets, limit)
-        assert np.array_equal(got, want)
-    assert np.isfinite(want).sum() > 20 and (~np.isfinite(_nearest_shelter_near(g, sources, targets, 150.0))).any()
+    sources, targets = rng.choice(side * side, 150, replace=False), rng.choice(side * side, 25, replace=False)
+    whole = []
+    monkeypatch.setattr(evacuation, "dijkstra", lambda csr, **kw: (whole.append(csr.shape[0] == side * side),
+                                                                  dijkstra(csr, **kw))[1])
+    for limit, some in ((150.0, targets[:3]), (250.0, targets[:2]), (900.0, targets), (np.inf, targets)):
+        want = dijkstra(g.csr(transpose=True), indices=sources, min_only=True, limit=limit)[some]
+        assert np.array_equal(evacuation._nearest_shelter_near(g, sources, some, limit), want)
+        assert np.isfinite(want).any() and (limit > 200 or (~np.isfinite(want)).any())
+    assert whole == [False, False, True, True]  # the part near a few households; the whole graph when they are all over
 
 
 def test_whole_households_follow_their_rule():
