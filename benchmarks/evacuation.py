@@ -18,6 +18,34 @@ forked child while OR-Tools solves). All of it but the side work must finish bef
 CPU figures, with the two-CPU parts halved, about 3 s of wall before a flow of about 2 s, so an estimated 2.5x on an
 idle machine (not measured idle: there was no idle machine).
 
+Session 7 (#21), `--plan-only`, main and this code run in turn, best of 2 rounds each, at load 0.9-2.1 on the 2
+cores (another engineer's single-core DEM benchmark and test suites ran throughout: compare within a row):
+
+    case       main: plan s / ratio / CPU ratio (load)   now: plan s / ratio / CPU ratio (load)   now, first plan
+    grid       5.63 / 3.79x / 5.44x  (0.9)               4.11 / 2.90x / 4.02x  (1.0)              6.75 s
+    grid       5.81 / 3.17x / 4.27x  (1.4)               7.41 / 3.87x / 3.87x  (1.8, a spike)     7.44 s
+    Delaunay   4.64 / 3.91x / 5.71x  (1.1)               3.50 / 2.76x / 4.14x  (1.1)              5.77 s
+    Delaunay   5.99 / 3.87x / 5.55x  (1.8)               3.99 / 3.71x / 5.72x  (1.5)              6.69 s
+
+The code one or two commits earlier, the same day: grid 3.59 s / 2.27x (load 1.3) and 4.37 s / 2.56x (1.5),
+Delaunay 3.93 s / 3.54x (2.1) and 4.46 s / 3.83x (1.3); main in those rounds 5.33-5.72 s / 3.09-3.34x (grid) and
+4.82-9.65 s / 4.18-6.44x (Delaunay).
+
+Parts now (wall / CPU s, this session's runs), grid: network 0.36-0.52 (was 0.60-0.82), access 0.41-0.57 / 0.69-0.88
+(was 0.78-1.01 / 1.20-1.54), barriers 0.28-0.33 (was 0.31-0.43), distances 0.82-0.92 / 1.41-1.58 (was 1.03-1.07 /
+1.75-1.86), whole households 0.07-0.11 (was 0.18-0.26), the side work's CPU beside the flow 0.59-0.67 (was
+1.15-1.39); Delaunay: network 0.35-0.49 (was 0.66-0.87), access 0.77-0.89 / 1.14-1.31 (was 0.96-1.28 / 1.44-1.93),
+distances 0.69-0.85 / 1.10-1.31 (was 0.88-1.22 / 1.45-1.96). The flow alone took 1.07-1.99 s in these runs.
+
+What 2x would take: the flow (1.4 s idle) cannot start before its arcs, and everything before it costs, with the
+libraries that do it best here, about 2 s of wall on two free cores: the per-shelter bounded Dijkstra (scipy, holds
+the GIL, so in a forked child beside this process) 0.7-0.9 s, attaching 100k households (GEOS, two threads)
+0.4-0.6 s, the zone split and which edges lie in which zones (GEOS) 0.35-0.5 s, the walk and barrier graphs (numpy)
+0.3 s. A compiled Dijkstra (numba, tried: the same pairs, 0.9-1.05 s on one thread against scipy's 1.5-1.7 s with its
+graph cuts) would save ~0.5 s, but loading numba and its cached machine code costs 0.55 s in every fresh process, which
+the evacuate command is. The first plan of a process is 1.6-2.7 s slower than the second: not looked into (the unsplit network's
+STRtree, built once per network, is 0.1-0.3 s of it; fresh memory's page faults are a guess).
+
 Headline: the whole plan as the user waits for it (network split at zones, access legs, barrier graph, distances,
 flow, whole households, tables; routes apart) against the fastest OR-Tools form alone on the same arcs (the issue's
 target: <= 2x), with a line for each part of the plan's time, both OR-Tools forms checked to give the same optimum
@@ -276,6 +304,7 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
     with clock("plan"):
         plan = ev.plan_evacuation(net, zones, evac, cap, max_walk_m=args.max_walk_m, routes=False)
     cpu["plan"] = cpu_seconds() - c0
+    first = clock.t["plan"]  # a fresh process's first plan: what the evacuate command waits for
     st = plan.stats
     print(f"   barrier graph {st['graph_nodes']} nodes ({st['groups']} evacuee groups); "
           f"{st['candidate_arcs']} household-shelter arcs; placed {st['assigned_households']}, "
@@ -319,7 +348,7 @@ def assignment_and_isochrones(args, net, zones, hh, sh, clock):
     form = "max flow with min cost" if best["flow_alone"] <= best["textbook"] else "textbook min-cost flow"
     parts = best["parts"]
     print(f"   whole plan end to end (graph, barriers, distances, flow, tables)  {best['plan']:7.2f} s   "
-          f"(best of {max(1, args.rounds)})")
+          f"(best of {max(1, args.rounds)}; the first, in this fresh process as the command runs it: {first:.2f} s)")
     cpu_parts = best["cpu_parts"]
     for name in ("network", "access", "barriers", "distances", "assignment", "tables"):
         extra = (f" (of which whole households {parts['whole_households']:.2f} s)" if name == "assignment" else "")

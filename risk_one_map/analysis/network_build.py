@@ -30,6 +30,7 @@ class RoadNetwork:
     snapped: list = field(default_factory=list)   # dicts: node, x, y, gap_m, joined_to ("node" or "edge")
     dropped: list = field(default_factory=list)   # dicts: road index, reason (empty or invalid geometry)
     _tree: object = field(default=None, repr=False, compare=False)
+    _split_from: object = field(default=None, repr=False, compare=False)  # (network, its edges kept as they were)
 
     @property
     def tree(self) -> shapely.STRtree:
@@ -37,6 +38,19 @@ class RoadNetwork:
         if self._tree is None:
             self._tree = shapely.STRtree(self.geometry)
         return self._tree
+
+    @property
+    def index(self):
+        """What finds edges near geometries, for callers to whom the order of the answers does not matter (``query``
+        as STRtree's): this network's tree if built; for a network split from another (``split_at_polygons``), that
+        one's tree plus a small one of the new pieces, instead of a tree of all edges again (0.1-0.3 s at 1 M)."""
+        if self._tree is not None or self._split_from is None:
+            return self.tree
+        if not isinstance(self._split_from, _SplitIndex):
+            base, kept = self._split_from
+            new_id = np.where(kept, np.cumsum(kept) - 1, -1)
+            self._split_from = _SplitIndex(base, new_id, self.geometry[int(kept.sum()):])
+        return self._split_from
 
     @property
     def n_nodes(self) -> int:
@@ -229,6 +243,7 @@ def _snap_dangles(net: RoadNetwork, tol: float) -> RoadNetwork:
                         "gap_m": round(float(np.hypot(*(net2.xy[b] - net2.xy[a]))), 3),
                         "joined_to": "node" if b < net.n_nodes else "edge"})
     if not cu:
+        net2._split_from = None  # the network before snapping is not kept alive for its index
         return net2
     geoms = np.array(geoms, dtype=object)
     return RoadNetwork(net2.xy, np.r_[net2.u, cu], np.r_[net2.v, cv], np.r_[net2.length, shapely.length(geoms)],
@@ -337,9 +352,11 @@ def split_edges(net: RoadNetwork, edges, positions):
     xy = [net.xy, shapely.get_coordinates(shapely.line_interpolate_point(net.geometry[e_g[cut_g]], cut_pos))]
     nr = net.road[ng]
     ng = substrings(net.geometry[ng], n0, n1)
-    new = RoadNetwork(np.vstack(xy), np.r_[net.u[keep], nu].astype(np.int64), np.r_[net.v[keep], nv].astype(np.int64),
+    ints = {"dtype": np.int64, "copy": False}  # already int64 as a rule: no second copy of a million edges
+    new = RoadNetwork(np.vstack(xy), np.r_[net.u[keep], nu].astype(**ints), np.r_[net.v[keep], nv].astype(**ints),
                       np.r_[net.length[keep], shapely.length(ng)], np.r_[net.geometry[keep], ng],
-                      np.r_[net.road[keep], nr].astype(np.int64), list(net.snapped), list(net.dropped))
+                      np.r_[net.road[keep], nr].astype(**ints), list(net.snapped), list(net.dropped))
+    new._split_from = (net, keep)  # for its edge index (RoadNetwork.index)
     return new, out_nodes
 
 
@@ -360,6 +377,38 @@ def _kept_cuts(pos, starts) -> np.ndarray:
             last = pos[b] if kept[b] else last
             b += 1
     return kept
+
+
+class _SplitIndex:
+    """The edges of a network split from ``base`` (its kept edges first, in order, then the new pieces): ``base``'s
+    tree for the kept edges, a tree of the pieces for the rest. The same pairs as a tree of all the edges, in
+    another order."""
+
+    def __init__(self, base: RoadNetwork, new_id: np.ndarray, pieces: np.ndarray):
+        self.base, self.new_id, self.n_kept = base, new_id, int((new_id >= 0).sum())
+        self.pieces = shapely.STRtree(pieces)
+
+    def query(self, geoms, predicate=None, distance=None) -> np.ndarray:
+        qa, ea = self.base.tree.query(geoms, predicate=predicate, distance=distance)
+        ea = self.new_id[ea]
+        kept = ea >= 0
+        qb, eb = self.pieces.query(geoms, predicate=predicate, distance=distance)
+        return np.vstack([np.r_[qa[kept], qb], np.r_[ea[kept], eb + self.n_kept]])
+
+    def nearest_distance(self, points) -> np.ndarray:
+        """Distance of each point to the nearest line: the base network's lines are the same lines."""
+        return nearest_distance(self.base.tree, points)
+
+
+def nearest_distance(tree, points) -> np.ndarray:
+    """Distance of each point to the nearest geometry of an STRtree (or a ``_SplitIndex``); inf with none."""
+    if isinstance(tree, _SplitIndex):
+        return tree.nearest_distance(points)
+    out = np.full(len(points), np.inf)
+    if len(points):
+        (pi, _pj), dist = tree.query_nearest(points, return_distance=True, all_matches=False)
+        out[pi] = dist
+    return out
 
 
 def split_at_polygons(net: RoadNetwork, polygons) -> RoadNetwork:
@@ -387,7 +436,7 @@ def edge_polygons(net: RoadNetwork, polygons) -> sp.csr_matrix:
     if len(polys) == 0 or m == 0:
         return sp.csr_matrix((m, len(polys)), dtype=bool)
     valid = ~shapely.is_missing(polys) & ~shapely.is_empty(polys)
-    near = np.unique(net.tree.query(polys[valid], predicate="intersects")[1])  # only edges near a polygon
+    near = np.unique(net.index.query(polys[valid], predicate="intersects")[1])  # only edges near a polygon
     mid = shapely.line_interpolate_point(net.geometry[near], 0.5, normalized=True)
     tree = shapely.STRtree(np.where(valid, polys, shapely.Point()))
     ei, pj = tree.query(mid, predicate="within")

@@ -26,9 +26,10 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     source positions, node ids of the part (in no particular order), and the dense results with columns (and
     predecessor values) as positions in the node ids. With ``targets`` (node ids) it yields instead
     ``reduce(members, target positions in this part, distances to them)``. scipy's Dijkstra holds the GIL, so threads do not help; with a ``reduce`` that
-    shrinks the dense results and enough work, the searches run in ``workers`` forked processes (default: the CPUs
-    this process may use, at most 4) that inherit the graph and ``reduce`` and send back only what ``reduce``
-    returns (:mod:`.parallel`, which says when that is safe).
+    shrinks the dense results and enough work, the searches are shared between this process and ``workers - 1`` forked
+    children (default: the CPUs this process may use, at most 4) that inherit the graph and
+    ``reduce`` and send back only what ``reduce`` returns (:func:`.parallel.shared_map`, which says when that is
+    safe).
 
     ``cut_limits`` (default ``limits``, never below them) sets the parts: sources with one cut limit share one
     renumbering of the graph and search only as far as their own limit. ``cache``, a dict the caller keeps (for
@@ -64,9 +65,7 @@ def local_searches(csr: sp.csr_matrix, xy: Optional[np.ndarray], sources, limits
     if not forked:
         yield from parallel.ordered_map(search, tasks, workers=1)
         return
-    tasks = list(tasks)
-    batch = max(1, len(tasks) // (8 * parallel.worker_count(workers)))  # 8 batches a worker: balanced, few hand-overs
-    yield from parallel.ordered_map(search, tasks, workers=workers, batch=batch)
+    yield from parallel.shared_map(search, tasks, workers=workers)
 
 
 # Below this many node visits (sources × part sizes) forking costs more than it saves.

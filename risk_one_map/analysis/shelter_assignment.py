@@ -102,7 +102,7 @@ def solve_transport(h, s, cost, supply, capacity, unserved_cost: int, solver: st
         status = m.solve_max_flow_with_min_cost()
         if status != m.OPTIMAL:
             raise RiskOneMapError(f"the min-cost flow solver failed (status {status})")
-        flows = m.flows(np.arange(len(h))).astype(np.int64)
+        flows = m.flows(np.arange(len(h))).astype(np.int64, copy=False)
         unserved = supply - np.bincount(h, weights=flows, minlength=H).astype(np.int64)
         return flows, unserved, "OR-Tools min-cost flow"
     return _solve_transport_scipy(h, s, cost, supply, capacity, unserved_cost)
@@ -157,10 +157,11 @@ def _whole_households(h, s, cost, flow, unserved, supply, capacity):
         fits = np.zeros(H, dtype=bool)
         fits[h[room[s] >= supply[h]]] = True
         left = np.flatnonzero((chosen < 0) & fits)
-        best = np.full(H, np.inf)  # each household's cheapest arc (np.minimum.at took 0.1-0.4 s on 550k arcs)
-        by_cost = np.lexsort((cost, h))
-        lead = by_cost[np.r_[True, h[by_cost][1:] != h[by_cost][:-1]]]
-        best[h[lead]] = cost[lead]
+        # each one's cheapest arc, from its run of arcs in ``order`` (np.minimum.at took 0.1-0.4 s on 550k arcs, a
+        # lexsort of all arcs by household and cost 0.1 s); every household left has arcs
+        best = np.zeros(H, dtype=cost.dtype)
+        runs = starts[:-1] < starts[1:]  # households with arcs; reduceat ends each run where the next one starts
+        best[runs] = np.minimum.reduceat(cost[order], starts[:-1][runs])
         for k in left[np.argsort(best[left], kind="stable")]:
             place(k)
     return chosen, int(len(split)), repaired

@@ -105,7 +105,11 @@ def test_points_attached_in_two_threads_within_their_own_bounds_as_in_one_thread
     monkeypatch.setattr(network_access, "_THREAD_MIN_POINTS", 0)
     monkeypatch.setattr(parallel, "worker_count", lambda workers=None: 2)
     two = [nw.attach_points(net, pts, max_leg_m=60.0), nw.attach_points(net, pts, allowed_edges=allowed)]
-    for a, b in zip(one, two):
+    monkeypatch.setattr(network_access, "_KD_MIN_POINTS", 0)  # bounds by the nearest junction, not road
+    two_kd = [nw.attach_points(net, pts, max_leg_m=60.0), nw.attach_points(net, pts)]
+    one.append(nw.attach_points(net, pts))
+    two.append(two_kd[1])
+    for a, b in zip(one + one[:1], two + two_kd[:1]):
         for f in ("edge", "t", "leg", "xy", "point_xy"):
             assert np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True), f
     assert (one[0].edge == -1).sum() > 10 and (one[1].edge >= 0).sum() == 402  # far ones dropped; the box counts
@@ -137,3 +141,135 @@ def test_evacuee_groups_are_numbered_as_np_unique_numbers_them():
     values, inverse = _groups(keys)
     want_values, want_inverse = np.unique(np.array(keys, dtype=object), return_inverse=True)
     assert values.tolist() == want_values.tolist() and inverse.tolist() == want_inverse.tolist()
+
+
+def test_points_attached_to_the_nearest_road_by_the_definition():
+    """Candidates from boxes, each distance computed once: each point on its nearest edge (ties: the lowest index)
+    within max_leg_m, as measuring every edge gives it; the same through a split network's own index."""
+    rng = np.random.default_rng(11)
+    lines = [shapely.LineString([(x, 0), (x, 600)]) for x in range(0, 601, 100)] + \
+        [shapely.LineString([(0, y), (600, y)]) for y in range(0, 601, 150)] + \
+        [shapely.LineString([(20, 20), (70, 90), (40, 130)])]
+    net = nw.build_network(lines)
+    zone = shapely.Point(300, 300).buffer(120)
+    split = nw.split_at_polygons(net, [zone])
+    assert split._split_from is not None and split.n_edges > net.n_edges
+    grid = [(x, y) for x in (0.0, 50.0, 100.0) for y in (0.0, 75.0)]  # on roads, between two at equal distance
+    pts = shapely.points(np.r_[rng.uniform(-200, 800, (300, 2)), grid])
+    for g in (net, split):
+        got = nw.attach_points(g, pts, max_leg_m=90.0)
+        d = shapely.distance(pts[:, None], g.geometry[None, :])
+        want = np.where(d.min(axis=1) <= 90.0, np.argmin(d, axis=1), -1)  # argmin: the first of equal ones
+        assert np.array_equal(got.edge, want) and (want == -1).sum() > 20
+        ok = want >= 0
+        assert np.array_equal(got.leg[ok], d.min(axis=1)[ok])
+        assert np.array_equal(got.t[ok], shapely.line_locate_point(g.geometry[want[ok]], pts[ok]))
+    plain = nw.RoadNetwork(split.xy, split.u, split.v, split.length, split.geometry, split.road)
+    a, b = nw.attach_points(split, pts), nw.attach_points(plain, pts)
+    assert all(np.array_equal(getattr(a, f), getattr(b, f), equal_nan=True) for f in ("edge", "t", "leg", "xy"))
+
+
+def test_a_split_networks_index_finds_the_pairs_a_tree_of_all_its_edges_finds():
+    rng = np.random.default_rng(2)
+    xy = rng.uniform(0, 1000, (60, 2))
+    net = nw.build_network(shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1)))
+    zones = shapely.buffer(shapely.points(rng.uniform(200, 800, (4, 2))), 120)
+    split = nw.split_at_polygons(net, zones)
+    tree = shapely.STRtree(split.geometry)
+    probes = shapely.points(rng.uniform(0, 1000, (200, 2)))
+    for kind in ({"predicate": "intersects"}, {"predicate": "dwithin", "distance": 40.0}, {}):
+        geoms = zones if kind.get("predicate") == "intersects" else shapely.buffer(probes, 5) if not kind else probes
+        want = {tuple(p) for p in tree.query(geoms, **kind).T.tolist()}
+        assert {tuple(p) for p in split.index.query(geoms, **kind).T.tolist()} == want and want
+    assert np.array_equal(nw.edge_polygons(split, zones).toarray(),
+                          nw.edge_polygons(nw.RoadNetwork(split.xy, split.u, split.v, split.length, split.geometry,
+                                                          split.road), zones).toarray())
+
+
+def test_nearest_shelter_near_the_targets_as_over_the_whole_graph(monkeypatch):
+    """The side work's search over the part of the graph near the households: the distances of the whole search."""
+    from risk_one_map.analysis import evacuation
+    from scipy.sparse.csgraph import dijkstra
+    rng = np.random.default_rng(4)
+    side = 50
+    ij = np.indices((side, side)).reshape(2, -1).T
+    xy = ij * 40.0 + rng.uniform(-8, 8, (side * side, 2))
+    idx = np.arange(side * side).reshape(side, side)
+    u = np.r_[idx[:, :-1].ravel(), idx[:-1, :].ravel()]
+    v = np.r_[idx[:, 1:].ravel(), idx[1:, :].ravel()]
+    keep = rng.random(len(u)) > 0.15
+    u, v = u[keep], v[keep]
+    length = np.hypot(*(xy[u] - xy[v]).T) * rng.uniform(1.0, 1.3, len(u))  # roads longer than the straight line
+    g = nw.WalkGraph(side * side, side * side, np.r_[u, v], np.r_[v, u], np.r_[length, length], np.r_[u, u] * 0,
+                     np.zeros(2 * len(u)), np.zeros(2 * len(u)), np.arange(side * side), xy)
+    sources, targets = rng.choice(side * side, 150, replace=False), rng.choice(side * side, 25, replace=False)
+    whole = []
+    monkeypatch.setattr(evacuation, "dijkstra", lambda csr, **kw: (whole.append(csr.shape[0] == side * side),
+                                                                  dijkstra(csr, **kw))[1])
+    for limit, some in ((150.0, targets[:3]), (250.0, targets[:2]), (900.0, targets), (np.inf, targets)):
+        want = dijkstra(g.csr(transpose=True), indices=sources, min_only=True, limit=limit)[some]
+        assert np.array_equal(evacuation._nearest_shelter_near(g, sources, some, limit), want)
+        assert np.isfinite(want).any() and (limit > 200 or (~np.isfinite(want)).any())
+    assert whole == [False, False, True, True]  # the part near a few households; the whole graph when they are all over
+
+
+def test_whole_households_follow_their_rule():
+    """Split households, largest first, go whole to their cheapest shelter with room; then the households left out
+    that fit somewhere, cheapest arc first, each to its cheapest shelter with room (stated here loop by loop)."""
+    from risk_one_map.analysis.shelter_assignment import _whole_households
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        H, S, A = int(rng.integers(1, 30)), int(rng.integers(1, 6)), int(rng.integers(0, 90))
+        h, s, cost = rng.integers(0, H, A), rng.integers(0, S, A), rng.integers(0, 15, A)
+        supply, cap = rng.integers(0, 6, H), rng.integers(0, 12, S)
+        flow = np.minimum(supply[h], rng.integers(0, 3, A))
+        unserved = np.maximum(supply - np.bincount(h, weights=flow, minlength=H).astype(np.int64), 0)
+        chosen, n_split, _ = _whole_households(h, s, cost, flow, unserved, supply, cap)
+        arcs = [[a for a in range(A) if h[a] == k] for k in range(H)]
+        parts = [sum(flow[a] > 0 for a in arcs[k]) + (unserved[k] > 0) for k in range(H)]
+        want = [next(a for a in arcs[k] if flow[a] > 0) if parts[k] == 1 and unserved[k] == 0 else -1
+                for k in range(H)]
+        room = list(cap)
+        for k in range(H):
+            if want[k] >= 0:
+                room[s[want[k]]] -= supply[k]
+
+        def place(k):
+            for a in sorted(arcs[k], key=lambda a: cost[a]):
+                if room[s[a]] >= supply[k]:
+                    want[k] = a
+                    room[s[a]] -= supply[k]
+                    return
+        split = [k for k in range(H) if parts[k] > 1]
+        for k in sorted(split, key=lambda k: -supply[k]):
+            place(k)
+        if split:
+            fits = [any(room[s[a]] >= supply[k] for a in arcs[k]) for k in range(H)]
+            left = [k for k in range(H) if want[k] < 0 and fits[k]]
+            for k in sorted(left, key=lambda k: min(cost[a] for a in arcs[k])):
+                place(k)
+        assert chosen.tolist() == want and n_split == len(split)
+
+
+def test_work_shared_with_a_child_comes_back_in_order_and_a_dead_childs_share_is_done_here(monkeypatch):
+    import time
+    if not sys.platform.startswith("linux"):
+        return
+    monkeypatch.setattr(parallel, "can_fork", lambda: True)
+    parent = os.getpid()
+
+    def slow(k):
+        time.sleep(0.02)  # long enough that both processes take some
+        return k * k, os.getpid()
+    out = parallel.shared_map(slow, range(12), workers=2)
+    assert [v for v, _ in out] == [k * k for k in range(12)]
+    assert parent in {pid for _, pid in out} and len({pid for _, pid in out}) == 2
+
+    def dies_in_the_child(k):
+        if os.getpid() != parent:
+            os._exit(1)
+        time.sleep(0.01)
+        return k + 1
+    assert parallel.shared_map(dies_in_the_child, range(6), workers=2) == [1, 2, 3, 4, 5, 6]
+    monkeypatch.setattr(parallel, "can_fork", lambda: False)
+    assert parallel.shared_map(lambda k: os.getpid(), range(4), workers=2) == [parent] * 4
