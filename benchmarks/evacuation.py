@@ -43,8 +43,12 @@ the GIL, so in a forked child beside this process) 0.7-0.9 s, attaching 100k hou
 0.4-0.6 s, the zone split and which edges lie in which zones (GEOS) 0.35-0.5 s, the walk and barrier graphs (numpy)
 0.3 s. A compiled Dijkstra (numba, tried: the same pairs, 0.9-1.05 s on one thread against scipy's 1.5-1.7 s with its
 graph cuts) would save ~0.5 s, but loading numba and its cached machine code costs 0.55 s in every fresh process, which
-the evacuate command is. The first plan of a process is 1.6-2.7 s slower than the second: not looked into (the unsplit network's
-STRtree, built once per network, is 0.1-0.3 s of it; fresh memory's page faults are a guess).
+the evacuate command is. The first plan of a process was 1.6-3.5 s slower than the second: fresh memory, whose page
+faults numpy's huge-page request made slow here (analysis/plain_pages.py); the plan now runs on plain pages.
+
+Merged main, nothing else running (load 0.6-1.3, this benchmark included), best of 2 rounds: before plain pages grid
+4.76 s / 2.61x and 5.42 s / 2.92x, Delaunay 4.76 s / 3.47x and 4.72 s / 3.82x, the first plan of the process
+7.4-8.3 s; on plain pages grid 3.98 s / 2.76x, Delaunay 4.75 s / 3.26x, the first plan 5.5 s and 4.75 s.
 
 Headline: the whole plan as the user waits for it (network split at zones, access legs, barrier graph, distances,
 flow, whole households, tables; routes apart) against the fastest OR-Tools form alone on the same arcs (the issue's
