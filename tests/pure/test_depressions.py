@@ -550,3 +550,18 @@ def test_low_point_polygons_traced_in_their_window_have_the_whole_grid_s_coordin
     got = polygons(labels, ids, transform)
     assert [shapely.to_wkb(g) for g in got] == [shapely.to_wkb(whole[i]) for i in ids]
     assert polygons(labels, [], transform) == []
+
+
+def test_road_cells_cover_both_sides_of_a_road_along_a_cell_edge():
+    """The per-rain road lengths trace only ponds with a wet cell near a road: a road along a cell edge must count
+    for the cells on both sides of it (it lies on the boundary of either's polygon)."""
+    import geopandas as gpd
+    import shapely
+    from affine import Affine
+    from risk_one_map.jobs.lowpoints_exposure import road_cells
+    t = Affine(10, 0, 0, 0, -10, 100)  # 10 x 10 cells of 10 m, the top at y = 100
+    roads = gpd.GeoDataFrame(geometry=[shapely.LineString([(0, 50), (40, 50)])])
+    near = road_cells(roads, t, (10, 10), None)
+    assert near[4, :4].all() and near[5, :4].all()  # the rows above and below y = 50
+    assert not near[8, 8] and not near[0, 9]
+    assert not road_cells(None, t, (10, 10), None).any()
