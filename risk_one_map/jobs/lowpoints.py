@@ -155,18 +155,20 @@ def polygons(labels: np.ndarray, ids: Sequence[int], transform):
     # that hold one (the tracing reads every cell it is given: 1.5 s a call at 1e8 cells).
     wanted = np.zeros(int(max(ids_a.max(), labels.max(initial=0))) + 1, dtype=bool)
     wanted[ids_a] = True
-    keep = wanted[np.maximum(labels, 0)]
-    keep &= labels > 0
+    keep = np.zeros(labels.shape, dtype=bool)
+    for r in range(0, labels.shape[0], 1024):  # a block of rows at a time: no grid-sized temporaries
+        block = labels[r:r + 1024]
+        keep[r:r + 1024] = wanted[np.maximum(block, 0)] & (block > 0)
     rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
     part = (slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)) if rows.size else None
     parts: dict = {}
     if part is not None:
-        keep = keep[part]
-        cut = np.where(keep, labels[part], 0).astype(np.int32, copy=False)
         # Traced and joined in whole cells of the full grid, then placed with the grid's transform the way GDAL
         # places them (x = c + col * a + row * b): the same coordinates to the last bit as tracing the whole grid,
-        # also where the cell size is no round number (a DEM in degrees).
-        for geom, value in features.shapes(cut, mask=keep, transform=Affine.translation(part[1].start, part[0].start),
+        # also where the cell size is no round number (a DEM in degrees). The cells outside ``keep`` are masked,
+        # never traced, so their values need no clearing.
+        for geom, value in features.shapes(labels[part].astype(np.int32, copy=False), mask=keep[part],
+                                           transform=Affine.translation(part[1].start, part[0].start),
                                            connectivity=8):
             parts.setdefault(int(value), []).append(shapely.geometry.shape(geom))
     t = transform
