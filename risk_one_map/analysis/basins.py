@@ -59,7 +59,8 @@ def heights_by_key(z: np.ndarray, cells: np.ndarray, key: np.ndarray, size: int,
         out = np.empty(cells.size, dtype=dtype)
         flow_kernels.sorted_runs(z, cells, key, starts, out)
         return out, starts
-    return z[cells][np.lexsort((z[cells], key))].astype(dtype), starts
+    zc = z[cells]
+    return zc[np.lexsort((zc, key))].astype(dtype), starts
 
 
 def lowest_cells(z: np.ndarray, cells: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:

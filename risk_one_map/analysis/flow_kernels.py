@@ -222,7 +222,7 @@ def lowest_boundary_pairs(basin2d, z2d, out_cell, nb):
     Bucketed by the pair's lower basin (a counting sort) and each bucket's lowest per higher basin picked with a
     scratch slot per basin: no array of every boundary pair in scan order, sorted twice (at 1e8 cells 38.7M pairs
     for 1.3M basin pairs: 1.2 GB of pair arrays and 1.9 GB of sort keys and orders, against 0.5 GB here)."""
-    rows, cols = basin2d.shape
+    cols = basin2d.shape[1]
     flat_b, flat_z = basin2d.ravel(), z2d.ravel()
     start = np.zeros(nb + 2, dtype=np.int64)
     _crossing_pairs(basin2d, out_cell, start[1:], False, start, np.empty(0, np.int32), np.empty(0, np.int64))

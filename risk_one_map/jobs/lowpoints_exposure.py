@@ -68,11 +68,10 @@ def per_rain(d: dp.Depressions, events: list, ids: list, levels: list, household
             # cent of a county), not a gather and a choice over every cell of the DEM.
             grid = np.zeros(d.pond_regions.shape, dtype=np.int32)
             grid.ravel()[wet_at] = anc[lev][pond[wet_at]]
-            present = set(np.flatnonzero(np.bincount(grid.ravel()[wet_at])).tolist())
             # Only ponds with a wet cell within one cell of a road can hold road: the others' length is 0 without
             # tracing them (at 1e8 cells with 67k ponds the tracing was half the job).
             by_road = set(np.unique(grid.ravel()[wet_at[near_road[wet_at]]]).tolist())
-            here = [i for i, lv in zip(ids, levels) if lv == lev and i in present and i in by_road]
+            here = [i for i, lv in zip(ids, levels) if lv == lev and i in by_road]
             if here:
                 for i, metres in zip(here, road_length(roads, polygons(grid, here, transform), crs)):
                     road[row_of[int(i)]] = metres
